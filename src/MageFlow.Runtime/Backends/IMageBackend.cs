@@ -1,0 +1,131 @@
+using MageFlow.Signatures;
+
+namespace MageFlow.Backends;
+
+/// <summary>What a queued run carries (rule 17: small envelopes, the consumer composes the input).</summary>
+internal enum EnvelopeKind
+{
+    /// <summary>A user dispatch: the payload is the message.</summary>
+    Message = 0,
+
+    /// <summary>A success callback: the payload is the finished task's result, wrapped under the callback's return field.</summary>
+    Result = 1,
+
+    /// <summary>An error callback: the payload is the failed task's composed input.</summary>
+    ErrorInput = 2,
+}
+
+/// <summary>One queued run of a signature.</summary>
+/// <param name="SignatureId">The signature to run.</param>
+/// <param name="Kind">How <paramref name="Payload"/> becomes the input's base.</param>
+/// <param name="Payload">UTF-8 JSON: message, result or failed input.</param>
+/// <param name="CallTimeKwargs">A UTF-8 JSON object of call-time kwargs, or empty.</param>
+/// <param name="Failure">For <see cref="EnvelopeKind.ErrorInput"/>: what failed.</param>
+internal sealed record Envelope(string SignatureId, EnvelopeKind Kind, ReadOnlyMemory<byte> Payload, ReadOnlyMemory<byte> CallTimeKwargs = default, TaskFailure? Failure = null);
+
+/// <summary>An envelope handed to a worker, not yet acknowledged.</summary>
+/// <param name="TaskName">The queue (stream) it came from.</param>
+/// <param name="EntryId">The backend's id of the queue entry, used to acknowledge it.</param>
+/// <param name="Envelope">The envelope, or null when the entry could not be read (it is logged and acknowledged).</param>
+/// <param name="Malformed">Why the entry could not be read, when <paramref name="Envelope"/> is null.</param>
+internal sealed record Delivery(string TaskName, string EntryId, Envelope? Envelope, string? Malformed = null);
+
+/// <summary>What the start transition found.</summary>
+internal enum StartResult
+{
+    /// <summary>The signature is now Active with its attempt count incremented; run it.</summary>
+    Started,
+
+    /// <summary>The signature no longer exists: the entry was acknowledged (rule 10).</summary>
+    Missing,
+
+    /// <summary>The signature is not Pending/Active: the entry was acknowledged (rule 13).</summary>
+    NotRunnable,
+}
+
+/// <param name="Result">What happened.</param>
+/// <param name="Signature">The signature after the transition (for <see cref="StartResult.NotRunnable"/>: as found).</param>
+internal sealed record StartOutcome(StartResult Result, SignatureRecord? Signature);
+
+/// <summary>What a finishing transition did.</summary>
+/// <param name="Applied">False when the signature was already finished or gone (a duplicate run): nothing was dispatched.</param>
+/// <param name="MissingCallbackIds">Callback signatures that no longer existed and so were not dispatched.</param>
+internal sealed record FinishOutcome(bool Applied, IReadOnlyList<string> MissingCallbackIds);
+
+/// <summary>A task definition as workers publish it, so producer-only processes can sign by name (rule 14).</summary>
+internal sealed record TaskDefinition(string Name, string MessageTypeId, string ReturnField, int Retries);
+
+/// <summary>
+/// Storage and delivery for signatures. The Redis and in-memory backends are twins behind this interface:
+/// every state transition is one atomic step (on Redis, one Lua script = one round trip), and everything
+/// above it (composition, retries, callbacks' inputs) lives in the shared engine.
+/// </summary>
+internal interface IMageBackend : IAsyncDisposable
+{
+    // ---- signatures (producer side) ----
+
+    /// <summary>Stores a new signature, expiring after <paramref name="ttl"/>.</summary>
+    Task CreateSignatureAsync(SignatureRecord signature, TimeSpan ttl, CancellationToken cancellationToken);
+
+    Task<SignatureRecord?> GetSignatureAsync(string id, CancellationToken cancellationToken);
+
+    /// <summary>Replaces each named top-level kwarg atomically (rule 5). False when the signature is gone.</summary>
+    Task<bool> UpdateKwargsAsync(string id, IReadOnlyList<KeyValuePair<string, byte[]>> kwargs, CancellationToken cancellationToken);
+
+    /// <summary>Queues a run on the task's queue.</summary>
+    Task DispatchAsync(string taskName, Envelope envelope, CancellationToken cancellationToken);
+
+    /// <summary>Sets a status by hand (lifecycle operations), recording the previous one. False when gone.</summary>
+    Task<bool> SetStatusAsync(string id, SignatureStatus status, CancellationToken cancellationToken);
+
+    // ---- task definitions ----
+
+    Task RegisterTaskDefinitionsAsync(IReadOnlyCollection<TaskDefinition> definitions, CancellationToken cancellationToken);
+
+    Task<TaskDefinition?> GetTaskDefinitionAsync(string name, CancellationToken cancellationToken);
+
+    // ---- delivery (worker side) ----
+
+    /// <summary>Creates the queues and consumer groups of the given tasks if missing.</summary>
+    Task PrepareQueuesAsync(IReadOnlyCollection<string> taskNames, CancellationToken cancellationToken);
+
+    /// <summary>Reads up to <paramref name="maxCount"/> new entries across the given queues, waiting up to <paramref name="wait"/> when none are ready.</summary>
+    Task<IReadOnlyList<Delivery>> ReadAsync(IReadOnlyCollection<string> taskNames, string consumer, int maxCount, TimeSpan wait, CancellationToken cancellationToken);
+
+    /// <summary>Takes over entries delivered to any consumer and not acknowledged for <paramref name="minIdle"/> (crash recovery).</summary>
+    Task<IReadOnlyList<Delivery>> ReclaimAsync(IReadOnlyCollection<string> taskNames, string consumer, TimeSpan minIdle, int maxCount, CancellationToken cancellationToken);
+
+    /// <summary>Marks entries still being worked on as fresh, so long tasks are not reclaimed while alive.</summary>
+    Task KeepAliveAsync(IReadOnlyCollection<Delivery> inFlight, string consumer, CancellationToken cancellationToken);
+
+    /// <summary>Moves delayed retries whose time has come back to their queues. Returns how many moved.</summary>
+    Task<int> PromoteDueRetriesAsync(DateTimeOffset now, int maxCount, CancellationToken cancellationToken);
+
+    // ---- transitions: each one atomic, each acknowledging the entry it consumes ----
+
+    /// <summary>
+    /// Start: if the signature exists and is Pending/Active, make it Active (last status recorded when it
+    /// changes), increment its attempts and return it; otherwise acknowledge the entry.
+    /// </summary>
+    Task<StartOutcome> StartAsync(Delivery delivery, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Complete (rule 6, 8): if Active, mark Done, queue every success callback with <paramref name="resultJson"/>
+    /// (kind <see cref="EnvelopeKind.Result"/>), release error callbacks and the signature to <paramref name="doneTtl"/>
+    /// (zero deletes), and acknowledge the entry — all in one step.
+    /// </summary>
+    Task<FinishOutcome> CompleteAsync(Delivery delivery, ReadOnlyMemory<byte> resultJson, TimeSpan doneTtl, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Fail (rule 7, 8): if Active or Pending, mark Failed, queue every error callback with <paramref name="failedInput"/>
+    /// (kind <see cref="EnvelopeKind.ErrorInput"/>, with <paramref name="failure"/>), release success callbacks and the
+    /// signature to <paramref name="doneTtl"/>, and acknowledge the entry — all in one step.
+    /// </summary>
+    Task<FinishOutcome> FailAsync(Delivery delivery, ReadOnlyMemory<byte> failedInput, TaskFailure failure, TimeSpan doneTtl, CancellationToken cancellationToken);
+
+    /// <summary>Retry later (rule 11): acknowledge the entry and queue its envelope again at <paramref name="due"/>. Status stays Active.</summary>
+    Task RetryLaterAsync(Delivery delivery, DateTimeOffset due, CancellationToken cancellationToken);
+
+    /// <summary>Acknowledges (and removes) an entry without any state change: malformed entries.</summary>
+    Task AcknowledgeAsync(Delivery delivery, CancellationToken cancellationToken);
+}

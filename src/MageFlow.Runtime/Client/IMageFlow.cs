@@ -1,0 +1,80 @@
+using System.Text.Json;
+
+namespace MageFlow;
+
+/// <summary>
+/// The MageFlow client: signs tasks (stores a signature with bound kwargs and callbacks) and reads them back.
+/// Registered by <c>services.AddMageFlow(...)</c>; the generated builders (<c>ProcessOrder.AsignAsync(mage, ...)</c>)
+/// are the typed way in.
+/// </summary>
+public interface IMageFlow
+{
+    /// <summary>The tasks this client knows (generated and hand-registered).</summary>
+    MageTaskRegistry Tasks { get; }
+
+    /// <summary>The serializer options of the wire format (see <see cref="MageJson"/>).</summary>
+    JsonSerializerOptions JsonOptions { get; }
+
+    /// <summary>
+    /// Signs a task by name. The registered task definition decides the message type; <paramref name="kwargs"/>
+    /// is an anonymous object, dictionary or record whose members become bound kwargs. Fails with
+    /// <see cref="UnknownTaskException"/> when no process has registered the task.
+    /// </summary>
+    Task<TaskSignature> AsignAsync(
+        string taskName,
+        object? kwargs = null,
+        IEnumerable<TaskSignature>? successCallbacks = null,
+        IEnumerable<TaskSignature>? errorCallbacks = null,
+        CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// Signs a task by name with an explicit message type: its return field is used for injection and the
+    /// returned signature runs with <typeparamref name="TMessage"/> messages.
+    /// </summary>
+    Task<TaskSignature<TMessage>> AsignAsync<TMessage>(
+        string taskName,
+        object? kwargs = null,
+        IEnumerable<TaskSignature>? successCallbacks = null,
+        IEnumerable<TaskSignature>? errorCallbacks = null,
+        CancellationToken cancellationToken = default);
+
+    /// <summary>The general form the generated builders call.</summary>
+    Task<TaskSignature> AsignAsync(SignatureRequest request, CancellationToken cancellationToken = default);
+
+    /// <summary>Reads a stored signature; null when it does not exist (never created, expired or deleted).</summary>
+    Task<TaskSignature?> GetSignatureAsync(string id, CancellationToken cancellationToken = default);
+}
+
+/// <summary>A request to sign a task; generated builders fill every member they know statically.</summary>
+public sealed class SignatureRequest
+{
+    public SignatureRequest(string taskName) => TaskName = taskName;
+
+    public string TaskName { get; }
+
+    public KwargsBuilder? Kwargs { get; init; }
+
+    public IEnumerable<TaskSignature>? SuccessCallbacks { get; init; }
+
+    public IEnumerable<TaskSignature>? ErrorCallbacks { get; init; }
+
+    /// <summary>The message type; when null the task definition's is used.</summary>
+    public Type? MessageType { get; init; }
+
+    /// <summary>The wire name receiving a result when this signature is a success callback; when null the task definition's.</summary>
+    public string? ReturnField { get; init; }
+}
+
+/// <summary>No process has registered a task of this name.</summary>
+public sealed class UnknownTaskException(string taskName)
+    : Exception($"Unknown task '{taskName}': it is not a [MageTask] of this application and no worker has registered it. Check the name, or start a worker that runs it (AddMageFlowWorker) before signing by name.")
+{
+    public string TaskName { get; } = taskName;
+}
+
+/// <summary>The signature does not exist: never created, expired (TTL) or deleted after finishing.</summary>
+public sealed class SignatureNotFoundException(string signatureId)
+    : Exception($"Signature '{signatureId}' does not exist: it was never created, or it expired or was deleted after finishing (see MageFlowOptions.DoneTtl and ActiveTtl).")
+{
+    public string SignatureId { get; } = signatureId;
+}

@@ -1,0 +1,137 @@
+using System.Text.Json;
+using MageFlow.Backends;
+using MageFlow.Signatures;
+using Microsoft.Extensions.Logging;
+
+namespace MageFlow;
+
+/// <summary>The <see cref="IMageFlow"/> implementation over one backend.</summary>
+internal sealed class MageFlowClient : IMageFlow
+{
+    private readonly ILogger _logger;
+
+    public MageFlowClient(IMageBackend backend, MageTaskRegistry tasks, MageFlowOptions options, ILogger<MageFlowClient> logger)
+    {
+        Backend = backend;
+        Tasks = tasks;
+        Options = options;
+        JsonOptions = options.JsonOptions;
+        _logger = logger;
+    }
+
+    internal IMageBackend Backend { get; }
+
+    internal MageFlowOptions Options { get; }
+
+    public MageTaskRegistry Tasks { get; }
+
+    public JsonSerializerOptions JsonOptions { get; }
+
+    public Task<TaskSignature> AsignAsync(
+        string taskName,
+        object? kwargs = null,
+        IEnumerable<TaskSignature>? successCallbacks = null,
+        IEnumerable<TaskSignature>? errorCallbacks = null,
+        CancellationToken cancellationToken = default) =>
+        AsignAsync(new SignatureRequest(taskName)
+        {
+            Kwargs = KwargsBuilder.FromObject(kwargs, JsonOptions),
+            SuccessCallbacks = successCallbacks,
+            ErrorCallbacks = errorCallbacks,
+        }, cancellationToken);
+
+    public async Task<TaskSignature<TMessage>> AsignAsync<TMessage>(
+        string taskName,
+        object? kwargs = null,
+        IEnumerable<TaskSignature>? successCallbacks = null,
+        IEnumerable<TaskSignature>? errorCallbacks = null,
+        CancellationToken cancellationToken = default)
+    {
+        var record = await CreateAsync(new SignatureRequest(taskName)
+        {
+            Kwargs = KwargsBuilder.FromObject(kwargs, JsonOptions),
+            SuccessCallbacks = successCallbacks,
+            ErrorCallbacks = errorCallbacks,
+            MessageType = typeof(TMessage),
+            ReturnField = Tasks.ReturnFieldOf(typeof(TMessage)),
+        }, cancellationToken).ConfigureAwait(false);
+        return new TaskSignature<TMessage>(this, record);
+    }
+
+    public async Task<TaskSignature> AsignAsync(SignatureRequest request, CancellationToken cancellationToken = default) =>
+        new(this, await CreateAsync(request, cancellationToken).ConfigureAwait(false));
+
+    public async Task<TaskSignature?> GetSignatureAsync(string id, CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(id);
+        var record = await Backend.GetSignatureAsync(id, cancellationToken).ConfigureAwait(false);
+        return record is null ? null : new TaskSignature(this, record);
+    }
+
+    private async Task<SignatureRecord> CreateAsync(SignatureRequest request, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        ArgumentException.ThrowIfNullOrWhiteSpace(request.TaskName);
+
+        var messageTypeId = request.MessageType?.FullName;
+        var returnField = request.ReturnField;
+        if (messageTypeId is null || returnField is null)
+        {
+            // The local registry first (no round trip); then the definitions workers published.
+            if (Tasks.TryGet(request.TaskName, out var local))
+            {
+                messageTypeId ??= local.MessageTypeId;
+                returnField ??= local.Options.ReturnField;
+            }
+            else
+            {
+                var definition = await Backend.GetTaskDefinitionAsync(request.TaskName, cancellationToken).ConfigureAwait(false)
+                                 ?? throw new UnknownTaskException(request.TaskName);
+                messageTypeId ??= definition.MessageTypeId;
+                returnField ??= definition.ReturnField;
+            }
+        }
+
+        var record = new SignatureRecord(
+            SignatureRecord.NewId(),
+            request.TaskName,
+            messageTypeId,
+            request.Kwargs?.Entries.ToArray() ?? [],
+            CallbackIds(request.SuccessCallbacks, nameof(request.SuccessCallbacks)),
+            CallbackIds(request.ErrorCallbacks, nameof(request.ErrorCallbacks)),
+            SignatureStatus.Pending,
+            SignatureStatus.Pending,
+            returnField,
+            DateTimeOffset.UtcNow,
+            Attempts: 0);
+        await Backend.CreateSignatureAsync(record, Options.ActiveTtl, cancellationToken).ConfigureAwait(false);
+        Log.SignatureCreated(_logger, record.Id, record.TaskName, record.SuccessCallbackIds.Count, record.ErrorCallbackIds.Count);
+        return record;
+    }
+
+    private string[] CallbackIds(IEnumerable<TaskSignature>? callbacks, string parameter)
+    {
+        if (callbacks is null) return [];
+        var ids = new List<string>();
+        foreach (var callback in callbacks)
+        {
+            if (callback is null) throw new ArgumentException("A callback signature is null.", parameter);
+            if (!ReferenceEquals(callback.Client, this) && callback.Client.Backend != Backend)
+                throw new ArgumentException($"Callback {callback} belongs to another MageFlow client and backend.", parameter);
+            ids.Add(callback.Id);
+        }
+        return ids.ToArray();
+    }
+
+    internal async Task DispatchAsync(TaskSignature signature, byte[] message, object? callTimeKwargs, CancellationToken cancellationToken)
+    {
+        byte[] callTime = [];
+        if (callTimeKwargs is not null)
+        {
+            var builder = KwargsBuilder.FromObject(callTimeKwargs, JsonOptions);
+            callTime = Composition.InputComposer.Compose("{}"u8.ToArray(), builder.Entries, default);
+        }
+        await Backend.DispatchAsync(signature.TaskName, new Envelope(signature.Id, EnvelopeKind.Message, message, callTime), cancellationToken).ConfigureAwait(false);
+        Log.RunDispatched(_logger, signature.Id, signature.TaskName);
+    }
+}

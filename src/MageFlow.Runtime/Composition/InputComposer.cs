@@ -1,0 +1,128 @@
+using System.Buffers;
+using System.Text.Json;
+
+namespace MageFlow.Composition;
+
+/// <summary>
+/// Builds the input a task receives (semantics rule 2): <c>deepMerge(base, bound)</c> where bound is the
+/// signature's kwargs overlaid by call-time kwargs. Works on UTF-8 JSON with <see cref="JsonDocument"/>
+/// (pooled) and <see cref="Utf8JsonWriter"/>, never on a mutable DOM.
+/// </summary>
+internal static class InputComposer
+{
+    private static readonly byte[] EmptyObject = "{}"u8.ToArray();
+
+    /// <summary>The base of a callback run: <c>{ "returnField": result }</c>.</summary>
+    public static byte[] WrapResult(string returnField, ReadOnlySpan<byte> resultJson)
+    {
+        var buffer = new ArrayBufferWriter<byte>(resultJson.Length + returnField.Length + 8);
+        using (var writer = new Utf8JsonWriter(buffer))
+        {
+            writer.WriteStartObject();
+            writer.WritePropertyName(returnField);
+            if (resultJson.IsEmpty) writer.WriteNullValue();
+            else writer.WriteRawValue(resultJson, skipInputValidation: true);
+            writer.WriteEndObject();
+        }
+        return buffer.WrittenSpan.ToArray();
+    }
+
+    /// <summary>
+    /// Composes the input. <paramref name="storedKwargs"/> are the signature's bound kwargs (top-level name →
+    /// JSON); <paramref name="callTimeKwargs"/> is a JSON object or empty. Throws <see cref="JsonException"/>
+    /// when a payload is not valid JSON.
+    /// </summary>
+    public static byte[] Compose(
+        ReadOnlyMemory<byte> baseJson,
+        IReadOnlyList<KeyValuePair<string, byte[]>> storedKwargs,
+        ReadOnlyMemory<byte> callTimeKwargs)
+    {
+        if (storedKwargs.Count == 0 && callTimeKwargs.IsEmpty)
+            return baseJson.IsEmpty ? EmptyObject : baseJson.ToArray();
+
+        var documents = new List<JsonDocument>(storedKwargs.Count + 2);
+        try
+        {
+            // bound = stored kwargs overlaid by call-time kwargs: call-time wins, shallow.
+            var bound = new Dictionary<string, JsonElement>(StringComparer.OrdinalIgnoreCase);
+            var order = new List<string>();
+            foreach (var (name, json) in storedKwargs)
+            {
+                var document = JsonDocument.Parse(json);
+                documents.Add(document);
+                Bind(bound, order, name, document.RootElement);
+            }
+            if (!callTimeKwargs.IsEmpty)
+            {
+                var document = JsonDocument.Parse(callTimeKwargs);
+                documents.Add(document);
+                if (document.RootElement.ValueKind != JsonValueKind.Object)
+                    throw new JsonException($"Call-time kwargs must be a JSON object, got {document.RootElement.ValueKind}.");
+                foreach (var property in document.RootElement.EnumerateObject())
+                    Bind(bound, order, property.Name, property.Value);
+            }
+
+            var baseDocument = JsonDocument.Parse(baseJson.IsEmpty ? EmptyObject : baseJson);
+            documents.Add(baseDocument);
+
+            var buffer = new ArrayBufferWriter<byte>(baseJson.Length + 64 * order.Count);
+            using (var writer = new Utf8JsonWriter(buffer))
+            {
+                if (baseDocument.RootElement.ValueKind == JsonValueKind.Object)
+                    WriteMergedObject(writer, baseDocument.RootElement, bound, order);
+                else if (bound.Count == 0)
+                    baseDocument.RootElement.WriteTo(writer);
+                else
+                    throw new JsonException($"The message must be a JSON object to take bound kwargs, got {baseDocument.RootElement.ValueKind}.");
+            }
+            return buffer.WrittenSpan.ToArray();
+        }
+        finally
+        {
+            foreach (var document in documents) document.Dispose();
+        }
+    }
+
+    private static void Bind(Dictionary<string, JsonElement> bound, List<string> order, string name, JsonElement value)
+    {
+        if (!bound.ContainsKey(name)) order.Add(name);
+        else order[order.FindIndex(n => string.Equals(n, name, StringComparison.OrdinalIgnoreCase))] = name;
+        bound.Remove(name);
+        bound[name] = value;
+    }
+
+    private static void WriteMergedObject(Utf8JsonWriter writer, JsonElement baseObject, Dictionary<string, JsonElement> overlay, List<string> overlayOrder)
+    {
+        writer.WriteStartObject();
+        var used = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
+        foreach (var property in baseObject.EnumerateObject())
+        {
+            if (!used.Add(property.Name)) continue; // a duplicate key in the message: first one wins
+            writer.WritePropertyName(property.Name);
+            if (overlay.TryGetValue(property.Name, out var boundValue)) WriteMerged(writer, property.Value, boundValue);
+            else property.Value.WriteTo(writer);
+        }
+        foreach (var name in overlayOrder)
+        {
+            if (used.Contains(name)) continue;
+            writer.WritePropertyName(name);
+            overlay[name].WriteTo(writer);
+        }
+        writer.WriteEndObject();
+    }
+
+    /// <summary>Deep merge: two objects merge key by key, anything else is replaced by the bound value.</summary>
+    private static void WriteMerged(Utf8JsonWriter writer, JsonElement baseValue, JsonElement boundValue)
+    {
+        if (baseValue.ValueKind != JsonValueKind.Object || boundValue.ValueKind != JsonValueKind.Object)
+        {
+            boundValue.WriteTo(writer);
+            return;
+        }
+        var overlay = new Dictionary<string, JsonElement>(StringComparer.OrdinalIgnoreCase);
+        var order = new List<string>();
+        foreach (var property in boundValue.EnumerateObject())
+            Bind(overlay, order, property.Name, property.Value);
+        WriteMergedObject(writer, baseValue, overlay, order);
+    }
+}
