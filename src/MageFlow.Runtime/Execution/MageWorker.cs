@@ -257,6 +257,13 @@ internal sealed class MageWorker : BackgroundService
         }
         catch (MessageDeserializationException ex)
         {
+            // Error callbacks compose their input from this one, so it must at least be JSON.
+            if (!IsJson(input))
+            {
+                await FailAsync(delivery, signature, KwargsOnlyInput(signature), signature.Attempts,
+                    $"Task '{signature.TaskName}': the queued payload is not valid JSON: {ex.InnerException?.Message}", ex).ConfigureAwait(false);
+                return;
+            }
             await FailAsync(delivery, signature, input, signature.Attempts, ex.Message, ex).ConfigureAwait(false);
             return;
         }
@@ -333,8 +340,27 @@ internal sealed class MageWorker : BackgroundService
         }
         catch (System.Text.Json.JsonException)
         {
-            try { return InputComposer.Compose(default, signature.Kwargs, default); }
-            catch (System.Text.Json.JsonException) { return "{}"u8.ToArray(); }
+            return KwargsOnlyInput(signature);
+        }
+    }
+
+    private static byte[] KwargsOnlyInput(SignatureRecord signature)
+    {
+        try { return InputComposer.Compose("{}"u8.ToArray(), signature.Kwargs, default); }
+        catch (System.Text.Json.JsonException) { return "{}"u8.ToArray(); }
+    }
+
+    private static bool IsJson(byte[] utf8)
+    {
+        try
+        {
+            var reader = new System.Text.Json.Utf8JsonReader(utf8);
+            while (reader.Read()) { }
+            return true;
+        }
+        catch (System.Text.Json.JsonException)
+        {
+            return false;
         }
     }
 }

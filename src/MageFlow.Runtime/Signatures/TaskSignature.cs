@@ -56,9 +56,9 @@ public class TaskSignature
     public Task RunAsync<TMessage>(TMessage message, object? kwargs = null, CancellationToken cancellationToken = default) =>
         _client.DispatchAsync(this, JsonSerializer.SerializeToUtf8Bytes(message, _client.JsonOptions.TypeInfo<TMessage>()), kwargs, cancellationToken);
 
-    /// <summary>Dispatches a run whose input is the bound kwargs (plus <paramref name="kwargs"/>) alone.</summary>
-    public Task RunAsync(object? kwargs = null, CancellationToken cancellationToken = default) =>
-        _client.DispatchAsync(this, "{}"u8.ToArray(), kwargs, cancellationToken);
+    /// <summary>Dispatches a run whose input is the bound kwargs alone.</summary>
+    public Task RunAsync(CancellationToken cancellationToken = default) =>
+        _client.DispatchAsync(this, "{}"u8.ToArray(), null, cancellationToken);
 
     /// <summary>The current status. Throws <see cref="SignatureNotFoundException"/> when the signature is gone.</summary>
     public async Task<SignatureStatus> GetStatusAsync(CancellationToken cancellationToken = default) =>

@@ -1,0 +1,82 @@
+using MageFlow.Runtime.Tests.Infrastructure;
+
+namespace MageFlow.Runtime.Tests.Contract;
+
+/// <summary>
+/// Hand-registered tasks, described exactly as generated code describes them (TaskDescriptor.Create), each
+/// recording what it received. Behaviour knobs per order id: "fail-*" always throws, "flaky-*" fails on the
+/// first attempt, "fatal-*" throws NonRetryableException, "slow-*" waits for cancellation.
+/// </summary>
+internal sealed class Shop
+{
+    public const string ProcessOrder = "process-order";
+    public const string SendConfirmation = "send-confirmation";
+    public const string Audit = "audit";
+    public const string NotifyFailure = "notify-failure";
+    public const string Touch = "touch";
+    public const string Describe = "describe";
+    public const string Note = "note";
+
+    public Recorder Recorder { get; } = new();
+
+    public int ProcessOrderRetries { get; init; } = 2;
+
+    public TimeSpan? ProcessOrderTimeout { get; init; }
+
+    public IEnumerable<TaskDescriptor> Tasks()
+    {
+        yield return TaskDescriptor.Create<OrderMessage, OrderReceipt>(ProcessOrder, async (message, context, ct) =>
+        {
+            Recorder.Add(ProcessOrder, message, context);
+            var id = message.OrderId;
+            if (id.StartsWith("fail-", StringComparison.Ordinal)) throw new InvalidOperationException($"card declined for {id}");
+            if (id.StartsWith("flaky-", StringComparison.Ordinal) && context.Attempt == 1) throw new TimeoutException("gateway timeout");
+            if (id.StartsWith("fatal-", StringComparison.Ordinal)) throw new NonRetryableException($"order {id} is invalid");
+            if (id.StartsWith("slow-", StringComparison.Ordinal)) await Task.Delay(Timeout.Infinite, ct);
+            return new OrderReceipt(id, message.Amount);
+        }, new TaskOptions { Retries = ProcessOrderRetries, Timeout = ProcessOrderTimeout });
+
+        yield return TaskDescriptor.Create<ConfirmationMessage>(SendConfirmation, (message, context, _) =>
+        {
+            Recorder.Add(SendConfirmation, message, context);
+            return ValueTask.CompletedTask;
+        }, new TaskOptions { ReturnField = "receipt" });
+
+        yield return TaskDescriptor.Create<AuditMessage>(Audit, (message, context, _) =>
+        {
+            Recorder.Add(Audit, message, context);
+            return ValueTask.CompletedTask;
+        });
+
+        yield return TaskDescriptor.Create<OrderFailedMessage>(NotifyFailure, (message, context, _) =>
+        {
+            Recorder.Add(NotifyFailure, message, context);
+            return ValueTask.CompletedTask;
+        });
+
+        // returns nothing: its success callbacks get null
+        yield return TaskDescriptor.Create<OrderMessage>(Touch, (message, context, _) =>
+        {
+            Recorder.Add(Touch, message, context);
+            return ValueTask.CompletedTask;
+        });
+
+        // returns a string: wiring it to send-confirmation (which wants an OrderReceipt) is a type mismatch
+        yield return TaskDescriptor.Create<OrderMessage, string>(Describe, (message, context, _) =>
+        {
+            Recorder.Add(Describe, message, context);
+            return ValueTask.FromResult($"order {message.OrderId}");
+        });
+
+        yield return TaskDescriptor.Create<NoteMessage>(Note, (message, context, _) =>
+        {
+            Recorder.Add(Note, message, context);
+            return ValueTask.CompletedTask;
+        });
+    }
+
+    public void Register(MageFlowOptions options)
+    {
+        foreach (var task in Tasks()) options.AddTask(task);
+    }
+}
