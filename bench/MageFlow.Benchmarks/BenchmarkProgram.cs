@@ -1,4 +1,3 @@
-using System.Collections.Concurrent;
 using System.Diagnostics;
 using MageFlow.Benchmarks.Infrastructure;
 using MageFlow.Benchmarks.Measurements;
@@ -213,13 +212,13 @@ internal static class BenchmarkProgram
 
     private static async Task MeasureCommandsAsync(BenchReport report, MageBackendChoice backend, BenchWorkload workload, RedisInfo info, BenchSettings settings, TimeSpan timeout, CancellationToken cancellationToken)
     {
-        var tallies = new ConcurrentDictionary<string, OperationTally>();
+        var counters = new BackendCounters();
         var sample = await MageFlowEndToEnd.RunAsync(backend, workload, settings.Tasks, backend.IsRedis ? info : null, timeout, cancellationToken,
-            (inner, owns) => new CountingBackend(inner, owns, tallies)).ConfigureAwait(false);
+            (inner, owns) => new CountingBackend(inner, owns, counters)).ConfigureAwait(false);
         double n = sample.Tasks;
         // Start-up work (definitions, queues) is per host, not per task.
         var perHost = new HashSet<string> { "register definitions", "prepare queues" };
-        foreach (var (operation, tally) in tallies.OrderBy(t => t.Key, StringComparer.Ordinal))
+        foreach (var (operation, tally) in counters.Operations.OrderBy(t => t.Key, StringComparer.Ordinal))
         {
             if (perHost.Contains(operation)) continue;
             report.BackendOperations.Add(new OperationFigure(operation, tally.Calls / n, tally.TotalMilliseconds / Math.Max(1, tally.Calls),
@@ -228,22 +227,23 @@ internal static class BenchmarkProgram
         report.Notes.Add($"Backend operations were counted on the {backend.Name} backend with a counting wrapper around IMageBackend (InternalsVisibleTo MageFlow.Benchmarks is the only runtime change); per-host start-up operations are left out.");
         if (sample.SignCommands is { } sign && sample.RunCommands is { } run)
         {
+            var whole = sign.Plus(run);
             report.Commands.Add(Breakdown("sign (2 signatures)", sign, n));
             report.Commands.Add(Breakdown("dispatch + worker", run, n));
-            var whole = new CommandDelta(sign.TopLevelCommands + run.TopLevelCommands,
-                sign.PerCommand.Concat(run.PerCommand).GroupBy(p => p.Key)
-                    .ToDictionary(g => g.Key, g => new CommandCount(g.Sum(p => p.Value.Calls), g.Sum(p => p.Value.Microseconds))));
             report.Commands.Add(Breakdown("whole task life", whole, n));
+            report.ClientCommandsPerTask = counters.CommandsSent / n;
+            // Reads served from the backend's read-ahead buffer never reach Redis: count the XREADGROUPs sent instead.
+            report.RoundTripsPerTask = report.BackendOperations.Where(o => o.Operation != "read").Sum(o => o.CallsPerTask) + whole.Calls("xreadgroup") / n;
         }
         Step($"commands: {report.BackendOperations.Sum(o => o.CallsPerTask):0.00} backend operations per task");
     }
 
     private static CommandBreakdown Breakdown(string phase, CommandDelta delta, double tasks) => new(
         phase,
-        delta.WorkloadTopLevelCommands / tasks,
+        delta.ScriptCalls / tasks,
         delta.ExecutedCommands / tasks,
         delta.ServerMicroseconds / tasks,
-        delta.PerCommand.Where(p => p.Key is not ("info" or "config|resetstat"))
+        delta.Workload
             .OrderByDescending(p => p.Value.Calls)
             .Select(p => new CommandFigure(p.Key, p.Value.Calls / tasks, p.Value.Microseconds / tasks))
             .ToArray());

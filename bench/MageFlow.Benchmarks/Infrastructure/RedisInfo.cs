@@ -68,10 +68,10 @@ internal sealed class RedisInfo : IAsyncDisposable
 internal readonly record struct CommandCount(long Calls, long Microseconds);
 
 /// <summary>
-/// Counters at one instant. <see cref="TopLevelCommands"/> counts what clients sent (a script call is one);
-/// the per-command stats also count the commands a script ran inside Redis.
+/// Counters at one instant. Redis 7 counts the commands a script runs in both total_commands_processed and
+/// commandstats, so these are commands executed, not commands sent; the client side counts what was sent.
 /// </summary>
-internal sealed record CommandSnapshot(long TopLevelCommands, IReadOnlyDictionary<string, CommandCount> PerCommand)
+internal sealed record CommandSnapshot(long TotalProcessed, IReadOnlyDictionary<string, CommandCount> PerCommand)
 {
     public CommandDelta Since(CommandSnapshot before)
     {
@@ -82,18 +82,25 @@ internal sealed record CommandSnapshot(long TopLevelCommands, IReadOnlyDictionar
             var calls = after.Calls - earlier.Calls;
             if (calls > 0) delta[name] = new CommandCount(calls, after.Microseconds - earlier.Microseconds);
         }
-        return new CommandDelta(TopLevelCommands - before.TopLevelCommands, delta);
+        return new CommandDelta(delta);
     }
 }
 
-internal sealed record CommandDelta(long TopLevelCommands, IReadOnlyDictionary<string, CommandCount> PerCommand)
+internal sealed record CommandDelta(IReadOnlyDictionary<string, CommandCount> PerCommand)
 {
     // The INFO calls that read the counters are themselves counted; they are not the workload's.
     private static readonly HashSet<string> Observer = new(StringComparer.Ordinal) { "info", "config|resetstat" };
 
-    public long ExecutedCommands => PerCommand.Where(p => !Observer.Contains(p.Key)).Sum(p => p.Value.Calls);
+    public IEnumerable<KeyValuePair<string, CommandCount>> Workload => PerCommand.Where(p => !Observer.Contains(p.Key));
 
-    public long ServerMicroseconds => PerCommand.Where(p => !Observer.Contains(p.Key)).Sum(p => p.Value.Microseconds);
+    public long ExecutedCommands => Workload.Sum(p => p.Value.Calls);
 
-    public long WorkloadTopLevelCommands => TopLevelCommands - PerCommand.Where(p => Observer.Contains(p.Key)).Sum(p => p.Value.Calls);
+    public long ServerMicroseconds => Workload.Sum(p => p.Value.Microseconds);
+
+    public long ScriptCalls => PerCommand.Where(p => p.Key is "evalsha" or "eval" or "fcall").Sum(p => p.Value.Calls);
+
+    public long Calls(string command) => PerCommand.GetValueOrDefault(command).Calls;
+
+    public CommandDelta Plus(CommandDelta other) => new(PerCommand.Concat(other.PerCommand).GroupBy(p => p.Key)
+        .ToDictionary(g => g.Key, g => new CommandCount(g.Sum(p => p.Value.Calls), g.Sum(p => p.Value.Microseconds))));
 }

@@ -27,13 +27,26 @@ internal sealed class OperationTally
     }
 }
 
-/// <summary>
-/// Wraps a backend to count and time each operation (each one is a round trip on Redis). Measurement only:
-/// it changes nothing that is passed through.
-/// </summary>
-internal sealed class CountingBackend(IMageBackend inner, bool ownsInner, ConcurrentDictionary<string, OperationTally> tallies) : IMageBackend
+/// <summary>What every <see cref="CountingBackend"/> of one measurement adds up.</summary>
+internal sealed class BackendCounters
 {
-    private OperationTally Tally(string operation) => tallies.GetOrAdd(operation, _ => new OperationTally());
+    private long _commandsSent;
+
+    public ConcurrentDictionary<string, OperationTally> Operations { get; } = new(StringComparer.Ordinal);
+
+    /// <summary>Commands the Redis backends sent (client side, from StackExchange.Redis counters); 0 on other backends.</summary>
+    public long CommandsSent => Interlocked.Read(ref _commandsSent);
+
+    public void AddCommandsSent(long commands) => Interlocked.Add(ref _commandsSent, commands);
+}
+
+/// <summary>
+/// Wraps a backend to count and time each operation (each one is a round trip on Redis unless served from a
+/// read-ahead buffer). Measurement only: it changes nothing that is passed through.
+/// </summary>
+internal sealed class CountingBackend(IMageBackend inner, bool ownsInner, BackendCounters counters) : IMageBackend
+{
+    private OperationTally Tally(string operation) => counters.Operations.GetOrAdd(operation, _ => new OperationTally());
 
     private async Task<T> Time<T>(string operation, Task<T> call, Func<T, long>? items = null)
     {
@@ -101,5 +114,10 @@ internal sealed class CountingBackend(IMageBackend inner, bool ownsInner, Concur
     public Task AcknowledgeAsync(Delivery delivery, CancellationToken cancellationToken) =>
         Time("acknowledge", inner.AcknowledgeAsync(delivery, cancellationToken));
 
-    public ValueTask DisposeAsync() => ownsInner ? inner.DisposeAsync() : ValueTask.CompletedTask;
+    public ValueTask DisposeAsync()
+    {
+        // Read before the connections close: each host's backend counts its own connections from zero.
+        if (inner is Backends.Redis.RedisBackend redis) counters.AddCommandsSent(redis.CommandsSent);
+        return ownsInner ? inner.DisposeAsync() : ValueTask.CompletedTask;
+    }
 }

@@ -14,7 +14,7 @@ internal sealed record CommandFigure(string Command, double CallsPerTask, double
 
 internal sealed record CommandBreakdown(
     string Phase,
-    double TopLevelPerTask,
+    double ScriptCallsPerTask,
     double ExecutedPerTask,
     double ServerMicrosecondsPerTask,
     IReadOnlyList<CommandFigure> ByCommand);
@@ -50,7 +50,11 @@ internal sealed class BenchReport
 
     public List<OperationFigure> BackendOperations { get; } = [];
 
+    /// <summary>Commands sent by the clients (StackExchange.Redis operation counters) per task + callback pair.</summary>
     public double? ClientCommandsPerTask { get; set; }
+
+    /// <summary>Request/responses awaited per pair: backend operations, reads counted as the XREADGROUPs sent.</summary>
+    public double? RoundTripsPerTask { get; set; }
 
     public MemoryResult? Memory { get; set; }
 
