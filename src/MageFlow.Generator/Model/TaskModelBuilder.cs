@@ -40,6 +40,7 @@ internal static class TaskModelBuilder
 
         var declaringType = method.ContainingType;
         if (!IsCallableFromGeneratedCode(method) || !IsValidDeclaringType(method, declaringType)) return null;
+        if (!IsFirstTaskNamed(method, declaringType)) return null;
 
         var settings = ReadAttribute(context.Attributes[0], method.Name);
         if (settings is null) return null;
@@ -114,6 +115,20 @@ internal static class TaskModelBuilder
         for (var type = method.ContainingType; type is not null; type = type.ContainingType)
         {
             if (!IsAssemblyVisible(type.DeclaredAccessibility) || type.IsFileLocal || type.IsGenericType) return false;
+        }
+        return true;
+    }
+
+    /// <summary>
+    /// Two <c>[MageTask]</c> overloads would both become a class of the same name; only the first (in declaration
+    /// order) is emitted, the analyzers report the other.
+    /// </summary>
+    private static bool IsFirstTaskNamed(IMethodSymbol method, INamedTypeSymbol declaringType)
+    {
+        foreach (var member in declaringType.GetMembers(method.Name))
+        {
+            if (member is IMethodSymbol candidate && HasAttribute(candidate, "MageFlow", "MageTaskAttribute"))
+                return SymbolEqualityComparer.Default.Equals(candidate, method);
         }
         return true;
     }
@@ -346,8 +361,8 @@ internal static class TaskModelBuilder
     }
 
     /// <summary>
-    /// "MageFlow." + the containing type's metadata name (nested types joined by '+') + the method name; a
-    /// second <c>[MageTask]</c> overload of the same name gets a "`2" suffix, which no C# identifier contains.
+    /// "MageFlow." + the containing type's metadata name (nested types joined by '+') + the method name: unique,
+    /// because only the first <c>[MageTask]</c> overload of a name is emitted.
     /// </summary>
     private static string HintName(IMethodSymbol method, INamedTypeSymbol declaringType)
     {
@@ -358,13 +373,6 @@ internal static class TaskModelBuilder
         var builder = new StringBuilder("MageFlow.");
         if (declaringType.ContainingNamespace is { IsGlobalNamespace: false } ns) builder.Append(ns.ToDisplayString()).Append('.');
         builder.Append(string.Join("+", typeNames)).Append('.').Append(method.Name);
-
-        var overloads = declaringType.GetMembers(method.Name)
-            .OfType<IMethodSymbol>()
-            .Where(m => HasAttribute(m, "MageFlow", "MageTaskAttribute"))
-            .ToList();
-        var index = overloads.FindIndex(m => SymbolEqualityComparer.Default.Equals(m, method));
-        if (index > 0) builder.Append('`').Append(index + 1);
 
         return builder.Append(".g.cs").ToString();
     }
