@@ -88,8 +88,10 @@ internal static class TaskModelBuilder
     /// <summary>Reads the attribute; values the runtime would reject at start-up make the method invalid.</summary>
     private static TaskSettings? ReadAttribute(AttributeData attribute, string methodName)
     {
-        var explicitName = attribute.ConstructorArguments.Length == 1 ? attribute.ConstructorArguments[0].Value as string : null;
-        var taskName = explicitName ?? Naming.DefaultTaskName(methodName);
+        // An empty explicit name means the default, as the analyzers read it.
+        var taskName = attribute.ConstructorArguments.Length == 1 && attribute.ConstructorArguments[0].Value is string { Length: > 0 } explicitName
+            ? explicitName
+            : Naming.DefaultTaskName(methodName);
         int retries = 0, timeoutSeconds = 0, retryDelayMilliseconds = 0;
         foreach (var argument in attribute.NamedArguments)
         {
@@ -149,7 +151,7 @@ internal static class TaskModelBuilder
         arguments = new List<ArgumentKind>(method.Parameters.Length);
         foreach (var parameter in method.Parameters)
         {
-            if (parameter.RefKind != RefKind.None) return false;
+            if (parameter.RefKind != RefKind.None || parameter.IsParams) return false;
             ArgumentKind kind;
             if (IsNamed(parameter.Type, "System.Threading", "CancellationToken", 0)) kind = ArgumentKind.CancellationToken;
             else if (IsNamed(parameter.Type, "MageFlow", "TaskContext", 0)) kind = ArgumentKind.Context;
@@ -191,7 +193,25 @@ internal static class TaskModelBuilder
             shape = ReturnShape.Value;
             resultType = returnType;
         }
-        return resultType is null || IsSerializableType(resultType);
+        return resultType is null || (IsSerializableType(resultType) && !IsAwaitableOrStream(resultType));
+    }
+
+    /// <summary>
+    /// A result that is itself a task (Task&lt;Task&gt;, a custom task-like type) or an async stream would be
+    /// serialized instead of awaited, so such methods are not bound.
+    /// </summary>
+    private static bool IsAwaitableOrStream(ITypeSymbol type)
+    {
+        if (IsNamed(type, "System.Collections.Generic", "IAsyncEnumerable", 1)) return true;
+        for (var current = type; current is not null; current = current.BaseType)
+        {
+            if (IsNamed(current, "System.Threading.Tasks", "Task", 0) || IsNamed(current, "System.Threading.Tasks", "Task", 1)
+                || IsNamed(current, "System.Threading.Tasks", "ValueTask", 0) || IsNamed(current, "System.Threading.Tasks", "ValueTask", 1))
+            {
+                return true;
+            }
+        }
+        return type.GetAttributes().Any(a => a.AttributeClass is { Name: "AsyncMethodBuilderAttribute" });
     }
 
     /// <summary>Whether a type can be a generic argument and a <c>typeof</c> operand in the generated code.</summary>
@@ -243,9 +263,8 @@ internal static class TaskModelBuilder
                 }
             }
 
-            // [ReturnValue] without a "property:" target stays on the record's constructor parameter; the
-            // positional property of the same name is the member that receives the value.
-            if (!type.IsRecord) continue;
+            // [ReturnValue] without a "property:" target stays on a positional record (or constructor) parameter;
+            // the property of the same name is the member that receives the value.
             foreach (var constructor in type.InstanceConstructors)
             {
                 foreach (var parameter in constructor.Parameters)
