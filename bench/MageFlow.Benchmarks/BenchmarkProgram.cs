@@ -107,7 +107,7 @@ internal static class BenchmarkProgram
         };
         await using var info = await RedisInfo.ConnectAsync(endpoint).ConfigureAwait(false);
         report.RedisVersion = await info.VersionAsync().ConfigureAwait(false);
-        var workload = Workloads.Best();
+        var workload = Workloads.Create(settings.HandRegistered);
         report.Workload = workload.Description;
         var timeout = settings.MeasurementTimeout;
         var inMemory = new InMemoryChoice();

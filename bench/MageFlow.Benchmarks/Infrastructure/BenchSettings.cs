@@ -31,6 +31,9 @@ internal sealed record BenchSettings
 
     public bool SkipHangfire { get; init; }
 
+    /// <summary>Sign through hand-registered TaskDescriptor.Create tasks instead of the generated builders.</summary>
+    public bool HandRegistered { get; init; }
+
     /// <summary>Also time builds of a synthetic 500-task project with and without the generator.</summary>
     public bool GeneratorCost { get; init; }
 
@@ -64,6 +67,7 @@ internal sealed record BenchSettings
                 case "--memory-signatures": settings = settings with { MemorySignatures = int.Parse(Value()) }; break;
                 case "--out": settings = settings with { OutputDirectory = Value() }; break;
                 case "--no-hangfire": settings = settings with { SkipHangfire = true }; break;
+                case "--hand-registered": settings = settings with { HandRegistered = true }; break;
                 case "--generator-cost": settings = settings with { GeneratorCost = true }; break;
                 case "--help" or "-h":
                     throw new HelpRequestedException();
@@ -76,7 +80,7 @@ internal sealed record BenchSettings
 
     public const string Usage =
         "Usage: dotnet run -c Release --project bench/MageFlow.Benchmarks [-- --quick] [--redis host:port] " +
-        "[--tasks N] [--hangfire-tasks N] [--repetitions N] [--memory-signatures N] [--no-hangfire] [--generator-cost] [--out DIR]";
+        "[--tasks N] [--hangfire-tasks N] [--repetitions N] [--memory-signatures N] [--no-hangfire] [--hand-registered] [--generator-cost] [--out DIR]";
 }
 
 internal sealed class HelpRequestedException : Exception;

@@ -2,6 +2,6 @@ namespace MageFlow.Benchmarks.Workload;
 
 internal static class Workloads
 {
-    /// <summary>The generated builders when the generator is part of the build, else hand-registered descriptors.</summary>
-    public static BenchWorkload Best() => new HandRegisteredWorkload();
+    /// <summary>The generated builders (what applications use) unless hand-registered descriptors are asked for.</summary>
+    public static BenchWorkload Create(bool handRegistered) => handRegistered ? new HandRegisteredWorkload() : new GeneratedWorkload();
 }
