@@ -34,8 +34,8 @@ internal sealed record BenchSettings
     /// <summary>Sign through hand-registered TaskDescriptor.Create tasks instead of the generated builders.</summary>
     public bool HandRegistered { get; init; }
 
-    /// <summary>Also time builds of a synthetic 500-task project with and without the generator.</summary>
-    public bool GeneratorCost { get; init; }
+    /// <summary>Time builds of a synthetic 500-task project with and without the generator (default run: on; --quick: off).</summary>
+    public bool GeneratorCost { get; init; } = true;
 
     public static BenchSettings Parse(string[] args)
     {
@@ -50,7 +50,8 @@ internal sealed record BenchSettings
                 HangfireRepetitions = 1,
                 MemorySignatures = 10_000,
                 LatencyDuration = TimeSpan.FromSeconds(1.5),
-                MeasurementTimeout = TimeSpan.FromSeconds(40),
+                MeasurementTimeout = TimeSpan.FromSeconds(60),
+                GeneratorCost = false,
             }
             : new BenchSettings();
 
@@ -69,6 +70,7 @@ internal sealed record BenchSettings
                 case "--no-hangfire": settings = settings with { SkipHangfire = true }; break;
                 case "--hand-registered": settings = settings with { HandRegistered = true }; break;
                 case "--generator-cost": settings = settings with { GeneratorCost = true }; break;
+                case "--no-generator-cost": settings = settings with { GeneratorCost = false }; break;
                 case "--help" or "-h":
                     throw new HelpRequestedException();
                 default:
@@ -80,7 +82,7 @@ internal sealed record BenchSettings
 
     public const string Usage =
         "Usage: dotnet run -c Release --project bench/MageFlow.Benchmarks [-- --quick] [--redis host:port] " +
-        "[--tasks N] [--hangfire-tasks N] [--repetitions N] [--memory-signatures N] [--no-hangfire] [--hand-registered] [--generator-cost] [--out DIR]";
+        "[--tasks N] [--hangfire-tasks N] [--repetitions N] [--memory-signatures N] [--no-hangfire] [--hand-registered] [--generator-cost | --no-generator-cost] [--out DIR]";
 }
 
 internal sealed class HelpRequestedException : Exception;

@@ -40,7 +40,8 @@ internal static class MageFlowEndToEnd
         RedisInfo? info,
         TimeSpan timeout,
         CancellationToken cancellationToken,
-        Func<IMageBackend, bool, IMageBackend>? wrapBackend = null)
+        Func<IMageBackend, bool, IMageBackend>? wrapBackend = null,
+        Action<MageWorkerOptions>? configureWorker = null)
     {
         await backend.ResetAsync().ConfigureAwait(false);
         var probe = new RunProbe(tasks);
@@ -64,7 +65,7 @@ internal static class MageFlowEndToEnd
                 timeout, () => $"MageFlow ({backend.Name}): dispatching {tasks} runs did not finish", cancellationToken).ConfigureAwait(false);
             var dispatchSeconds = clock.Elapsed.TotalSeconds;
 
-            var worker = await MageHost.StartAsync(backend, workload, withWorker: true, wrapBackend).ConfigureAwait(false);
+            var worker = await MageHost.StartAsync(backend, workload, withWorker: true, wrapBackend, configureWorker).ConfigureAwait(false);
             double totalSeconds;
             try
             {

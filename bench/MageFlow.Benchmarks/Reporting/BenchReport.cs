@@ -21,6 +21,8 @@ internal sealed record CommandBreakdown(
 
 internal sealed record GeneratorFigure(int Tasks, Spread WithoutGeneratorSeconds, Spread WithGeneratorSeconds, double Ratio, string? Note);
 
+internal sealed record Experiment(string Name, double PairsPerSecond, double AllocatedBytesPerTask, string Note);
+
 /// <summary>Everything one run measured; written as JSON and rendered as the table.</summary>
 internal sealed class BenchReport
 {
@@ -63,6 +65,9 @@ internal sealed class BenchReport
     public Dictionary<string, double> SignaturesPerSecond { get; } = [];
 
     public List<SectionCost> HotPath { get; } = [];
+
+    /// <summary>Diagnostic runs with one knob changed (not part of the target table).</summary>
+    public List<Experiment> Experiments { get; } = [];
 
     public GeneratorFigure? Generator { get; set; }
 

@@ -138,6 +138,25 @@ internal static class ReportWriter
             md.AppendLine();
         }
 
+        if (report.Experiments.Count > 0)
+        {
+            md.AppendLine("### Diagnostic runs (one knob changed; one run each)");
+            md.AppendLine();
+            md.AppendLine("| run | pairs/s | allocated B per pair | note |");
+            md.AppendLine("|---|---|---|---|");
+            foreach (var experiment in report.Experiments)
+                md.AppendLine(Invariant, $"| {Cell(experiment.Name)} | {experiment.PairsPerSecond:N0} | {experiment.AllocatedBytesPerTask:N0} | {Cell(experiment.Note)} |");
+            md.AppendLine();
+        }
+
+        if (report.Generator is { } generator)
+        {
+            md.AppendLine("### Generator cost");
+            md.AppendLine();
+            md.AppendLine(Invariant, $"{generator.Tasks} [MageTask] methods: with generator {string.Join(", ", generator.WithGeneratorSeconds.Samples.Select(x => x.ToString("0.00", Invariant)))} s; without {string.Join(", ", generator.WithoutGeneratorSeconds.Samples.Select(x => x.ToString("0.00", Invariant)))} s. {generator.Note}");
+            md.AppendLine();
+        }
+
         if (report.HotPath.Count > 0)
         {
             md.AppendLine("### Hot-path CPU sections (one thread, in isolation)");

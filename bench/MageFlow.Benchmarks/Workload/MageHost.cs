@@ -11,7 +11,8 @@ internal static class MageHost
         MageBackendChoice backend,
         BenchWorkload workload,
         bool withWorker,
-        Func<IMageBackend, bool, IMageBackend>? wrapBackend = null)
+        Func<IMageBackend, bool, IMageBackend>? wrapBackend = null,
+        Action<MageWorkerOptions>? configureWorker = null)
     {
         var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true });
         builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(10));
@@ -20,7 +21,7 @@ internal static class MageHost
             backend.Configure(o);
             workload.Register(o);
         });
-        if (withWorker) builder.Services.AddMageFlowWorker();
+        if (withWorker) builder.Services.AddMageFlowWorker(configureWorker);
         if (wrapBackend is not null) Wrap(builder.Services, wrapBackend);
         var host = builder.Build();
         await host.StartAsync().ConfigureAwait(false);
