@@ -34,6 +34,14 @@ internal sealed class BackendCounters
 
     public ConcurrentDictionary<string, OperationTally> Operations { get; } = new(StringComparer.Ordinal);
 
+    /// <summary>Gaps in a run's life between backend calls: where the worker spends time outside Redis.</summary>
+    public ConcurrentDictionary<string, OperationTally> Gaps { get; } = new(StringComparer.Ordinal);
+
+    /// <summary>When each delivery was handed out by a read, and when its start transition returned.</summary>
+    public ConcurrentDictionary<Delivery, long> ReadAt { get; } = new(ReferenceEqualityComparer.Instance);
+
+    public ConcurrentDictionary<Delivery, long> StartedAt { get; } = new(ReferenceEqualityComparer.Instance);
+
     /// <summary>Commands the Redis backends sent (client side, from StackExchange.Redis counters); 0 on other backends.</summary>
     public long CommandsSent => Interlocked.Read(ref _commandsSent);
 
@@ -87,8 +95,13 @@ internal sealed class CountingBackend(IMageBackend inner, bool ownsInner, Backen
     public Task PrepareQueuesAsync(IReadOnlyCollection<string> taskNames, CancellationToken cancellationToken) =>
         Time("prepare queues", inner.PrepareQueuesAsync(taskNames, cancellationToken));
 
-    public Task<IReadOnlyList<Delivery>> ReadAsync(IReadOnlyCollection<string> taskNames, string consumer, int maxCount, TimeSpan wait, CancellationToken cancellationToken) =>
-        Time("read", inner.ReadAsync(taskNames, consumer, maxCount, wait, cancellationToken), batch => batch.Count);
+    public async Task<IReadOnlyList<Delivery>> ReadAsync(IReadOnlyCollection<string> taskNames, string consumer, int maxCount, TimeSpan wait, CancellationToken cancellationToken)
+    {
+        var batch = await Time("read", inner.ReadAsync(taskNames, consumer, maxCount, wait, cancellationToken), b => b.Count).ConfigureAwait(false);
+        var now = Stopwatch.GetTimestamp();
+        foreach (var delivery in batch) counters.ReadAt[delivery] = now;
+        return batch;
+    }
 
     public Task<IReadOnlyList<Delivery>> ReclaimAsync(IReadOnlyCollection<string> taskNames, string consumer, TimeSpan minIdle, int maxCount, CancellationToken cancellationToken) =>
         Time("reclaim", inner.ReclaimAsync(taskNames, consumer, minIdle, maxCount, cancellationToken), batch => batch.Count);
@@ -99,11 +112,21 @@ internal sealed class CountingBackend(IMageBackend inner, bool ownsInner, Backen
     public Task<int> PromoteDueRetriesAsync(DateTimeOffset now, int maxCount, CancellationToken cancellationToken) =>
         Time("promote retries", inner.PromoteDueRetriesAsync(now, maxCount, cancellationToken));
 
-    public Task<StartOutcome> StartAsync(Delivery delivery, CancellationToken cancellationToken) =>
-        Time("start", inner.StartAsync(delivery, cancellationToken));
+    public async Task<StartOutcome> StartAsync(Delivery delivery, CancellationToken cancellationToken)
+    {
+        if (counters.ReadAt.TryRemove(delivery, out var readAt)) Gap("read returned → start called (waiting for a slot, Task.Run)", readAt);
+        var outcome = await Time("start", inner.StartAsync(delivery, cancellationToken)).ConfigureAwait(false);
+        counters.StartedAt[delivery] = Stopwatch.GetTimestamp();
+        return outcome;
+    }
 
-    public Task<FinishOutcome> CompleteAsync(Delivery delivery, ReadOnlyMemory<byte> resultJson, TimeSpan doneTtl, CancellationToken cancellationToken) =>
-        Time("complete", inner.CompleteAsync(delivery, resultJson, doneTtl, cancellationToken));
+    public Task<FinishOutcome> CompleteAsync(Delivery delivery, ReadOnlyMemory<byte> resultJson, TimeSpan doneTtl, CancellationToken cancellationToken)
+    {
+        if (counters.StartedAt.TryRemove(delivery, out var startedAt)) Gap("start returned → complete called (compose input, run handler, continuations)", startedAt);
+        return Time("complete", inner.CompleteAsync(delivery, resultJson, doneTtl, cancellationToken));
+    }
+
+    private void Gap(string name, long since) => counters.Gaps.GetOrAdd(name, _ => new OperationTally()).Add(since);
 
     public Task<FinishOutcome> FailAsync(Delivery delivery, ReadOnlyMemory<byte> failedInput, TaskFailure failure, TimeSpan doneTtl, CancellationToken cancellationToken) =>
         Time("fail", inner.FailAsync(delivery, failedInput, failure, doneTtl, cancellationToken));

@@ -52,6 +52,9 @@ internal sealed class BenchReport
 
     public List<OperationFigure> BackendOperations { get; } = [];
 
+    /// <summary>Mean time a run spends between backend calls (per run, not per pair).</summary>
+    public List<OperationFigure> WorkerGaps { get; } = [];
+
     /// <summary>Commands sent by the clients (StackExchange.Redis operation counters) per task + callback pair.</summary>
     public double? ClientCommandsPerTask { get; set; }
 

@@ -138,6 +138,20 @@ internal static class ReportWriter
             md.AppendLine();
         }
 
+        if (report.WorkerGaps.Count > 0)
+        {
+            md.AppendLine("### A run's life in the worker (counting run; mean per run)");
+            md.AppendLine();
+            md.AppendLine("| step | mean ms |");
+            md.AppendLine("|---|---|");
+            foreach (var name in new[] { "read", "start", "complete" })
+                if (report.BackendOperations.FirstOrDefault(o => o.Operation == name) is { } op)
+                    md.AppendLine(Invariant, $"| backend {name} (call → return) | {op.MeanMilliseconds:0.000} |");
+            foreach (var gap in report.WorkerGaps)
+                md.AppendLine(Invariant, $"| {Cell(gap.Operation)} | {gap.MeanMilliseconds:0.000} |");
+            md.AppendLine();
+        }
+
         if (report.Experiments.Count > 0)
         {
             md.AppendLine("### Diagnostic runs (one knob changed; one run each)");
