@@ -369,6 +369,20 @@ public sealed class RedisBackendTests(RedisServerFixture redis, ITestOutputHelpe
     }
 
     [Fact]
+    public async Task A_long_wait_is_capped_below_the_connection_timeout_and_the_connection_stays_usable()
+    {
+        await PrepareAsync("task-a");
+        var started = DateTime.UtcNow;
+
+        Assert.Empty(await _backend.ReadAsync(["task-a"], Consumer, 10, TimeSpan.FromMinutes(1), default));
+
+        var waited = DateTime.UtcNow - started;
+        Assert.InRange(waited, TimeSpan.FromSeconds(4), TimeSpan.FromSeconds(9));
+        await _backend.DispatchAsync("task-a", new Envelope("after", EnvelopeKind.Message, Json("{}")), default);
+        Assert.Single(await _backend.ReadAsync(["task-a"], Consumer, 10, TimeSpan.FromSeconds(1), default));
+    }
+
+    [Fact]
     public async Task Reclaim_returns_entries_idle_past_min_idle_to_another_consumer_and_not_fresh_ones()
     {
         await PrepareAsync("task-a");
