@@ -140,7 +140,8 @@ internal static class TaskModelBuilder
 
     private static bool IsValidDeclaringType(IMethodSymbol method, INamedTypeSymbol declaringType)
     {
-        if (method.IsStatic) return declaringType.TypeKind is TypeKind.Class or TypeKind.Struct;
+        // Static virtual/abstract interface members can only be called through a type parameter.
+        if (method.IsStatic) return declaringType.TypeKind is TypeKind.Class or TypeKind.Struct or TypeKind.Interface && !method.IsAbstract && !method.IsVirtual;
         // Instance tasks are resolved from DI, which needs a concrete class.
         return declaringType.TypeKind == TypeKind.Class && !declaringType.IsStatic && !declaringType.IsAbstract && !method.IsAbstract;
     }
