@@ -58,6 +58,11 @@ internal sealed class BenchReport
     /// <summary>Commands sent by the clients (StackExchange.Redis operation counters) per task + callback pair.</summary>
     public double? ClientCommandsPerTask { get; set; }
 
+    /// <summary>Average worker slots holding a run during the counting run (Little's law), out of <see cref="WorkerConcurrency"/>.</summary>
+    public double? MeanRunsInFlight { get; set; }
+
+    public int WorkerConcurrency { get; set; }
+
     /// <summary>Request/responses awaited per pair: backend operations, reads counted as the XREADGROUPs sent.</summary>
     public double? RoundTripsPerTask { get; set; }
 

@@ -9,6 +9,7 @@ namespace MageFlow.Benchmarks.Reporting;
 internal static class ReportWriter
 {
     public const string MageFlowRedis = "MageFlow, Redis backend";
+    public const string MageFlowRedisWithSigning = "MageFlow, Redis backend, incl. signing";
     public const string MageFlowInMemory = "MageFlow, in-memory backend";
     public const string Floor = "Redis floor";
     public const string Hangfire = "Hangfire 1.8.25 + Hangfire.Redis.StackExchange 1.12.0";
@@ -20,6 +21,7 @@ internal static class ReportWriter
         var rows = report.Table;
         rows.Clear();
         var redis = report.Throughput.FirstOrDefault(t => t.Name == MageFlowRedis);
+        var redisWithSigning = report.Throughput.FirstOrDefault(t => t.Name == MageFlowRedisWithSigning);
         var memory = report.Throughput.FirstOrDefault(t => t.Name == MageFlowInMemory);
         var floor = report.Throughput.FirstOrDefault(t => t.Name == Floor);
         var hangfire = report.Throughput.FirstOrDefault(t => t.Name == Hangfire);
@@ -27,6 +29,7 @@ internal static class ReportWriter
         rows.Add(redis is null
             ? new TableRow("End-to-end tasks/s, " + MageFlowRedis, "not measured", "", "≥ 30,000/s", "n/a", "Redis backend not available in this build")
             : Rate(redis, "≥ 30,000/s", redis.Rate.Median >= 30_000));
+        if (redisWithSigning is not null) rows.Add(Rate(redisWithSigning, "— (basis of the Hangfire ratio)", null));
         if (memory is not null) rows.Add(Rate(memory, "— (no target; shows the engine's own ceiling)", null));
         if (floor is not null) rows.Add(Rate(floor, "— (reference)", null));
         if (hangfire is not null) rows.Add(Rate(hangfire, "— (reference; ≈136/s measured before)", null));
@@ -37,11 +40,14 @@ internal static class ReportWriter
             rows.Add(new TableRow("Ratio MageFlow (Redis) ÷ Redis floor", $"{ratio:0.00} ×", $"{redis.Rate.Min / floor.Rate.Max:0.00}–{redis.Rate.Max / floor.Rate.Min:0.00}",
                 "≥ 0.5 ×", Status(ratio >= 0.5), "medians of per-second rates; spread = worst/best pairing"));
         }
-        if (redis is not null && hangfire is not null)
+        if (redisWithSigning is not null && hangfire is not null)
         {
-            var ratio = redis.Rate.Median / hangfire.Rate.Median;
-            rows.Add(new TableRow("Ratio MageFlow (Redis) ÷ Hangfire", $"{ratio:0} ×", $"{redis.Rate.Min / hangfire.Rate.Max:0}–{redis.Rate.Max / hangfire.Rate.Min:0}",
-                "≥ 100 ×", Status(ratio >= 100), $"per-second rates; Hangfire ran {hangfire.ItemsPerRepetition:N0} pairs, MageFlow {redis.ItemsPerRepetition:N0}"));
+            // Hangfire's Enqueue creates and queues the job: compare it with signing + dispatching, not dispatching alone.
+            var ratio = redisWithSigning.Rate.Median / hangfire.Rate.Median;
+            var dispatchOnly = redis!.Rate.Median / hangfire.Rate.Median;
+            rows.Add(new TableRow("Ratio MageFlow (Redis, incl. signing) ÷ Hangfire", $"{ratio:0} ×",
+                $"{redisWithSigning.Rate.Min / hangfire.Rate.Max:0}–{redisWithSigning.Rate.Max / hangfire.Rate.Min:0}; {dispatchOnly:0} × without signing",
+                "≥ 100 ×", Status(ratio >= 100), $"per-second rates; Hangfire ran {hangfire.ItemsPerRepetition:N0} pairs, MageFlow {redisWithSigning.ItemsPerRepetition:N0}"));
         }
 
         if (report.Latency is { } latency)
@@ -150,6 +156,11 @@ internal static class ReportWriter
             foreach (var gap in report.WorkerGaps)
                 md.AppendLine(Invariant, $"| {Cell(gap.Operation)} | {gap.MeanMilliseconds:0.000} |");
             md.AppendLine();
+            if (report.MeanRunsInFlight is { } inFlight)
+            {
+                md.AppendLine(Invariant, $"Runs in flight on average (Little's law: runs/s × the time above from read to complete): {inFlight:0.0} of {report.WorkerConcurrency} slots; the rest of the time a slot waits for the single read loop to hand it the next entry.");
+                md.AppendLine();
+            }
         }
 
         if (report.Experiments.Count > 0)
