@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Text.Json;
 using MageFlow.Benchmarks.Workload;
 using MageFlow.Composition;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace MageFlow.Benchmarks.Profiling;
 
@@ -31,8 +32,28 @@ internal static class HotPathSections
         var result = work.InvokeAsync(workInput, context, json, CancellationToken.None).AsTask().GetAwaiter().GetResult();
         var doneInput = InputComposer.Compose(InputComposer.WrapResult("result", result), doneKwargs, default);
 
+        var record = new Signatures.SignatureRecord(Signatures.SignatureRecord.NewId(), BenchTasks.Work, typeof(WorkMessage).FullName!, workKwargs,
+            [Signatures.SignatureRecord.NewId()], [], SignatureStatus.Pending, SignatureStatus.Pending, "result", DateTimeOffset.UtcNow, 0);
+        var storedHash = Backends.Redis.RedisLayout.SignatureFields(record).ToArray();
+        var services = new ServiceCollection().BuildServiceProvider();
+        var scopes = services.GetRequiredService<IServiceScopeFactory>();
+        using var hardStop = new CancellationTokenSource();
+
         return
         [
+            Time("redis: encode a signature's hash fields (sign)", iterations, () => Backends.Redis.RedisLayout.SignatureFields(record)),
+            Time("redis: parse a signature's hash (start reply)", iterations, () => Backends.Redis.RedisLayout.ParseSignature(record.Id, storedHash)),
+            Time("worker: DI scope per run (CreateAsyncScope + dispose)", iterations, () =>
+            {
+                var scope = scopes.CreateAsyncScope();
+                scope.DisposeAsync().AsTask().GetAwaiter().GetResult();
+                return scope;
+            }),
+            Time("worker: linked CancellationTokenSource per run", iterations, () =>
+            {
+                using var attempt = CancellationTokenSource.CreateLinkedTokenSource(hardStop.Token);
+                return attempt.Token;
+            }),
             Time("sign: new id (SignatureRecord.NewId)", iterations, () => SignatureRecordId()),
             Time("sign: bind 1 kwarg (KwargsBuilder.Add)", iterations, () => new KwargsBuilder(json).Add("index", 42)),
             Time("sign: bind 1 kwarg by-name (KwargsBuilder.FromObject, anonymous)", iterations, () => KwargsBuilder.FromObject(new { index = 42 }, json)),
