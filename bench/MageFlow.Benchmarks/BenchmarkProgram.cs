@@ -199,6 +199,13 @@ internal static class BenchmarkProgram
         report.LatencyBackend = latencyBackend.Name;
         report.Latency = await CallbackLatency.RunAsync(latencyBackend, workload, capacity / 2, settings.LatencyDuration, timeout, cancellationToken).ConfigureAwait(false);
         Step($"latency ({latencyBackend.Name}) at {capacity / 2:N0}/s: p50 {report.Latency.P50Ms:0.000} ms, p99 {report.Latency.P99Ms:0.000} ms");
+        if (redis is not null)
+        {
+            // The same on the in-memory backend: what the engine adds without any round trip.
+            var memoryCapacity = Spread.Of(memoryRates).Median;
+            report.LatencyInMemory = await CallbackLatency.RunAsync(inMemory, workload, memoryCapacity / 2, settings.LatencyDuration, timeout, cancellationToken).ConfigureAwait(false);
+            Step($"latency (in-memory) at {memoryCapacity / 2:N0}/s: p50 {report.LatencyInMemory.P50Ms:0.000} ms, p99 {report.LatencyInMemory.P99Ms:0.000} ms");
+        }
 
         // Counted separately from the timed repetitions: the counting wrapper adds a little work of its own.
         await MeasureCommandsAsync(report, redis is not null ? redis : inMemory, workload, info, settings, timeout, cancellationToken).ConfigureAwait(false);

@@ -48,6 +48,9 @@ internal sealed class BenchReport
 
     public string? LatencyBackend { get; set; }
 
+    /// <summary>The same latency measurement on the in-memory backend (engine only), when the main one ran on Redis.</summary>
+    public LatencyResult? LatencyInMemory { get; set; }
+
     public List<CommandBreakdown> Commands { get; } = [];
 
     public List<OperationFigure> BackendOperations { get; } = [];
