@@ -134,6 +134,8 @@ internal static class BenchmarkProgram
         var redisRatesWithSigning = new List<double>();
         var redisWorkerStarts = new List<double>();
         var floorRates = new List<double>();
+        var floorAllocations = new List<double>();
+        var redisDispatchAllocations = new List<double>();
         var memoryAllocations = new List<double>();
         var redisAllocations = new List<double>();
         var memorySigns = new List<double>();
@@ -152,12 +154,14 @@ internal static class BenchmarkProgram
                 redisRatesWithSigning.Add(sample.TasksPerSecondIncludingSigning);
                 redisWorkerStarts.Add(sample.WorkerStartSeconds);
                 redisAllocations.Add(sample.AllocatedBytesDuringRun / (double)sample.Tasks);
+                redisDispatchAllocations.Add(sample.AllocatedBytesDuringDispatch / (double)sample.Tasks);
                 redisSigns.Add(sample.SignaturesPerSecond);
                 line += $", Redis {sample.TasksPerSecond:N0}/s (dispatch {sample.DispatchSeconds:0.00} s, worker host start {sample.WorkerStartSeconds:0.00} s, of {sample.TotalSeconds:0.00} s)";
                 if (sample.DuplicateCallbacks > 0) report.Notes.Add($"Repetition {rep}: {sample.DuplicateCallbacks} callbacks ran twice.");
             }
-            var floor = await RedisFloor.RunAsync(endpoint, info, settings.Tasks, timeout, cancellationToken).ConfigureAwait(false);
+            var (floor, floorAllocated) = await RedisFloor.RunAsync(endpoint, info, settings.Tasks, timeout, cancellationToken).ConfigureAwait(false);
             floorRates.Add(floor);
+            floorAllocations.Add(floorAllocated);
             Step(line + $", floor {floor:N0}/s");
         }
         const string mageWhat = "sign N callbacks + N tasks (untimed), then timed: dispatch N runs (64 in flight), start one worker host (defaults: concurrency 8, batch 64), until the last callback finished";
@@ -171,10 +175,12 @@ internal static class BenchmarkProgram
         report.Throughput.Add(new ThroughputFigure(ReportWriter.MageFlowInMemory, settings.Tasks, Spread.Of(memoryRates), mageWhat + "; producer and worker hosts share one in-memory store"));
         report.Throughput.Add(new ThroughputFigure(ReportWriter.Floor, settings.Tasks, Spread.Of(floorRates), RedisFloor.Description));
         report.AllocatedBytesPerTask["in-memory"] = Spread.Of(memoryAllocations).Median;
+        report.AllocatedBytesPerTask["Redis floor (bare StackExchange.Redis loop)"] = Spread.Of(floorAllocations).Median;
         report.SignaturesPerSecond["in-memory"] = Spread.Of(memorySigns).Median;
         if (redis is not null)
         {
             report.AllocatedBytesPerTask["Redis"] = Spread.Of(redisAllocations).Median;
+            report.AllocatedBytesPerTask["Redis, of which producer dispatch"] = Spread.Of(redisDispatchAllocations).Median;
             report.SignaturesPerSecond["Redis"] = Spread.Of(redisSigns).Median;
         }
 

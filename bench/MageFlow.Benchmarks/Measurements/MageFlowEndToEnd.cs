@@ -14,6 +14,7 @@ internal sealed record EndToEndSample(
     double WorkerStartSeconds,
     double TotalSeconds,
     long AllocatedBytesDuringRun,
+    long AllocatedBytesDuringDispatch,
     long AllocatedBytesDuringSign,
     int DuplicateCallbacks,
     CommandDelta? SignCommands,
@@ -68,6 +69,7 @@ internal static class MageFlowEndToEnd
                 Concurrency.ForEachAsync(tasks, ProducerLanes, i => workload.RunAsync(works[i], i), cancellationToken),
                 timeout, () => $"MageFlow ({backend.Name}): dispatching {tasks} runs did not finish", cancellationToken).ConfigureAwait(false);
             var dispatchSeconds = clock.Elapsed.TotalSeconds;
+            var dispatchAllocated = GC.GetTotalAllocatedBytes(precise: true) - runAllocated;
 
             var worker = await MageHost.StartAsync(backend, workload, withWorker: true, wrapBackend, configureWorker).ConfigureAwait(false);
             var workerStartSeconds = clock.Elapsed.TotalSeconds - dispatchSeconds;
@@ -86,7 +88,7 @@ internal static class MageFlowEndToEnd
             }
             var afterRun = info is null ? null : await info.SnapshotAsync().ConfigureAwait(false);
             return new EndToEndSample(
-                tasks, signSeconds, dispatchSeconds, workerStartSeconds, totalSeconds, runAllocated, signAllocated, probe.DuplicateCallbacks,
+                tasks, signSeconds, dispatchSeconds, workerStartSeconds, totalSeconds, runAllocated, dispatchAllocated, signAllocated, probe.DuplicateCallbacks,
                 beforeRun?.Since(beforeSign!), afterRun?.Since(beforeRun!));
         }
         finally

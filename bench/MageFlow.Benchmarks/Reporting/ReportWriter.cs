@@ -92,7 +92,7 @@ internal static class ReportWriter
         }
 
         foreach (var (backend, bytes) in report.AllocatedBytesPerTask)
-            rows.Add(new TableRow($"Managed allocation per task, {backend}", $"{bytes:N0} B", "producer dispatch + worker, whole process", "— (info)", "—", "GC.GetTotalAllocatedBytes delta ÷ N"));
+            rows.Add(new TableRow($"Managed allocation per task, {backend}", $"{bytes:N0} B", "whole process over the timed part (dispatch + worker)", "— (info)", "—", "GC.GetTotalAllocatedBytes(precise) delta ÷ N"));
 
         if (report.Generator is { } gen)
         {
