@@ -135,6 +135,7 @@ internal static class BenchmarkProgram
         var redisWorkerStarts = new List<double>();
         var floorRates = new List<double>();
         var floorAllocations = new List<double>();
+        var floorCpu = new List<double>();
         var redisDispatchAllocations = new List<double>();
         var memoryAllocations = new List<double>();
         var redisAllocations = new List<double>();
@@ -159,9 +160,10 @@ internal static class BenchmarkProgram
                 line += $", Redis {sample.TasksPerSecond:N0}/s (dispatch {sample.DispatchSeconds:0.00} s, worker host start {sample.WorkerStartSeconds:0.00} s, of {sample.TotalSeconds:0.00} s)";
                 if (sample.DuplicateCallbacks > 0) report.Notes.Add($"Repetition {rep}: {sample.DuplicateCallbacks} callbacks ran twice.");
             }
-            var (floor, floorAllocated) = await RedisFloor.RunAsync(endpoint, info, settings.Tasks, timeout, cancellationToken).ConfigureAwait(false);
+            var (floor, floorAllocated, floorServerCpu) = await RedisFloor.RunAsync(endpoint, info, settings.Tasks, timeout, cancellationToken).ConfigureAwait(false);
             floorRates.Add(floor);
             floorAllocations.Add(floorAllocated);
+            floorCpu.Add(floorServerCpu);
             Step(line + $", floor {floor:N0}/s");
         }
         const string mageWhat = "sign N callbacks + N tasks (untimed), then timed: dispatch N runs (64 in flight), start one worker host (defaults: concurrency 8, batch 64), until the last callback finished";
@@ -176,6 +178,7 @@ internal static class BenchmarkProgram
         report.Throughput.Add(new ThroughputFigure(ReportWriter.Floor, settings.Tasks, Spread.Of(floorRates), RedisFloor.Description));
         report.AllocatedBytesPerTask["in-memory"] = Spread.Of(memoryAllocations).Median;
         report.AllocatedBytesPerTask["Redis floor (bare StackExchange.Redis loop)"] = Spread.Of(floorAllocations).Median;
+        report.FloorServerCpuMicrosecondsPerTask = Spread.Of(floorCpu).Median;
         report.SignaturesPerSecond["in-memory"] = Spread.Of(memorySigns).Median;
         if (redis is not null)
         {
@@ -296,7 +299,8 @@ internal static class BenchmarkProgram
         phase,
         delta.ScriptCalls / tasks,
         delta.ExecutedCommands / tasks,
-        delta.ServerMicroseconds / tasks,
+        delta.CpuSeconds * 1e6 / tasks,
+        delta.ScriptMicroseconds / tasks,
         delta.Workload
             .OrderByDescending(p => p.Value.Calls)
             .Select(p => new CommandFigure(p.Key, p.Value.Calls / tasks, p.Value.Microseconds / tasks))

@@ -29,6 +29,8 @@ internal sealed class RedisInfo : IAsyncDisposable
     public async Task<CommandSnapshot> SnapshotAsync()
     {
         var stats = await InfoSectionAsync("stats").ConfigureAwait(false);
+        var cpu = await InfoSectionAsync("cpu").ConfigureAwait(false);
+        var cpuSeconds = double.Parse(cpu["used_cpu_user"], CultureInfo.InvariantCulture) + double.Parse(cpu["used_cpu_sys"], CultureInfo.InvariantCulture);
         var commands = await InfoSectionAsync("commandstats").ConfigureAwait(false);
         var perCommand = new Dictionary<string, CommandCount>(StringComparer.Ordinal);
         foreach (var (key, value) in commands)
@@ -45,7 +47,7 @@ internal sealed class RedisInfo : IAsyncDisposable
             }
             perCommand[key["cmdstat_".Length..]] = new CommandCount(calls, usec);
         }
-        return new CommandSnapshot(long.Parse(stats["total_commands_processed"], CultureInfo.InvariantCulture), perCommand);
+        return new CommandSnapshot(long.Parse(stats["total_commands_processed"], CultureInfo.InvariantCulture), perCommand, cpuSeconds);
     }
 
     private async Task<Dictionary<string, string>> InfoSectionAsync(string section)
@@ -71,7 +73,7 @@ internal readonly record struct CommandCount(long Calls, long Microseconds);
 /// Counters at one instant. Redis 7 counts the commands a script runs in both total_commands_processed and
 /// commandstats, so these are commands executed, not commands sent; the client side counts what was sent.
 /// </summary>
-internal sealed record CommandSnapshot(long TotalProcessed, IReadOnlyDictionary<string, CommandCount> PerCommand)
+internal sealed record CommandSnapshot(long TotalProcessed, IReadOnlyDictionary<string, CommandCount> PerCommand, double CpuSeconds)
 {
     public CommandDelta Since(CommandSnapshot before)
     {
@@ -82,11 +84,12 @@ internal sealed record CommandSnapshot(long TotalProcessed, IReadOnlyDictionary<
             var calls = after.Calls - earlier.Calls;
             if (calls > 0) delta[name] = new CommandCount(calls, after.Microseconds - earlier.Microseconds);
         }
-        return new CommandDelta(delta);
+        return new CommandDelta(delta, CpuSeconds - before.CpuSeconds);
     }
 }
 
-internal sealed record CommandDelta(IReadOnlyDictionary<string, CommandCount> PerCommand)
+/// <param name="CpuSeconds">redis-server's own CPU time (INFO cpu, user + sys): parsing, networking and execution.</param>
+internal sealed record CommandDelta(IReadOnlyDictionary<string, CommandCount> PerCommand, double CpuSeconds)
 {
     // The INFO calls that read the counters are themselves counted; they are not the workload's.
     private static readonly HashSet<string> Observer = new(StringComparer.Ordinal) { "info", "config|resetstat" };
@@ -95,12 +98,13 @@ internal sealed record CommandDelta(IReadOnlyDictionary<string, CommandCount> Pe
 
     public long ExecutedCommands => Workload.Sum(p => p.Value.Calls);
 
-    public long ServerMicroseconds => Workload.Sum(p => p.Value.Microseconds);
+    /// <summary>Execution time of the scripts (their usec includes the commands they ran).</summary>
+    public long ScriptMicroseconds => PerCommand.Where(p => p.Key is "evalsha" or "eval" or "fcall").Sum(p => p.Value.Microseconds);
 
     public long ScriptCalls => PerCommand.Where(p => p.Key is "evalsha" or "eval" or "fcall").Sum(p => p.Value.Calls);
 
     public long Calls(string command) => PerCommand.GetValueOrDefault(command).Calls;
 
     public CommandDelta Plus(CommandDelta other) => new(PerCommand.Concat(other.PerCommand).GroupBy(p => p.Key)
-        .ToDictionary(g => g.Key, g => new CommandCount(g.Sum(p => p.Value.Calls), g.Sum(p => p.Value.Microseconds))));
+        .ToDictionary(g => g.Key, g => new CommandCount(g.Sum(p => p.Value.Calls), g.Sum(p => p.Value.Microseconds))), CpuSeconds + other.CpuSeconds);
 }

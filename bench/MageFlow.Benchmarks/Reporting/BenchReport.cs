@@ -16,7 +16,8 @@ internal sealed record CommandBreakdown(
     string Phase,
     double ScriptCallsPerTask,
     double ExecutedPerTask,
-    double ServerMicrosecondsPerTask,
+    double ServerCpuMicrosecondsPerTask,
+    double ScriptMicrosecondsPerTask,
     IReadOnlyList<CommandFigure> ByCommand);
 
 internal sealed record GeneratorFigure(int Tasks, Spread WithoutGeneratorSeconds, Spread WithGeneratorSeconds, double Ratio, string? Note);
@@ -65,6 +66,9 @@ internal sealed class BenchReport
     public double? MeanRunsInFlight { get; set; }
 
     public int WorkerConcurrency { get; set; }
+
+    /// <summary>redis-server CPU per item of the floor loop (INFO cpu), to compare with MageFlow's per task.</summary>
+    public double? FloorServerCpuMicrosecondsPerTask { get; set; }
 
     /// <summary>Request/responses awaited per pair: backend operations, reads counted as the XREADGROUPs sent.</summary>
     public double? RoundTripsPerTask { get; set; }
