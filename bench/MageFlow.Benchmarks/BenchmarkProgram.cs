@@ -283,7 +283,7 @@ internal static class BenchmarkProgram
     private static async Task RunExperimentsAsync(BenchReport report, RedisChoice? redis, InMemoryChoice inMemory, BenchWorkload workload, BenchSettings settings, TimeSpan timeout, CancellationToken cancellationToken)
     {
         var runs = new List<(MageBackendChoice Backend, int Concurrency)>();
-        if (redis is not null) runs.AddRange([(redis, 32), (redis, 128)]);
+        if (redis is not null) runs.AddRange([(redis, 32), (redis, 64), (redis, 128)]);
         runs.Add((inMemory, 64));
         foreach (var (backend, concurrency) in runs)
         {
