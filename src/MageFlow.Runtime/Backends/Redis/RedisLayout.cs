@@ -1,0 +1,237 @@
+using System.Buffers;
+using System.Globalization;
+using System.Text;
+using System.Text.Json;
+using MageFlow.Signatures;
+using StackExchange.Redis;
+
+namespace MageFlow.Backends.Redis;
+
+/// <summary>
+/// Where and how the Redis backend stores things. Short field names keep a pending signature's hash compact
+/// (listpack-encoded while every field stays ≤ 64 bytes). The Lua scripts use the same names.
+/// </summary>
+internal sealed class RedisLayout(string prefix)
+{
+    /// <summary>The one consumer group of every task stream.</summary>
+    public const string ConsumerGroup = "mf";
+
+    // signature hash fields
+    public const string TaskNameField = "t";
+    public const string MessageTypeField = "m";
+    public const string StatusField = "s";
+    public const string LastStatusField = "l";
+    public const string ReturnFieldField = "r";
+    public const string CreatedField = "c";
+    public const string AttemptsField = "a";
+    public const string SuccessIdsField = "sc";
+    public const string ErrorIdsField = "ec";
+    public const string KwargFieldPrefix = "k:";
+
+    // stream entry fields
+    public const string EntrySignatureId = "i";
+    public const string EntryKind = "k";
+    public const string EntryPayload = "p";
+    public const string EntryCallTimeKwargs = "w";
+    public const string EntryFailureSignatureId = "fs";
+    public const string EntryFailureTaskName = "ft";
+    public const string EntryFailureError = "fe";
+
+    private readonly string _queuePrefix = prefix + ":q:";
+    private readonly string _signaturePrefix = prefix + ":s:";
+
+    public string Prefix { get; } = prefix;
+
+    public RedisKey TaskDefinitions { get; } = prefix + ":tasks";
+
+    public RedisKey Delayed { get; } = prefix + ":delayed";
+
+    public RedisKey Signature(string id) => _signaturePrefix + id;
+
+    public RedisKey Queue(string taskName) => _queuePrefix + taskName;
+
+    /// <summary>The task name of a stream key, or null when the key is not one of this prefix's queues.</summary>
+    public string? TaskNameOfQueue(string streamKey) =>
+        streamKey.StartsWith(_queuePrefix, StringComparison.Ordinal) ? streamKey[_queuePrefix.Length..] : null;
+
+    // ---- signatures ----
+
+    /// <summary>The hash fields of a new signature; empty callback lists are left out to save memory.</summary>
+    public static List<RedisValue> SignatureFields(SignatureRecord signature)
+    {
+        var fields = new List<RedisValue>(18 + signature.Kwargs.Count * 2)
+        {
+            TaskNameField, signature.TaskName,
+            MessageTypeField, signature.MessageTypeId,
+            StatusField, (int)signature.Status,
+            LastStatusField, (int)signature.LastStatus,
+            ReturnFieldField, signature.ReturnField,
+            CreatedField, signature.CreatedAt.ToUnixTimeMilliseconds(),
+            AttemptsField, signature.Attempts,
+        };
+        if (signature.SuccessCallbackIds.Count > 0) fields.AddRange([SuccessIdsField, JoinIds(signature.SuccessCallbackIds)]);
+        if (signature.ErrorCallbackIds.Count > 0) fields.AddRange([ErrorIdsField, JoinIds(signature.ErrorCallbackIds)]);
+        foreach (var (name, json) in signature.Kwargs) fields.AddRange([KwargFieldPrefix + name, json]);
+        return fields;
+    }
+
+    private static string JoinIds(IReadOnlyList<string> ids)
+    {
+        foreach (var id in ids)
+        {
+            if (string.IsNullOrEmpty(id) || id.Contains(',', StringComparison.Ordinal))
+                throw new ArgumentException($"Callback id '{id}' cannot be stored: ids must be non-empty and contain no comma.");
+        }
+        return string.Join(',', ids);
+    }
+
+    /// <summary>Reads a signature from its hash as flat field, value pairs (HGETALL).</summary>
+    public static SignatureRecord ParseSignature(string id, ReadOnlySpan<RedisValue> flatPairs)
+    {
+        string? taskName = null, messageTypeId = null, returnField = null;
+        int status = 0, lastStatus = 0, attempts = 0;
+        long created = 0;
+        string[] successIds = [], errorIds = [];
+        var kwargs = new List<KeyValuePair<string, byte[]>>();
+        for (var i = 0; i + 1 < flatPairs.Length; i += 2)
+        {
+            var field = (string)flatPairs[i]!;
+            var value = flatPairs[i + 1];
+            switch (field)
+            {
+                case TaskNameField: taskName = value; break;
+                case MessageTypeField: messageTypeId = value; break;
+                case StatusField: status = (int)value; break;
+                case LastStatusField: lastStatus = (int)value; break;
+                case ReturnFieldField: returnField = value; break;
+                case CreatedField: created = (long)value; break;
+                case AttemptsField: attempts = (int)value; break;
+                case SuccessIdsField: successIds = SplitIds(value); break;
+                case ErrorIdsField: errorIds = SplitIds(value); break;
+                default:
+                    if (field.StartsWith(KwargFieldPrefix, StringComparison.Ordinal))
+                        kwargs.Add(new(field[KwargFieldPrefix.Length..], (byte[])value!));
+                    break;
+            }
+        }
+        if (taskName is null || messageTypeId is null || returnField is null)
+            throw new InvalidDataException($"The stored signature {id} lacks its task name, message type or return field; it was not written by MageFlow.");
+        return new SignatureRecord(id, taskName, messageTypeId, kwargs, successIds, errorIds,
+            (SignatureStatus)status, (SignatureStatus)lastStatus, returnField, DateTimeOffset.FromUnixTimeMilliseconds(created), attempts);
+    }
+
+    public static SignatureRecord ParseSignature(string id, RedisResult flatPairs) =>
+        ParseSignature(id, ((RedisValue[])flatPairs!).AsSpan());
+
+    private static string[] SplitIds(RedisValue joined) =>
+        ((string?)joined ?? "").Split(',', StringSplitOptions.RemoveEmptyEntries);
+
+    // ---- stream entries ----
+
+    public static NameValueEntry[] EntryFields(Envelope envelope)
+    {
+        var fields = new List<NameValueEntry>(7)
+        {
+            new(EntrySignatureId, envelope.SignatureId),
+            new(EntryKind, (int)envelope.Kind),
+            new(EntryPayload, envelope.Payload),
+        };
+        if (!envelope.CallTimeKwargs.IsEmpty) fields.Add(new(EntryCallTimeKwargs, envelope.CallTimeKwargs));
+        if (envelope.Failure is { } failure)
+        {
+            fields.Add(new(EntryFailureSignatureId, failure.SignatureId));
+            fields.Add(new(EntryFailureTaskName, failure.TaskName));
+            fields.Add(new(EntryFailureError, failure.Error));
+        }
+        return fields.ToArray();
+    }
+
+    /// <summary>
+    /// Reads one stream entry (<c>[id, [field, value, ...]]</c>) into a delivery. An entry that cannot be read
+    /// becomes a delivery with a reason instead of an envelope: the engine logs and acknowledges it.
+    /// </summary>
+    public static Delivery ParseEntry(string taskName, RedisResult entry)
+    {
+        if (entry.Resp2Type != ResultType.Array || entry.Length < 1)
+            return new Delivery(taskName, "", null, "the queue returned an entry that is not [id, fields]");
+        var entryId = (string?)entry[0] ?? "";
+        if (entry.Length < 2 || entry[1].IsNull || entry[1].Resp2Type != ResultType.Array)
+            return new Delivery(taskName, entryId, null, "the entry has no fields (its data was deleted)");
+
+        var fields = entry[1];
+        string? signatureId = null, kindText = null, failureId = null, failureTask = null, failureError = null;
+        byte[]? payload = null, callTime = null;
+        for (var i = 0; i + 1 < fields.Length; i += 2)
+        {
+            var value = fields[i + 1];
+            switch ((string?)fields[i])
+            {
+                case EntrySignatureId: signatureId = (string?)value; break;
+                case EntryKind: kindText = (string?)value; break;
+                case EntryPayload: payload = (byte[]?)value; break;
+                case EntryCallTimeKwargs: callTime = (byte[]?)value; break;
+                case EntryFailureSignatureId: failureId = (string?)value; break;
+                case EntryFailureTaskName: failureTask = (string?)value; break;
+                case EntryFailureError: failureError = (string?)value; break;
+            }
+        }
+        if (string.IsNullOrEmpty(signatureId)) return new Delivery(taskName, entryId, null, $"the entry lacks the signature id field '{EntrySignatureId}'");
+        if (kindText is null) return new Delivery(taskName, entryId, null, $"the entry lacks the kind field '{EntryKind}'");
+        if (!int.TryParse(kindText, NumberStyles.None, CultureInfo.InvariantCulture, out var kindValue) || !Enum.IsDefined((EnvelopeKind)kindValue))
+            return new Delivery(taskName, entryId, null, $"the entry's kind '{Truncate(kindText)}' is not a known envelope kind");
+        if (payload is null) return new Delivery(taskName, entryId, null, $"the entry lacks the payload field '{EntryPayload}'");
+
+        var failure = failureId is null && failureTask is null && failureError is null
+            ? null
+            : new TaskFailure(failureId ?? "", failureTask ?? "", failureError ?? "");
+        return new Delivery(taskName, entryId, new Envelope(signatureId, (EnvelopeKind)kindValue, payload, callTime ?? default(ReadOnlyMemory<byte>), failure));
+    }
+
+    private static string Truncate(string text) => text.Length <= 40 ? text : text[..40] + "…";
+
+    // ---- task definitions: compact JSON {"m":messageTypeId,"r":returnField,"n":retries} ----
+
+    public static byte[] DefinitionValue(TaskDefinition definition)
+    {
+        var buffer = new ArrayBufferWriter<byte>(64);
+        using (var writer = new Utf8JsonWriter(buffer))
+        {
+            writer.WriteStartObject();
+            writer.WriteString("m", definition.MessageTypeId);
+            writer.WriteString("r", definition.ReturnField);
+            writer.WriteNumber("n", definition.Retries);
+            writer.WriteEndObject();
+        }
+        return buffer.WrittenSpan.ToArray();
+    }
+
+    public static TaskDefinition ParseDefinition(string name, byte[] value)
+    {
+        string? messageTypeId = null, returnField = null;
+        int? retries = null;
+        try
+        {
+            var reader = new Utf8JsonReader(value);
+            while (reader.Read())
+            {
+                if (reader.TokenType != JsonTokenType.PropertyName || reader.CurrentDepth != 1) continue;
+                var property = reader.GetString();
+                reader.Read();
+                switch (property)
+                {
+                    case "m": messageTypeId = reader.GetString(); break;
+                    case "r": returnField = reader.GetString(); break;
+                    case "n": retries = reader.GetInt32(); break;
+                    default: reader.Skip(); break;
+                }
+            }
+        }
+        catch (Exception ex) when (ex is JsonException or InvalidOperationException or FormatException)
+        {
+            throw new InvalidDataException($"The stored definition of task '{name}' is not valid: {ex.Message}", ex);
+        }
+        if (messageTypeId is null || returnField is null || retries is null)
+            throw new InvalidDataException($"The stored definition of task '{name}' lacks its message type, return field or retries.");
+        return new TaskDefinition(name, messageTypeId, returnField, retries.Value);
+    }
+}

@@ -1,0 +1,540 @@
+using System.Text;
+using MageFlow.Backends;
+using MageFlow.Backends.Redis;
+using MageFlow.Runtime.Tests.Infrastructure;
+using MageFlow.Signatures;
+using Microsoft.Extensions.Logging.Abstractions;
+using StackExchange.Redis;
+using Xunit.Abstractions;
+
+namespace MageFlow.Runtime.Tests.Redis;
+
+/// <summary>The Redis backend against a real redis-server: storage, transitions, delivery and memory.</summary>
+[Collection(RedisCollection.Name)]
+public sealed class RedisBackendTests(RedisServerFixture redis, ITestOutputHelper output) : IAsyncLifetime
+{
+    private const string Consumer = "worker-a";
+    private const string OtherConsumer = "worker-b";
+    private static readonly TimeSpan ActiveTtl = TimeSpan.FromHours(24);
+    private static readonly TimeSpan NoWait = TimeSpan.Zero;
+
+    private readonly string _prefix = RedisServerFixture.NewPrefix();
+    private RedisBackend _backend = null!;
+
+    private IDatabase Db => redis.Database;
+
+    public Task InitializeAsync()
+    {
+        _backend = NewBackend();
+        return Task.CompletedTask;
+    }
+
+    public async Task DisposeAsync() => await _backend.DisposeAsync();
+
+    // ---- signatures ----
+
+    [Fact]
+    public async Task Create_then_get_round_trips_every_field()
+    {
+        var created = DateTimeOffset.FromUnixTimeMilliseconds(1_700_000_000_123);
+        var signature = new SignatureRecord(
+            SignatureRecord.NewId(), "send-email", "Demo.SendEmail",
+            [Kwarg("to", "\"a@b.c\""), Kwarg("retry", "{\"max\":3}")],
+            ["succ1", "succ2"], ["err1"],
+            SignatureStatus.Suspended, SignatureStatus.Active, "mageflow_results", created, 2);
+
+        await _backend.CreateSignatureAsync(signature, ActiveTtl, default);
+        var read = await _backend.GetSignatureAsync(signature.Id, default);
+
+        Assert.NotNull(read);
+        Assert.Equal(signature.Id, read.Id);
+        Assert.Equal("send-email", read.TaskName);
+        Assert.Equal("Demo.SendEmail", read.MessageTypeId);
+        Assert.Equal(["to", "retry"], read.Kwargs.Select(k => k.Key));
+        Assert.Equal(["\"a@b.c\"", "{\"max\":3}"], read.Kwargs.Select(k => Encoding.UTF8.GetString(k.Value)));
+        Assert.Equal(["succ1", "succ2"], read.SuccessCallbackIds);
+        Assert.Equal(["err1"], read.ErrorCallbackIds);
+        Assert.Equal(SignatureStatus.Suspended, read.Status);
+        Assert.Equal(SignatureStatus.Active, read.LastStatus);
+        Assert.Equal("mageflow_results", read.ReturnField);
+        Assert.Equal(created, read.CreatedAt);
+        Assert.Equal(2, read.Attempts);
+
+        var ttl = await Db.KeyTimeToLiveAsync(SignatureKey(signature.Id));
+        Assert.InRange(ttl!.Value, ActiveTtl - TimeSpan.FromMinutes(1), ActiveTtl);
+        Assert.Null(await _backend.GetSignatureAsync("no-such-id", default));
+    }
+
+    [Fact]
+    public async Task Update_kwargs_replaces_the_named_keys_only_and_is_false_for_a_missing_signature()
+    {
+        var signature = await CreateAsync("task-a", kwargs: [Kwarg("keep", "1"), Kwarg("change", "2"), Kwarg("Cased", "3")]);
+
+        Assert.True(await _backend.UpdateKwargsAsync(signature.Id, [Kwarg("change", "20"), Kwarg("added", "\"x\""), Kwarg("cased", "30")], default));
+
+        var read = (await _backend.GetSignatureAsync(signature.Id, default))!;
+        var kwargs = read.Kwargs.ToDictionary(k => k.Key, k => Encoding.UTF8.GetString(k.Value));
+        Assert.Equal(new Dictionary<string, string> { ["keep"] = "1", ["change"] = "20", ["added"] = "\"x\"", ["cased"] = "30" }, kwargs);
+        Assert.False(await _backend.UpdateKwargsAsync("no-such-id", [Kwarg("a", "1")], default));
+        Assert.False(await Db.KeyExistsAsync(SignatureKey("no-such-id")));
+    }
+
+    [Fact]
+    public async Task Set_status_records_the_previous_status_and_is_false_for_a_missing_signature()
+    {
+        var signature = await CreateAsync("task-a");
+
+        Assert.True(await _backend.SetStatusAsync(signature.Id, SignatureStatus.Suspended, default));
+
+        var read = (await _backend.GetSignatureAsync(signature.Id, default))!;
+        Assert.Equal(SignatureStatus.Suspended, read.Status);
+        Assert.Equal(SignatureStatus.Pending, read.LastStatus);
+        Assert.False(await _backend.SetStatusAsync("no-such-id", SignatureStatus.Canceled, default));
+    }
+
+    [Fact]
+    public async Task Task_definitions_round_trip_and_never_expire()
+    {
+        await _backend.RegisterTaskDefinitionsAsync([new TaskDefinition("a", "Demo.A", "mageflow_results", 3), new TaskDefinition("b", "Demo.B", "total", 0)], default);
+
+        Assert.Equal(new TaskDefinition("a", "Demo.A", "mageflow_results", 3), await _backend.GetTaskDefinitionAsync("a", default));
+        Assert.Equal(new TaskDefinition("b", "Demo.B", "total", 0), await _backend.GetTaskDefinitionAsync("b", default));
+        Assert.Null(await _backend.GetTaskDefinitionAsync("c", default));
+        Assert.Null(await Db.KeyTimeToLiveAsync($"{_prefix}:tasks"));
+    }
+
+    // ---- start ----
+
+    [Fact]
+    public async Task Start_makes_the_signature_active_counts_the_attempt_and_keeps_the_entry_pending()
+    {
+        var signature = await CreateAsync("task-a");
+        var delivery = await DispatchAndReadAsync("task-a", signature.Id);
+
+        var first = await _backend.StartAsync(delivery, default);
+        var second = await _backend.StartAsync(delivery, default);
+
+        Assert.Equal(StartResult.Started, first.Result);
+        Assert.Equal(SignatureStatus.Active, first.Signature!.Status);
+        Assert.Equal(SignatureStatus.Pending, first.Signature.LastStatus);
+        Assert.Equal(1, first.Signature.Attempts);
+        Assert.Equal(StartResult.Started, second.Result);
+        Assert.Equal(SignatureStatus.Pending, second.Signature!.LastStatus); // unchanged status: last status kept
+        Assert.Equal(2, second.Signature.Attempts);
+        Assert.Equal(1, await PendingCountAsync("task-a"));
+    }
+
+    [Fact]
+    public async Task Start_on_a_missing_signature_acknowledges_the_entry_and_returns_missing()
+    {
+        await PrepareAsync("task-a");
+        var delivery = await DispatchAndReadAsync("task-a", "gone-id");
+
+        var outcome = await _backend.StartAsync(delivery, default);
+
+        Assert.Equal(StartResult.Missing, outcome.Result);
+        Assert.Null(outcome.Signature);
+        Assert.Equal(0, await PendingCountAsync("task-a"));
+        Assert.Equal(0, await Db.StreamLengthAsync(QueueKey("task-a")));
+    }
+
+    [Fact]
+    public async Task Start_on_a_done_signature_returns_not_runnable_every_time()
+    {
+        var signature = await CreateAsync("task-a");
+        var delivery = await DispatchAndReadAsync("task-a", signature.Id);
+        await _backend.StartAsync(delivery, default);
+        Assert.True((await _backend.CompleteAsync(delivery, Json("1"), TimeSpan.FromMinutes(5), default)).Applied);
+
+        foreach (var _ in new[] { 1, 2 })
+        {
+            var again = await DispatchAndReadAsync("task-a", signature.Id);
+            var outcome = await _backend.StartAsync(again, default);
+            Assert.Equal(StartResult.NotRunnable, outcome.Result);
+            Assert.Equal(SignatureStatus.Done, outcome.Signature!.Status);
+            Assert.Equal(1, outcome.Signature.Attempts);
+        }
+        Assert.Equal(0, await PendingCountAsync("task-a"));
+    }
+
+    // ---- complete / fail ----
+
+    [Fact]
+    public async Task Complete_dispatches_each_success_callback_once_to_its_own_stream_and_a_second_complete_is_not_applied()
+    {
+        await PrepareAsync("task-a", "on-ok-1", "on-ok-2", "on-error");
+        var ok1 = await CreateAsync("on-ok-1");
+        var ok2 = await CreateAsync("on-ok-2");
+        var error = await CreateAsync("on-error");
+        var signature = await CreateAsync("task-a", success: [ok1.Id, ok2.Id, "gone-callback"], errors: [error.Id]);
+        var delivery = await DispatchAndReadAsync("task-a", signature.Id);
+        await _backend.StartAsync(delivery, default);
+
+        var first = await _backend.CompleteAsync(delivery, Json("{\"n\":42}"), TimeSpan.FromMinutes(5), default);
+        var duplicate = await _backend.CompleteAsync(delivery, Json("{\"n\":43}"), TimeSpan.FromMinutes(5), default);
+
+        Assert.True(first.Applied);
+        Assert.Equal(["gone-callback"], first.MissingCallbackIds);
+        Assert.False(duplicate.Applied);
+        var done = (await _backend.GetSignatureAsync(signature.Id, default))!;
+        Assert.Equal(SignatureStatus.Done, done.Status);
+        Assert.Equal(SignatureStatus.Active, done.LastStatus);
+
+        var callbacks1 = await _backend.ReadAsync(["on-ok-1"], Consumer, 10, NoWait, default);
+        var callbacks2 = await _backend.ReadAsync(["on-ok-2"], Consumer, 10, NoWait, default);
+        var envelope1 = Assert.Single(callbacks1).Envelope!;
+        var envelope2 = Assert.Single(callbacks2).Envelope!;
+        Assert.Equal((ok1.Id, EnvelopeKind.Result, "{\"n\":42}"), (envelope1.SignatureId, envelope1.Kind, Text(envelope1.Payload)));
+        Assert.Equal((ok2.Id, EnvelopeKind.Result, "{\"n\":42}"), (envelope2.SignatureId, envelope2.Kind, Text(envelope2.Payload)));
+        Assert.Empty(await _backend.ReadAsync(["on-error"], Consumer, 10, NoWait, default));
+        Assert.Equal(0, await PendingCountAsync("task-a"));
+        Assert.Equal(0, await Db.StreamLengthAsync(QueueKey("task-a")));
+        // Released to the done TTL: the error callback and the signature; dispatched callbacks keep their active TTL.
+        Assert.True((await Db.KeyTimeToLiveAsync(SignatureKey(error.Id)))!.Value <= TimeSpan.FromMinutes(5));
+        Assert.True((await Db.KeyTimeToLiveAsync(SignatureKey(signature.Id)))!.Value <= TimeSpan.FromMinutes(5));
+        Assert.True((await Db.KeyTimeToLiveAsync(SignatureKey(ok1.Id)))!.Value > TimeSpan.FromHours(23));
+    }
+
+    [Fact]
+    public async Task Complete_of_a_signature_that_is_not_active_is_not_applied_but_acknowledges()
+    {
+        var signature = await CreateAsync("task-a");
+        var delivery = await DispatchAndReadAsync("task-a", signature.Id);
+
+        var outcome = await _backend.CompleteAsync(delivery, Json("1"), TimeSpan.FromMinutes(5), default);
+
+        Assert.False(outcome.Applied);
+        Assert.Equal(SignatureStatus.Pending, (await _backend.GetSignatureAsync(signature.Id, default))!.Status);
+        Assert.Equal(0, await PendingCountAsync("task-a"));
+    }
+
+    [Fact]
+    public async Task Fail_dispatches_error_callbacks_with_the_failed_input_and_the_failure_once()
+    {
+        await PrepareAsync("task-a", "on-ok", "on-error");
+        var ok = await CreateAsync("on-ok");
+        var error = await CreateAsync("on-error");
+        var signature = await CreateAsync("task-a", success: [ok.Id], errors: [error.Id]);
+        var delivery = await DispatchAndReadAsync("task-a", signature.Id);
+        await _backend.StartAsync(delivery, default);
+        var failure = new TaskFailure(signature.Id, "task-a", "InvalidOperationException: boom");
+
+        var first = await _backend.FailAsync(delivery, Json("{\"x\":1}"), failure, TimeSpan.FromMinutes(5), default);
+        var duplicate = await _backend.FailAsync(delivery, Json("{\"x\":2}"), failure, TimeSpan.FromMinutes(5), default);
+
+        Assert.True(first.Applied);
+        Assert.Empty(first.MissingCallbackIds);
+        Assert.False(duplicate.Applied);
+        var failed = (await _backend.GetSignatureAsync(signature.Id, default))!;
+        Assert.Equal((SignatureStatus.Failed, SignatureStatus.Active), (failed.Status, failed.LastStatus));
+        var envelope = Assert.Single(await _backend.ReadAsync(["on-error"], Consumer, 10, NoWait, default)).Envelope!;
+        Assert.Equal((error.Id, EnvelopeKind.ErrorInput, "{\"x\":1}"), (envelope.SignatureId, envelope.Kind, Text(envelope.Payload)));
+        Assert.Equal(failure, envelope.Failure);
+        Assert.Empty(await _backend.ReadAsync(["on-ok"], Consumer, 10, NoWait, default));
+        Assert.True((await Db.KeyTimeToLiveAsync(SignatureKey(ok.Id)))!.Value <= TimeSpan.FromMinutes(5));
+    }
+
+    [Fact]
+    public async Task Fail_is_allowed_from_pending()
+    {
+        var signature = await CreateAsync("task-a");
+        var delivery = await DispatchAndReadAsync("task-a", signature.Id);
+
+        var outcome = await _backend.FailAsync(delivery, Json("{}"), new TaskFailure(signature.Id, "task-a", "bad input"), TimeSpan.FromMinutes(5), default);
+
+        Assert.True(outcome.Applied);
+        Assert.Equal(SignatureStatus.Failed, (await _backend.GetSignatureAsync(signature.Id, default))!.Status);
+    }
+
+    [Fact]
+    public async Task Done_ttl_zero_deletes_the_signature_and_its_released_callbacks()
+    {
+        var error = await CreateAsync("on-error");
+        var signature = await CreateAsync("task-a", errors: [error.Id]);
+        var delivery = await DispatchAndReadAsync("task-a", signature.Id);
+        await _backend.StartAsync(delivery, default);
+
+        Assert.True((await _backend.CompleteAsync(delivery, Json("null"), TimeSpan.Zero, default)).Applied);
+
+        Assert.False(await Db.KeyExistsAsync(SignatureKey(signature.Id)));
+        Assert.False(await Db.KeyExistsAsync(SignatureKey(error.Id)));
+        Assert.Null(await _backend.GetSignatureAsync(signature.Id, default));
+    }
+
+    [Fact]
+    public async Task A_positive_done_ttl_sets_that_ttl()
+    {
+        var signature = await CreateAsync("task-a");
+        var delivery = await DispatchAndReadAsync("task-a", signature.Id);
+        await _backend.StartAsync(delivery, default);
+
+        await _backend.CompleteAsync(delivery, Json("1"), TimeSpan.FromSeconds(30), default);
+
+        Assert.InRange((await Db.KeyTimeToLiveAsync(SignatureKey(signature.Id)))!.Value, TimeSpan.FromSeconds(25), TimeSpan.FromSeconds(30));
+    }
+
+    // ---- retries ----
+
+    [Fact]
+    public async Task Retry_later_then_promote_moves_the_entry_back_after_its_due_time_and_not_before()
+    {
+        var signature = await CreateAsync("task-a");
+        await PrepareAsync("task-a");
+        await _backend.DispatchAsync("task-a", new Envelope(signature.Id, EnvelopeKind.Message, Json("{\"a\":1}"), Json("{\"w\":2}")), default);
+        var delivery = Assert.Single(await _backend.ReadAsync(["task-a"], Consumer, 10, NoWait, default));
+        await _backend.StartAsync(delivery, default);
+        var due = DateTimeOffset.UtcNow.AddMinutes(1);
+
+        await _backend.RetryLaterAsync(delivery, due, default);
+
+        Assert.Equal(0, await PendingCountAsync("task-a"));
+        Assert.Equal(SignatureStatus.Active, (await _backend.GetSignatureAsync(signature.Id, default))!.Status);
+        Assert.Equal(0, await _backend.PromoteDueRetriesAsync(due.AddMilliseconds(-1), 10, default));
+        Assert.Empty(await _backend.ReadAsync(["task-a"], Consumer, 10, NoWait, default));
+
+        Assert.Equal(1, await _backend.PromoteDueRetriesAsync(due, 10, default));
+
+        var retried = Assert.Single(await _backend.ReadAsync(["task-a"], Consumer, 10, NoWait, default)).Envelope!;
+        Assert.Equal((signature.Id, EnvelopeKind.Message, "{\"a\":1}", "{\"w\":2}"), (retried.SignatureId, retried.Kind, Text(retried.Payload), Text(retried.CallTimeKwargs)));
+        Assert.Equal(0, await Db.SortedSetLengthAsync($"{_prefix}:delayed"));
+        Assert.Equal(0, await _backend.PromoteDueRetriesAsync(due.AddHours(1), 10, default));
+    }
+
+    [Fact]
+    public async Task Promote_moves_at_most_max_count_earliest_first()
+    {
+        await PrepareAsync("task-a");
+        var now = DateTimeOffset.UtcNow;
+        foreach (var (id, offset) in new[] { ("late", 3), ("early", 1), ("middle", 2) })
+        {
+            await _backend.DispatchAsync("task-a", new Envelope(id, EnvelopeKind.Message, Json("{}")), default);
+            var delivery = Assert.Single(await _backend.ReadAsync(["task-a"], Consumer, 10, NoWait, default));
+            await _backend.RetryLaterAsync(delivery, now.AddSeconds(offset), default);
+        }
+
+        Assert.Equal(2, await _backend.PromoteDueRetriesAsync(now.AddSeconds(10), 2, default));
+
+        var moved = await _backend.ReadAsync(["task-a"], Consumer, 10, NoWait, default);
+        Assert.Equal(["early", "middle"], moved.Select(d => d.Envelope!.SignatureId));
+    }
+
+    // ---- delivery ----
+
+    [Fact]
+    public async Task Read_takes_entries_queued_before_the_group_existed_and_across_streams_at_most_max_count()
+    {
+        foreach (var task in new[] { "task-a", "task-b" })
+            for (var i = 0; i < 3; i++)
+                await _backend.DispatchAsync(task, new Envelope($"{task}-{i}", EnvelopeKind.Message, Json("{}")), default);
+        await PrepareAsync("task-a", "task-b");
+
+        var first = await _backend.ReadAsync(["task-a", "task-b"], Consumer, 4, NoWait, default);
+        var second = await _backend.ReadAsync(["task-a", "task-b"], Consumer, 4, NoWait, default);
+        var third = await _backend.ReadAsync(["task-a", "task-b"], Consumer, 4, NoWait, default);
+
+        Assert.Equal(4, first.Count);
+        Assert.Equal(2, second.Count);
+        Assert.Empty(third);
+        var all = first.Concat(second).ToList();
+        Assert.Equal(6, all.Select(d => d.Envelope!.SignatureId).Distinct().Count());
+        Assert.All(all, d => Assert.StartsWith(d.TaskName, d.Envelope!.SignatureId, StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task Read_waits_for_an_entry_and_returns_it_as_soon_as_it_arrives()
+    {
+        await PrepareAsync("task-a");
+        var read = _backend.ReadAsync(["task-a"], Consumer, 10, TimeSpan.FromSeconds(5), default);
+        await Task.Delay(200);
+        Assert.False(read.IsCompleted);
+
+        await using var producer = NewBackend();
+        await producer.DispatchAsync("task-a", new Envelope("sig", EnvelopeKind.Message, Json("{}")), default);
+
+        var delivered = await read.WaitAsync(TimeSpan.FromSeconds(4));
+        Assert.Equal("sig", Assert.Single(delivered).Envelope!.SignatureId);
+    }
+
+    [Fact]
+    public async Task Read_with_nothing_queued_returns_empty_after_the_wait_and_honours_cancellation()
+    {
+        await PrepareAsync("task-a");
+
+        Assert.Empty(await _backend.ReadAsync(["task-a"], Consumer, 10, TimeSpan.FromMilliseconds(100), default));
+
+        using var cancel = new CancellationTokenSource(TimeSpan.FromMilliseconds(100));
+        var started = DateTime.UtcNow;
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => _backend.ReadAsync(["task-a"], Consumer, 10, TimeSpan.FromSeconds(3), cancel.Token));
+        Assert.True(DateTime.UtcNow - started < TimeSpan.FromSeconds(2));
+    }
+
+    [Fact]
+    public async Task Reclaim_returns_entries_idle_past_min_idle_to_another_consumer_and_not_fresh_ones()
+    {
+        await PrepareAsync("task-a");
+        await _backend.DispatchAsync("task-a", new Envelope("old", EnvelopeKind.Message, Json("{}")), default);
+        var old = Assert.Single(await _backend.ReadAsync(["task-a"], Consumer, 10, NoWait, default));
+        await Task.Delay(700);
+        await _backend.DispatchAsync("task-a", new Envelope("fresh", EnvelopeKind.Message, Json("{}")), default);
+        Assert.Single(await _backend.ReadAsync(["task-a"], Consumer, 10, NoWait, default));
+
+        var reclaimed = await _backend.ReclaimAsync(["task-a"], OtherConsumer, TimeSpan.FromMilliseconds(500), 10, default);
+
+        var taken = Assert.Single(reclaimed);
+        Assert.Equal((old.EntryId, "old"), (taken.EntryId, taken.Envelope!.SignatureId));
+        var pending = await Db.StreamPendingMessagesAsync(QueueKey("task-a"), "mf", 10, RedisValue.Null);
+        Assert.Equal(OtherConsumer, pending.Single(p => p.MessageId == old.EntryId).ConsumerName);
+        Assert.Empty(await _backend.ReclaimAsync(["task-a"], OtherConsumer, TimeSpan.FromMilliseconds(500), 10, default));
+    }
+
+    [Fact]
+    public async Task Keep_alive_prevents_reclaim()
+    {
+        await PrepareAsync("task-a");
+        await _backend.DispatchAsync("task-a", new Envelope("alive", EnvelopeKind.Message, Json("{}")), default);
+        await _backend.DispatchAsync("task-a", new Envelope("stalled", EnvelopeKind.Message, Json("{}")), default);
+        var read = await _backend.ReadAsync(["task-a"], Consumer, 10, NoWait, default);
+        await Task.Delay(800);
+
+        await _backend.KeepAliveAsync([read.Single(d => d.Envelope!.SignatureId == "alive")], Consumer, default);
+        await Task.Delay(400);
+        var reclaimed = await _backend.ReclaimAsync(["task-a"], OtherConsumer, TimeSpan.FromMilliseconds(1000), 10, default);
+
+        Assert.Equal(["stalled"], reclaimed.Select(d => d.Envelope!.SignatureId));
+    }
+
+    [Fact]
+    public async Task A_malformed_entry_comes_back_malformed_and_acknowledge_removes_it()
+    {
+        await PrepareAsync("task-a");
+        await Db.StreamAddAsync(QueueKey("task-a"), [new NameValueEntry("junk", "1")]);
+        await Db.StreamAddAsync(QueueKey("task-a"), [new NameValueEntry("i", "sig"), new NameValueEntry("k", "not-a-kind"), new NameValueEntry("p", "{}")]);
+        await Db.StreamAddAsync(QueueKey("task-a"), [new NameValueEntry("i", "sig"), new NameValueEntry("k", "9"), new NameValueEntry("p", "{}")]);
+        await Db.StreamAddAsync(QueueKey("task-a"), [new NameValueEntry("i", "sig"), new NameValueEntry("k", "0")]);
+
+        var read = await _backend.ReadAsync(["task-a"], Consumer, 10, NoWait, default);
+
+        Assert.Equal(4, read.Count);
+        Assert.All(read, d => Assert.Null(d.Envelope));
+        Assert.All(read, d => Assert.False(string.IsNullOrEmpty(d.Malformed)));
+        output.WriteLine(string.Join(Environment.NewLine, read.Select(d => d.Malformed)));
+        foreach (var delivery in read) await _backend.AcknowledgeAsync(delivery, default);
+        Assert.Equal(0, await PendingCountAsync("task-a"));
+        Assert.Equal(0, await Db.StreamLengthAsync(QueueKey("task-a")));
+    }
+
+    [Fact]
+    public async Task Prepare_queues_is_idempotent_and_a_deleted_queue_is_recreated_on_read()
+    {
+        await PrepareAsync("task-a");
+        await PrepareAsync("task-a");
+        await Db.KeyDeleteAsync(QueueKey("task-a"));
+
+        Assert.Empty(await _backend.ReadAsync(["task-a"], Consumer, 10, NoWait, default));
+        await _backend.DispatchAsync("task-a", new Envelope("sig", EnvelopeKind.Message, Json("{}")), default);
+        Assert.Single(await _backend.ReadAsync(["task-a"], Consumer, 10, NoWait, default));
+    }
+
+    // ---- scripts and connections ----
+
+    [Fact]
+    public async Task Transitions_still_work_after_the_server_script_cache_is_flushed()
+    {
+        var signature = await CreateAsync("task-a");
+        var delivery = await DispatchAndReadAsync("task-a", signature.Id);
+        await redis.Server.ScriptFlushAsync();
+
+        Assert.Equal(StartResult.Started, (await _backend.StartAsync(delivery, default)).Result);
+        Assert.Equal(StartResult.Started, (await _backend.StartAsync(delivery, default)).Result);
+        Assert.True((await _backend.CompleteAsync(delivery, Json("1"), TimeSpan.Zero, default)).Applied);
+    }
+
+    [Fact]
+    public async Task A_connection_failure_names_the_configuration_without_the_password()
+    {
+        var unused = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+        unused.Start();
+        var port = ((System.Net.IPEndPoint)unused.LocalEndpoint).Port;
+        unused.Stop();
+        await using var backend = new RedisBackend(
+            new RedisBackendOptions { Configuration = $"127.0.0.1:{port},password=s3cret,connectTimeout=300,connectRetry=1" },
+            NullLogger<RedisBackend>.Instance);
+
+        var error = await Assert.ThrowsAsync<RedisConnectionException>(() => backend.GetSignatureAsync("x", default));
+
+        Assert.Contains($"127.0.0.1:{port}", error.Message);
+        Assert.Contains("RedisBackendOptions.Configuration", error.Message);
+        Assert.DoesNotContain("s3cret", error.Message);
+    }
+
+    // ---- memory ----
+
+    [Fact]
+    public async Task A_pending_signature_with_two_small_kwargs_takes_at_most_400_bytes()
+    {
+        const int count = 1000;
+        var ids = Enumerable.Range(0, count).Select(_ => SignatureRecord.NewId()).ToArray();
+        await CreateAsync("warm-up"); // connection, scripts and the first allocations out of the measurement
+        var before = await UsedMemoryAsync();
+
+        await Task.WhenAll(ids.Select(id => _backend.CreateSignatureAsync(new SignatureRecord(
+            id, "send-welcome-email", "Demo.Messages.SendWelcomeEmail",
+            [Kwarg("userId", "123456"), Kwarg("locale", "\"en-GB\"")],
+            [SignatureRecord.NewId()], [],
+            SignatureStatus.Pending, SignatureStatus.Pending, "mageflow_results", DateTimeOffset.UtcNow, 0), ActiveTtl, default)));
+
+        var perSignatureDelta = (await UsedMemoryAsync() - before) / (double)count;
+        long usage = 0;
+        foreach (var id in ids) usage += (long)(await Db.ExecuteAsync("MEMORY", "USAGE", SignatureKey(id), "SAMPLES", "0"));
+        var encoding = (string?)await Db.ExecuteAsync("OBJECT", "ENCODING", SignatureKey(ids[0]));
+        output.WriteLine($"{count} pending signatures: used_memory delta {perSignatureDelta:F0} B each; MEMORY USAGE {usage / (double)count:F0} B each; hash encoding {encoding}");
+
+        Assert.Equal("listpack", encoding);
+        Assert.True(perSignatureDelta <= 400, $"used_memory grew by {perSignatureDelta:F0} B per pending signature (target ≤ 400 B)");
+    }
+
+    // ---- helpers ----
+
+    private RedisBackend NewBackend() =>
+        new(new RedisBackendOptions { Configuration = redis.Configuration, KeyPrefix = _prefix }, NullLogger<RedisBackend>.Instance);
+
+    private string SignatureKey(string id) => $"{_prefix}:s:{id}";
+
+    private string QueueKey(string taskName) => $"{_prefix}:q:{taskName}";
+
+    private static KeyValuePair<string, byte[]> Kwarg(string name, string json) => new(name, Encoding.UTF8.GetBytes(json));
+
+    private static byte[] Json(string json) => Encoding.UTF8.GetBytes(json);
+
+    private static string Text(ReadOnlyMemory<byte> utf8) => Encoding.UTF8.GetString(utf8.Span);
+
+    private async Task<SignatureRecord> CreateAsync(string taskName, KeyValuePair<string, byte[]>[]? kwargs = null, string[]? success = null, string[]? errors = null)
+    {
+        var signature = new SignatureRecord(SignatureRecord.NewId(), taskName, "Demo." + taskName, kwargs ?? [], success ?? [], errors ?? [],
+            SignatureStatus.Pending, SignatureStatus.Pending, "mageflow_results", DateTimeOffset.UtcNow, 0);
+        await _backend.CreateSignatureAsync(signature, ActiveTtl, default);
+        return signature;
+    }
+
+    private Task PrepareAsync(params string[] taskNames) => _backend.PrepareQueuesAsync(taskNames, default);
+
+    /// <summary>Queues a run of <paramref name="signatureId"/> and reads it back as a delivery, as a worker would.</summary>
+    private async Task<Delivery> DispatchAndReadAsync(string taskName, string signatureId)
+    {
+        await PrepareAsync(taskName);
+        await _backend.DispatchAsync(taskName, new Envelope(signatureId, EnvelopeKind.Message, Json("{}")), default);
+        var delivery = Assert.Single(await _backend.ReadAsync([taskName], Consumer, 10, NoWait, default));
+        Assert.Equal(signatureId, delivery.Envelope!.SignatureId);
+        return delivery;
+    }
+
+    private async Task<long> PendingCountAsync(string taskName) =>
+        (await Db.StreamPendingAsync(QueueKey(taskName), "mf")).PendingMessageCount;
+
+    private async Task<long> UsedMemoryAsync()
+    {
+        var info = (string?)await Db.ExecuteAsync("INFO", "memory") ?? "";
+        var line = info.Split('\n').First(l => l.StartsWith("used_memory:", StringComparison.Ordinal));
+        return long.Parse(line["used_memory:".Length..].Trim(), System.Globalization.CultureInfo.InvariantCulture);
+    }
+}
