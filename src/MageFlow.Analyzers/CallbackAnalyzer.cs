@@ -23,6 +23,9 @@ public sealed class CallbackAnalyzer : DiagnosticAnalyzer
     private const string ErrorCallbacksParameter = "errorCallbacks";
     private const string TaskNameParameter = "taskName";
 
+    /// <summary>MAGE002 property: the name of the one message member whose type can hold the return value.</summary>
+    public const string ReturnValueCandidateProperty = "ReturnValueCandidate";
+
     /// <summary>Builder parameters that are not message members.</summary>
     private static readonly ImmutableHashSet<string> NonKwargParameters =
         ImmutableHashSet.Create(StringComparer.Ordinal, "mage", SuccessCallbacksParameter, ErrorCallbacksParameter, "cancellationToken");
@@ -118,7 +121,18 @@ public sealed class CallbackAnalyzer : DiagnosticAnalyzer
         }
 
         if (receiving is not { } member)
-            Report(DiagnosticDescriptors.ReturnValueDropped, task.TaskName, Display(resultType), callback.TaskName, Display(callback.MessageType));
+        {
+            // the code fix marks the one member that can hold the value; with none or several there is no obvious fix
+            var fitting = MessageMembers.SerializedMembers(callback.MessageType, symbols)
+                .Where(m => IsWritable(m.Symbol) && JsonTypeCompatibility.CanHold(resultType, m.Type, symbols))
+                .ToList();
+            var properties = fitting.Count == 1
+                ? ImmutableDictionary<string, string?>.Empty.Add(ReturnValueCandidateProperty, fitting[0].Symbol.Name)
+                : ImmutableDictionary<string, string?>.Empty;
+            context.ReportDiagnostic(Diagnostic.Create(
+                DiagnosticDescriptors.ReturnValueDropped, element.GetLocation(), properties,
+                task.TaskName, Display(resultType), callback.TaskName, Display(callback.MessageType)));
+        }
         else if (!JsonTypeCompatibility.CanHold(resultType, member.Type, symbols))
             Report(DiagnosticDescriptors.ReturnValueTypeMismatch, task.TaskName, Display(resultType), callback.TaskName, member.Symbol.Name, Display(member.Type));
 
@@ -222,4 +236,11 @@ public sealed class CallbackAnalyzer : DiagnosticAnalyzer
     };
 
     private static string Display(ITypeSymbol type) => type.ToDisplayString();
+
+    private static bool IsWritable(ISymbol member) => member switch
+    {
+        IPropertySymbol property => property.SetMethod is not null,
+        IFieldSymbol field => !field.IsReadOnly && !field.IsConst,
+        _ => false,
+    };
 }

@@ -41,6 +41,8 @@ internal static class CodeFixVerifier<TAnalyzer, TCodeFix>
             ReferenceAssemblies = TestCompilation.ReferenceAssemblies,
         };
         TestCompilation.Configure(test.TestState, test.SolutionTransforms);
+        // diagnostics marked in the fixed source are expected to remain (e.g. where no fix is offered)
+        test.FixedState.MarkupHandling = MarkupMode.Allow;
         for (var i = 0; i < builders.Length; i++)
         {
             test.TestState.Sources.Add(($"Builders{i}.g.cs", builders[i]));
