@@ -1,0 +1,183 @@
+using System.Collections.Concurrent;
+using System.Collections.Generic;
+using System.Collections.Immutable;
+using System.Linq;
+using Microsoft.CodeAnalysis;
+using Microsoft.CodeAnalysis.Diagnostics;
+
+namespace MageFlow.Analyzers;
+
+/// <summary>MAGE005 (unsupported [MageTask] method shape) and MAGE006 (task name used twice).</summary>
+[DiagnosticAnalyzer(LanguageNames.CSharp)]
+public sealed class TaskMethodAnalyzer : DiagnosticAnalyzer
+{
+    public override ImmutableArray<DiagnosticDescriptor> SupportedDiagnostics { get; } =
+        ImmutableArray.Create(DiagnosticDescriptors.UnsupportedTaskMethod, DiagnosticDescriptors.DuplicateTaskName);
+
+    public override void Initialize(AnalysisContext context)
+    {
+        context.ConfigureGeneratedCodeAnalysis(GeneratedCodeAnalysisFlags.None);
+        context.EnableConcurrentExecution();
+        context.RegisterCompilationStartAction(start =>
+        {
+            if (MageSymbols.TryCreate(start.Compilation) is not { } symbols) return;
+
+            var namedTasks = new ConcurrentBag<(string Name, IMethodSymbol Method)>();
+            start.RegisterSymbolAction(symbolContext =>
+            {
+                var method = (IMethodSymbol)symbolContext.Symbol;
+                if (MageSymbols.FindAttribute(method, symbols.MageTaskAttribute) is not { } attribute) return;
+
+                foreach (var reason in UnsupportedShapeReasons(method, symbols))
+                {
+                    symbolContext.ReportDiagnostic(Diagnostic.Create(
+                        DiagnosticDescriptors.UnsupportedTaskMethod, method.Locations[0], method.Name, reason));
+                }
+                namedTasks.Add((TaskName(method, attribute), method));
+            }, SymbolKind.Method);
+
+            start.RegisterCompilationEndAction(end => ReportDuplicateNames(end, namedTasks));
+        });
+    }
+
+    /// <summary>The explicit name of <c>[MageTask("name")]</c>, else the kebab-cased method name.</summary>
+    internal static string TaskName(IMethodSymbol method, AttributeData mageTask) =>
+        mageTask.ConstructorArguments.Length == 1 && mageTask.ConstructorArguments[0].Value is string { Length: > 0 } explicitName
+            ? explicitName
+            : TaskNames.FromMethodName(method.Name);
+
+    private static IEnumerable<string> UnsupportedShapeReasons(IMethodSymbol method, MageSymbols symbols)
+    {
+        if (method.IsGenericMethod)
+            yield return "it is generic; the generated builder needs concrete message and result types";
+
+        for (var outer = method.ContainingType; outer is not null; outer = outer.ContainingType)
+        {
+            if (outer.IsGenericType)
+            {
+                yield return $"its containing type '{outer.Name}' is generic";
+                break;
+            }
+        }
+
+        var messageParameters = new List<IParameterSymbol>();
+        foreach (var parameter in method.Parameters)
+        {
+            if (parameter.RefKind != RefKind.None)
+                yield return $"parameter '{parameter.Name}' is passed by '{RefKindKeyword(parameter.RefKind)}'; task inputs arrive as JSON and are passed by value";
+            else if (parameter.IsParams)
+                yield return $"parameter '{parameter.Name}' is 'params'; a task takes one message parameter";
+
+            if (!MageSymbols.Is(parameter.Type, symbols.CancellationToken) && !MageSymbols.Is(parameter.Type, symbols.TaskContext))
+                messageParameters.Add(parameter);
+        }
+        if (messageParameters.Count > 1)
+            yield return "it takes more than one message parameter (" + string.Join(", ", messageParameters.Select(p => "'" + p.Name + "'")) + "); put them into one message type";
+
+        if (UnsupportedReturnReason(method, symbols) is { } returnReason)
+            yield return returnReason;
+
+        if (InaccessibleReason(method) is { } accessReason)
+            yield return accessReason;
+
+        if (!method.IsStatic && method.ContainingType is { } containingType)
+        {
+            if (containingType.IsStatic)
+                yield return "it is an instance method of a static class; make it static";
+            else if (containingType.TypeKind == TypeKind.Interface)
+                yield return "it is an instance method of an interface; put it on a class the worker can create";
+            else if (containingType.TypeKind == TypeKind.Struct)
+                yield return "it is an instance method of a struct; put it on a class or make it static";
+            else if (containingType.IsAbstract)
+                yield return "it is an instance method of an abstract class, which the worker cannot create; make it static or move it to a concrete class";
+        }
+    }
+
+    private static string? UnsupportedReturnReason(IMethodSymbol method, MageSymbols symbols)
+    {
+        if (method.ReturnsByRef || method.ReturnsByRefReadonly)
+            return "it returns by reference";
+        if (method.ReturnsVoid) return null;
+
+        var returnType = method.ReturnType;
+        if (MageSymbols.Is(returnType, symbols.Task) || MageSymbols.Is(returnType, symbols.ValueTask)) return null;
+        if (returnType is INamedTypeSymbol { TypeArguments.Length: 1 } awaited
+            && (MageSymbols.Is(awaited, symbols.TaskOfT) || MageSymbols.Is(awaited, symbols.ValueTaskOfT)))
+        {
+            return UnsupportedResultReason(awaited.TypeArguments[0], symbols, $"'{returnType.ToDisplayString()}' is awaited once, so its result ");
+        }
+        return UnsupportedResultReason(returnType, symbols, "");
+    }
+
+    private static string? UnsupportedResultReason(ITypeSymbol result, MageSymbols symbols, string prefix)
+    {
+        if (MageSymbols.Is(result, symbols.AsyncEnumerableOfT))
+            return $"its return type '{result.ToDisplayString()}' is a stream; a task returns one value (void, T, Task, Task<T>, ValueTask or ValueTask<T>)";
+        if (IsTaskLike(result, symbols))
+            return $"{prefix}'{result.ToDisplayString()}' is itself awaitable; return void, T, Task, Task<T>, ValueTask or ValueTask<T>";
+        if (result.TypeKind is TypeKind.Pointer or TypeKind.FunctionPointer || result.IsRefLikeType)
+            return $"its return type '{result.ToDisplayString()}' cannot be serialized as JSON";
+        return null;
+    }
+
+    private static bool IsTaskLike(ITypeSymbol type, MageSymbols symbols)
+    {
+        for (var current = type; current is not null; current = current.BaseType)
+        {
+            if (MageSymbols.Is(current, symbols.Task) || MageSymbols.Is(current, symbols.TaskOfT)
+                || MageSymbols.Is(current, symbols.ValueTask) || MageSymbols.Is(current, symbols.ValueTaskOfT))
+                return true;
+        }
+        // custom task-like types carry [AsyncMethodBuilder]
+        return type.GetAttributes().Any(a => a.AttributeClass is { Name: "AsyncMethodBuilderAttribute" });
+    }
+
+    private static string? InaccessibleReason(IMethodSymbol method)
+    {
+        if (IsHiddenFromAssembly(method.DeclaredAccessibility))
+            return $"it is {AccessibilityKeyword(method.DeclaredAccessibility)}; the generated builder in the same assembly needs it to be internal or public";
+        for (var outer = method.ContainingType; outer is not null; outer = outer.ContainingType)
+        {
+            if (IsHiddenFromAssembly(outer.DeclaredAccessibility))
+                return $"its containing type '{outer.Name}' is {AccessibilityKeyword(outer.DeclaredAccessibility)}; the generated builder in the same assembly needs it to be internal or public";
+        }
+        return null;
+    }
+
+    private static bool IsHiddenFromAssembly(Accessibility accessibility) =>
+        accessibility is Accessibility.Private or Accessibility.Protected or Accessibility.ProtectedAndInternal;
+
+    private static string AccessibilityKeyword(Accessibility accessibility) => accessibility switch
+    {
+        Accessibility.Private => "private",
+        Accessibility.Protected => "protected",
+        Accessibility.ProtectedAndInternal => "private protected",
+        _ => accessibility.ToString().ToLowerInvariant(),
+    };
+
+    private static string RefKindKeyword(RefKind refKind) => refKind switch
+    {
+        RefKind.Ref => "ref",
+        RefKind.Out => "out",
+        RefKind.In => "in",
+        _ => "ref readonly",
+    };
+
+    private static void ReportDuplicateNames(CompilationAnalysisContext context, ConcurrentBag<(string Name, IMethodSymbol Method)> namedTasks)
+    {
+        foreach (var group in namedTasks.GroupBy(t => t.Name, System.StringComparer.Ordinal))
+        {
+            // source order keeps the message deterministic whatever order the concurrent actions ran in
+            var methods = group.Select(t => t.Method).OrderBy(m => m.Locations[0].SourceTree?.FilePath, System.StringComparer.Ordinal)
+                .ThenBy(m => m.Locations[0].SourceSpan.Start).ToList();
+            if (methods.Count < 2) continue;
+            foreach (var method in methods)
+            {
+                var others = string.Join(", ", methods.Where(m => !SymbolEqualityComparer.Default.Equals(m, method)).Select(m => "'" + DisplayName(m) + "'"));
+                context.ReportDiagnostic(Diagnostic.Create(DiagnosticDescriptors.DuplicateTaskName, method.Locations[0], group.Key, DisplayName(method), others));
+            }
+        }
+    }
+
+    private static string DisplayName(IMethodSymbol method) => method.ContainingType.ToDisplayString() + "." + method.Name;
+}

@@ -1,0 +1,115 @@
+using MageFlow.Analyzers.CodeFixes;
+
+namespace MageFlow.Analyzers.Tests;
+
+/// <summary>The code fixes: each diagnostic fixed one at a time and with Fix All (the testing framework runs both).</summary>
+public sealed class CodeFixTests
+{
+    private static readonly string[] ShipBuilders = ShopModel.BuildersWith(
+        TaskBuilders.Builder("Ship", "ship", "global::Shop.ShipMessage", null, "mageflow_results", "global::Shop.OrderReceipt? receipt", "string carrier"),
+        TaskBuilders.Builder("Archive", "archive", "global::Shop.ArchiveMessage", null, "mageflow_results", "global::Shop.OrderReceipt? stored", "string folder"),
+        TaskBuilders.Builder("Count", "count", "global::Shop.OrderMessage", "int", "mageflow_results", "string orderId"));
+
+    private const string ShipFlow = """
+        public static class MoreTasks
+        {
+            [MageTask] public static void Ship(ShipMessage message) { }
+            [MageTask] public static void Archive(ArchiveMessage message) { }
+            [MageTask] public static int Count(OrderMessage message) => 1;
+        }
+
+        public static class Flow
+        {
+            public static async Task Run(IMageFlow mage)
+            {
+                var ship = await Ship.AsignAsync(mage, carrier: "post");
+                var archive = await Archive.AsignAsync(mage, folder: "orders");
+                await ProcessOrder.AsignAsync(mage, successCallbacks: [MARK_SHIP, MARK_ARCHIVE]);
+            }
+        }
+        """;
+
+    [Fact]
+    public Task Return_value_dropped_marks_the_one_fitting_member() =>
+        CodeFixVerifier<CallbackAnalyzer, AddReturnValueCodeFixProvider>.VerifyAsync(
+            ShopModel.Declarations + """
+                public sealed record ShipMessage(OrderReceipt? Receipt, string Carrier);
+
+                public sealed class ArchiveMessage
+                {
+                    public string Folder { get; set; } = "";
+
+                    public OrderReceipt? Stored { get; set; }
+                }
+
+                """ + ShipFlow.Replace("MARK_SHIP", "{|MAGE002:ship|}").Replace("MARK_ARCHIVE", "{|MAGE002:archive|}"),
+            ShopModel.Declarations + """
+                public sealed record ShipMessage([property: ReturnValue] OrderReceipt? Receipt, string Carrier);
+
+                public sealed class ArchiveMessage
+                {
+                    public string Folder { get; set; } = "";
+
+                    [ReturnValue]
+                    public OrderReceipt? Stored { get; set; }
+                }
+
+                """ + ShipFlow.Replace("MARK_SHIP", "ship").Replace("MARK_ARCHIVE", "archive"),
+            ShipBuilders);
+
+    [Fact]
+    public Task Return_value_dropped_offers_no_fix_when_several_members_fit() =>
+        CodeFixVerifier<CallbackAnalyzer, AddReturnValueCodeFixProvider>.VerifyAsync(
+            ShopModel.Declarations + """
+                public sealed record ShipMessage(OrderReceipt? Receipt, string Carrier);
+                public sealed record ArchiveMessage(OrderReceipt? Stored, string Folder, object? Extra);
+
+                """ + ShipFlow.Replace("MARK_SHIP", "{|MAGE002:ship|}").Replace("MARK_ARCHIVE", "{|MAGE002:archive|}"),
+            ShopModel.Declarations + """
+                public sealed record ShipMessage([property: ReturnValue] OrderReceipt? Receipt, string Carrier);
+                public sealed record ArchiveMessage(OrderReceipt? Stored, string Folder, object? Extra);
+
+                """ + ShipFlow.Replace("MARK_SHIP", "ship").Replace("MARK_ARCHIVE", "{|MAGE002:archive|}"),
+            ShipBuilders);
+
+    [Fact]
+    public Task Extra_return_value_attributes_are_removed() =>
+        CodeFixVerifier<ReturnValueMemberAnalyzer, RemoveExtraReturnValueCodeFixProvider>.VerifyAsync(
+            """
+            using MageFlow;
+
+            namespace Shop;
+
+            public sealed record Receipt(string Id);
+
+            public sealed record ConfirmationMessage([property: ReturnValue] Receipt? First, [{|MAGE004:ReturnValue|}] Receipt? Second, string Template);
+
+            public sealed class AuditMessage
+            {
+                [ReturnValue] public Receipt? First { get; set; }
+
+                [{|MAGE004:ReturnValue|}]
+                public Receipt? Second { get; set; }
+
+                [System.Obsolete, {|MAGE004:ReturnValue|}] public Receipt? Third { get; set; }
+            }
+            """,
+            """
+            using MageFlow;
+
+            namespace Shop;
+
+            public sealed record Receipt(string Id);
+
+            public sealed record ConfirmationMessage([property: ReturnValue] Receipt? First, Receipt? Second, string Template);
+
+            public sealed class AuditMessage
+            {
+                [ReturnValue] public Receipt? First { get; set; }
+
+                public Receipt? Second { get; set; }
+
+                [System.Obsolete] public Receipt? Third { get; set; }
+            }
+            """);
+}
