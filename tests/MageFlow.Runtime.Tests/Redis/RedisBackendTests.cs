@@ -369,6 +369,20 @@ public sealed class RedisBackendTests(RedisServerFixture redis, ITestOutputHelpe
     }
 
     [Fact]
+    public async Task A_long_wait_is_capped_below_the_connection_timeout_and_the_connection_stays_usable()
+    {
+        await PrepareAsync("task-a");
+        var started = DateTime.UtcNow;
+
+        Assert.Empty(await _backend.ReadAsync(["task-a"], Consumer, 10, TimeSpan.FromMinutes(1), default));
+
+        var waited = DateTime.UtcNow - started;
+        Assert.InRange(waited, TimeSpan.FromSeconds(4), TimeSpan.FromSeconds(9));
+        await _backend.DispatchAsync("task-a", new Envelope("after", EnvelopeKind.Message, Json("{}")), default);
+        Assert.Single(await _backend.ReadAsync(["task-a"], Consumer, 10, TimeSpan.FromSeconds(1), default));
+    }
+
+    [Fact]
     public async Task Reclaim_returns_entries_idle_past_min_idle_to_another_consumer_and_not_fresh_ones()
     {
         await PrepareAsync("task-a");
@@ -401,6 +415,53 @@ public sealed class RedisBackendTests(RedisServerFixture redis, ITestOutputHelpe
         var reclaimed = await _backend.ReclaimAsync(["task-a"], OtherConsumer, TimeSpan.FromMilliseconds(1000), 10, default);
 
         Assert.Equal(["stalled"], reclaimed.Select(d => d.Envelope!.SignatureId));
+    }
+
+    [Fact]
+    public async Task Reclaim_drops_pending_entries_whose_data_was_deleted()
+    {
+        await PrepareAsync("task-a");
+        await _backend.DispatchAsync("task-a", new Envelope("deleted", EnvelopeKind.Message, Json("{}")), default);
+        var delivery = Assert.Single(await _backend.ReadAsync(["task-a"], Consumer, 10, NoWait, default));
+        await Db.StreamDeleteAsync(QueueKey("task-a"), [delivery.EntryId]);
+        await Task.Delay(50);
+
+        Assert.Empty(await _backend.ReclaimAsync(["task-a"], OtherConsumer, TimeSpan.FromMilliseconds(10), 10, default));
+        Assert.Equal(0, await PendingCountAsync("task-a"));
+    }
+
+    [Fact]
+    public async Task Entries_taken_by_a_read_abandoned_on_cancellation_are_handed_out_by_the_next_read()
+    {
+        await PrepareAsync("task-a");
+        using var cancel = new CancellationTokenSource(TimeSpan.FromMilliseconds(100));
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => _backend.ReadAsync(["task-a"], Consumer, 10, TimeSpan.FromSeconds(2), cancel.Token));
+
+        // The abandoned read is still blocking on the server and takes this entry.
+        await using var producer = NewBackend();
+        await producer.DispatchAsync("task-a", new Envelope("late", EnvelopeKind.Message, Json("{}")), default);
+
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(8);
+        IReadOnlyList<Delivery> read = [];
+        while (read.Count == 0 && DateTime.UtcNow < deadline)
+            read = await _backend.ReadAsync(["task-a"], Consumer, 10, TimeSpan.FromMilliseconds(200), default);
+        Assert.Equal("late", Assert.Single(read).Envelope!.SignatureId);
+    }
+
+    [Fact]
+    public async Task Entries_read_ahead_but_never_handed_out_are_reclaimable_at_once_after_dispose()
+    {
+        await PrepareAsync("task-a", "task-b");
+        foreach (var task in new[] { "task-a", "task-b" })
+            await _backend.DispatchAsync(task, new Envelope(task, EnvelopeKind.Message, Json("{}")), default);
+        var handedOut = Assert.Single(await _backend.ReadAsync(["task-a", "task-b"], Consumer, 1, NoWait, default));
+
+        await _backend.DisposeAsync();
+        await using var other = NewBackend();
+        var reclaimed = await other.ReclaimAsync(["task-a", "task-b"], OtherConsumer, TimeSpan.FromMinutes(1), 10, default);
+
+        var kept = Assert.Single(reclaimed);
+        Assert.NotEqual(handedOut.TaskName, kept.TaskName);
     }
 
     [Fact]

@@ -564,7 +564,7 @@ internal sealed partial class RedisBackend : IMageBackend
             {
                 await Task.WhenAll(AllScripts.Select(s => server.ScriptLoadAsync(s.Source))).ConfigureAwait(false);
             }
-            catch (RedisException ex)
+            catch (Exception ex) when (ex is RedisException or RedisCommandException or TimeoutException)
             {
                 // Not fatal: a script missing from the cache is sent with EVAL on first use.
                 RedisLog.ScriptPreloadFailed(_logger, ex, endPoint.ToString() ?? "?");

@@ -7,10 +7,10 @@ redis.call('XACK', KEYS[2], ARGV[1], ARGV[2])
 redis.call('XDEL', KEYS[2], ARGV[2])
 local found = redis.call('HMGET', KEYS[1], 's', 'sc', 'ec')
 if found[1] ~= '1' then return {0} end
-redis.call('HSET', KEYS[1], 's', '2', 'l', found[1])
-
 local prefix = ARGV[3]
 local doneTtl = tonumber(ARGV[4])
+-- With a done TTL of 0 the hash is deleted below: recording the final status would be wasted work.
+if doneTtl ~= 0 then redis.call('HSET', KEYS[1], 's', '2', 'l', found[1]) end
 local function release(key)
   if doneTtl == 0 then redis.call('DEL', key) else redis.call('PEXPIRE', key, doneTtl) end
 end

@@ -1,0 +1,96 @@
+using System.Collections.Concurrent;
+using MageFlow.Runtime.Tests.Infrastructure;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+
+namespace MageFlow.Runtime.Tests.Redis;
+
+/// <summary>The engine on the Redis backend: a task, its callbacks and a retry, through a real host and redis-server.</summary>
+[Collection(RedisCollection.Name)]
+public sealed class RedisWorkerEndToEndTests(RedisServerFixture redis)
+{
+    public sealed record AddMessage(int A, int B);
+
+    public sealed record RecordMessage([property: ReturnValue] int Sum, string Label);
+
+    public sealed record FlakyMessage(string Name);
+
+    public sealed record ErrorMessage(string Name);
+
+    [Fact]
+    public async Task A_task_runs_and_its_success_callback_receives_the_result_once()
+    {
+        var recorded = new ConcurrentQueue<RecordMessage>();
+        var done = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        using var host = await StartHostAsync(
+            TaskDescriptor.Create<AddMessage, int>("add", (m, _, _) => ValueTask.FromResult(m.A + m.B)),
+            TaskDescriptor.Create<RecordMessage>("record", (m, _, _) =>
+            {
+                recorded.Enqueue(m);
+                done.TrySetResult();
+                return ValueTask.CompletedTask;
+            }, new TaskOptions { ReturnField = "sum" }));
+        var mage = host.Services.GetRequiredService<IMageFlow>();
+
+        var callback = await mage.AsignAsync<RecordMessage>("record", new { label = "total" });
+        var add = await mage.AsignAsync<AddMessage>("add", successCallbacks: [callback]);
+        await add.RunAsync(new AddMessage(2, 3));
+
+        await done.Task.WaitAsync(TimeSpan.FromSeconds(15));
+        await Task.Delay(300); // a duplicate would arrive within this
+        Assert.Equal([new RecordMessage(5, "total")], recorded);
+        Assert.Equal(SignatureStatus.Done, await add.GetStatusAsync());
+        await host.StopAsync();
+    }
+
+    [Fact]
+    public async Task A_failing_task_is_retried_then_its_error_callback_gets_the_failure()
+    {
+        var attempts = 0;
+        var failure = new TaskCompletionSource<(ErrorMessage Message, TaskFailure? Failure)>(TaskCreationOptions.RunContinuationsAsynchronously);
+        using var host = await StartHostAsync(
+            TaskDescriptor.Create<FlakyMessage>("flaky", (_, _, _) =>
+            {
+                Interlocked.Increment(ref attempts);
+                throw new InvalidOperationException("always");
+            }, new TaskOptions { Retries = 1, RetryDelay = TimeSpan.FromMilliseconds(50) }),
+            TaskDescriptor.Create<ErrorMessage>("on-error", (m, context, _) =>
+            {
+                failure.TrySetResult((m, context.Failure));
+                return ValueTask.CompletedTask;
+            }));
+        var mage = host.Services.GetRequiredService<IMageFlow>();
+
+        var onError = await mage.AsignAsync<ErrorMessage>("on-error");
+        var flaky = await mage.AsignAsync<FlakyMessage>("flaky", errorCallbacks: [onError]);
+        await flaky.RunAsync(new FlakyMessage("x"));
+
+        var (message, taskFailure) = await failure.Task.WaitAsync(TimeSpan.FromSeconds(15));
+        Assert.Equal("x", message.Name);
+        Assert.Equal(2, Volatile.Read(ref attempts));
+        Assert.Equal(flaky.Id, taskFailure!.SignatureId);
+        Assert.Contains("always", taskFailure.Error);
+        Assert.Equal(SignatureStatus.Failed, await flaky.GetStatusAsync());
+        await host.StopAsync();
+    }
+
+    private async Task<IHost> StartHostAsync(params TaskDescriptor[] tasks)
+    {
+        var prefix = RedisServerFixture.NewPrefix();
+        var builder = Host.CreateApplicationBuilder();
+        builder.Services.AddMageFlow(options =>
+        {
+            options.IncludeGeneratedTasks = false;
+            options.UseRedis(redis.Configuration, r => r.KeyPrefix = prefix);
+            foreach (var task in tasks) options.AddTask(task);
+        });
+        builder.Services.AddMageFlowWorker(worker =>
+        {
+            worker.ReadWait = TimeSpan.FromMilliseconds(200);
+            worker.RetryDelay = TimeSpan.FromMilliseconds(50);
+        });
+        var host = builder.Build();
+        await host.StartAsync();
+        return host;
+    }
+}
