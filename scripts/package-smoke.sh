@@ -87,15 +87,18 @@ public static class Tasks
     public static void SayThanks(ThanksMessage message) => Received.TrySetResult($"{message.Greeting} {message.Receipt?.OrderId} {message.Receipt?.Charged}");
 
     [MageTask] public static void ShowText(WantsText message) { }
+}
 
 #if MISMATCH
+public static class Wiring
+{
     public static async Task Wrong(IMageFlow mage)
     {
         var text = await ShowText.AsignAsync(mage);
         await Charge.AsignAsync(mage, successCallbacks: [text]); // a Receipt cannot go into a string member
     }
-#endif
 }
+#endif
 CS
 
 echo "== building and running a fresh project that references the package"
