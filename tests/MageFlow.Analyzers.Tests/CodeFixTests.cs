@@ -5,11 +5,6 @@ namespace MageFlow.Analyzers.Tests;
 /// <summary>The code fixes: each diagnostic fixed one at a time and with Fix All (the testing framework runs both).</summary>
 public sealed class CodeFixTests
 {
-    private static readonly string[] ShipBuilders = ShopModel.BuildersWith(
-        TaskBuilders.Builder("Ship", "ship", "global::Shop.ShipMessage", null, "mageflow_results", "global::Shop.OrderReceipt? receipt", "string carrier"),
-        TaskBuilders.Builder("Archive", "archive", "global::Shop.ArchiveMessage", null, "mageflow_results", "global::Shop.OrderReceipt? stored", "string folder"),
-        TaskBuilders.Builder("Count", "count", "global::Shop.OrderMessage", "int", "mageflow_results", "string orderId"));
-
     private const string ShipFlow = """
         public static class MoreTasks
         {
@@ -54,8 +49,7 @@ public sealed class CodeFixTests
                     public OrderReceipt? Stored { get; set; }
                 }
 
-                """ + ShipFlow.Replace("MARK_SHIP", "ship").Replace("MARK_ARCHIVE", "archive"),
-            ShipBuilders);
+                """ + ShipFlow.Replace("MARK_SHIP", "ship").Replace("MARK_ARCHIVE", "archive"));
 
     [Fact]
     public Task Return_value_dropped_offers_no_fix_when_several_members_fit() =>
@@ -69,8 +63,7 @@ public sealed class CodeFixTests
                 public sealed record ShipMessage([property: ReturnValue] OrderReceipt? Receipt, string Carrier);
                 public sealed record ArchiveMessage(OrderReceipt? Stored, string Folder, object? Extra);
 
-                """ + ShipFlow.Replace("MARK_SHIP", "ship").Replace("MARK_ARCHIVE", "{|MAGE002:archive|}"),
-            ShipBuilders);
+                """ + ShipFlow.Replace("MARK_SHIP", "ship").Replace("MARK_ARCHIVE", "{|MAGE002:archive|}"));
 
     [Fact]
     public Task Extra_return_value_attributes_are_removed() =>
