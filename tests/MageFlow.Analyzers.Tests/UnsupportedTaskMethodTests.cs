@@ -89,6 +89,33 @@ public sealed class UnsupportedTaskMethodTests
         """);
 
     [Fact]
+    public Task Settings_the_runtime_rejects_are_reported() => Verify.VerifyAsync(Usings + """
+        public static class Tasks
+        {
+            [MageTask("charge,refund")] public static void {|MAGE005:Charge|}(OrderMessage message) { }
+            [MageTask(Retries = -1)] public static void {|MAGE005:Refund|}(OrderMessage message) { }
+            [MageTask(TimeoutSeconds = -5)] public static void {|MAGE005:Ship|}(OrderMessage message) { }
+        }
+        """);
+
+    [Fact]
+    public Task Shapes_the_generator_cannot_emit_are_reported() => Verify.VerifyAsync(Usings + """
+        public static class Tasks
+        {
+            [MageTask("sign")] public static void {|MAGE005:AsignAsync|}(OrderMessage message) { }
+            [MageTask] public static void {|MAGE005:Twice|}(OrderMessage message, CancellationToken first, CancellationToken second) { }
+            [MageTask("overload-a")] public static void Overloaded(OrderMessage message) { }
+            [MageTask("overload-b")] public static void {|MAGE005:Overloaded|}(OrderReceipt receipt) { }
+            [MageTask] public static void {|MAGE005:Dynamic|}(dynamic message) { }
+        }
+
+        public interface IStaticTasks
+        {
+            [MageTask] static void {|MAGE005:Notify|}(OrderMessage message) { }
+        }
+        """);
+
+    [Fact]
     public Task Reason_is_in_the_message() => Verify.VerifyAsync(Usings + """
         public static class Tasks
         {
