@@ -63,6 +63,8 @@ public sealed class TaskMethodAnalyzer : DiagnosticAnalyzer
             yield return $"its name '{method.Name}' is also a member of the generated builder class; rename the method and keep the task name with [MageTask(\"...\")]";
         if (EarlierTaskOverload(method, symbols) is { } earlier)
             yield return $"another [MageTask] method '{method.Name}' of '{method.ContainingType.Name}' (line {earlier.Locations[0].GetLineSpan().StartLinePosition.Line + 1}) already gets the builder class '{method.Name}'; rename one of them";
+        else if (BuilderClassClash(method, symbols) is { } clash)
+            yield return clash;
 
         foreach (var settingReason in InvalidSettingReasons(method, mageTask))
             yield return settingReason;
@@ -145,6 +147,52 @@ public sealed class TaskMethodAnalyzer : DiagnosticAnalyzer
             return SymbolEqualityComparer.Default.Equals(candidate, method) ? null : candidate;
         }
         return null;
+    }
+
+    /// <summary>
+    /// The builder class is named after the method in the namespace of its type: an earlier [MageTask] method of the
+    /// same name in another type of that namespace, or a hand-written type of that name, takes the name first.
+    /// </summary>
+    private static string? BuilderClassClash(IMethodSymbol method, MageSymbols symbols)
+    {
+        var outermost = method.ContainingType;
+        while (outermost.ContainingType is not null) outermost = outermost.ContainingType;
+        var ns = outermost.ContainingNamespace;
+        var builderName = ns.IsGlobalNamespace ? method.Name : ns.ToDisplayString() + "." + method.Name;
+
+        foreach (var existing in ns.GetTypeMembers(method.Name))
+        {
+            // a hand-written type of the name and the generated builder merge into one (erroneous) symbol: look at each declaration
+            if (existing.DeclaringSyntaxReferences.Any(reference => !IsGeneratedBuilderDeclaration(reference)))
+                return $"the type '{existing.ToDisplayString()}' already has the name of its builder class '{builderName}'; rename the method and keep the task name with [MageTask(\"...\")]";
+        }
+
+        var pending = new Stack<INamedTypeSymbol>(ns.GetTypeMembers());
+        while (pending.Count > 0)
+        {
+            var type = pending.Pop();
+            foreach (var nested in type.GetTypeMembers()) pending.Push(nested);
+            if (SymbolEqualityComparer.Default.Equals(type, method.ContainingType)) continue;
+            foreach (var member in type.GetMembers(method.Name))
+            {
+                if (member is IMethodSymbol other && MageSymbols.HasAttribute(other, symbols.MageTaskAttribute) && IsDeclaredBefore(other, method))
+                    return $"'{other.ContainingType.ToDisplayString()}.{other.Name}' already gets the builder class '{builderName}'; rename one of the methods and keep the task name with [MageTask(\"...\")]";
+            }
+        }
+        return null;
+    }
+
+    private static bool IsGeneratedBuilderDeclaration(SyntaxReference reference) =>
+        reference.GetSyntax() is Microsoft.CodeAnalysis.CSharp.Syntax.TypeDeclarationSyntax declaration
+        && declaration.AttributeLists.SelectMany(list => list.Attributes)
+            .Any(attribute => attribute.Name.ToString().EndsWith("GeneratedMageTask", System.StringComparison.Ordinal));
+
+    private static bool IsDeclaredBefore(ISymbol first, ISymbol second)
+    {
+        var a = first.Locations[0];
+        var b = second.Locations[0];
+        var byPath = string.CompareOrdinal(a.SourceTree?.FilePath, b.SourceTree?.FilePath);
+        return byPath < 0 || (byPath == 0 && a.SourceSpan.Start < b.SourceSpan.Start);
     }
 
     /// <summary>

@@ -105,4 +105,11 @@ public sealed class CodeFixTests
                 [System.Obsolete] public Receipt? Third { get; set; }
             }
             """);
+
+    [Fact]
+    public void Both_fixes_fix_all_in_one_batch()
+    {
+        Assert.Same(Microsoft.CodeAnalysis.CodeFixes.WellKnownFixAllProviders.BatchFixer, new AddReturnValueCodeFixProvider().GetFixAllProvider());
+        Assert.Same(Microsoft.CodeAnalysis.CodeFixes.WellKnownFixAllProviders.BatchFixer, new RemoveExtraReturnValueCodeFixProvider().GetFixAllProvider());
+    }
 }

@@ -116,6 +116,26 @@ public sealed class UnsupportedTaskMethodTests
         """);
 
     [Fact]
+    public Task Builder_class_names_taken_in_the_namespace_are_reported() => Verify.VerifyIgnoringCompilerErrorsAsync(Usings + """
+        public static class Orders
+        {
+            [MageTask("orders-process")] public static void Process(OrderMessage message) { }
+        }
+
+        public static class Legacy
+        {
+            [MageTask("legacy-process")] public static void {|MAGE005:Process|}(OrderMessage message) { }
+        }
+
+        public static class Shipping
+        {
+            [MageTask] public static void {|MAGE005:Shipment|}(OrderMessage message) { }
+        }
+
+        public sealed class Shipment { }
+        """);
+
+    [Fact]
     public Task Reason_is_in_the_message() => Verify.VerifyAsync(Usings + """
         public static class Tasks
         {
