@@ -146,6 +146,27 @@ public sealed class ReturnValueTypeMismatchTests
         """);
 
     [Fact]
+    public Task Results_known_only_at_run_time_report_nothing() => Verify.VerifyAsync(ShopModel.Declarations + """
+        public sealed record TextConfirmation([property: ReturnValue] string? Text);
+        public static class MoreTasks
+        {
+            [MageTask] public static object Anything(OrderMessage message) => "text";
+            [MageTask] public static System.Text.Json.JsonElement Raw(OrderMessage message) => default;
+            [MageTask] public static void SendText(TextConfirmation message) { }
+        }
+
+        public static class Flow
+        {
+            public static async Task Run(IMageFlow mage)
+            {
+                var text = await SendText.AsignAsync(mage);
+                await Anything.AsignAsync(mage, successCallbacks: [text]);
+                await Raw.AsignAsync(mage, successCallbacks: [text]);
+            }
+        }
+        """);
+
+    [Fact]
     public Task Untyped_callbacks_and_error_callbacks_report_nothing() => Verify.VerifyAsync(ShopModel.Declarations + """
         public sealed record TextConfirmation([property: ReturnValue] string Receipt, string Template);
         public static class TextTasks { [MageTask] public static Task SendText(TextConfirmation message) => Task.CompletedTask; }
