@@ -40,7 +40,7 @@ internal static class TaskModelBuilder
 
         var declaringType = method.ContainingType;
         if (!IsCallableFromGeneratedCode(method) || !IsValidDeclaringType(method, declaringType)) return null;
-        if (!IsFirstTaskNamed(method, declaringType)) return null;
+        if (!IsFirstTaskNamed(method, declaringType) || IsBuilderNameTaken(method.Name, declaringType.ContainingNamespace)) return null;
 
         var settings = ReadAttribute(context.Attributes[0], method.Name);
         if (settings is null) return null;
@@ -135,12 +135,23 @@ internal static class TaskModelBuilder
         return true;
     }
 
+    /// <summary>A type or namespace of the builder's name already exists where the builder would go.</summary>
+    private static bool IsBuilderNameTaken(string builderName, INamespaceSymbol @namespace)
+    {
+        foreach (var member in @namespace.GetMembers(builderName))
+        {
+            if (member is INamespaceSymbol or INamedTypeSymbol { Arity: 0 }) return true;
+        }
+        return false;
+    }
+
     private static bool IsAssemblyVisible(Accessibility accessibility) =>
         accessibility is Accessibility.Public or Accessibility.Internal or Accessibility.ProtectedOrInternal;
 
     private static bool IsValidDeclaringType(IMethodSymbol method, INamedTypeSymbol declaringType)
     {
-        if (method.IsStatic) return declaringType.TypeKind is TypeKind.Class or TypeKind.Struct;
+        // Static virtual/abstract interface members can only be called through a type parameter.
+        if (method.IsStatic) return declaringType.TypeKind is TypeKind.Class or TypeKind.Struct or TypeKind.Interface && !method.IsAbstract && !method.IsVirtual;
         // Instance tasks are resolved from DI, which needs a concrete class.
         return declaringType.TypeKind == TypeKind.Class && !declaringType.IsStatic && !declaringType.IsAbstract && !method.IsAbstract;
     }
@@ -389,10 +400,49 @@ internal static class TaskModelBuilder
         for (var type = declaringType; type is not null; type = type.ContainingType) typeNames.Add(type.MetadataName);
         typeNames.Reverse();
 
+        // Raw names: display strings escape keywords with '@', which hint names may not contain.
+        var namespaceNames = new List<string>();
+        for (var ns = declaringType.ContainingNamespace; ns is { IsGlobalNamespace: false }; ns = ns.ContainingNamespace) namespaceNames.Add(ns.Name);
+        namespaceNames.Reverse();
+
         var builder = new StringBuilder("MageFlow.");
-        if (declaringType.ContainingNamespace is { IsGlobalNamespace: false } ns) builder.Append(ns.ToDisplayString()).Append('.');
+        foreach (var name in namespaceNames) builder.Append(name).Append('.');
         builder.Append(string.Join("+", typeNames)).Append('.').Append(method.Name);
 
+        // Roslyn compares hint names ignoring case, and a clash drops every generated file; names that differ
+        // from a sibling only in case get a suffix computed from their exact spelling.
+        if (HasCaseTwin(method)) builder.Append('-').Append(StableHash(builder.ToString()).ToString("x8", System.Globalization.CultureInfo.InvariantCulture));
+
         return builder.Append(".g.cs").ToString();
+    }
+
+    private static bool HasCaseTwin(IMethodSymbol method)
+    {
+        foreach (var member in method.ContainingType.GetMembers())
+        {
+            if (member is IMethodSymbol && IsCaseTwin(member.Name, method.Name) && HasAttribute(member, "MageFlow", "MageTaskAttribute")) return true;
+        }
+        for (ISymbol current = method.ContainingType; current.ContainingSymbol is INamespaceOrTypeSymbol container; current = container)
+        {
+            foreach (var sibling in container.GetMembers())
+            {
+                if (sibling is INamespaceOrTypeSymbol && IsCaseTwin(sibling.Name, current.Name)) return true;
+            }
+        }
+        return false;
+    }
+
+    private static bool IsCaseTwin(string left, string right) =>
+        !string.Equals(left, right, System.StringComparison.Ordinal) && string.Equals(left, right, System.StringComparison.OrdinalIgnoreCase);
+
+    /// <summary>FNV-1a: stable across processes, unlike string.GetHashCode.</summary>
+    private static uint StableHash(string text)
+    {
+        var hash = 2166136261u;
+        foreach (var c in text)
+        {
+            hash = unchecked((hash ^ c) * 16777619u);
+        }
+        return hash;
     }
 }
