@@ -150,8 +150,9 @@ public sealed class TaskMethodAnalyzer : DiagnosticAnalyzer
     }
 
     /// <summary>
-    /// The builder class is named after the method in the namespace of its type: an earlier [MageTask] method of the
-    /// same name in another type of that namespace, or a hand-written type of that name, takes the name first.
+    /// The builder class is named after the method in the namespace of its type. A hand-written type or a namespace
+    /// of that name takes it first; between two [MageTask] methods of one namespace, the generator keeps the one whose
+    /// declaring type sorts first (ordinally, by metadata name) and emits nothing for the other.
     /// </summary>
     private static string? BuilderClassClash(IMethodSymbol method, MageSymbols symbols)
     {
@@ -160,11 +161,12 @@ public sealed class TaskMethodAnalyzer : DiagnosticAnalyzer
         var ns = outermost.ContainingNamespace;
         var builderName = ns.IsGlobalNamespace ? method.Name : ns.ToDisplayString() + "." + method.Name;
 
-        foreach (var existing in ns.GetTypeMembers(method.Name))
+        foreach (var existing in ns.GetMembers(method.Name))
         {
-            // a hand-written type of the name and the generated builder merge into one (erroneous) symbol: look at each declaration
-            if (existing.DeclaringSyntaxReferences.Any(reference => !IsGeneratedBuilderDeclaration(reference)))
-                return $"the type '{existing.ToDisplayString()}' already has the name of its builder class '{builderName}'; rename the method and keep the task name with [MageTask(\"...\")]";
+            if (existing is INamespaceSymbol)
+                return $"the namespace '{existing.ToDisplayString()}' already has the name of its builder class; rename the method and keep the task name with [MageTask(\"...\")]";
+            if (existing is INamedTypeSymbol { Arity: 0 } type && !MageSymbols.HasAttribute(type, symbols.GeneratedMageTaskAttribute))
+                return $"the type '{type.ToDisplayString()}' already has the name of its builder class '{builderName}'; rename the method and keep the task name with [MageTask(\"...\")]";
         }
 
         var pending = new Stack<INamedTypeSymbol>(ns.GetTypeMembers());
@@ -175,24 +177,21 @@ public sealed class TaskMethodAnalyzer : DiagnosticAnalyzer
             if (SymbolEqualityComparer.Default.Equals(type, method.ContainingType)) continue;
             foreach (var member in type.GetMembers(method.Name))
             {
-                if (member is IMethodSymbol other && MageSymbols.HasAttribute(other, symbols.MageTaskAttribute) && IsDeclaredBefore(other, method))
+                if (member is IMethodSymbol other && MageSymbols.HasAttribute(other, symbols.MageTaskAttribute)
+                    && string.CompareOrdinal(BuilderClaimKey(other), BuilderClaimKey(method)) < 0)
                     return $"'{other.ContainingType.ToDisplayString()}.{other.Name}' already gets the builder class '{builderName}'; rename one of the methods and keep the task name with [MageTask(\"...\")]";
             }
         }
         return null;
     }
 
-    private static bool IsGeneratedBuilderDeclaration(SyntaxReference reference) =>
-        reference.GetSyntax() is Microsoft.CodeAnalysis.CSharp.Syntax.TypeDeclarationSyntax declaration
-        && declaration.AttributeLists.SelectMany(list => list.Attributes)
-            .Any(attribute => attribute.Name.ToString().EndsWith("GeneratedMageTask", System.StringComparison.Ordinal));
-
-    private static bool IsDeclaredBefore(ISymbol first, ISymbol second)
+    /// <summary>The declaring type's nesting path as the generator orders builder claims (<c>Outer+Inner.Method</c>).</summary>
+    private static string BuilderClaimKey(IMethodSymbol method)
     {
-        var a = first.Locations[0];
-        var b = second.Locations[0];
-        var byPath = string.CompareOrdinal(a.SourceTree?.FilePath, b.SourceTree?.FilePath);
-        return byPath < 0 || (byPath == 0 && a.SourceSpan.Start < b.SourceSpan.Start);
+        var typeNames = new List<string>();
+        for (var type = method.ContainingType; type is not null; type = type.ContainingType) typeNames.Add(type.MetadataName);
+        typeNames.Reverse();
+        return string.Join("+", typeNames) + "." + method.Name;
     }
 
     /// <summary>

@@ -18,12 +18,6 @@ internal static class AnalyzerVerifier<TAnalyzer>
     /// <summary>With diagnostics beyond the markup, e.g. to check message arguments.</summary>
     public static Task VerifyAsync(string source, params DiagnosticResult[] expected) => VerifyAsync(source, CompilerDiagnostics.Errors, expected);
 
-    /// <summary>
-    /// Ignoring compiler errors: for programs on which the generator itself emits clashing code, which the analyzer
-    /// explains.
-    /// </summary>
-    public static Task VerifyIgnoringCompilerErrorsAsync(string source) => VerifyAsync(source, CompilerDiagnostics.None, []);
-
     private static Task VerifyAsync(string source, CompilerDiagnostics compilerDiagnostics, DiagnosticResult[] expected)
     {
         var test = new Test { TestCode = source, CompilerDiagnostics = compilerDiagnostics };
