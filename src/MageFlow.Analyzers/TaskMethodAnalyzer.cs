@@ -111,8 +111,8 @@ public sealed class TaskMethodAnalyzer : DiagnosticAnalyzer
         if (InaccessibleReason(method) is { } accessReason)
             yield return accessReason;
 
-        if (method.IsStatic && method.ContainingType is { TypeKind: TypeKind.Interface })
-            yield return "it is a static method of an interface; put it on a class";
+        if (method.IsStatic && (method.IsAbstract || method.IsVirtual))
+            yield return "it is a static abstract or virtual interface member, which only a type parameter can call; make it a static method with a body";
         if (!method.IsStatic && method.ContainingType is { } containingType)
         {
             if (containingType.IsStatic)

@@ -111,7 +111,8 @@ public sealed class UnsupportedTaskMethodTests
 
         public interface IStaticTasks
         {
-            [MageTask] static void {|MAGE005:Notify|}(OrderMessage message) { }
+            [MageTask] static abstract void {|MAGE005:Notify|}(OrderMessage message);
+            [MageTask] static virtual void {|MAGE005:Remind|}(OrderMessage message) { }
         }
         """);
 
@@ -159,6 +160,11 @@ public sealed class UnsupportedTaskMethodTests
             [MageTask] public static ValueTask Ping() => default;
             [MageTask] public static ValueTask<List<int>> Numbers(OrderMessage message) => new(new List<int>());
             [MageTask] internal static Task<string> Describe(OrderMessage message) => Task.FromResult("");
+        }
+
+        public interface IStaticTasks
+        {
+            [MageTask] static void Notify(OrderMessage message) { }
         }
         """);
 
