@@ -66,6 +66,41 @@ public sealed class CodeFixTests
                 """ + ShipFlow.Replace("MARK_SHIP", "ship").Replace("MARK_ARCHIVE", "{|MAGE002:archive|}"));
 
     [Fact]
+    public Task Return_value_dropped_marks_a_field() =>
+        CodeFixVerifier<CallbackAnalyzer, AddReturnValueCodeFixProvider>.VerifyAsync(
+            ShopModel.Declarations + """
+                public sealed class LedgerMessage
+                {
+                    public string Account = "";
+                    public OrderReceipt? Entry;
+                }
+
+                public static class LedgerTasks { [MageTask] public static void Book(LedgerMessage message) { } }
+
+                public static class Flow
+                {
+                    public static async Task Run(IMageFlow mage) =>
+                        await ProcessOrder.AsignAsync(mage, successCallbacks: [{|MAGE002:await Book.AsignAsync(mage, account: "sales")|}]);
+                }
+                """,
+            ShopModel.Declarations + """
+                public sealed class LedgerMessage
+                {
+                    public string Account = "";
+                    [ReturnValue]
+                    public OrderReceipt? Entry;
+                }
+
+                public static class LedgerTasks { [MageTask] public static void Book(LedgerMessage message) { } }
+
+                public static class Flow
+                {
+                    public static async Task Run(IMageFlow mage) =>
+                        await ProcessOrder.AsignAsync(mage, successCallbacks: [await Book.AsignAsync(mage, account: "sales")]);
+                }
+                """);
+
+    [Fact]
     public Task Extra_return_value_attributes_are_removed() =>
         CodeFixVerifier<ReturnValueMemberAnalyzer, RemoveExtraReturnValueCodeFixProvider>.VerifyAsync(
             """
