@@ -101,6 +101,32 @@ public sealed class CodeFixTests
                 """);
 
     [Fact]
+    public Task Return_value_dropped_fixes_the_message_in_its_own_document()
+    {
+        const string Messages = """
+            using MageFlow;
+
+            namespace Shop;
+
+            public sealed record ShipMessage(OrderReceipt? Receipt, string Carrier);
+            """;
+        const string Flow = """
+            public static class MoreTasks { [MageTask] public static void Ship(ShipMessage message) { } }
+
+            public static class Flow
+            {
+                public static async Task Run(IMageFlow mage) =>
+                    await ProcessOrder.AsignAsync(mage, successCallbacks: [MARK]);
+            }
+            """;
+        return CodeFixVerifier<CallbackAnalyzer, AddReturnValueCodeFixProvider>.VerifyAsync(
+            ShopModel.Declarations + Flow.Replace("MARK", "{|MAGE002:await Ship.AsignAsync(mage, carrier: \"post\")|}"),
+            ShopModel.Declarations + Flow.Replace("MARK", "await Ship.AsignAsync(mage, carrier: \"post\")"),
+            Messages,
+            Messages.Replace("ShipMessage(OrderReceipt?", "ShipMessage([property: ReturnValue] OrderReceipt?"));
+    }
+
+    [Fact]
     public Task Extra_return_value_attributes_are_removed() =>
         CodeFixVerifier<ReturnValueMemberAnalyzer, RemoveExtraReturnValueCodeFixProvider>.VerifyAsync(
             """

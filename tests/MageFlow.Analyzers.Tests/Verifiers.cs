@@ -50,6 +50,15 @@ internal static class CodeFixVerifier<TAnalyzer, TCodeFix>
         return test.RunAsync();
     }
 
+    /// <summary>With a second document that the fix may change too (e.g. messages declared apart from the flow).</summary>
+    public static Task VerifyAsync(string source, string fixedSource, string otherDocument, string fixedOtherDocument)
+    {
+        var test = new Test { TestCode = source, FixedCode = fixedSource };
+        test.TestState.Sources.Add(("Other.cs", otherDocument));
+        test.FixedState.Sources.Add(("Other.cs", fixedOtherDocument));
+        return test.RunAsync();
+    }
+
     private sealed class Test : CSharpCodeFixTest<TAnalyzer, TCodeFix, DefaultVerifier>
     {
         public Test()
