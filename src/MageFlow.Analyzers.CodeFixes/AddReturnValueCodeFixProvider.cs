@@ -40,27 +40,34 @@ public sealed class AddReturnValueCodeFixProvider : CodeFixProvider
         }
     }
 
-    /// <summary>The declaration of the member in the callback's message type, and the document that holds it.</summary>
+    /// <summary>The declaration of the member (the diagnostic's additional location), and the document that holds it.</summary>
     private static async Task<(DocumentId Document, SyntaxNode Declaration)?> FindMemberDeclarationAsync(
         Document document, Diagnostic diagnostic, string memberName, CancellationToken cancellationToken)
     {
-        var root = await document.GetSyntaxRootAsync(cancellationToken).ConfigureAwait(false);
-        var semanticModel = await document.GetSemanticModelAsync(cancellationToken).ConfigureAwait(false);
-        if (root is null || semanticModel is null || MageSymbols.TryCreate(semanticModel.Compilation) is not { } symbols) return null;
+        if (diagnostic.AdditionalLocations.FirstOrDefault() is not { SourceTree: { } tree } location) return null;
+        var solution = document.Project.Solution;
+        var declaringDocument = solution.GetDocument(tree)
+            ?? document.Project.Documents.FirstOrDefault(d => d.FilePath == tree.FilePath);
+        if (declaringDocument is null) return null;
 
-        var element = root.FindNode(diagnostic.Location.SourceSpan, getInnermostNodeForTie: true);
-        var callbackType = semanticModel.GetTypeInfo(element, cancellationToken).Type;
-        if (GeneratedTask.FromSignatureType(callbackType, symbols) is not { } callback) return null;
-
-        var member = callback.MessageType.GetMembers(memberName).FirstOrDefault(m => m is IPropertySymbol or IFieldSymbol);
-        if (member?.DeclaringSyntaxReferences.FirstOrDefault() is not { } reference) return null;
-        var declaration = await reference.GetSyntaxAsync(cancellationToken).ConfigureAwait(false);
-        if (declaration is VariableDeclaratorSyntax { Parent: VariableDeclarationSyntax { Variables.Count: 1, Parent: FieldDeclarationSyntax field } })
-            declaration = field;
-        if (declaration is not (PropertyDeclarationSyntax or FieldDeclarationSyntax or ParameterSyntax)) return null;
-
-        var declaringDocument = document.Project.Solution.GetDocument(declaration.SyntaxTree);
-        return declaringDocument is null ? null : (declaringDocument.Id, declaration);
+        var root = await declaringDocument.GetSyntaxRootAsync(cancellationToken).ConfigureAwait(false);
+        if (root is null || !root.FullSpan.Contains(location.SourceSpan)) return null;
+        SyntaxNode? declaration = root.FindNode(location.SourceSpan, getInnermostNodeForTie: true)
+            .AncestorsAndSelf()
+            .FirstOrDefault(n => n is ParameterSyntax or PropertyDeclarationSyntax or VariableDeclaratorSyntax);
+        if (declaration is VariableDeclaratorSyntax declarator)
+        {
+            // a field declaring several variables cannot mark just one of them
+            declaration = declarator.Parent is VariableDeclarationSyntax { Variables.Count: 1, Parent: FieldDeclarationSyntax field } ? field : null;
+        }
+        var declaredName = declaration switch
+        {
+            ParameterSyntax parameter => parameter.Identifier.ValueText,
+            PropertyDeclarationSyntax property => property.Identifier.ValueText,
+            FieldDeclarationSyntax field => field.Declaration.Variables[0].Identifier.ValueText,
+            _ => null,
+        };
+        return declaration is not null && declaredName == memberName ? (declaringDocument.Id, declaration) : null;
     }
 
     private static async Task<Solution> AddAttributeAsync(Solution solution, (DocumentId Document, SyntaxNode Declaration) target, CancellationToken cancellationToken)

@@ -23,7 +23,10 @@ public sealed class CallbackAnalyzer : DiagnosticAnalyzer
     private const string ErrorCallbacksParameter = "errorCallbacks";
     private const string TaskNameParameter = "taskName";
 
-    /// <summary>MAGE002 property: the name of the one message member whose type can hold the return value.</summary>
+    /// <summary>
+    /// MAGE002 property: the name of the one message member whose type can hold the return value; the diagnostic's
+    /// additional location is then that member's declaration.
+    /// </summary>
     public const string ReturnValueCandidateProperty = "ReturnValueCandidate";
 
     /// <summary>Builder parameters that are not message members.</summary>
@@ -126,11 +129,16 @@ public sealed class CallbackAnalyzer : DiagnosticAnalyzer
             var fitting = MessageMembers.SerializedMembers(callback.MessageType, symbols)
                 .Where(m => IsWritable(m.Symbol) && JsonTypeCompatibility.CanHold(resultType, m.Type, symbols))
                 .ToList();
-            var properties = fitting.Count == 1
-                ? ImmutableDictionary<string, string?>.Empty.Add(ReturnValueCandidateProperty, fitting[0].Symbol.Name)
-                : ImmutableDictionary<string, string?>.Empty;
+            var candidate = fitting.Count == 1 && fitting[0].Symbol.Locations.FirstOrDefault() is { IsInSource: true } declared
+                ? declared
+                : null;
+            // the fix needs the member's declaration: it is passed as the additional location
+            var properties = candidate is null
+                ? ImmutableDictionary<string, string?>.Empty
+                : ImmutableDictionary<string, string?>.Empty.Add(ReturnValueCandidateProperty, fitting[0].Symbol.Name);
             context.ReportDiagnostic(Diagnostic.Create(
-                DiagnosticDescriptors.ReturnValueDropped, element.GetLocation(), properties,
+                DiagnosticDescriptors.ReturnValueDropped, element.GetLocation(),
+                candidate is null ? null : new[] { candidate }, properties,
                 task.TaskName, Display(resultType), callback.TaskName, Display(callback.MessageType)));
         }
         else if (!JsonTypeCompatibility.CanHold(resultType, member.Type, symbols))

@@ -22,6 +22,9 @@ internal static class JsonTypeCompatibility
     {
         if (target.SpecialType == SpecialType.System_Object || MageSymbols.Is(target, symbols.JsonElement) || IsJsonNode(target, symbols))
             return true;
+        // a value whose shape is only known at run time, or code that does not compile yet: nothing to prove wrong
+        if (IsOpaque(source, symbols) || IsOpaque(target, symbols))
+            return true;
 
         var sourceValue = UnwrapNullable(source, out var sourceIsNullable);
         var targetValue = UnwrapNullable(target, out var targetIsNullable);
@@ -113,6 +116,12 @@ internal static class JsonTypeCompatibility
     private static bool IsDictionary(INamedTypeSymbol type) => DictionaryValue(type, out _) is not null;
 
     private static bool IsJsonNode(ITypeSymbol type, MageSymbols symbols) => MageSymbols.Is(type, symbols.JsonNode);
+
+    private static bool IsOpaque(ITypeSymbol type, MageSymbols symbols) =>
+        type.TypeKind is TypeKind.Error or TypeKind.Dynamic or TypeKind.TypeParameter
+        || type.SpecialType == SpecialType.System_Object
+        || MageSymbols.Is(type, symbols.JsonElement)
+        || IsJsonNode(type, symbols);
 
     private static ITypeSymbol? DictionaryValue(ITypeSymbol type, out ITypeSymbol? key)
     {

@@ -5,11 +5,6 @@ namespace MageFlow.Analyzers.Tests;
 /// <summary>The code fixes: each diagnostic fixed one at a time and with Fix All (the testing framework runs both).</summary>
 public sealed class CodeFixTests
 {
-    private static readonly string[] ShipBuilders = ShopModel.BuildersWith(
-        TaskBuilders.Builder("Ship", "ship", "global::Shop.ShipMessage", null, "mageflow_results", "global::Shop.OrderReceipt? receipt", "string carrier"),
-        TaskBuilders.Builder("Archive", "archive", "global::Shop.ArchiveMessage", null, "mageflow_results", "global::Shop.OrderReceipt? stored", "string folder"),
-        TaskBuilders.Builder("Count", "count", "global::Shop.OrderMessage", "int", "mageflow_results", "string orderId"));
-
     private const string ShipFlow = """
         public static class MoreTasks
         {
@@ -54,8 +49,7 @@ public sealed class CodeFixTests
                     public OrderReceipt? Stored { get; set; }
                 }
 
-                """ + ShipFlow.Replace("MARK_SHIP", "ship").Replace("MARK_ARCHIVE", "archive"),
-            ShipBuilders);
+                """ + ShipFlow.Replace("MARK_SHIP", "ship").Replace("MARK_ARCHIVE", "archive"));
 
     [Fact]
     public Task Return_value_dropped_offers_no_fix_when_several_members_fit() =>
@@ -69,8 +63,68 @@ public sealed class CodeFixTests
                 public sealed record ShipMessage([property: ReturnValue] OrderReceipt? Receipt, string Carrier);
                 public sealed record ArchiveMessage(OrderReceipt? Stored, string Folder, object? Extra);
 
-                """ + ShipFlow.Replace("MARK_SHIP", "ship").Replace("MARK_ARCHIVE", "{|MAGE002:archive|}"),
-            ShipBuilders);
+                """ + ShipFlow.Replace("MARK_SHIP", "ship").Replace("MARK_ARCHIVE", "{|MAGE002:archive|}"));
+
+    [Fact]
+    public Task Return_value_dropped_marks_a_field() =>
+        CodeFixVerifier<CallbackAnalyzer, AddReturnValueCodeFixProvider>.VerifyAsync(
+            ShopModel.Declarations + """
+                public sealed class LedgerMessage
+                {
+                    public string Account = "";
+                    public OrderReceipt? Entry;
+                }
+
+                public static class LedgerTasks { [MageTask] public static void Book(LedgerMessage message) { } }
+
+                public static class Flow
+                {
+                    public static async Task Run(IMageFlow mage) =>
+                        await ProcessOrder.AsignAsync(mage, successCallbacks: [{|MAGE002:await Book.AsignAsync(mage, account: "sales")|}]);
+                }
+                """,
+            ShopModel.Declarations + """
+                public sealed class LedgerMessage
+                {
+                    public string Account = "";
+                    [ReturnValue]
+                    public OrderReceipt? Entry;
+                }
+
+                public static class LedgerTasks { [MageTask] public static void Book(LedgerMessage message) { } }
+
+                public static class Flow
+                {
+                    public static async Task Run(IMageFlow mage) =>
+                        await ProcessOrder.AsignAsync(mage, successCallbacks: [await Book.AsignAsync(mage, account: "sales")]);
+                }
+                """);
+
+    [Fact]
+    public Task Return_value_dropped_fixes_the_message_in_its_own_document()
+    {
+        const string Messages = """
+            using MageFlow;
+
+            namespace Shop;
+
+            public sealed record ShipMessage(OrderReceipt? Receipt, string Carrier);
+            """;
+        const string Flow = """
+            public static class MoreTasks { [MageTask] public static void Ship(ShipMessage message) { } }
+
+            public static class Flow
+            {
+                public static async Task Run(IMageFlow mage) =>
+                    await ProcessOrder.AsignAsync(mage, successCallbacks: [MARK]);
+            }
+            """;
+        return CodeFixVerifier<CallbackAnalyzer, AddReturnValueCodeFixProvider>.VerifyAsync(
+            ShopModel.Declarations + Flow.Replace("MARK", "{|MAGE002:await Ship.AsignAsync(mage, carrier: \"post\")|}"),
+            ShopModel.Declarations + Flow.Replace("MARK", "await Ship.AsignAsync(mage, carrier: \"post\")"),
+            Messages,
+            Messages.Replace("ShipMessage(OrderReceipt?", "ShipMessage([property: ReturnValue] OrderReceipt?"));
+    }
 
     [Fact]
     public Task Extra_return_value_attributes_are_removed() =>
@@ -112,4 +166,11 @@ public sealed class CodeFixTests
                 [System.Obsolete] public Receipt? Third { get; set; }
             }
             """);
+
+    [Fact]
+    public void Both_fixes_fix_all_in_one_batch()
+    {
+        Assert.Same(Microsoft.CodeAnalysis.CodeFixes.WellKnownFixAllProviders.BatchFixer, new AddReturnValueCodeFixProvider().GetFixAllProvider());
+        Assert.Same(Microsoft.CodeAnalysis.CodeFixes.WellKnownFixAllProviders.BatchFixer, new RemoveExtraReturnValueCodeFixProvider().GetFixAllProvider());
+    }
 }

@@ -6,6 +6,14 @@ namespace MageFlow.Analyzers.Tests;
 /// <summary>MAGE006: two [MageTask] methods of one compilation share a task name.</summary>
 public sealed class DuplicateTaskNameTests
 {
+    private const string Unscoped = """
+        using System.Threading.Tasks;
+        using MageFlow;
+
+        public record OrderMessage(string OrderId);
+
+        """;
+
     private const string Header = """
         using System.Threading.Tasks;
         using MageFlow;
@@ -16,16 +24,23 @@ public sealed class DuplicateTaskNameTests
 
         """;
 
+    // builder classes are named after the method in the method's namespace, so same-named tasks live in two namespaces
     [Fact]
-    public Task Same_method_name_in_two_classes_is_reported() => Verify.VerifyAsync(Header + """
-        public static class Orders
+    public Task Same_method_name_in_two_namespaces_is_reported() => Verify.VerifyAsync(Unscoped + """
+        namespace Shop.Orders
         {
-            [MageTask] public static Task {|MAGE006:ProcessOrder|}(OrderMessage message) => Task.CompletedTask;
+            public static class Orders
+            {
+                [MageTask] public static Task {|MAGE006:ProcessOrder|}(OrderMessage message) => Task.CompletedTask;
+            }
         }
 
-        public static class Legacy
+        namespace Shop.Legacy
         {
-            [MageTask] public static Task {|MAGE006:ProcessOrder|}(OrderMessage message) => Task.CompletedTask;
+            public static class Legacy
+            {
+                [MageTask] public static Task {|MAGE006:ProcessOrder|}(OrderMessage message) => Task.CompletedTask;
+            }
         }
         """);
 
@@ -91,16 +106,22 @@ public sealed class DuplicateTaskNameTests
         """);
 
     [Fact]
-    public Task Pragma_suppresses() => Verify.VerifyAsync(Header + """
-        #pragma warning disable MAGE006
-        public static class Orders
+    public Task Pragma_suppresses() => Verify.VerifyAsync(Unscoped + """
+        #pragma warning disable MAGE006 // only one of the two processes registers each
+        namespace Shop.Orders
         {
-            [MageTask] public static Task ProcessOrder(OrderMessage message) => Task.CompletedTask;
+            public static class Orders
+            {
+                [MageTask] public static Task ProcessOrder(OrderMessage message) => Task.CompletedTask;
+            }
         }
 
-        public static class Legacy
+        namespace Shop.Legacy
         {
-            [MageTask] public static Task ProcessOrder(OrderMessage message) => Task.CompletedTask;
+            public static class Legacy
+            {
+                [MageTask] public static Task ProcessOrder(OrderMessage message) => Task.CompletedTask;
+            }
         }
         """);
 }

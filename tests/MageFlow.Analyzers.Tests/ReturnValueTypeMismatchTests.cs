@@ -24,8 +24,7 @@ public sealed class ReturnValueTypeMismatchTests
         [
             new DiagnosticResult(DiagnosticDescriptors.ReturnValueTypeMismatch).WithLocation(0)
                 .WithArguments("process-order", "Shop.OrderReceipt", "send-text", "Receipt", "string"),
-        ],
-        ShopModel.BuildersWith(TaskBuilders.Builder("SendText", "send-text", "global::Shop.TextConfirmation", null, "receipt", "string template")));
+        ]);
 
     [Fact]
     public Task Task_returning_nothing_into_a_non_nullable_value_member_is_reported() => Verify.VerifyAsync(ShopModel.Declarations + """
@@ -44,10 +43,7 @@ public sealed class ReturnValueTypeMismatchTests
                 await Cleanup.AsignAsync(mage, successCallbacks: [{|MAGE001:record|}]);
             }
         }
-        """,
-        ShopModel.BuildersWith(
-            TaskBuilders.Builder("Cleanup", "cleanup", "global::Shop.OrderMessage", null, "mageflow_results", "string orderId", "decimal amount", "string? priority"),
-            TaskBuilders.Builder("RecordCount", "record-count", "global::Shop.CountMessage", null, "count")));
+        """);
 
     [Fact]
     public Task Collection_and_numeric_narrowing_are_reported() => Verify.VerifyAsync(ShopModel.Declarations + """
@@ -71,12 +67,7 @@ public sealed class ReturnValueTypeMismatchTests
                 await Price.AsignAsync(successCallbacks: new TaskSignature[] { {|MAGE001:price|} });
             }
         }
-        """,
-        ShopModel.BuildersWith(
-            TaskBuilders.Builder("Tags", "tags", "global::Shop.OrderMessage", "global::System.Collections.Generic.List<string>", "mageflow_results", "string orderId"),
-            TaskBuilders.Builder("Price", "price", "global::Shop.OrderMessage", "double", "mageflow_results", "string orderId"),
-            TaskBuilders.Builder("StoreNumbers", "store-numbers", "global::Shop.NumbersMessage", null, "numbers"),
-            TaskBuilders.Builder("StorePrice", "store-price", "global::Shop.PriceMessage", null, "mageflow_results", "decimal mageflowResults")));
+        """);
 
     [Fact]
     public Task Signing_by_name_and_inline_callbacks_are_checked() => Verify.VerifyAsync(ShopModel.Declarations + """
@@ -94,8 +85,7 @@ public sealed class ReturnValueTypeMismatchTests
                 await Mage.AsignAsync<OrderMessage>("process-order", new { priority = "high" }, [{|MAGE001:await StoreTotal.AsignAsync()|}]);
             }
         }
-        """,
-        ShopModel.BuildersWith(TaskBuilders.Builder("StoreTotal", "store-total", "global::Shop.LongMessage", null, "total")));
+        """);
 
     [Fact]
     public Task Compatible_members_report_nothing() => Verify.VerifyAsync(ShopModel.Declarations + """
@@ -128,14 +118,7 @@ public sealed class ReturnValueTypeMismatchTests
                 await ProcessOrder.AsignAsync(mage, successCallbacks: [confirm, audit, anything, json]);
             }
         }
-        """,
-        ShopModel.BuildersWith(
-            TaskBuilders.Builder("Numbers", "numbers", "global::Shop.OrderMessage", "global::System.Collections.Generic.List<int>", "mageflow_results"),
-            TaskBuilders.Builder("Total", "total", "global::Shop.OrderMessage", "int", "mageflow_results"),
-            TaskBuilders.Builder("StoreList", "store-list", "global::Shop.ListMessage", null, "numbers"),
-            TaskBuilders.Builder("StoreObject", "store-object", "global::Shop.ObjectMessage", null, "value"),
-            TaskBuilders.Builder("StoreJson", "store-json", "global::Shop.JsonMessage", null, "value"),
-            TaskBuilders.Builder("StoreNullable", "store-nullable", "global::Shop.NullableMessage", null, "total")));
+        """);
 
     [Fact]
     public Task Base_types_and_task_returning_nothing_into_nullable_members_report_nothing() => Verify.VerifyAsync(ShopModel.Declarations + """
@@ -160,10 +143,28 @@ public sealed class ReturnValueTypeMismatchTests
                 await NotifyFailure.AsignAsync(mage, successCallbacks: [confirm, archive]);
             }
         }
-        """,
-        ShopModel.BuildersWith(
-            TaskBuilders.Builder("CreateInvoice", "create-invoice", "global::Shop.OrderMessage", "global::Shop.Invoice", "mageflow_results"),
-            TaskBuilders.Builder("Archive", "archive", "global::Shop.ArchiveMessage", null, "document", "string folder")));
+        """);
+
+    [Fact]
+    public Task Results_known_only_at_run_time_report_nothing() => Verify.VerifyAsync(ShopModel.Declarations + """
+        public sealed record TextConfirmation([property: ReturnValue] string? Text);
+        public static class MoreTasks
+        {
+            [MageTask] public static object Anything(OrderMessage message) => "text";
+            [MageTask] public static System.Text.Json.JsonElement Raw(OrderMessage message) => default;
+            [MageTask] public static void SendText(TextConfirmation message) { }
+        }
+
+        public static class Flow
+        {
+            public static async Task Run(IMageFlow mage)
+            {
+                var text = await SendText.AsignAsync(mage);
+                await Anything.AsignAsync(mage, successCallbacks: [text]);
+                await Raw.AsignAsync(mage, successCallbacks: [text]);
+            }
+        }
+        """);
 
     [Fact]
     public Task Untyped_callbacks_and_error_callbacks_report_nothing() => Verify.VerifyAsync(ShopModel.Declarations + """
@@ -176,13 +177,12 @@ public sealed class ReturnValueTypeMismatchTests
             {
                 TaskSignature untyped = await SendText.AsignAsync(mage, template: "x");
                 var byName = await mage.AsignAsync("send-text", new { template = "x" });
-                var text = await SendText.AsignAsync(mage, template: "x", orderId: "o");
+                var text = await SendText.AsignAsync(mage, template: "x");
                 await ProcessOrder.AsignAsync(mage, successCallbacks: [untyped, byName]);
                 await mage.AsignAsync("unknown-task", successCallbacks: [text]);
             }
         }
-        """,
-        ShopModel.BuildersWith(TaskBuilders.Builder("SendText", "send-text", "global::Shop.TextConfirmation", null, "receipt", "string template", "string orderId")));
+        """);
 
     [Fact]
     public Task Pragma_suppresses() => Verify.VerifyAsync(ShopModel.Declarations + """
@@ -199,6 +199,5 @@ public sealed class ReturnValueTypeMismatchTests
         #pragma warning restore MAGE001
             }
         }
-        """,
-        ShopModel.BuildersWith(TaskBuilders.Builder("SendText", "send-text", "global::Shop.TextConfirmation", null, "receipt")));
+        """);
 }

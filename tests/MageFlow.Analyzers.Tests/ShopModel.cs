@@ -1,6 +1,6 @@
 namespace MageFlow.Analyzers.Tests;
 
-/// <summary>The contract's example: messages, tasks and (until the generator runs in tests) their builders.</summary>
+/// <summary>The contract's example: messages and tasks (the generator attached to each test emits their builders).</summary>
 internal static class ShopModel
 {
     public const string Header = """
@@ -33,15 +33,4 @@ internal static class ShopModel
         }
 
         """;
-
-    public static readonly string[] Builders =
-    [
-        TaskBuilders.Builder("ProcessOrder", "process-order", "global::Shop.OrderMessage", "global::Shop.OrderReceipt", "mageflow_results", "string orderId", "decimal amount", "string? priority"),
-        TaskBuilders.Builder("SendConfirmation", "send-confirmation", "global::Shop.ConfirmationMessage", null, "receipt", "string template"),
-        TaskBuilders.Builder("Audit", "audit", "global::Shop.AuditMessage", null, "mageflow_results", "string source"),
-        TaskBuilders.Builder("NotifyFailure", "notify-failure", "global::Shop.OrderFailedMessage", null, "mageflow_results", "string orderId", "decimal amount", "string? priority", "string channel"),
-    ];
-
-    /// <summary>The example's builders plus more for a test's own tasks.</summary>
-    public static string[] BuildersWith(params string[] more) => [.. Builders, .. more];
 }

@@ -89,6 +89,55 @@ public sealed class UnsupportedTaskMethodTests
         """);
 
     [Fact]
+    public Task Settings_the_runtime_rejects_are_reported() => Verify.VerifyAsync(Usings + """
+        public static class Tasks
+        {
+            [MageTask("charge,refund")] public static void {|MAGE005:Charge|}(OrderMessage message) { }
+            [MageTask(Retries = -1)] public static void {|MAGE005:Refund|}(OrderMessage message) { }
+            [MageTask(TimeoutSeconds = -5)] public static void {|MAGE005:Ship|}(OrderMessage message) { }
+        }
+        """);
+
+    [Fact]
+    public Task Shapes_the_generator_cannot_emit_are_reported() => Verify.VerifyAsync(Usings + """
+        public static class Tasks
+        {
+            [MageTask("sign")] public static void {|MAGE005:AsignAsync|}(OrderMessage message) { }
+            [MageTask] public static void {|MAGE005:Twice|}(OrderMessage message, CancellationToken first, CancellationToken second) { }
+            [MageTask("overload-a")] public static void Overloaded(OrderMessage message) { }
+            [MageTask("overload-b")] public static void {|MAGE005:Overloaded|}(OrderReceipt receipt) { }
+            [MageTask] public static void {|MAGE005:Dynamic|}(dynamic message) { }
+        }
+
+        public interface IStaticTasks
+        {
+            [MageTask] static abstract void {|MAGE005:Notify|}(OrderMessage message);
+            [MageTask] static virtual void {|MAGE005:Remind|}(OrderMessage message) { }
+        }
+        """);
+
+    [Fact]
+    public Task Builder_class_names_taken_in_the_namespace_are_reported() => Verify.VerifyAsync(Usings + """
+        // the generator keeps the builder 'Shop.Process' for Legacy (ordinally first) and skips Orders.Process
+        public static class Orders
+        {
+            [MageTask("orders-process")] public static void {|MAGE005:Process|}(OrderMessage message) { }
+        }
+
+        public static class Legacy
+        {
+            [MageTask("legacy-process")] public static void Process(OrderMessage message) { }
+        }
+
+        public static class Shipping
+        {
+            [MageTask] public static void {|MAGE005:Shipment|}(OrderMessage message) { }
+        }
+
+        public sealed class Shipment { }
+        """);
+
+    [Fact]
     public Task Reason_is_in_the_message() => Verify.VerifyAsync(Usings + """
         public static class Tasks
         {
@@ -111,6 +160,11 @@ public sealed class UnsupportedTaskMethodTests
             [MageTask] public static ValueTask Ping() => default;
             [MageTask] public static ValueTask<List<int>> Numbers(OrderMessage message) => new(new List<int>());
             [MageTask] internal static Task<string> Describe(OrderMessage message) => Task.FromResult("");
+        }
+
+        public interface IStaticTasks
+        {
+            [MageTask] static void Notify(OrderMessage message) { }
         }
         """);
 
