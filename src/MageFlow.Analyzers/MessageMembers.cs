@@ -1,3 +1,4 @@
+using MageFlow.Shared;
 using System;
 using System.Collections.Generic;
 using System.Linq;
@@ -15,8 +16,6 @@ internal readonly record struct ReturnValueMember(ISymbol Symbol, ITypeSymbol Ty
 /// <summary>Reads message types the way the runtime's serializer sees them (public members, camelCase wire names).</summary>
 internal static class MessageMembers
 {
-    public const string FallbackReturnMember = "MageflowResults";
-    public const string FallbackReturnField = "mageflow_results";
 
     /// <summary>
     /// Every <c>[ReturnValue]</c> member of <paramref name="type"/> and its base types, base types first, each type's
@@ -61,7 +60,7 @@ internal static class MessageMembers
 
         foreach (var member in SerializedMembers(messageType, symbols))
         {
-            if (string.Equals(member.WireName, FallbackReturnField, StringComparison.OrdinalIgnoreCase)) return member;
+            if (string.Equals(member.WireName, MageNaming.FallbackReturnField, StringComparison.OrdinalIgnoreCase)) return member;
         }
         return null;
     }
@@ -103,7 +102,7 @@ internal static class MessageMembers
                 var member = serialized.FirstOrDefault(m => string.Equals(m.Symbol.Name, parameter.Name, StringComparison.OrdinalIgnoreCase));
                 required.Add(member.Symbol is not null
                     ? member
-                    : new MessageMember(parameter, parameter.Type, WireNameOf(parameter.Name)));
+                    : new MessageMember(parameter, parameter.Type, MageNaming.WireName(parameter.Name)));
             }
         }
 
@@ -121,28 +120,7 @@ internal static class MessageMembers
     {
         if (MageSymbols.FindAttribute(member, symbols.JsonPropertyNameAttribute) is { ConstructorArguments: [{ Value: string explicitName }] })
             return explicitName;
-        return WireNameOf(member.Name);
-    }
-
-    /// <summary>The runtime's naming policy: camelCase, and <c>MageflowResults</c> → <c>mageflow_results</c>.</summary>
-    public static string WireNameOf(string memberName)
-    {
-        if (memberName == FallbackReturnMember) return FallbackReturnField;
-        if (memberName.Length == 0 || !char.IsUpper(memberName[0])) return memberName;
-        // System.Text.Json's camelCase: lower the leading run of capitals, keeping the one that starts the next word
-        var chars = memberName.ToCharArray();
-        for (var i = 0; i < chars.Length; i++)
-        {
-            if (i == 1 && !char.IsUpper(chars[i])) break;
-            var hasNext = i + 1 < chars.Length;
-            if (i > 0 && hasNext && !char.IsUpper(chars[i + 1]))
-            {
-                if (chars[i + 1] == ' ') chars[i] = char.ToLowerInvariant(chars[i]);
-                break;
-            }
-            chars[i] = char.ToLowerInvariant(chars[i]);
-        }
-        return new string(chars);
+        return MageNaming.WireName(member.Name);
     }
 
     public static ITypeSymbol MemberType(ISymbol member) => member switch

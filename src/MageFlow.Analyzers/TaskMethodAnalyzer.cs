@@ -1,3 +1,4 @@
+using MageFlow.Shared;
 using System.Collections.Concurrent;
 using System.Collections.Generic;
 using System.Collections.Immutable;
@@ -44,7 +45,7 @@ public sealed class TaskMethodAnalyzer : DiagnosticAnalyzer
     internal static string TaskName(IMethodSymbol method, AttributeData mageTask) =>
         mageTask.ConstructorArguments.Length == 1 && mageTask.ConstructorArguments[0].Value is string { Length: > 0 } explicitName
             ? explicitName
-            : TaskNames.FromMethodName(method.Name);
+            : MageNaming.DefaultTaskName(method.Name);
 
     /// <summary>Members of the generated builder class: a task method of one of these names would clash with them.</summary>
     private static readonly ImmutableHashSet<string> BuilderMemberNames =
