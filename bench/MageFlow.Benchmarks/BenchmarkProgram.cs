@@ -1,0 +1,304 @@
+using System.Diagnostics;
+using MageFlow.Benchmarks.Infrastructure;
+using MageFlow.Benchmarks.Measurements;
+using MageFlow.Benchmarks.Profiling;
+using MageFlow.Benchmarks.Reporting;
+using MageFlow.Benchmarks.Workload;
+
+namespace MageFlow.Benchmarks;
+
+/// <summary>
+/// Runs every measurement back to back on one Redis and prints one table. Owns the private redis-server and
+/// makes sure it dies with the run: normal end, exception, Ctrl+C, or the watchdog.
+/// </summary>
+internal static class BenchmarkProgram
+{
+    public static async Task<int> RunAsync(string[] args)
+    {
+        BenchSettings settings;
+        try
+        {
+            settings = BenchSettings.Parse(args);
+        }
+        catch (HelpRequestedException)
+        {
+            Console.WriteLine(BenchSettings.Usage);
+            return 0;
+        }
+        catch (Exception ex) when (ex is ArgumentException or FormatException)
+        {
+            Console.Error.WriteLine(ex.Message);
+            return 2;
+        }
+
+        using var stop = new CancellationTokenSource();
+        RedisServer? server = null;
+        var interrupts = 0;
+        Console.CancelKeyPress += (_, e) =>
+        {
+            // First Ctrl+C stops gracefully; a second one kills the server and leaves at once.
+            e.Cancel = true;
+            if (Interlocked.Increment(ref interrupts) == 1)
+            {
+                Console.Error.WriteLine("Interrupted: stopping (press Ctrl+C again to quit at once).");
+                stop.Cancel();
+            }
+            else
+            {
+                server?.Dispose();
+                Environment.Exit(130);
+            }
+        };
+        // A hung measurement must never hang CI: past this the process kills its server and exits.
+        var overall = (settings.Quick ? TimeSpan.FromSeconds(150) : TimeSpan.FromMinutes(40))
+                      + (settings.GeneratorCost ? TimeSpan.FromMinutes(30) : TimeSpan.Zero);
+        using var watchdog = new Timer(_ =>
+        {
+            Console.Error.WriteLine($"Benchmark watchdog: the whole run exceeded {overall.TotalSeconds:0} s; killing redis-server and exiting.");
+            server?.Dispose();
+            Environment.Exit(3);
+        }, null, overall, Timeout.InfiniteTimeSpan);
+
+        try
+        {
+            string endpoint;
+            if (settings.RedisEndpoint is { } given) endpoint = given;
+            else
+            {
+                server = await RedisServer.StartAsync(stop.Token).ConfigureAwait(false);
+                endpoint = server.Endpoint;
+            }
+            var report = await MeasureAsync(settings, endpoint, stop.Token).ConfigureAwait(false);
+            var directory = settings.OutputDirectory ?? Path.Combine(RepositoryRoot(), "bench", "results");
+            await ReportWriter.WriteAsync(report, directory).ConfigureAwait(false);
+            Console.WriteLine();
+            Console.WriteLine(ReportWriter.Markdown(report));
+            Console.WriteLine($"Written: {Path.Combine(directory, "latest.md")} and latest.json");
+            return 0;
+        }
+        catch (OperationCanceledException) when (stop.IsCancellationRequested)
+        {
+            Console.Error.WriteLine("Benchmark cancelled.");
+            return 130;
+        }
+        catch (MeasurementTimeoutException ex)
+        {
+            Console.Error.WriteLine($"Benchmark failed: timed out: {ex.Message}.");
+            return 1;
+        }
+        catch (Exception ex)
+        {
+            Console.Error.WriteLine($"Benchmark failed: {ex}");
+            return 1;
+        }
+        finally
+        {
+            server?.Dispose();
+        }
+    }
+
+    private static async Task<BenchReport> MeasureAsync(BenchSettings settings, string endpoint, CancellationToken cancellationToken)
+    {
+        var report = new BenchReport
+        {
+            StartedAt = DateTimeOffset.UtcNow,
+            Mode = settings.Quick ? "--quick" : "default",
+            Machine = $"{Environment.ProcessorCount} cores, {System.Runtime.InteropServices.RuntimeInformation.OSDescription}, .NET {Environment.Version}",
+            LoadAverageAtStart = BenchReport.ReadLoadAverage(),
+        };
+        await using var info = await RedisInfo.ConnectAsync(endpoint).ConfigureAwait(false);
+        report.RedisVersion = await info.VersionAsync().ConfigureAwait(false);
+        var workload = Workloads.Create(settings.HandRegistered);
+        report.Workload = workload.Description;
+        var timeout = settings.MeasurementTimeout;
+        var inMemory = new InMemoryChoice();
+        RedisChoice? redis = new(endpoint, info);
+
+        Step($"warm-up (JIT) on in-memory, Redis backend and floor; redis-server at {endpoint}");
+        await MageFlowEndToEnd.RunAsync(inMemory, workload, 300, null, timeout, cancellationToken).ConfigureAwait(false);
+        try
+        {
+            await MageFlowEndToEnd.RunAsync(redis, workload, 300, null, timeout, cancellationToken).ConfigureAwait(false);
+        }
+        catch (NotSupportedException ex)
+        {
+            redis = null;
+            report.Notes.Add($"The Redis backend is not available in this build ({ex.Message}); MageFlow rows are in-memory only and the ratios are not computed.");
+            Console.WriteLine("  Redis backend not available in this build: measuring the in-memory backend only.");
+        }
+        await RedisFloor.RunAsync(endpoint, info, 300, timeout, cancellationToken).ConfigureAwait(false);
+
+        // Repetitions interleave the contenders so machine noise hits all of them alike.
+        var memoryRates = new List<double>();
+        var redisRates = new List<double>();
+        var redisRatesWithSigning = new List<double>();
+        var redisWorkerStarts = new List<double>();
+        var floorRates = new List<double>();
+        var memoryAllocations = new List<double>();
+        var redisAllocations = new List<double>();
+        var memorySigns = new List<double>();
+        var redisSigns = new List<double>();
+        for (var rep = 1; rep <= settings.Repetitions; rep++)
+        {
+            var memory = await MageFlowEndToEnd.RunAsync(inMemory, workload, settings.Tasks, null, timeout, cancellationToken).ConfigureAwait(false);
+            memoryRates.Add(memory.TasksPerSecond);
+            memoryAllocations.Add(memory.AllocatedBytesDuringRun / (double)memory.Tasks);
+            memorySigns.Add(memory.SignaturesPerSecond);
+            var line = $"rep {rep}/{settings.Repetitions}: in-memory {memory.TasksPerSecond:N0}/s";
+            if (redis is not null)
+            {
+                var sample = await MageFlowEndToEnd.RunAsync(redis, workload, settings.Tasks, null, timeout, cancellationToken).ConfigureAwait(false);
+                redisRates.Add(sample.TasksPerSecond);
+                redisRatesWithSigning.Add(sample.TasksPerSecondIncludingSigning);
+                redisWorkerStarts.Add(sample.WorkerStartSeconds);
+                redisAllocations.Add(sample.AllocatedBytesDuringRun / (double)sample.Tasks);
+                redisSigns.Add(sample.SignaturesPerSecond);
+                line += $", Redis {sample.TasksPerSecond:N0}/s (dispatch {sample.DispatchSeconds:0.00} s, worker host start {sample.WorkerStartSeconds:0.00} s, of {sample.TotalSeconds:0.00} s)";
+                if (sample.DuplicateCallbacks > 0) report.Notes.Add($"Repetition {rep}: {sample.DuplicateCallbacks} callbacks ran twice.");
+            }
+            var floor = await RedisFloor.RunAsync(endpoint, info, settings.Tasks, timeout, cancellationToken).ConfigureAwait(false);
+            floorRates.Add(floor);
+            Step(line + $", floor {floor:N0}/s");
+        }
+        const string mageWhat = "sign N callbacks + N tasks (untimed), then timed: dispatch N runs (64 in flight), start one worker host (defaults: concurrency 8, batch 64), until the last callback finished";
+        if (redis is not null)
+        {
+            report.Throughput.Add(new ThroughputFigure(ReportWriter.MageFlowRedis, settings.Tasks, Spread.Of(redisRates), mageWhat));
+            report.Notes.Add($"The Redis end-to-end time includes starting the worker host (connect, load scripts, register tasks, create groups): median {Spread.Of(redisWorkerStarts).Median * 1000:0} ms per repetition.");
+            report.Throughput.Add(new ThroughputFigure(ReportWriter.MageFlowRedisWithSigning, settings.Tasks, Spread.Of(redisRatesWithSigning),
+                "the same runs timed from the first signature created (64 AsignAsync in flight) to the last callback: the work Hangfire's Enqueue + ContinueJobWith covers"));
+        }
+        report.Throughput.Add(new ThroughputFigure(ReportWriter.MageFlowInMemory, settings.Tasks, Spread.Of(memoryRates), mageWhat + "; producer and worker hosts share one in-memory store"));
+        report.Throughput.Add(new ThroughputFigure(ReportWriter.Floor, settings.Tasks, Spread.Of(floorRates), RedisFloor.Description));
+        report.AllocatedBytesPerTask["in-memory"] = Spread.Of(memoryAllocations).Median;
+        report.SignaturesPerSecond["in-memory"] = Spread.Of(memorySigns).Median;
+        if (redis is not null)
+        {
+            report.AllocatedBytesPerTask["Redis"] = Spread.Of(redisAllocations).Median;
+            report.SignaturesPerSecond["Redis"] = Spread.Of(redisSigns).Median;
+        }
+
+        if (!settings.SkipHangfire)
+        {
+            // Hangfire's first jobs in a process pay for its own start-up (expression caching, serializers).
+            await HangfireBaseline.RunAsync(endpoint, info, 20, timeout, cancellationToken).ConfigureAwait(false);
+            var rates = new List<double>();
+            for (var rep = 1; rep <= settings.HangfireRepetitions; rep++)
+            {
+                var (rate, enqueueSeconds) = await HangfireBaseline.RunAsync(endpoint, info, settings.HangfireTasks, timeout, cancellationToken).ConfigureAwait(false);
+                rates.Add(rate);
+                Step($"Hangfire rep {rep}/{settings.HangfireRepetitions}: {rate:N0}/s ({settings.HangfireTasks:N0} job + continuation pairs; enqueueing took {enqueueSeconds:0.00} s of {settings.HangfireTasks / rate:0.00} s)");
+            }
+            report.Throughput.Add(new ThroughputFigure(ReportWriter.Hangfire, settings.HangfireTasks, Spread.Of(rates),
+                "BackgroundJob.Enqueue + ContinueJobWith enqueued up front (8 threads), then one BackgroundJobServer (default options, 10 workers), until the last continuation ran; own Redis database; smaller N because it is slow"));
+        }
+
+        // Latency at about half the measured capacity of the backend it runs on.
+        MageBackendChoice latencyBackend = redis is not null ? redis : inMemory;
+        var capacity = redis is not null ? Spread.Of(redisRates).Median : Spread.Of(memoryRates).Median;
+        report.LatencyBackend = latencyBackend.Name;
+        report.Latency = await CallbackLatency.RunAsync(latencyBackend, workload, capacity / 2, settings.LatencyDuration, timeout, cancellationToken).ConfigureAwait(false);
+        Step($"latency ({latencyBackend.Name}) at {capacity / 2:N0}/s: p50 {report.Latency.P50Ms:0.000} ms, p99 {report.Latency.P99Ms:0.000} ms");
+
+        // Counted separately from the timed repetitions: the counting wrapper adds a little work of its own.
+        await MeasureCommandsAsync(report, redis is not null ? redis : inMemory, workload, info, settings, timeout, cancellationToken).ConfigureAwait(false);
+
+        if (redis is not null)
+        {
+            report.Memory = await SignatureMemory.RunAsync(redis, workload, info, settings.MemorySignatures, timeout, cancellationToken).ConfigureAwait(false);
+            Step($"memory: {report.Memory.BytesPerSignature:N0} B per pending signature over {report.Memory.Signatures:N0}");
+        }
+
+        await RunExperimentsAsync(report, redis, inMemory, workload, settings, timeout, cancellationToken).ConfigureAwait(false);
+
+        report.HotPath.AddRange(HotPathSections.Measure(settings.Quick ? 20_000 : 200_000));
+        Step("hot-path sections measured");
+
+        if (settings.GeneratorCost)
+        {
+            // Builds of 500 tasks take tens of seconds on a busy 2-core machine: their own, longer limit.
+            report.Generator = await GeneratorCost.MeasureAsync(RepositoryRoot(), settings.Quick ? 1 : 3, TimeSpan.FromMinutes(10), cancellationToken).ConfigureAwait(false);
+            Step($"generator: {report.Generator.WithGeneratorSeconds.Median:0.00} s with vs {report.Generator.WithoutGeneratorSeconds.Median:0.00} s without = {report.Generator.Ratio:0.00} ×");
+        }
+
+        report.LoadAverageAtEnd = BenchReport.ReadLoadAverage();
+        report.FinishedAt = DateTimeOffset.UtcNow;
+        ReportWriter.BuildTable(report);
+        return report;
+    }
+
+    private static async Task MeasureCommandsAsync(BenchReport report, MageBackendChoice backend, BenchWorkload workload, RedisInfo info, BenchSettings settings, TimeSpan timeout, CancellationToken cancellationToken)
+    {
+        var counters = new BackendCounters();
+        var sample = await MageFlowEndToEnd.RunAsync(backend, workload, settings.Tasks, backend.IsRedis ? info : null, timeout, cancellationToken,
+            (inner, owns) => new CountingBackend(inner, owns, counters)).ConfigureAwait(false);
+        double n = sample.Tasks;
+        // Start-up work (definitions, queues) is per host, not per task.
+        var perHost = new HashSet<string> { "register definitions", "prepare queues" };
+        foreach (var (operation, tally) in counters.Operations.OrderBy(t => t.Key, StringComparer.Ordinal))
+        {
+            if (perHost.Contains(operation)) continue;
+            report.BackendOperations.Add(new OperationFigure(operation, tally.Calls / n, tally.TotalMilliseconds / Math.Max(1, tally.Calls),
+                tally.Items > 0 ? tally.Items / (double)tally.Calls : 0));
+        }
+        foreach (var (gap, tally) in counters.Gaps.OrderBy(t => t.Key, StringComparer.Ordinal))
+            report.WorkerGaps.Add(new OperationFigure(gap, tally.Calls / n, tally.TotalMilliseconds / Math.Max(1, tally.Calls), 0));
+        // Little's law: runs in flight = runs per second × time a run holds its slot (read handed out → complete returned).
+        var slotMilliseconds = report.WorkerGaps.Sum(g => g.MeanMilliseconds)
+            + report.BackendOperations.Where(o => o.Operation is "start" or "complete").Sum(o => o.MeanMilliseconds);
+        var workerSeconds = sample.TotalSeconds - sample.DispatchSeconds - sample.WorkerStartSeconds;
+        report.MeanRunsInFlight = 2 * n / workerSeconds * slotMilliseconds / 1000;
+        report.WorkerConcurrency = new MageWorkerOptions().Concurrency;
+        report.Notes.Add($"Backend operations were counted on the {backend.Name} backend with a counting wrapper around IMageBackend (runtime changes for measurement: InternalsVisibleTo MageFlow.Benchmarks and the internal RedisBackend.CommandsSent counter); per-host start-up operations are left out.");
+        if (sample.SignCommands is { } sign && sample.RunCommands is { } run)
+        {
+            var whole = sign.Plus(run);
+            report.Commands.Add(Breakdown("sign (2 signatures)", sign, n));
+            report.Commands.Add(Breakdown("dispatch + worker", run, n));
+            report.Commands.Add(Breakdown("whole task life", whole, n));
+            report.ClientCommandsPerTask = counters.CommandsSent / n;
+            // Reads served from the backend's read-ahead buffer never reach Redis: count the XREADGROUPs sent instead.
+            report.RoundTripsPerTask = report.BackendOperations.Where(o => o.Operation != "read").Sum(o => o.CallsPerTask) + whole.Calls("xreadgroup") / n;
+        }
+        Step($"commands: {report.BackendOperations.Sum(o => o.CallsPerTask):0.00} backend operations per task");
+    }
+
+    /// <summary>Where the worker's ceiling comes from: the same run with more runs in flight.</summary>
+    private static async Task RunExperimentsAsync(BenchReport report, RedisChoice? redis, InMemoryChoice inMemory, BenchWorkload workload, BenchSettings settings, TimeSpan timeout, CancellationToken cancellationToken)
+    {
+        var runs = new List<(MageBackendChoice Backend, int Concurrency)>();
+        if (redis is not null) runs.AddRange([(redis, 32), (redis, 128)]);
+        runs.Add((inMemory, 64));
+        foreach (var (backend, concurrency) in runs)
+        {
+            var sample = await MageFlowEndToEnd.RunAsync(backend, workload, settings.Tasks, null, timeout, cancellationToken,
+                configureWorker: o => o.Concurrency = concurrency).ConfigureAwait(false);
+            report.Experiments.Add(new Experiment($"{backend.Name}, worker Concurrency = {concurrency} (default {new MageWorkerOptions().Concurrency})",
+                sample.TasksPerSecond, sample.AllocatedBytesDuringRun / (double)sample.Tasks, $"N = {sample.Tasks:N0}; otherwise as the end-to-end row"));
+            Step($"experiment {report.Experiments[^1].Name}: {sample.TasksPerSecond:N0}/s (worker host start {sample.WorkerStartSeconds:0.00} s of {sample.TotalSeconds:0.00} s)");
+        }
+    }
+
+    private static CommandBreakdown Breakdown(string phase, CommandDelta delta, double tasks) => new(
+        phase,
+        delta.ScriptCalls / tasks,
+        delta.ExecutedCommands / tasks,
+        delta.ServerMicroseconds / tasks,
+        delta.Workload
+            .OrderByDescending(p => p.Value.Calls)
+            .Select(p => new CommandFigure(p.Key, p.Value.Calls / tasks, p.Value.Microseconds / tasks))
+            .ToArray());
+
+    private static void Step(string message) => Console.WriteLine($"[{DateTime.UtcNow:HH:mm:ss}] {message}");
+
+    /// <summary>The folder holding MageFlow.sln, found upwards from the working directory or the binary.</summary>
+    public static string RepositoryRoot()
+    {
+        foreach (var start in new[] { Directory.GetCurrentDirectory(), AppContext.BaseDirectory })
+        {
+            for (var dir = new DirectoryInfo(start); dir is not null; dir = dir.Parent)
+                if (File.Exists(Path.Combine(dir.FullName, "MageFlow.sln"))) return dir.FullName;
+        }
+        return Directory.GetCurrentDirectory();
+    }
+}

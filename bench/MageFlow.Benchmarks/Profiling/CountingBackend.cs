@@ -1,0 +1,146 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using MageFlow.Backends;
+using MageFlow.Signatures;
+
+namespace MageFlow.Benchmarks.Profiling;
+
+/// <summary>Calls and wall time of one backend operation, across every host that shares the tally.</summary>
+internal sealed class OperationTally
+{
+    private long _calls;
+    private long _ticks;
+    private long _items;
+
+    public long Calls => Interlocked.Read(ref _calls);
+
+    public double TotalMilliseconds => Interlocked.Read(ref _ticks) * 1000.0 / Stopwatch.Frequency;
+
+    /// <summary>For reads: entries returned.</summary>
+    public long Items => Interlocked.Read(ref _items);
+
+    public void Add(long startedAt, long items = 0)
+    {
+        Interlocked.Increment(ref _calls);
+        Interlocked.Add(ref _ticks, Stopwatch.GetTimestamp() - startedAt);
+        Interlocked.Add(ref _items, items);
+    }
+}
+
+/// <summary>What every <see cref="CountingBackend"/> of one measurement adds up.</summary>
+internal sealed class BackendCounters
+{
+    private long _commandsSent;
+
+    public ConcurrentDictionary<string, OperationTally> Operations { get; } = new(StringComparer.Ordinal);
+
+    /// <summary>Gaps in a run's life between backend calls: where the worker spends time outside Redis.</summary>
+    public ConcurrentDictionary<string, OperationTally> Gaps { get; } = new(StringComparer.Ordinal);
+
+    /// <summary>When each delivery was handed out by a read, and when its start transition returned.</summary>
+    public ConcurrentDictionary<Delivery, long> ReadAt { get; } = new(ReferenceEqualityComparer.Instance);
+
+    public ConcurrentDictionary<Delivery, long> StartedAt { get; } = new(ReferenceEqualityComparer.Instance);
+
+    /// <summary>Commands the Redis backends sent (client side, from StackExchange.Redis counters); 0 on other backends.</summary>
+    public long CommandsSent => Interlocked.Read(ref _commandsSent);
+
+    public void AddCommandsSent(long commands) => Interlocked.Add(ref _commandsSent, commands);
+}
+
+/// <summary>
+/// Wraps a backend to count and time each operation (each one is a round trip on Redis unless served from a
+/// read-ahead buffer). Measurement only: it changes nothing that is passed through.
+/// </summary>
+internal sealed class CountingBackend(IMageBackend inner, bool ownsInner, BackendCounters counters) : IMageBackend
+{
+    private OperationTally Tally(string operation) => counters.Operations.GetOrAdd(operation, _ => new OperationTally());
+
+    private async Task<T> Time<T>(string operation, Task<T> call, Func<T, long>? items = null)
+    {
+        var started = Stopwatch.GetTimestamp();
+        var result = await call.ConfigureAwait(false);
+        Tally(operation).Add(started, items?.Invoke(result) ?? 0);
+        return result;
+    }
+
+    private async Task Time(string operation, Task call)
+    {
+        var started = Stopwatch.GetTimestamp();
+        await call.ConfigureAwait(false);
+        Tally(operation).Add(started);
+    }
+
+    public Task CreateSignatureAsync(SignatureRecord signature, TimeSpan ttl, CancellationToken cancellationToken) =>
+        Time("create signature", inner.CreateSignatureAsync(signature, ttl, cancellationToken));
+
+    public Task<SignatureRecord?> GetSignatureAsync(string id, CancellationToken cancellationToken) =>
+        Time("get signature", inner.GetSignatureAsync(id, cancellationToken));
+
+    public Task<bool> UpdateKwargsAsync(string id, IReadOnlyList<KeyValuePair<string, byte[]>> kwargs, CancellationToken cancellationToken) =>
+        Time("update kwargs", inner.UpdateKwargsAsync(id, kwargs, cancellationToken));
+
+    public Task DispatchAsync(string taskName, Envelope envelope, CancellationToken cancellationToken) =>
+        Time("dispatch", inner.DispatchAsync(taskName, envelope, cancellationToken));
+
+    public Task<bool> SetStatusAsync(string id, SignatureStatus status, CancellationToken cancellationToken) =>
+        Time("set status", inner.SetStatusAsync(id, status, cancellationToken));
+
+    public Task RegisterTaskDefinitionsAsync(IReadOnlyCollection<TaskDefinition> definitions, CancellationToken cancellationToken) =>
+        Time("register definitions", inner.RegisterTaskDefinitionsAsync(definitions, cancellationToken));
+
+    public Task<TaskDefinition?> GetTaskDefinitionAsync(string name, CancellationToken cancellationToken) =>
+        Time("get definition", inner.GetTaskDefinitionAsync(name, cancellationToken));
+
+    public Task PrepareQueuesAsync(IReadOnlyCollection<string> taskNames, CancellationToken cancellationToken) =>
+        Time("prepare queues", inner.PrepareQueuesAsync(taskNames, cancellationToken));
+
+    public async Task<IReadOnlyList<Delivery>> ReadAsync(IReadOnlyCollection<string> taskNames, string consumer, int maxCount, TimeSpan wait, CancellationToken cancellationToken)
+    {
+        var batch = await Time("read", inner.ReadAsync(taskNames, consumer, maxCount, wait, cancellationToken), b => b.Count).ConfigureAwait(false);
+        var now = Stopwatch.GetTimestamp();
+        foreach (var delivery in batch) counters.ReadAt[delivery] = now;
+        return batch;
+    }
+
+    public Task<IReadOnlyList<Delivery>> ReclaimAsync(IReadOnlyCollection<string> taskNames, string consumer, TimeSpan minIdle, int maxCount, CancellationToken cancellationToken) =>
+        Time("reclaim", inner.ReclaimAsync(taskNames, consumer, minIdle, maxCount, cancellationToken), batch => batch.Count);
+
+    public Task KeepAliveAsync(IReadOnlyCollection<Delivery> inFlight, string consumer, CancellationToken cancellationToken) =>
+        Time("keep alive", inner.KeepAliveAsync(inFlight, consumer, cancellationToken));
+
+    public Task<int> PromoteDueRetriesAsync(DateTimeOffset now, int maxCount, CancellationToken cancellationToken) =>
+        Time("promote retries", inner.PromoteDueRetriesAsync(now, maxCount, cancellationToken));
+
+    public async Task<StartOutcome> StartAsync(Delivery delivery, CancellationToken cancellationToken)
+    {
+        if (counters.ReadAt.TryRemove(delivery, out var readAt)) Gap("read returned → start called (waiting for a slot, Task.Run)", readAt);
+        var outcome = await Time("start", inner.StartAsync(delivery, cancellationToken)).ConfigureAwait(false);
+        counters.StartedAt[delivery] = Stopwatch.GetTimestamp();
+        return outcome;
+    }
+
+    public Task<FinishOutcome> CompleteAsync(Delivery delivery, ReadOnlyMemory<byte> resultJson, TimeSpan doneTtl, CancellationToken cancellationToken)
+    {
+        if (counters.StartedAt.TryRemove(delivery, out var startedAt)) Gap("start returned → complete called (compose input, run handler, continuations)", startedAt);
+        return Time("complete", inner.CompleteAsync(delivery, resultJson, doneTtl, cancellationToken));
+    }
+
+    private void Gap(string name, long since) => counters.Gaps.GetOrAdd(name, _ => new OperationTally()).Add(since);
+
+    public Task<FinishOutcome> FailAsync(Delivery delivery, ReadOnlyMemory<byte> failedInput, TaskFailure failure, TimeSpan doneTtl, CancellationToken cancellationToken) =>
+        Time("fail", inner.FailAsync(delivery, failedInput, failure, doneTtl, cancellationToken));
+
+    public Task RetryLaterAsync(Delivery delivery, DateTimeOffset due, CancellationToken cancellationToken) =>
+        Time("retry later", inner.RetryLaterAsync(delivery, due, cancellationToken));
+
+    public Task AcknowledgeAsync(Delivery delivery, CancellationToken cancellationToken) =>
+        Time("acknowledge", inner.AcknowledgeAsync(delivery, cancellationToken));
+
+    public ValueTask DisposeAsync()
+    {
+        // Read before the connections close: each host's backend counts its own connections from zero.
+        if (inner is Backends.Redis.RedisBackend redis) counters.AddCommandsSent(redis.CommandsSent);
+        return ownsInner ? inner.DisposeAsync() : ValueTask.CompletedTask;
+    }
+}

@@ -1,0 +1,3 @@
+using MageFlow.Benchmarks;
+
+return await BenchmarkProgram.RunAsync(args).ConfigureAwait(false);

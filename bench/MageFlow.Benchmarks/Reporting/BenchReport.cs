@@ -1,0 +1,94 @@
+using MageFlow.Benchmarks.Infrastructure;
+using MageFlow.Benchmarks.Measurements;
+using MageFlow.Benchmarks.Profiling;
+
+namespace MageFlow.Benchmarks.Reporting;
+
+/// <summary>A throughput figure: pairs per second over repetitions.</summary>
+internal sealed record ThroughputFigure(string Name, int ItemsPerRepetition, Spread Rate, string What);
+
+/// <summary>Backend operations (each a Redis round trip) per task + callback pair, from the counting wrapper.</summary>
+internal sealed record OperationFigure(string Operation, double CallsPerTask, double MeanMilliseconds, double ItemsPerCall);
+
+internal sealed record CommandFigure(string Command, double CallsPerTask, double MicrosecondsPerTask);
+
+internal sealed record CommandBreakdown(
+    string Phase,
+    double ScriptCallsPerTask,
+    double ExecutedPerTask,
+    double ServerMicrosecondsPerTask,
+    IReadOnlyList<CommandFigure> ByCommand);
+
+internal sealed record GeneratorFigure(int Tasks, Spread WithoutGeneratorSeconds, Spread WithGeneratorSeconds, double Ratio, string? Note);
+
+internal sealed record Experiment(string Name, double PairsPerSecond, double AllocatedBytesPerTask, string Note);
+
+/// <summary>Everything one run measured; written as JSON and rendered as the table.</summary>
+internal sealed class BenchReport
+{
+    public required DateTimeOffset StartedAt { get; init; }
+
+    public DateTimeOffset FinishedAt { get; set; }
+
+    public required string Mode { get; init; }
+
+    public required string Machine { get; init; }
+
+    public string LoadAverageAtStart { get; init; } = "";
+
+    public string LoadAverageAtEnd { get; set; } = "";
+
+    public string RedisVersion { get; set; } = "";
+
+    public string Workload { get; set; } = "";
+
+    public List<ThroughputFigure> Throughput { get; } = [];
+
+    public LatencyResult? Latency { get; set; }
+
+    public string? LatencyBackend { get; set; }
+
+    public List<CommandBreakdown> Commands { get; } = [];
+
+    public List<OperationFigure> BackendOperations { get; } = [];
+
+    /// <summary>Mean time a run spends between backend calls (per run, not per pair).</summary>
+    public List<OperationFigure> WorkerGaps { get; } = [];
+
+    /// <summary>Commands sent by the clients (StackExchange.Redis operation counters) per task + callback pair.</summary>
+    public double? ClientCommandsPerTask { get; set; }
+
+    /// <summary>Average worker slots holding a run during the counting run (Little's law), out of <see cref="WorkerConcurrency"/>.</summary>
+    public double? MeanRunsInFlight { get; set; }
+
+    public int WorkerConcurrency { get; set; }
+
+    /// <summary>Request/responses awaited per pair: backend operations, reads counted as the XREADGROUPs sent.</summary>
+    public double? RoundTripsPerTask { get; set; }
+
+    public MemoryResult? Memory { get; set; }
+
+    public Dictionary<string, double> AllocatedBytesPerTask { get; } = [];
+
+    public Dictionary<string, double> SignaturesPerSecond { get; } = [];
+
+    public List<SectionCost> HotPath { get; } = [];
+
+    /// <summary>Diagnostic runs with one knob changed (not part of the target table).</summary>
+    public List<Experiment> Experiments { get; } = [];
+
+    public GeneratorFigure? Generator { get; set; }
+
+    public List<TableRow> Table { get; } = [];
+
+    public List<string> Notes { get; } = [];
+
+    public static string ReadLoadAverage()
+    {
+        try { return File.ReadAllText("/proc/loadavg").Trim(); }
+        catch (IOException) { return "?"; }
+        catch (UnauthorizedAccessException) { return "?"; }
+    }
+}
+
+internal sealed record TableRow(string Figure, string Value, string Spread, string Target, string Status, string How);

@@ -1,0 +1,239 @@
+using System.Globalization;
+using System.Text;
+using System.Text.Json;
+using System.Text.Json.Serialization;
+
+namespace MageFlow.Benchmarks.Reporting;
+
+/// <summary>Turns the measurements into the table (with targets from docs/performance design) and writes it out.</summary>
+internal static class ReportWriter
+{
+    public const string MageFlowRedis = "MageFlow, Redis backend";
+    public const string MageFlowRedisWithSigning = "MageFlow, Redis backend, incl. signing";
+    public const string MageFlowInMemory = "MageFlow, in-memory backend";
+    public const string Floor = "Redis floor";
+    public const string Hangfire = "Hangfire 1.8.25 + Hangfire.Redis.StackExchange 1.12.0";
+
+    private static readonly CultureInfo Invariant = CultureInfo.InvariantCulture;
+
+    public static void BuildTable(BenchReport report)
+    {
+        var rows = report.Table;
+        rows.Clear();
+        var redis = report.Throughput.FirstOrDefault(t => t.Name == MageFlowRedis);
+        var redisWithSigning = report.Throughput.FirstOrDefault(t => t.Name == MageFlowRedisWithSigning);
+        var memory = report.Throughput.FirstOrDefault(t => t.Name == MageFlowInMemory);
+        var floor = report.Throughput.FirstOrDefault(t => t.Name == Floor);
+        var hangfire = report.Throughput.FirstOrDefault(t => t.Name == Hangfire);
+
+        rows.Add(redis is null
+            ? new TableRow("End-to-end tasks/s, " + MageFlowRedis, "not measured", "", "≥ 30,000/s", "n/a", "Redis backend not available in this build")
+            : Rate(redis, "≥ 30,000/s", redis.Rate.Median >= 30_000));
+        if (redisWithSigning is not null) rows.Add(Rate(redisWithSigning, "— (basis of the Hangfire ratio)", null));
+        if (memory is not null) rows.Add(Rate(memory, "— (no target; shows the engine's own ceiling)", null));
+        if (floor is not null) rows.Add(Rate(floor, "— (reference)", null));
+        if (hangfire is not null) rows.Add(Rate(hangfire, "— (reference; ≈136/s measured before)", null));
+
+        if (redis is not null && floor is not null)
+        {
+            var ratio = redis.Rate.Median / floor.Rate.Median;
+            rows.Add(new TableRow("Ratio MageFlow (Redis) ÷ Redis floor", $"{ratio:0.00} ×", $"{redis.Rate.Min / floor.Rate.Max:0.00}–{redis.Rate.Max / floor.Rate.Min:0.00}",
+                "≥ 0.5 ×", Status(ratio >= 0.5), "medians of per-second rates; spread = worst/best pairing"));
+        }
+        if (redisWithSigning is not null && hangfire is not null)
+        {
+            // Hangfire's Enqueue creates and queues the job: compare it with signing + dispatching, not dispatching alone.
+            var ratio = redisWithSigning.Rate.Median / hangfire.Rate.Median;
+            var dispatchOnly = redis!.Rate.Median / hangfire.Rate.Median;
+            rows.Add(new TableRow("Ratio MageFlow (Redis, incl. signing) ÷ Hangfire", $"{ratio:0} ×",
+                $"{redisWithSigning.Rate.Min / hangfire.Rate.Max:0}–{redisWithSigning.Rate.Max / hangfire.Rate.Min:0}; {dispatchOnly:0} × without signing",
+                "≥ 100 ×", Status(ratio >= 100), $"per-second rates; Hangfire ran {hangfire.ItemsPerRepetition:N0} pairs, MageFlow {redisWithSigning.ItemsPerRepetition:N0}"));
+        }
+
+        if (report.Latency is { } latency)
+        {
+            var met = latency.P50Ms <= 0.5 && latency.P99Ms <= 2;
+            rows.Add(new TableRow($"Finish → callback start, {report.LatencyBackend}",
+                $"p50 {latency.P50Ms:0.000} / p90 {latency.P90Ms:0.000} / p99 {latency.P99Ms:0.000} / max {latency.MaxMs:0.0} ms",
+                $"{latency.Samples:N0} pairs at {latency.AchievedRate:N0}/s (≈50% of measured rate)",
+                "p50 ≤ 0.5 ms, p99 ≤ 2 ms", Status(met),
+                "HDR histogram of callback handler start − task handler end (Stopwatch timestamps)"));
+        }
+
+        var life = report.Commands.FirstOrDefault(c => c.Phase == "whole task life");
+        if (report.ClientCommandsPerTask is { } sent && life is not null)
+        {
+            rows.Add(new TableRow("Redis commands per task", $"{sent:0.00} sent",
+                $"{sent / 2:0.00} per run (task or callback); {life.ExecutedPerTask:0.00} executed by Redis incl. inside {life.ScriptCallsPerTask:0.00} scripts",
+                "≤ 6", Status(sent <= 6),
+                "task = sign task + callback, run both. Sent: StackExchange.Redis operation counters of every MageFlow connection ÷ N; executed: INFO commandstats delta ÷ N"));
+            rows.Add(new TableRow("Redis server CPU per task", $"{life.ServerMicrosecondsPerTask:0.0} µs", "", "— (info)", "—", "commandstats usec delta ÷ N"));
+        }
+        if (report.RoundTripsPerTask is { } trips)
+        {
+            rows.Add(new TableRow("Redis round trips per task (client)", $"{trips:0.00}",
+                $"{trips / 2:0.00} per run; " + string.Join(", ", report.BackendOperations.Where(o => o.CallsPerTask >= 0.005 && o.Operation != "read").Select(o => $"{o.Operation} {o.CallsPerTask:0.00}")) + $", XREADGROUP {(life?.ByCommand.FirstOrDefault(c => c.Command == "xreadgroup")?.CallsPerTask ?? 0):0.00}",
+                "≤ 1.2", Status(trips <= 1.2),
+                "awaited request/responses: backend operations counted by a wrapper, reads as XREADGROUPs sent; concurrent ones share socket writes (pipelining)"));
+        }
+
+        if (report.Memory is { } mem)
+        {
+            rows.Add(new TableRow("Memory per stored pending signature", $"{mem.BytesPerSignature:N0} B", $"{mem.Signatures:N0} signatures, Δ used_memory {mem.UsedMemoryDelta:N0} B",
+                "≤ 400 B", Status(mem.BytesPerSignature <= 400), "INFO memory used_memory delta ÷ count; half tasks (1 kwarg + 1 callback), half callbacks (1 kwarg)"));
+        }
+
+        foreach (var (backend, bytes) in report.AllocatedBytesPerTask)
+            rows.Add(new TableRow($"Managed allocation per task, {backend}", $"{bytes:N0} B", "producer dispatch + worker, whole process", "— (info)", "—", "GC.GetTotalAllocatedBytes delta ÷ N"));
+
+        if (report.Generator is { } gen)
+        {
+            rows.Add(new TableRow($"Generator: build of {gen.Tasks} [MageTask]s, with ÷ without", $"{gen.Ratio:0.00} ×",
+                $"{gen.WithGeneratorSeconds.Median:0.00} s vs {gen.WithoutGeneratorSeconds.Median:0.00} s (median of {gen.WithGeneratorSeconds.Samples.Count})",
+                "≤ 1.05 ×", Status(gen.Ratio <= 1.05), "dotnet build --no-restore wall time after a warm-up build"));
+        }
+    }
+
+    private static TableRow Rate(ThroughputFigure figure, string target, bool? met) => new(
+        $"End-to-end pairs/s, {figure.Name}",
+        $"{figure.Rate.Median:N0}/s",
+        figure.Rate.Samples.Count > 1 ? $"{figure.Rate.Min:N0}–{figure.Rate.Max:N0} over {figure.Rate.Samples.Count} runs" : "1 run",
+        target,
+        met is null ? "—" : Status(met.Value),
+        $"N = {figure.ItemsPerRepetition:N0}; {figure.What}");
+
+    private static string Status(bool met) => met ? "met" : "NOT met";
+
+    public static string Markdown(BenchReport report)
+    {
+        var md = new StringBuilder();
+        md.AppendLine(Invariant, $"## MageFlow benchmark — {report.Mode} run");
+        md.AppendLine();
+        md.AppendLine(Invariant, $"{report.StartedAt:yyyy-MM-dd HH:mm} UTC, {report.Machine}, Redis {report.RedisVersion}; load average at start `{report.LoadAverageAtStart}`, at end `{report.LoadAverageAtEnd}`. Workload: {report.Workload}.");
+        md.AppendLine();
+        md.AppendLine("| figure | value | spread / detail | target | status | how |");
+        md.AppendLine("|---|---|---|---|---|---|");
+        foreach (var row in report.Table)
+            md.AppendLine(Invariant, $"| {Cell(row.Figure)} | {Cell(row.Value)} | {Cell(row.Spread)} | {Cell(row.Target)} | {Cell(row.Status)} | {Cell(row.How)} |");
+        md.AppendLine();
+
+        foreach (var breakdown in report.Commands)
+        {
+            md.AppendLine(Invariant, $"### Redis commands per task — {breakdown.Phase}");
+            md.AppendLine();
+            md.AppendLine(Invariant, $"script calls {breakdown.ScriptCallsPerTask:0.00}, commands executed {breakdown.ExecutedPerTask:0.00} (incl. inside scripts), server CPU {breakdown.ServerMicrosecondsPerTask:0.0} µs per task");
+            md.AppendLine();
+            md.AppendLine("| command | calls per task | server µs per task |");
+            md.AppendLine("|---|---|---|");
+            foreach (var command in breakdown.ByCommand.Where(c => c.CallsPerTask >= 0.01))
+                md.AppendLine(Invariant, $"| {command.Command} | {command.CallsPerTask:0.000} | {command.MicrosecondsPerTask:0.00} |");
+            var rest = breakdown.ByCommand.Where(c => c.CallsPerTask < 0.01).ToArray();
+            if (rest.Length > 0)
+                md.AppendLine(Invariant, $"| others (connection set-up, polling: {string.Join(", ", rest.Select(c => c.Command))}) | {rest.Sum(c => c.CallsPerTask):0.000} | {rest.Sum(c => c.MicrosecondsPerTask):0.00} |");
+            md.AppendLine();
+        }
+
+        if (report.BackendOperations.Count > 0)
+        {
+            md.AppendLine("### Backend operations per task (client side; each is one request/response)");
+            md.AppendLine();
+            md.AppendLine("| operation | calls per task | mean wall ms per call | entries per call |");
+            md.AppendLine("|---|---|---|---|");
+            foreach (var op in report.BackendOperations)
+                md.AppendLine(Invariant, $"| {op.Operation} | {op.CallsPerTask:0.000} | {op.MeanMilliseconds:0.000} | {(op.ItemsPerCall > 0 ? op.ItemsPerCall.ToString("0.0", Invariant) : "")} |");
+            md.AppendLine();
+        }
+
+        if (report.WorkerGaps.Count > 0)
+        {
+            md.AppendLine("### A run's life in the worker (counting run; mean per run)");
+            md.AppendLine();
+            md.AppendLine("| step | mean ms |");
+            md.AppendLine("|---|---|");
+            foreach (var name in new[] { "read", "start", "complete" })
+                if (report.BackendOperations.FirstOrDefault(o => o.Operation == name) is { } op)
+                    md.AppendLine(Invariant, $"| backend {name} (call → return) | {op.MeanMilliseconds:0.000} |");
+            foreach (var gap in report.WorkerGaps)
+                md.AppendLine(Invariant, $"| {Cell(gap.Operation)} | {gap.MeanMilliseconds:0.000} |");
+            md.AppendLine();
+            if (report.MeanRunsInFlight is { } inFlight)
+            {
+                md.AppendLine(Invariant, $"Runs in flight on average (Little's law: runs/s × the time above from read to complete): {inFlight:0.0} of {report.WorkerConcurrency} slots; the rest of the time a slot waits for the single read loop to hand it the next entry.");
+                md.AppendLine();
+            }
+        }
+
+        if (report.Experiments.Count > 0)
+        {
+            md.AppendLine("### Diagnostic runs (one knob changed; one run each)");
+            md.AppendLine();
+            md.AppendLine("| run | pairs/s | allocated B per pair | note |");
+            md.AppendLine("|---|---|---|---|");
+            foreach (var experiment in report.Experiments)
+                md.AppendLine(Invariant, $"| {Cell(experiment.Name)} | {experiment.PairsPerSecond:N0} | {experiment.AllocatedBytesPerTask:N0} | {Cell(experiment.Note)} |");
+            md.AppendLine();
+        }
+
+        if (report.Generator is { } generator)
+        {
+            md.AppendLine("### Generator cost");
+            md.AppendLine();
+            md.AppendLine(Invariant, $"{generator.Tasks} [MageTask] methods: with generator {string.Join(", ", generator.WithGeneratorSeconds.Samples.Select(x => x.ToString("0.00", Invariant)))} s; without {string.Join(", ", generator.WithoutGeneratorSeconds.Samples.Select(x => x.ToString("0.00", Invariant)))} s. {generator.Note}");
+            md.AppendLine();
+        }
+
+        if (report.HotPath.Count > 0)
+        {
+            md.AppendLine("### Hot-path CPU sections (one thread, in isolation)");
+            md.AppendLine();
+            md.AppendLine("| section | ns per call | bytes allocated per call |");
+            md.AppendLine("|---|---|---|");
+            foreach (var section in report.HotPath)
+                md.AppendLine(Invariant, $"| {section.Section} | {section.NanosecondsPerCall:N0} | {section.BytesPerCall:N0} |");
+            md.AppendLine();
+        }
+
+        if (report.Memory is { SampleKeys.Count: > 0 } memory)
+        {
+            md.AppendLine("### Sample stored keys (MEMORY USAGE)");
+            md.AppendLine();
+            md.AppendLine("| key | type (encoding) | bytes |");
+            md.AppendLine("|---|---|---|");
+            foreach (var key in memory.SampleKeys)
+                md.AppendLine(Invariant, $"| `{key.Key}` | {key.Type} | {key.Bytes:N0} |");
+            md.AppendLine();
+        }
+
+        if (report.SignaturesPerSecond.Count > 0)
+        {
+            md.AppendLine("### Signing rate (not in the end-to-end figure)");
+            md.AppendLine();
+            foreach (var (backend, rate) in report.SignaturesPerSecond)
+                md.AppendLine(Invariant, $"- {backend}: {rate:N0} signatures/s (64 concurrent AsignAsync calls)");
+            md.AppendLine();
+        }
+
+        if (report.Notes.Count > 0)
+        {
+            md.AppendLine("### Notes");
+            md.AppendLine();
+            foreach (var note in report.Notes) md.AppendLine(Invariant, $"- {note}");
+        }
+        return md.ToString();
+    }
+
+    private static string Cell(string text) => text.Replace("|", "\\|", StringComparison.Ordinal).Replace("\n", " ", StringComparison.Ordinal);
+
+    public static async Task WriteAsync(BenchReport report, string directory)
+    {
+        Directory.CreateDirectory(directory);
+        var options = new JsonSerializerOptions
+        {
+            WriteIndented = true,
+            PropertyNamingPolicy = JsonNamingPolicy.CamelCase,
+            NumberHandling = JsonNumberHandling.AllowNamedFloatingPointLiterals,
+        };
+        await File.WriteAllTextAsync(Path.Combine(directory, "latest.json"), JsonSerializer.Serialize(report, options)).ConfigureAwait(false);
+        await File.WriteAllTextAsync(Path.Combine(directory, "latest.md"), Markdown(report)).ConfigureAwait(false);
+    }
+}
