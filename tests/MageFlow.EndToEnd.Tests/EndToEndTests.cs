@@ -1,3 +1,4 @@
+using MageFlow.Runtime.Tests.Infrastructure;
 using System.Text.Json;
 using MageFlow.EndToEnd.Tests.Tasks;
 using Microsoft.Extensions.DependencyInjection;
@@ -246,7 +247,11 @@ public sealed class InMemoryEndToEndTests : EndToEndTests
     protected override void ConfigureBackend(MageFlowOptions options) => options.UseInMemory();
 }
 
-// Redis subclass added when the redis branch lands
-// Intended shape: [Collection(EndToEndCollection.Name)] sealed class RedisEndToEndTests(RedisServerFixture redis)
-//   : EndToEndTests, IClassFixture<RedisServerFixture>, overriding ConfigureBackend with
-//   options.UseRedis(redis.Configuration, r => r.KeyPrefix = RedisServerFixture.NewPrefix()) (a fresh prefix per host).
+/// <summary>The same tests on a real redis-server started by the fixture; each test gets its own key prefix.</summary>
+[Collection(EndToEndCollection.Name)]
+public sealed class RedisEndToEndTests(RedisServerFixture redis) : EndToEndTests, IClassFixture<RedisServerFixture>
+{
+    private readonly string _prefix = RedisServerFixture.NewPrefix();
+
+    protected override void ConfigureBackend(MageFlowOptions options) => options.UseRedis(redis.Configuration, r => r.KeyPrefix = _prefix);
+}

@@ -1,3 +1,4 @@
+using MageFlow.Shared;
 using System.Collections.Generic;
 using System.Linq;
 using System.Text;
@@ -12,7 +13,6 @@ namespace MageFlow.Generator.Model;
 /// </summary>
 internal static class TaskModelBuilder
 {
-    private const string FallbackReturnField = "mageflow_results";
     private const string NoMessageType = "global::MageFlow.NoMessage";
 
     /// <summary>Names the builder class declares itself: a method of one of these names would clash with them.</summary>
@@ -50,7 +50,7 @@ internal static class TaskModelBuilder
 
         cancellationToken.ThrowIfCancellationRequested();
 
-        var returnField = messageType is null ? FallbackReturnField : FindReturnField(messageType, cancellationToken);
+        var returnField = messageType is null ? MageNaming.FallbackReturnField : FindReturnField(messageType, cancellationToken);
         var kwargs = messageType is null
             ? EquatableArray<KwargModel>.Empty
             : CollectKwargs(messageType, returnField, cancellationToken);
@@ -91,7 +91,7 @@ internal static class TaskModelBuilder
         // An empty explicit name means the default, as the analyzers read it.
         var taskName = attribute.ConstructorArguments.Length == 1 && attribute.ConstructorArguments[0].Value is string { Length: > 0 } explicitName
             ? explicitName
-            : Naming.DefaultTaskName(methodName);
+            : MageNaming.DefaultTaskName(methodName);
         int retries = 0, timeoutSeconds = 0, retryDelayMilliseconds = 0;
         foreach (var argument in attribute.NamedArguments)
         {
@@ -286,7 +286,7 @@ internal static class TaskModelBuilder
                 }
             }
         }
-        return FallbackReturnField;
+        return MageNaming.FallbackReturnField;
     }
 
     private static IPropertySymbol? FindProperty(ITypeSymbol type, string name)
@@ -341,7 +341,7 @@ internal static class TaskModelBuilder
             // Binding the return member would override the injected result (bound kwargs win), so it is not offered.
             if (wireName == returnField) continue;
 
-            var parameterName = Naming.CamelCase(member.Name);
+            var parameterName = MageNaming.CamelCase(member.Name);
             while (!usedNames.Add(parameterName)) parameterName += "_";
             kwargs.Add(new KwargModel(Naming.EscapeIdentifier(parameterName), wireName, memberType.ToDisplayString(TypeArgumentFormat)));
         }
@@ -372,7 +372,7 @@ internal static class TaskModelBuilder
                 return name;
             }
         }
-        return Naming.WireName(member.Name);
+        return MageNaming.WireName(member.Name);
     }
 
     private static bool HasAttribute(ISymbol symbol, string @namespace, string name) =>

@@ -245,6 +245,9 @@ internal sealed class MageWorker : BackgroundService
         }
 
         Log.RunStarted(_logger, signature.Id, signature.TaskName, signature.Attempts, task.MaxAttempts);
+        using var activity = MageFlowTelemetry.StartRun(signature.TaskName, signature.Id, signature.Attempts);
+        MageFlowTelemetry.RunsStarted.Add(1, new KeyValuePair<string, object?>("mageflow.task", signature.TaskName));
+        var started = System.Diagnostics.Stopwatch.GetTimestamp();
         await using var scope = _scopes.CreateAsyncScope();
         var context = new TaskContext(signature.Id, signature.TaskName, signature.Attempts, task.MaxAttempts, scope.ServiceProvider, envelope.Failure);
         using var attempt = CancellationTokenSource.CreateLinkedTokenSource(_hardStop.Token);
@@ -257,6 +260,7 @@ internal sealed class MageWorker : BackgroundService
         }
         catch (MessageDeserializationException ex)
         {
+            MageFlowTelemetry.RecordOutcome(activity, signature.TaskName, "failed", started);
             // Error callbacks compose their input from this one, so it must at least be JSON.
             if (!IsJson(input))
             {
@@ -269,6 +273,7 @@ internal sealed class MageWorker : BackgroundService
         }
         catch (OperationCanceledException) when (_hardStop.IsCancellationRequested)
         {
+            MageFlowTelemetry.RecordOutcome(activity, signature.TaskName, "abandoned", started);
             Log.LeftForReclaim(_logger, signature.Id, signature.TaskName);
             return;
         }
@@ -279,15 +284,18 @@ internal sealed class MageWorker : BackgroundService
                 : $"{ex.GetType().Name}: {ex.Message}";
             if (ex is NonRetryableException || signature.Attempts >= task.MaxAttempts)
             {
+                MageFlowTelemetry.RecordOutcome(activity, signature.TaskName, "failed", started);
                 await FailAsync(delivery, signature, input, signature.Attempts, error, ex).ConfigureAwait(false);
                 return;
             }
+            MageFlowTelemetry.RecordOutcome(activity, signature.TaskName, "retried", started);
             var delay = RetryDelay(task, signature.Attempts);
             Log.RunRetrying(_logger, ex, signature.Id, signature.TaskName, signature.Attempts, task.MaxAttempts, delay, error);
             await _backend.RetryLaterAsync(delivery, _time.GetUtcNow() + delay, none).ConfigureAwait(false);
             return;
         }
 
+        MageFlowTelemetry.RecordOutcome(activity, signature.TaskName, "done", started);
         var outcome = await _backend.CompleteAsync(delivery, result, _options.DoneTtl, none).ConfigureAwait(false);
         if (!outcome.Applied)
         {

@@ -83,8 +83,12 @@ public sealed class MageFlowOptions
 /// <summary>Worker options: concurrency, batching, visibility timeout and retry delays.</summary>
 public sealed class MageWorkerOptions
 {
-    /// <summary>How many runs execute at once in this process. Default 4 × processor count.</summary>
-    public int Concurrency { get; set; } = Math.Max(4, Environment.ProcessorCount * 4);
+    /// <summary>
+    /// How many runs may be in flight at once in this process. Default 128: tasks are async and mostly wait on
+    /// I/O, and more runs in flight let the Redis backend share round trips between them. Lower it for tasks
+    /// that hold scarce resources.
+    /// </summary>
+    public int Concurrency { get; set; } = 128;
 
     /// <summary>How many entries one read takes. Default 64.</summary>
     public int BatchSize { get; set; } = 64;

@@ -24,7 +24,7 @@ public sealed class MessageDeserializationException : Exception
     /// <summary>JSON path of the offending member (<c>$.receipt.charged</c>), when known.</summary>
     public string? MemberPath { get; }
 
-    internal static MessageDeserializationException From(string taskName, Type messageType, ReadOnlyMemory<byte> input, JsonException ex)
+    internal static MessageDeserializationException From(string taskName, Type messageType, ReadOnlyMemory<byte> input, JsonException ex, JsonSerializerOptions options)
     {
         var path = string.IsNullOrEmpty(ex.Path) || ex.Path == "$" ? null : ex.Path;
         var text = new StringBuilder()
@@ -33,11 +33,35 @@ public sealed class MessageDeserializationException : Exception
         if (path is not null)
         {
             text.Append(": member '").Append(path).Append('\'');
+            var expected = ExpectedTypeAt(options, messageType, path);
+            if (expected is not null) text.Append(" expects ").Append(expected.FullName);
             var found = DescribeValueAt(input, path);
             if (found is not null) text.Append(" holds ").Append(found);
         }
         text.Append(". ").Append(ex.Message);
         return new MessageDeserializationException(text.ToString(), taskName, messageType, path, ex);
+    }
+
+    /// <summary>The declared type of the member at a simple <c>$.a.b</c> path, from the serializer's own metadata.</summary>
+    private static Type? ExpectedTypeAt(JsonSerializerOptions options, Type messageType, string path)
+    {
+        try
+        {
+            var type = messageType;
+            foreach (var segment in path.TrimStart('$').Split('.', StringSplitOptions.RemoveEmptyEntries))
+            {
+                if (segment.Contains('[')) return null;
+                var info = options.GetTypeInfo(type);
+                var property = info.Properties.FirstOrDefault(p => string.Equals(p.Name, segment, StringComparison.OrdinalIgnoreCase));
+                if (property is null) return null;
+                type = property.PropertyType;
+            }
+            return type;
+        }
+        catch (NotSupportedException)
+        {
+            return null;
+        }
     }
 
     /// <summary>Says what JSON sits at a simple <c>$.a.b</c> path, so the error names both sides of the mismatch.</summary>

@@ -111,11 +111,11 @@ public abstract class TaskDescriptor
             }
             catch (JsonException ex)
             {
-                throw MessageDeserializationException.From(Name, typeof(TMessage), input, ex);
+                throw MessageDeserializationException.From(Name, typeof(TMessage), input, ex, json);
             }
             catch (NotSupportedException ex)
             {
-                throw MessageDeserializationException.From(Name, typeof(TMessage), input, new JsonException(ex.Message, ex));
+                throw MessageDeserializationException.From(Name, typeof(TMessage), input, new JsonException(ex.Message, ex), json);
             }
         }
     }

@@ -18,6 +18,9 @@ internal sealed partial class RedisBackend : IMageBackend
     /// <summary>The blocking connection's command timeout, at least; a read blocks for at most half of it.</summary>
     private const int MinBlockingTimeoutMs = 10_000;
 
+    /// <summary>Most runs one transition script call carries: bounds the time Redis spends in one script.</summary>
+    private const int MaxTransitionBatch = 64;
+
     private static readonly RedisScript CreateSignatureScript = RedisScript.FromResource("create_signature");
     private static readonly RedisScript UpdateKwargsScript = RedisScript.FromResource("update_kwargs");
     private static readonly RedisScript SetStatusScript = RedisScript.FromResource("set_status");
@@ -41,6 +44,10 @@ internal sealed partial class RedisBackend : IMageBackend
     private readonly RedisLayout _layout;
     private readonly RedisValue _group = RedisLayout.ConsumerGroup;
     private readonly SemaphoreSlim _connectGate = new(1, 1);
+
+    // Concurrent runs share round trips: starts and completions arriving together go in one script call.
+    private readonly TransitionBatcher<Delivery, StartOutcome> _starts;
+    private readonly TransitionBatcher<Completion, FinishOutcome> _completions;
 
     // One blocking read at a time: reads queued behind each other on one connection would add up past its timeout.
     private readonly SemaphoreSlim _readGate = new(1, 1);
@@ -78,6 +85,8 @@ internal sealed partial class RedisBackend : IMageBackend
         }
         _configurationForMessages = _configuration.ToString(includePassword: false);
         _layout = new RedisLayout(options.KeyPrefix);
+        _starts = new TransitionBatcher<Delivery, StartOutcome>(StartBatchAsync, MaxTransitionBatch);
+        _completions = new TransitionBatcher<Completion, FinishOutcome>(CompleteBatchAsync, MaxTransitionBatch);
     }
 
     // ---- signatures ----
@@ -333,30 +342,67 @@ internal sealed partial class RedisBackend : IMageBackend
 
     // ---- transitions ----
 
-    public async Task<StartOutcome> StartAsync(Delivery delivery, CancellationToken cancellationToken)
+    public Task<StartOutcome> StartAsync(Delivery delivery, CancellationToken cancellationToken)
     {
-        var envelope = EnvelopeOf(delivery);
-        var db = await DatabaseAsync(cancellationToken).ConfigureAwait(false);
-        var reply = await StartScript.RunAsync(db,
-            [_layout.Signature(envelope.SignatureId), _layout.Queue(delivery.TaskName)],
-            [_group, delivery.EntryId]).ConfigureAwait(false);
-        return (int)reply[0] switch
-        {
-            0 => new StartOutcome(StartResult.Missing, null),
-            1 => new StartOutcome(StartResult.Started, RedisLayout.ParseSignature(envelope.SignatureId, reply[1])),
-            _ => new StartOutcome(StartResult.NotRunnable, RedisLayout.ParseSignature(envelope.SignatureId, reply[1])),
-        };
+        EnvelopeOf(delivery);
+        return _starts.RunAsync(delivery);
     }
 
-    public async Task<FinishOutcome> CompleteAsync(Delivery delivery, ReadOnlyMemory<byte> resultJson, TimeSpan doneTtl, CancellationToken cancellationToken)
+    private async Task<StartOutcome[]> StartBatchAsync(IReadOnlyList<Delivery> deliveries)
     {
-        var envelope = EnvelopeOf(delivery);
-        var db = await DatabaseAsync(cancellationToken).ConfigureAwait(false);
-        var reply = await CompleteScript.RunAsync(db,
-            [_layout.Signature(envelope.SignatureId), _layout.Queue(delivery.TaskName)],
-            [_group, delivery.EntryId, _layout.Prefix, DoneTtlMilliseconds(doneTtl), resultJson]).ConfigureAwait(false);
-        return FinishOutcomeOf(reply);
+        var keys = new RedisKey[deliveries.Count * 2];
+        var values = new RedisValue[deliveries.Count + 1];
+        values[0] = _group;
+        for (var i = 0; i < deliveries.Count; i++)
+        {
+            keys[2 * i] = _layout.Signature(deliveries[i].Envelope!.SignatureId);
+            keys[2 * i + 1] = _layout.Queue(deliveries[i].TaskName);
+            values[1 + i] = deliveries[i].EntryId;
+        }
+        var db = await DatabaseAsync(CancellationToken.None).ConfigureAwait(false);
+        var replies = (RedisResult[])(await StartScript.RunAsync(db, keys, values).ConfigureAwait(false))!;
+        var outcomes = new StartOutcome[deliveries.Count];
+        for (var i = 0; i < outcomes.Length; i++)
+        {
+            var reply = replies[i];
+            var id = deliveries[i].Envelope!.SignatureId;
+            outcomes[i] = (int)reply[0] switch
+            {
+                0 => new StartOutcome(StartResult.Missing, null),
+                1 => new StartOutcome(StartResult.Started, RedisLayout.ParseSignature(id, reply[1])),
+                _ => new StartOutcome(StartResult.NotRunnable, RedisLayout.ParseSignature(id, reply[1])),
+            };
+        }
+        return outcomes;
     }
+
+    public Task<FinishOutcome> CompleteAsync(Delivery delivery, ReadOnlyMemory<byte> resultJson, TimeSpan doneTtl, CancellationToken cancellationToken)
+    {
+        EnvelopeOf(delivery);
+        return _completions.RunAsync(new Completion(delivery, resultJson, DoneTtlMilliseconds(doneTtl)));
+    }
+
+    private async Task<FinishOutcome[]> CompleteBatchAsync(IReadOnlyList<Completion> completions)
+    {
+        var keys = new RedisKey[completions.Count * 2];
+        var values = new RedisValue[2 + completions.Count * 3];
+        values[0] = _group;
+        values[1] = _layout.Prefix;
+        for (var i = 0; i < completions.Count; i++)
+        {
+            var (delivery, result, doneTtlMs) = completions[i];
+            keys[2 * i] = _layout.Signature(delivery.Envelope!.SignatureId);
+            keys[2 * i + 1] = _layout.Queue(delivery.TaskName);
+            values[2 + 3 * i] = delivery.EntryId;
+            values[3 + 3 * i] = doneTtlMs;
+            values[4 + 3 * i] = result;
+        }
+        var db = await DatabaseAsync(CancellationToken.None).ConfigureAwait(false);
+        var replies = (RedisResult[])(await CompleteScript.RunAsync(db, keys, values).ConfigureAwait(false))!;
+        return replies.Select(FinishOutcomeOf).ToArray();
+    }
+
+    private readonly record struct Completion(Delivery Delivery, ReadOnlyMemory<byte> Result, long DoneTtlMs);
 
     public async Task<FinishOutcome> FailAsync(Delivery delivery, ReadOnlyMemory<byte> failedInput, TaskFailure failure, TimeSpan doneTtl, CancellationToken cancellationToken)
     {

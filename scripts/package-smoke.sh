@@ -1,0 +1,113 @@
+#!/usr/bin/env bash
+# Tests the package as users install it: packs MageFlow, restores it from a local folder feed into a fresh
+# project outside this repository, builds and runs a program with [MageTask]s on the in-memory backend
+# (a success callback must receive the return value), then checks that a mismatched callback is a
+# compile-time MAGE001 error.
+set -euo pipefail
+root="$(cd "$(dirname "$0")/.." && pwd)"
+work="$(mktemp -d)"
+trap 'rm -rf "$work"' EXIT
+suffix="smoke$(date +%s)"
+
+echo "== packing MageFlow"
+dotnet pack "$root/src/MageFlow.Runtime/MageFlow.Runtime.csproj" -c Release -o "$work/feed" --version-suffix "$suffix" -p:TreatWarningsAsErrors=true >"$work/pack.log" 2>&1 || { cat "$work/pack.log"; exit 1; }
+package="$(ls "$work/feed"/MageFlow.*.nupkg | head -n 1)"
+version="$(basename "$package" .nupkg)"; version="${version#MageFlow.}"
+echo "packed $(basename "$package")"
+# python3's zipfile reads the package (a zip) on any machine, with or without unzip.
+entries="$(python3 -c 'import sys, zipfile; print("\n".join(zipfile.ZipFile(sys.argv[1]).namelist()))' "$package")"
+nuspec="$(python3 -c 'import sys, zipfile; z = zipfile.ZipFile(sys.argv[1]); print(z.read(next(n for n in z.namelist() if n.endswith(".nuspec"))).decode())' "$package")"
+echo "$entries" | grep -E '^(lib|analyzers)/' | sort
+for expected in lib/net10.0/MageFlow.Runtime.dll analyzers/dotnet/cs/MageFlow.Generator.dll analyzers/dotnet/cs/MageFlow.Analyzers.dll analyzers/dotnet/cs/MageFlow.Analyzers.CodeFixes.dll README.md; do
+  echo "$entries" | grep -qx "$expected" || { echo "the package lacks $expected" >&2; exit 1; }
+done
+if echo "$nuspec" | grep -qiE 'Microsoft.CodeAnalysis|PolySharp'; then
+  echo "the package leaks a Roslyn component dependency:" >&2; echo "$nuspec" >&2; exit 1
+fi
+
+mkdir -p "$work/app"
+cat >"$work/app/nuget.config" <<XML
+<?xml version="1.0" encoding="utf-8"?>
+<configuration>
+  <packageSources>
+    <clear />
+    <add key="local" value="$work/feed" />
+    <add key="nuget.org" value="https://api.nuget.org/v3/index.json" />
+  </packageSources>
+</configuration>
+XML
+cat >"$work/app/App.csproj" <<XML
+<Project Sdk="Microsoft.NET.Sdk">
+  <PropertyGroup>
+    <OutputType>Exe</OutputType>
+    <TargetFramework>net10.0</TargetFramework>
+    <Nullable>enable</Nullable>
+    <ImplicitUsings>enable</ImplicitUsings>
+    <TreatWarningsAsErrors>true</TreatWarningsAsErrors>
+    <WarningsNotAsErrors>NU1603</WarningsNotAsErrors>
+  </PropertyGroup>
+  <ItemGroup>
+    <PackageReference Include="MageFlow" Version="$version" />
+    <PackageReference Include="Microsoft.Extensions.Hosting" Version="10.0.15" />
+  </ItemGroup>
+</Project>
+XML
+cat >"$work/app/Program.cs" <<'CS'
+using MageFlow;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+
+var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true });
+builder.Services.AddMageFlow(o => o.UseInMemory());
+builder.Services.AddMageFlowWorker();
+using var host = builder.Build();
+await host.StartAsync();
+var mage = host.Services.GetRequiredService<IMageFlow>();
+
+var thanks = await SayThanks.AsignAsync(mage, greeting: "thanks");
+var order = await Charge.AsignAsync(mage, successCallbacks: [thanks]);
+await order.RunAsync(new ChargeMessage("o-1", 4.5m));
+var received = await Tasks.Received.Task.WaitAsync(TimeSpan.FromSeconds(30));
+Console.WriteLine($"callback received: {received}");
+await host.StopAsync();
+return received == "thanks o-1 4.5" ? 0 : 1;
+
+public sealed record ChargeMessage(string OrderId, decimal Amount);
+public sealed record Receipt(string OrderId, decimal Charged);
+public sealed record ThanksMessage([property: ReturnValue] Receipt? Receipt, string Greeting);
+public sealed record WantsText([property: ReturnValue] string? Text);
+
+public static class Tasks
+{
+    public static readonly TaskCompletionSource<string> Received = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    [MageTask] public static Receipt Charge(ChargeMessage message) => new(message.OrderId, message.Amount);
+
+    [MageTask]
+    public static void SayThanks(ThanksMessage message) => Received.TrySetResult($"{message.Greeting} {message.Receipt?.OrderId} {message.Receipt?.Charged}");
+
+    [MageTask] public static void ShowText(WantsText message) { }
+}
+
+#if MISMATCH
+public static class Wiring
+{
+    public static async Task Wrong(IMageFlow mage)
+    {
+        var text = await ShowText.AsignAsync(mage);
+        await Charge.AsignAsync(mage, successCallbacks: [text]); // a Receipt cannot go into a string member
+    }
+}
+#endif
+CS
+
+echo "== building and running a fresh project that references the package"
+(cd "$work/app" && dotnet run -c Release) || { echo "the packaged program failed" >&2; exit 1; }
+
+echo "== checking that a mismatched callback is a compile-time MAGE001 error"
+if (cd "$work/app" && dotnet build -c Release -p:DefineConstants=MISMATCH >"$work/mismatch.log" 2>&1); then
+  echo "the mismatched callback compiled: MAGE001 did not fire" >&2; cat "$work/mismatch.log" >&2; exit 1
+fi
+grep -q 'error MAGE001' "$work/mismatch.log" || { echo "the build failed without MAGE001:" >&2; cat "$work/mismatch.log" >&2; exit 1; }
+grep -m 1 'error MAGE001' "$work/mismatch.log"
+echo "package smoke test passed"

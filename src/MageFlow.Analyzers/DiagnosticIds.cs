@@ -1,0 +1,12 @@
+namespace MageFlow.Analyzers;
+
+/// <summary>The IDs of every MageFlow diagnostic (fixed by the public contract), shared by analyzers, fixers, tests and docs.</summary>
+public static class DiagnosticIds
+{
+    public const string ReturnValueTypeMismatch = "MAGE001";
+    public const string ReturnValueDropped = "MAGE002";
+    public const string ErrorCallbackMemberWithoutSource = "MAGE003";
+    public const string MultipleReturnValueMembers = "MAGE004";
+    public const string UnsupportedTaskMethod = "MAGE005";
+    public const string DuplicateTaskName = "MAGE006";
+}
