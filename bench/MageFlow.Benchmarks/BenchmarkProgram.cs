@@ -136,6 +136,8 @@ internal static class BenchmarkProgram
         var floorRates = new List<double>();
         var floorAllocations = new List<double>();
         var floorCpu = new List<double>();
+        // Benchmark process CPU (producer + worker, or the floor's client) per task over the timed part.
+        var clientCpu = new Dictionary<string, List<double>> { [ReportWriter.MageFlowRedis] = [], [ReportWriter.MageFlowInMemory] = [], [ReportWriter.Floor] = [] };
         var redisDispatchAllocations = new List<double>();
         var memoryAllocations = new List<double>();
         var redisAllocations = new List<double>();
@@ -147,6 +149,7 @@ internal static class BenchmarkProgram
             memoryRates.Add(memory.TasksPerSecond);
             memoryAllocations.Add(memory.AllocatedBytesDuringRun / (double)memory.Tasks);
             memorySigns.Add(memory.SignaturesPerSecond);
+            clientCpu[ReportWriter.MageFlowInMemory].Add(memory.ProcessCpuSecondsDuringRun * 1e6 / memory.Tasks);
             var line = $"rep {rep}/{settings.Repetitions}: in-memory {memory.TasksPerSecond:N0}/s";
             if (redis is not null)
             {
@@ -154,19 +157,21 @@ internal static class BenchmarkProgram
                 redisRates.Add(sample.TasksPerSecond);
                 redisRatesWithSigning.Add(sample.TasksPerSecondIncludingSigning);
                 redisWorkerStarts.Add(sample.WorkerStartSeconds);
+                clientCpu[ReportWriter.MageFlowRedis].Add(sample.ProcessCpuSecondsDuringRun * 1e6 / sample.Tasks);
                 redisAllocations.Add(sample.AllocatedBytesDuringRun / (double)sample.Tasks);
                 redisDispatchAllocations.Add(sample.AllocatedBytesDuringDispatch / (double)sample.Tasks);
                 redisSigns.Add(sample.SignaturesPerSecond);
                 line += $", Redis {sample.TasksPerSecond:N0}/s (dispatch {sample.DispatchSeconds:0.00} s, worker host start {sample.WorkerStartSeconds:0.00} s, of {sample.TotalSeconds:0.00} s)";
                 if (sample.DuplicateCallbacks > 0) report.Notes.Add($"Repetition {rep}: {sample.DuplicateCallbacks} callbacks ran twice.");
             }
-            var (floor, floorAllocated, floorServerCpu) = await RedisFloor.RunAsync(endpoint, info, settings.Tasks, timeout, cancellationToken).ConfigureAwait(false);
+            var (floor, floorAllocated, floorServerCpu, floorClientCpu) = await RedisFloor.RunAsync(endpoint, info, settings.Tasks, timeout, cancellationToken).ConfigureAwait(false);
             floorRates.Add(floor);
             floorAllocations.Add(floorAllocated);
             floorCpu.Add(floorServerCpu);
+            clientCpu[ReportWriter.Floor].Add(floorClientCpu);
             Step(line + $", floor {floor:N0}/s");
         }
-        const string mageWhat = "sign N callbacks + N tasks (untimed), then timed: dispatch N runs (64 in flight), start one worker host (defaults: concurrency 8, batch 64), until the last callback finished";
+        var mageWhat = $"sign N callbacks + N tasks (untimed), then timed: dispatch N runs (64 in flight), start one worker host ({ReportWriter.WorkerDefaults}), until the last callback finished";
         if (redis is not null)
         {
             report.Throughput.Add(new ThroughputFigure(ReportWriter.MageFlowRedis, settings.Tasks, Spread.Of(redisRates), mageWhat));
@@ -179,6 +184,8 @@ internal static class BenchmarkProgram
         report.AllocatedBytesPerTask["in-memory"] = Spread.Of(memoryAllocations).Median;
         report.AllocatedBytesPerTask["Redis floor (bare StackExchange.Redis loop)"] = Spread.Of(floorAllocations).Median;
         report.FloorServerCpuMicrosecondsPerTask = Spread.Of(floorCpu).Median;
+        foreach (var (name, samples) in clientCpu)
+            if (samples.Count > 0) report.ClientCpuMicrosecondsPerTask[name] = Spread.Of(samples).Median;
         report.SignaturesPerSecond["in-memory"] = Spread.Of(memorySigns).Median;
         if (redis is not null)
         {

@@ -17,6 +17,7 @@ internal sealed record EndToEndSample(
     long AllocatedBytesDuringDispatch,
     long AllocatedBytesDuringSign,
     int DuplicateCallbacks,
+    double ProcessCpuSecondsDuringRun,
     CommandDelta? SignCommands,
     CommandDelta? RunCommands)
 {
@@ -64,6 +65,7 @@ internal static class MageFlowEndToEnd
             var beforeRun = info is null ? null : await info.SnapshotAsync().ConfigureAwait(false);
 
             var runAllocated = GC.GetTotalAllocatedBytes(precise: true);
+            var runCpuAtStart = Environment.CpuUsage.TotalTime;
             clock.Restart();
             await Concurrency.WithTimeout(
                 Concurrency.ForEachAsync(tasks, ProducerLanes, i => workload.RunAsync(works[i], i), cancellationToken),
@@ -74,12 +76,14 @@ internal static class MageFlowEndToEnd
             var worker = await MageHost.StartAsync(backend, workload, withWorker: true, wrapBackend, configureWorker).ConfigureAwait(false);
             var workerStartSeconds = clock.Elapsed.TotalSeconds - dispatchSeconds;
             double totalSeconds;
+            TimeSpan runCpu;
             try
             {
                 await Concurrency.WithTimeout(probe.AllCallbacksDone, timeout,
                     () => $"MageFlow ({backend.Name}): only {probe.CallbacksDone} of {tasks} callbacks finished", cancellationToken).ConfigureAwait(false);
                 totalSeconds = clock.Elapsed.TotalSeconds;
                 runAllocated = GC.GetTotalAllocatedBytes(precise: true) - runAllocated;
+                runCpu = Environment.CpuUsage.TotalTime - runCpuAtStart;
             }
             finally
             {
@@ -88,7 +92,7 @@ internal static class MageFlowEndToEnd
             }
             var afterRun = info is null ? null : await info.SnapshotAsync().ConfigureAwait(false);
             return new EndToEndSample(
-                tasks, signSeconds, dispatchSeconds, workerStartSeconds, totalSeconds, runAllocated, dispatchAllocated, signAllocated, probe.DuplicateCallbacks,
+                tasks, signSeconds, dispatchSeconds, workerStartSeconds, totalSeconds, runAllocated, dispatchAllocated, signAllocated, probe.DuplicateCallbacks, runCpu.TotalSeconds,
                 beforeRun?.Since(beforeSign!), afterRun?.Since(beforeRun!));
         }
         finally

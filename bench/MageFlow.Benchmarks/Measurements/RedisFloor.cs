@@ -21,7 +21,7 @@ internal static class RedisFloor
     private const int Database = 2;
 
     /// <summary>Items per second end to end, managed bytes allocated per item (the bare client's own cost), and redis-server CPU µs per item.</summary>
-    public static async Task<(double ItemsPerSecond, double AllocatedBytesPerItem, double ServerCpuMicrosecondsPerItem)> RunAsync(string endpoint, RedisInfo info, int items, TimeSpan timeout, CancellationToken cancellationToken)
+    public static async Task<(double ItemsPerSecond, double AllocatedBytesPerItem, double ServerCpuMicrosecondsPerItem, double ClientCpuMicrosecondsPerItem)> RunAsync(string endpoint, RedisInfo info, int items, TimeSpan timeout, CancellationToken cancellationToken)
     {
         await info.FlushDatabaseAsync(Database).ConfigureAwait(false);
         await using var connection = await ConnectionMultiplexer.ConnectAsync(endpoint).ConfigureAwait(false);
@@ -38,6 +38,7 @@ internal static class RedisFloor
 
         var before = await info.SnapshotAsync().ConfigureAwait(false);
         var allocated = GC.GetTotalAllocatedBytes(precise: true);
+        var clientCpu = Environment.CpuUsage.TotalTime;
         var clock = Stopwatch.StartNew();
         await Concurrency.WithTimeout(
             Concurrency.ForEachAsync(items, 64, i => db.StreamAddAsync(work, entries[i]), cancellationToken),
@@ -76,8 +77,9 @@ internal static class RedisFloor
         await Concurrency.WithTimeout(consume, timeout, () => $"Redis floor: only {finished} of {items} follow-ups consumed", cancellationToken).ConfigureAwait(false);
         var seconds = clock.Elapsed.TotalSeconds;
         allocated = GC.GetTotalAllocatedBytes(precise: true) - allocated;
+        var clientCpuSeconds = (Environment.CpuUsage.TotalTime - clientCpu).TotalSeconds;
         var serverCpu = (await info.SnapshotAsync().ConfigureAwait(false)).Since(before).CpuSeconds;
         await info.FlushDatabaseAsync(Database).ConfigureAwait(false);
-        return (items / seconds, allocated / (double)items, serverCpu * 1e6 / items);
+        return (items / seconds, allocated / (double)items, serverCpu * 1e6 / items, clientCpuSeconds * 1e6 / items);
     }
 }

@@ -77,6 +77,9 @@ internal sealed class BenchReport
 
     public Dictionary<string, double> AllocatedBytesPerTask { get; } = [];
 
+    /// <summary>Benchmark process CPU (all threads) per task over the timed part, by contender.</summary>
+    public Dictionary<string, double> ClientCpuMicrosecondsPerTask { get; } = [];
+
     public Dictionary<string, double> SignaturesPerSecond { get; } = [];
 
     public List<SectionCost> HotPath { get; } = [];
