@@ -150,6 +150,7 @@ internal static class BenchmarkProgram
             memoryAllocations.Add(memory.AllocatedBytesDuringRun / (double)memory.Tasks);
             memorySigns.Add(memory.SignaturesPerSecond);
             clientCpu[ReportWriter.MageFlowInMemory].Add(memory.ProcessCpuSecondsDuringRun * 1e6 / memory.Tasks);
+            report.RuntimeActivity["in-memory"] = memory.Runtime;
             var line = $"rep {rep}/{settings.Repetitions}: in-memory {memory.TasksPerSecond:N0}/s";
             if (redis is not null)
             {
@@ -158,6 +159,7 @@ internal static class BenchmarkProgram
                 redisRatesWithSigning.Add(sample.TasksPerSecondIncludingSigning);
                 redisWorkerStarts.Add(sample.WorkerStartSeconds);
                 clientCpu[ReportWriter.MageFlowRedis].Add(sample.ProcessCpuSecondsDuringRun * 1e6 / sample.Tasks);
+                report.RuntimeActivity["Redis"] = sample.Runtime;
                 redisAllocations.Add(sample.AllocatedBytesDuringRun / (double)sample.Tasks);
                 redisDispatchAllocations.Add(sample.AllocatedBytesDuringDispatch / (double)sample.Tasks);
                 redisSigns.Add(sample.SignaturesPerSecond);

@@ -18,6 +18,7 @@ internal sealed record EndToEndSample(
     long AllocatedBytesDuringSign,
     int DuplicateCallbacks,
     double ProcessCpuSecondsDuringRun,
+    RuntimeActivity Runtime,
     CommandDelta? SignCommands,
     CommandDelta? RunCommands)
 {
@@ -66,6 +67,7 @@ internal static class MageFlowEndToEnd
 
             var runAllocated = GC.GetTotalAllocatedBytes(precise: true);
             var runCpuAtStart = Environment.CpuUsage.TotalTime;
+            var runtimeAtStart = RuntimeActivity.Now();
             clock.Restart();
             await Concurrency.WithTimeout(
                 Concurrency.ForEachAsync(tasks, ProducerLanes, i => workload.RunAsync(works[i], i), cancellationToken),
@@ -77,6 +79,7 @@ internal static class MageFlowEndToEnd
             var workerStartSeconds = clock.Elapsed.TotalSeconds - dispatchSeconds;
             double totalSeconds;
             TimeSpan runCpu;
+            RuntimeActivity runtime;
             try
             {
                 await Concurrency.WithTimeout(probe.AllCallbacksDone, timeout,
@@ -84,6 +87,7 @@ internal static class MageFlowEndToEnd
                 totalSeconds = clock.Elapsed.TotalSeconds;
                 runAllocated = GC.GetTotalAllocatedBytes(precise: true) - runAllocated;
                 runCpu = Environment.CpuUsage.TotalTime - runCpuAtStart;
+                runtime = RuntimeActivity.Now().Since(runtimeAtStart);
             }
             finally
             {
@@ -92,7 +96,7 @@ internal static class MageFlowEndToEnd
             }
             var afterRun = info is null ? null : await info.SnapshotAsync().ConfigureAwait(false);
             return new EndToEndSample(
-                tasks, signSeconds, dispatchSeconds, workerStartSeconds, totalSeconds, runAllocated, dispatchAllocated, signAllocated, probe.DuplicateCallbacks, runCpu.TotalSeconds,
+                tasks, signSeconds, dispatchSeconds, workerStartSeconds, totalSeconds, runAllocated, dispatchAllocated, signAllocated, probe.DuplicateCallbacks, runCpu.TotalSeconds, runtime,
                 beforeRun?.Since(beforeSign!), afterRun?.Since(beforeRun!));
         }
         finally
@@ -115,4 +119,16 @@ internal static class MageFlowEndToEnd
             timeout, () => $"MageFlow: signing {tasks} task + callback pairs did not finish", cancellationToken).ConfigureAwait(false);
         return works;
     }
+}
+
+/// <summary>Runtime counters over an interval: garbage collections, GC pauses, thread-pool work items, lock contention.</summary>
+internal sealed record RuntimeActivity(int Gen0, int Gen1, int Gen2, double GcPauseMilliseconds, long ThreadPoolWorkItems, long LockContentions)
+{
+    public static RuntimeActivity Now() => new(
+        GC.CollectionCount(0), GC.CollectionCount(1), GC.CollectionCount(2), GC.GetTotalPauseDuration().TotalMilliseconds,
+        ThreadPool.CompletedWorkItemCount, Monitor.LockContentionCount);
+
+    public RuntimeActivity Since(RuntimeActivity before) => new(
+        Gen0 - before.Gen0, Gen1 - before.Gen1, Gen2 - before.Gen2, GcPauseMilliseconds - before.GcPauseMilliseconds,
+        ThreadPoolWorkItems - before.ThreadPoolWorkItems, LockContentions - before.LockContentions);
 }

@@ -77,6 +77,9 @@ internal sealed class BenchReport
 
     public Dictionary<string, double> AllocatedBytesPerTask { get; } = [];
 
+    /// <summary>Runtime counters of the last timed repetition per backend (GCs, pauses, thread-pool items, contention).</summary>
+    public Dictionary<string, Measurements.RuntimeActivity> RuntimeActivity { get; } = [];
+
     /// <summary>Benchmark process CPU (all threads) per task over the timed part, by contender.</summary>
     public Dictionary<string, double> ClientCpuMicrosecondsPerTask { get; } = [];
 

@@ -192,6 +192,18 @@ internal static class ReportWriter
             }
         }
 
+        if (report.RuntimeActivity.Count > 0)
+        {
+            md.AppendLine(Invariant, $"### .NET runtime activity over the timed part (last repetition, N = {report.Throughput.FirstOrDefault()?.ItemsPerRepetition:N0})");
+            md.AppendLine();
+            md.AppendLine("| backend | gen0 / gen1 / gen2 GCs | GC pause ms | thread-pool work items per task | lock contentions per task |");
+            md.AppendLine("|---|---|---|---|---|");
+            var tasks = (double)(report.Throughput.FirstOrDefault()?.ItemsPerRepetition ?? 1);
+            foreach (var (backend, activity) in report.RuntimeActivity)
+                md.AppendLine(Invariant, $"| {backend} | {activity.Gen0} / {activity.Gen1} / {activity.Gen2} | {activity.GcPauseMilliseconds:0.0} | {activity.ThreadPoolWorkItems / tasks:0.0} | {activity.LockContentions / tasks:0.00} |");
+            md.AppendLine();
+        }
+
         if (report.Experiments.Count > 0)
         {
             md.AppendLine("### Diagnostic runs (one knob changed; one run each)");
