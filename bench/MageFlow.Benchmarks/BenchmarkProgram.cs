@@ -81,6 +81,11 @@ internal static class BenchmarkProgram
             Console.Error.WriteLine("Benchmark cancelled.");
             return 130;
         }
+        catch (StackExchange.Redis.RedisConnectionException ex)
+        {
+            Console.Error.WriteLine($"Benchmark failed: cannot reach Redis ({ex.Message}). Without --redis the benchmark starts its own redis-server.");
+            return 1;
+        }
         catch (MeasurementTimeoutException ex)
         {
             Console.Error.WriteLine($"Benchmark failed: timed out: {ex.Message}.");
