@@ -224,6 +224,12 @@ internal static class BenchmarkProgram
         Step($"latency ({latencyBackend.Name}) at {capacity / 2:N0}/s: p50 {report.Latency.P50Ms:0.000} ms, p99 {report.Latency.P99Ms:0.000} ms");
         if (redis is not null)
         {
+            // Diagnostic: at a tenth of capacity little is batched, so this shows the fixed part of the latency.
+            report.LatencyLowLoad = await CallbackLatency.RunAsync(redis, workload, capacity / 10, settings.LatencyDuration, timeout, cancellationToken).ConfigureAwait(false);
+            Step($"latency (Redis) at {capacity / 10:N0}/s: p50 {report.LatencyLowLoad.P50Ms:0.000} ms, p99 {report.LatencyLowLoad.P99Ms:0.000} ms");
+        }
+        if (redis is not null)
+        {
             // The same on the in-memory backend: what the engine adds without any round trip.
             var memoryCapacity = Spread.Of(memoryRates).Median;
             report.LatencyInMemory = await CallbackLatency.RunAsync(inMemory, workload, memoryCapacity / 2, settings.LatencyDuration, timeout, cancellationToken).ConfigureAwait(false);

@@ -49,6 +49,9 @@ internal sealed class BenchReport
 
     public string? LatencyBackend { get; set; }
 
+    /// <summary>Diagnostic: the Redis latency at about a tenth of the measured capacity.</summary>
+    public LatencyResult? LatencyLowLoad { get; set; }
+
     /// <summary>The same latency measurement on the in-memory backend (engine only), when the main one ran on Redis.</summary>
     public LatencyResult? LatencyInMemory { get; set; }
 

@@ -205,6 +205,12 @@ internal static class ReportWriter
             md.AppendLine();
         }
 
+        if (report.LatencyLowLoad is { } low)
+        {
+            md.AppendLine(Invariant, $"Diagnostic: finish → callback start on Redis at {low.AchievedRate:N0}/s (≈10% of capacity): p50 {low.P50Ms:0.000} / p90 {low.P90Ms:0.000} / p99 {low.P99Ms:0.000} / max {low.MaxMs:0.0} ms over {low.Samples:N0} pairs.");
+            md.AppendLine();
+        }
+
         if (report.Experiments.Count > 0)
         {
             md.AppendLine("### Diagnostic runs (one knob changed; one run each)");
