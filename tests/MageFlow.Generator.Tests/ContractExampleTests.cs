@@ -1,0 +1,164 @@
+using System.Reflection;
+using System.Runtime.CompilerServices;
+using System.Runtime.Loader;
+using MageFlow.Generator.Tests.Infrastructure;
+using Microsoft.CodeAnalysis;
+using Xunit.Sdk;
+
+namespace MageFlow.Generator.Tests;
+
+/// <summary>The example of contract.md §1, and the calls of §2 made against what the generator emits for it.</summary>
+public sealed class ContractExampleTests
+{
+    private const string Declarations = """
+        using System.Threading;
+        using System.Threading.Tasks;
+        using MageFlow;
+
+        namespace Shop;
+
+        public record OrderMessage(string OrderId, decimal Amount, string? Priority = null);
+        public sealed record OrderReceipt(string OrderId, decimal Charged);
+
+        public sealed record ConfirmationMessage([property: ReturnValue] OrderReceipt? Receipt, string Template);
+
+        public sealed record AuditMessage(OrderReceipt? MageflowResults, string Source);
+
+        public record OrderFailedMessage(string OrderId, decimal Amount, string? Priority, string Channel)
+            : OrderMessage(OrderId, Amount, Priority);
+
+        public interface IPaymentGateway
+        {
+            Task<OrderReceipt> ChargeAsync(OrderMessage message, CancellationToken cancellationToken);
+        }
+
+        public static class OrderTasks
+        {
+            [MageTask("process-order", Retries = 2)]
+            public static async Task<OrderReceipt> ProcessOrder(OrderMessage message, CancellationToken ct)
+            {
+                await Task.Delay(1, ct);
+                return new OrderReceipt(message.OrderId, message.Amount);
+            }
+
+            [MageTask]
+            public static Task SendConfirmation(ConfirmationMessage message) => Task.CompletedTask;
+
+            [MageTask]
+            public static Task Audit(AuditMessage message) => Task.CompletedTask;
+
+            [MageTask]
+            public static Task NotifyFailure(OrderFailedMessage message) => Task.CompletedTask;
+        }
+
+        public sealed class Billing(IPaymentGateway gateway)
+        {
+            [MageTask] public Task<OrderReceipt> Charge(OrderMessage message, CancellationToken ct) => gateway.ChargeAsync(message, ct);
+        }
+        """;
+
+    // The calls of contract.md §2, verbatim where the contract spells them out.
+    private const string Usage = """
+        using System.Threading.Tasks;
+        using MageFlow;
+
+        namespace Shop;
+
+        public static class Checkout
+        {
+            public const string ProcessOrderName = ProcessOrder.TaskName;
+
+            public static async Task<SignatureStatus> PlaceOrder(IMageFlow mage)
+            {
+                var confirm = await SendConfirmation.AsignAsync(mage, template: "welcome");
+                var audit   = await Audit.AsignAsync(mage, source: "checkout");
+                var notify  = await NotifyFailure.AsignAsync(mage, channel: "email");
+
+                var order = await ProcessOrder.AsignAsync(mage,
+                    successCallbacks: [confirm, audit],
+                    errorCallbacks: [notify]);
+
+                await order.Kwargs.UpdateAsync(priority: "high");
+                await order.RunAsync(new OrderMessage("o-1", 12.5m));
+                SignatureStatus s = await order.GetStatusAsync();
+                return s;
+            }
+
+            public static async Task<string> WithAmbientClient()
+            {
+                var confirm = await SendConfirmation.AsignAsync(template: "welcome");
+                var charge = await Charge.AsignAsync(orderId: "o-2", amount: 3m, priority: null);
+                return $"{confirm.Id} {confirm.TaskName} {charge.TaskName}";
+            }
+        }
+        """;
+
+    [Fact]
+    public void Generated_code_for_the_contract_example_has_no_diagnostics_at_all()
+    {
+        var run = GeneratorAssert.Generates([Declarations]);
+
+        GeneratorAssert.NoDiagnostics(run.Output, DiagnosticSeverity.Info);
+    }
+
+    [Fact]
+    public void Contract_calls_compile_against_the_generated_builders()
+    {
+        var run = GeneratorRun.Start(TestCompilation.Create(Declarations, Usage));
+
+        GeneratorAssert.NoGeneratorFailures(run);
+        GeneratorAssert.NoDiagnostics(run.Output, DiagnosticSeverity.Info);
+    }
+
+    [Fact]
+    public void Builders_carry_task_names_as_constants()
+    {
+        var run = GeneratorRun.Start(TestCompilation.Create(Declarations));
+
+        Assert.Equal(
+            [("Charge", "charge"), ("Audit", "audit"), ("NotifyFailure", "notify-failure"), ("ProcessOrder", "process-order"), ("SendConfirmation", "send-confirmation")],
+            new[] { "Charge", "Audit", "NotifyFailure", "ProcessOrder", "SendConfirmation" }
+                .Select(builder => (builder, TaskNameConstant(run.Output, $"Shop.{builder}"))));
+    }
+
+    [Fact]
+    public void Loading_the_compiled_example_registers_every_task_with_its_options()
+    {
+        var run = GeneratorRun.Start(TestCompilation.Create(Declarations));
+        using var image = new MemoryStream();
+        var emitted = run.Output.Emit(image);
+        if (!emitted.Success)
+            throw new XunitException($"Emit failed:\n{GeneratorAssert.Describe(emitted.Diagnostics)}");
+
+        // A fresh load context: the generated module initializer registers into the one MageTaskCatalog of this process.
+        image.Position = 0;
+        var assembly = new AssemblyLoadContext("contract-example-" + Guid.NewGuid().ToString("N")).LoadFromStream(image);
+        RuntimeHelpers.RunModuleConstructor(assembly.ManifestModule.ModuleHandle);
+        var registered = MageTaskCatalog.Snapshot()
+            .Where(descriptor => descriptor.MessageType.Assembly == assembly)
+            .ToDictionary(descriptor => descriptor.Name);
+
+        Assert.Equal(["audit", "charge", "notify-failure", "process-order", "send-confirmation"], registered.Keys.Order(StringComparer.Ordinal));
+
+        var processOrder = registered["process-order"];
+        Assert.Equal("Shop.OrderMessage", processOrder.MessageType.FullName);
+        Assert.Equal("Shop.OrderReceipt", processOrder.ResultType?.FullName);
+        Assert.Equal(3, processOrder.MaxAttempts);
+
+        Assert.Null(registered["send-confirmation"].ResultType);
+        Assert.Equal(MageJson.WireName("Receipt"), registered["send-confirmation"].Options.ReturnField);
+        Assert.Equal(MageJson.FallbackReturnField, registered["audit"].Options.ReturnField);
+        Assert.Equal("Shop.OrderFailedMessage", registered["notify-failure"].MessageType.FullName);
+        Assert.Equal(1, registered["charge"].MaxAttempts);
+    }
+
+    private static string? TaskNameConstant(Compilation compilation, string builderMetadataName)
+    {
+        var builder = compilation.GetTypeByMetadataName(builderMetadataName)
+                      ?? throw new XunitException($"No generated type {builderMetadataName}.");
+        var field = builder.GetMembers("TaskName").OfType<IFieldSymbol>().SingleOrDefault()
+                    ?? throw new XunitException($"{builderMetadataName} has no TaskName field.");
+        Assert.True(field.IsConst, $"{builderMetadataName}.TaskName is not a const.");
+        return field.ConstantValue as string;
+    }
+}
