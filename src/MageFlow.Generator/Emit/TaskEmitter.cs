@@ -130,7 +130,7 @@ internal static class TaskEmitter
         writer.WriteLine($"public static async {TaskType}<Signature> AsignAsync(");
         writer.Indent();
         writer.WriteLine("global::MageFlow.IMageFlow mage,");
-        WriteSigningParameters(writer, task);
+        WriteSigningParameters(writer, task, ")");
         writer.Unindent();
         using (writer.OpenBlock())
         {
@@ -159,7 +159,7 @@ internal static class TaskEmitter
         writer.WriteLine("/// <summary>Signs this task with the ambient client <see cref=\"global::MageFlow.Mage.Default\"/> (set once a host with AddMageFlow has started).</summary>");
         writer.WriteLine($"public static {TaskType}<Signature> AsignAsync(");
         writer.Indent();
-        WriteSigningParameters(writer, task);
+        WriteSigningParameters(writer, task, ") =>");
         var forwarded = new List<string> { "global::MageFlow.Mage.Default" };
         forwarded.AddRange(task.Kwargs.Select(k => k.ParameterName));
         forwarded.AddRange(["successCallbacks", "errorCallbacks", "cancellationToken"]);
@@ -167,8 +167,8 @@ internal static class TaskEmitter
         writer.Unindent();
     }
 
-    /// <summary>The member parameters, callbacks and token; ends the parameter list with ") =&gt;" or ")".</summary>
-    private static void WriteSigningParameters(SourceWriter writer, TaskModel task)
+    /// <summary>The member parameters, callbacks and token, then <paramref name="end"/> (")" or ") =&gt;").</summary>
+    private static void WriteSigningParameters(SourceWriter writer, TaskModel task, string end)
     {
         foreach (var kwarg in task.Kwargs)
         {
@@ -176,7 +176,7 @@ internal static class TaskEmitter
         }
         writer.WriteLine($"{CallbacksType} successCallbacks = null,");
         writer.WriteLine($"{CallbacksType} errorCallbacks = null,");
-        writer.WriteLine($"{CancellationTokenType} cancellationToken = default)");
+        writer.WriteLine($"{CancellationTokenType} cancellationToken = default{end}");
     }
 
     private static void WriteKwargsAdds(SourceWriter writer, TaskModel task)

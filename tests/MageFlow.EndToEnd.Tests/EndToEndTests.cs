@@ -1,0 +1,205 @@
+using System.Text.Json;
+using MageFlow.EndToEnd.Tests.Tasks;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+
+namespace MageFlow.EndToEnd.Tests;
+
+/// <summary>
+/// The contract's signing flow (contract.md §2) through the generated builders, on a started host with a worker.
+/// Each backend runs the same tests through a subclass that only chooses the backend.
+/// </summary>
+public abstract class EndToEndTests : IAsyncLifetime
+{
+    private IHost? _host;
+
+    protected IMageFlow Mage => _host?.Services.GetRequiredService<IMageFlow>() ?? throw new InvalidOperationException("The host has not started.");
+
+    private FeePaymentGateway Gateway => (FeePaymentGateway)_host!.Services.GetRequiredService<IPaymentGateway>();
+
+    /// <summary>Chooses the backend, e.g. <c>options.UseInMemory()</c>.</summary>
+    protected abstract void ConfigureBackend(MageFlowOptions options);
+
+    public async Task InitializeAsync()
+    {
+        var builder = Host.CreateEmptyApplicationBuilder(new HostApplicationBuilderSettings());
+        builder.Services.AddSingleton<IPaymentGateway, FeePaymentGateway>();
+        builder.Services.AddMageFlow(ConfigureBackend);
+        builder.Services.AddMageFlowWorker(o => { o.RetryDelay = TimeSpan.FromMilliseconds(20); });
+        _host = builder.Build();
+        await _host.StartAsync();
+    }
+
+    public async Task DisposeAsync()
+    {
+        if (_host is null) return;
+        await _host.StopAsync();
+        _host.Dispose();
+    }
+
+    private static string NewOrderId(string prefix = "o-") => prefix + Guid.NewGuid().ToString("N");
+
+    private static Task WaitForStatus(TaskSignature signature, SignatureStatus expected) =>
+        Eventually.Until(async () => await signature.GetStatusAsync() == expected, $"{signature} to become {expected}");
+
+    [Fact]
+    public async Task Success_callbacks_receive_the_result_in_their_return_member_and_their_bound_kwargs()
+    {
+        var orderId = NewOrderId();
+        var confirm = await SendConfirmation.AsignAsync(Mage, template: "welcome");
+        var audit = await Audit.AsignAsync(Mage, source: "checkout");
+        var notify = await NotifyFailure.AsignAsync(Mage, channel: "email");
+
+        var order = await ProcessOrder.AsignAsync(Mage, successCallbacks: [confirm, audit], errorCallbacks: [notify]);
+        await order.RunAsync(new OrderMessage(orderId, 12.5m));
+
+        var confirmation = Assert.Single(await Eventually.Received<ConfirmationMessage>(orderId, SendConfirmation.TaskName));
+        Assert.Equal(new ConfirmationMessage(new OrderReceipt(orderId, 12.5m), "welcome"), confirmation);
+        var audited = Assert.Single(await Eventually.Received<AuditMessage>(orderId, Audit.TaskName));
+        Assert.Equal(new AuditMessage(new OrderReceipt(orderId, 12.5m), "checkout"), audited);
+
+        await WaitForStatus(order, SignatureStatus.Done);
+        await WaitForStatus(confirm, SignatureStatus.Done);
+        await WaitForStatus(audit, SignatureStatus.Done);
+        Assert.Single(TaskRecorder.Messages<OrderMessage>(orderId, ProcessOrder.TaskName));
+        Assert.Empty(TaskRecorder.Messages<OrderFailedMessage>(orderId, NotifyFailure.TaskName));
+    }
+
+    [Fact]
+    public async Task A_failing_task_reaches_its_error_callback_once_after_all_attempts()
+    {
+        var orderId = NewOrderId(OrderTasks.FailingOrderPrefix);
+        var confirm = await SendConfirmation.AsignAsync(Mage, template: "welcome");
+        var notify = await NotifyFailure.AsignAsync(Mage, channel: "email");
+        var order = await ProcessOrder.AsignAsync(Mage, priority: "high", successCallbacks: [confirm], errorCallbacks: [notify]);
+
+        await order.RunAsync(new OrderMessage(orderId, 40m));
+
+        var failure = Assert.Single(await Eventually.Received<OrderFailedMessage>(orderId, NotifyFailure.TaskName));
+        Assert.Equal(new OrderFailedMessage(orderId, 40m, "high", "email"), failure);
+        Assert.Equal(ProcessOrder.TaskName, TaskRecorder.For(orderId).Single(r => r.TaskName == NotifyFailure.TaskName).FailedTask);
+
+        await WaitForStatus(order, SignatureStatus.Failed);
+        await WaitForStatus(notify, SignatureStatus.Done);
+        Assert.Equal(3, TaskRecorder.Messages<OrderMessage>(orderId, ProcessOrder.TaskName).Count); // Retries = 2
+        Assert.Equal(3, (await order.GetStateAsync()).Attempts);
+        Assert.Empty(TaskRecorder.Messages<ConfirmationMessage>(orderId, SendConfirmation.TaskName));
+    }
+
+    [Fact]
+    public async Task Kwargs_updated_through_the_typed_binder_are_seen_by_the_task()
+    {
+        var orderId = NewOrderId();
+        var order = await ProcessOrder.AsignAsync(Mage);
+
+        await order.Kwargs.UpdateAsync(priority: "high");
+        await order.RunAsync(new OrderMessage(orderId, 7m, Priority: "low"));
+
+        var received = Assert.Single(await Eventually.Received<OrderMessage>(orderId, ProcessOrder.TaskName));
+        Assert.Equal(new OrderMessage(orderId, 7m, "high"), received);
+        var bound = await order.Kwargs.GetAsync();
+        Assert.Equal("high", bound.GetProperty("priority").GetString());
+    }
+
+    [Fact]
+    public async Task Binding_null_overrides_the_message_while_leaving_a_member_unset_keeps_it()
+    {
+        var unsetId = NewOrderId();
+        var nullId = NewOrderId();
+        var unset = await ProcessOrder.AsignAsync(Mage);
+        var boundToNull = await ProcessOrder.AsignAsync(Mage, priority: null);
+
+        await unset.RunAsync(new OrderMessage(unsetId, 1m, Priority: "normal"));
+        await boundToNull.RunAsync(new OrderMessage(nullId, 1m, Priority: "normal"));
+
+        Assert.Equal("normal", Assert.Single(await Eventually.Received<OrderMessage>(unsetId, ProcessOrder.TaskName)).Priority);
+        Assert.Null(Assert.Single(await Eventually.Received<OrderMessage>(nullId, ProcessOrder.TaskName)).Priority);
+        Assert.False((await unset.Kwargs.GetAsync()).TryGetProperty("priority", out _));
+        Assert.Equal(JsonValueKind.Null, (await boundToNull.Kwargs.GetAsync()).GetProperty("priority").ValueKind);
+    }
+
+    [Fact]
+    public async Task The_builders_overload_without_a_client_uses_the_ambient_default()
+    {
+        var orderId = NewOrderId();
+        var confirm = await SendConfirmation.AsignAsync(template: "ambient");
+        var order = await ProcessOrder.AsignAsync(successCallbacks: [confirm]);
+
+        Assert.Same(Mage, global::MageFlow.Mage.Default);
+        Assert.NotNull(await Mage.GetSignatureAsync(order.Id));
+        await order.RunAsync(new OrderMessage(orderId, 3m));
+
+        var confirmation = Assert.Single(await Eventually.Received<ConfirmationMessage>(orderId, SendConfirmation.TaskName));
+        Assert.Equal(new ConfirmationMessage(new OrderReceipt(orderId, 3m), "ambient"), confirmation);
+    }
+
+    [Fact]
+    public async Task Signing_by_name_uses_the_registered_task_definition()
+    {
+        var orderId = NewOrderId();
+        var confirm = await Mage.AsignAsync("send-confirmation", new { template = "x" });
+        var order = await ProcessOrder.AsignAsync(Mage, successCallbacks: [confirm]);
+
+        Assert.Equal("receipt", confirm.ReturnField);
+        await order.RunAsync(new OrderMessage(orderId, 2m));
+
+        var confirmation = Assert.Single(await Eventually.Received<ConfirmationMessage>(orderId, SendConfirmation.TaskName));
+        Assert.Equal(new ConfirmationMessage(new OrderReceipt(orderId, 2m), "x"), confirmation);
+    }
+
+    [Fact]
+    public async Task An_instance_task_gets_its_dependency_from_DI()
+    {
+        var orderId = NewOrderId();
+        var audit = await Audit.AsignAsync(Mage, source: "billing");
+        var charge = await Charge.AsignAsync(Mage, successCallbacks: [audit]);
+
+        await charge.RunAsync(new OrderMessage(orderId, 10m));
+
+        var audited = Assert.Single(await Eventually.Received<AuditMessage>(orderId, Audit.TaskName));
+        Assert.Equal(new AuditMessage(new OrderReceipt(orderId, 10m + FeePaymentGateway.Fee), "billing"), audited);
+        Assert.Equal(10m + FeePaymentGateway.Fee, Gateway.Charges[orderId]);
+        await WaitForStatus(charge, SignatureStatus.Done);
+    }
+
+    [Fact]
+    public async Task Signing_an_unknown_name_fails_naming_the_task()
+    {
+        var error = await Assert.ThrowsAsync<UnknownTaskException>(() => Mage.AsignAsync("no-such-task", new { template = "x" }));
+        Assert.Equal("no-such-task", error.TaskName);
+        Assert.Contains("no-such-task", error.Message);
+    }
+
+    [Fact]
+    public void Every_task_is_registered_at_compile_time_with_its_generated_descriptor()
+    {
+        Assert.True(Mage.Tasks.TryGet(ProcessOrder.TaskName, out var processOrder));
+        Assert.Same(ProcessOrder.Descriptor, processOrder);
+        Assert.Equal(3, processOrder.MaxAttempts);
+        Assert.Equal(typeof(OrderMessage), processOrder.MessageType);
+        Assert.Equal(typeof(OrderReceipt), processOrder.ResultType);
+
+        Assert.Equal("send-confirmation", SendConfirmation.TaskName);
+        Assert.Equal("receipt", SendConfirmation.Descriptor.Options.ReturnField);
+        Assert.Null(SendConfirmation.Descriptor.ResultType);
+        Assert.Equal("mageflow_results", Audit.Descriptor.Options.ReturnField);
+        Assert.Equal("charge", Charge.TaskName);
+        foreach (var name in new[] { "process-order", "send-confirmation", "audit", "notify-failure", "charge" })
+            Assert.True(Mage.Tasks.TryGet(name, out _), $"task '{name}' is registered");
+    }
+}
+
+/// <summary>The ambient <see cref="Mage.Default"/> is process-wide, so hosts of different backends must not overlap.</summary>
+[CollectionDefinition(Name)]
+public sealed class EndToEndCollection
+{
+    public const string Name = "end-to-end";
+}
+
+[Collection(EndToEndCollection.Name)]
+public sealed class InMemoryEndToEndTests : EndToEndTests
+{
+    protected override void ConfigureBackend(MageFlowOptions options) => options.UseInMemory();
+}
+
+// Redis subclass added when the redis branch lands
