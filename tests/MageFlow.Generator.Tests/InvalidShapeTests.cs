@@ -10,7 +10,7 @@ namespace MageFlow.Generator.Tests;
 /// </summary>
 public sealed class InvalidShapeTests
 {
-    private static string Source(string invalidMethod) => $$"""
+    private static string Source(string invalidMethod, string otherTypes) => $$"""
         using System.Collections.Generic;
         using System.Threading.Tasks;
         using MageFlow;
@@ -27,12 +27,21 @@ public sealed class InvalidShapeTests
 
             {{invalidMethod}}
         }
+
+        {{otherTypes}}
         """;
 
-    private static void GeneratesNothingFor(string methodName, string invalidMethod, [System.Runtime.CompilerServices.CallerMemberName] string testMethod = "")
+    /// <param name="methodName">The invalid task, which no generated file may mention.</param>
+    /// <param name="invalidMethod">A member of the static class OrderTasks.</param>
+    /// <param name="otherTypes">Types declared beside OrderTasks.</param>
+    private static void GeneratesNothingFor(
+        string methodName,
+        string invalidMethod,
+        string otherTypes = "",
+        [System.Runtime.CompilerServices.CallerMemberName] string testMethod = "")
     {
-        var run = GeneratorAssert.Generates([Source(invalidMethod)], testMethod: testMethod);
-
+        // Checked before the snapshots, whose mismatch would otherwise hide the reason.
+        var run = GeneratorRun.Start(TestCompilation.Create(Source(invalidMethod, otherTypes)));
         Assert.Contains(run.GeneratedSources, source => source.SourceText.ToString().Contains("class ValidSibling", StringComparison.Ordinal));
         var mentions = run.GeneratedSources
             .Where(source => Regex.IsMatch(source.HintName + "\n" + source.SourceText, $@"\b{methodName}\b"))
@@ -40,6 +49,8 @@ public sealed class InvalidShapeTests
             .ToArray();
         if (mentions.Length > 0)
             throw new XunitException($"Generated code mentions the invalid task {methodName} in: {string.Join(", ", mentions)}");
+
+        GeneratorAssert.Generates([Source(invalidMethod, otherTypes)], testMethod: testMethod);
     }
 
     [Fact]
@@ -60,10 +71,51 @@ public sealed class InvalidShapeTests
             public static Task TwoMessagesTask(OrderMessage order, CustomerMessage customer) => Task.CompletedTask;
         """);
 
+    // IEnumerable<int> is not here: it is a plain T, serialized as a JSON array (MAGE005 agrees).
     [Fact]
-    public void Unsupported_return_type() => GeneratesNothingFor("EnumerableTask", """
+    public void Async_stream_return_type() => GeneratesNothingFor("StreamTask", """
         [MageTask]
-            public static IEnumerable<int> EnumerableTask(OrderMessage message) => [1, 2, 3];
+            public static async IAsyncEnumerable<int> StreamTask(OrderMessage message)
+            {
+                await Task.Yield();
+                yield return message.OrderId.Length;
+            }
+        """);
+
+    [Fact]
+    public void Awaitable_result_type() => GeneratesNothingFor("NestedTaskTask", """
+        [MageTask]
+            public static Task<Task<int>> NestedTaskTask(OrderMessage message) => Task.FromResult(Task.FromResult(1));
+        """);
+
+    [Fact]
+    public void Out_parameter() => GeneratesNothingFor("OutTask", """
+        [MageTask]
+            public static void OutTask(OrderMessage message, out int length) => length = message.OrderId.Length;
+        """);
+
+    [Fact]
+    public void Params_parameter() => GeneratesNothingFor("ParamsTask", """
+        [MageTask]
+            public static Task ParamsTask(params OrderMessage[] messages) => Task.CompletedTask;
+        """);
+
+    [Fact]
+    public void Instance_method_of_abstract_class() => GeneratesNothingFor("AbstractOwnerTask", "", """
+        public abstract class TaskBase
+        {
+            [MageTask]
+            public Task AbstractOwnerTask(OrderMessage message) => Task.CompletedTask;
+        }
+        """);
+
+    [Fact]
+    public void Instance_method_of_struct() => GeneratesNothingFor("StructOwnerTask", "", """
+        public readonly struct TaskHolder
+        {
+            [MageTask]
+            public Task StructOwnerTask(OrderMessage message) => Task.CompletedTask;
+        }
         """);
 
     [Fact]

@@ -43,12 +43,21 @@ internal sealed record GeneratorRun(Compilation Input, Compilation Output, Gener
             .SelectMany(step => step.Outputs)
             .ToArray();
 
-    /// <summary>Every output of the source-output steps (the ones that add files), across all generators.</summary>
-    public IReadOnlyList<(string StepName, object Value, IncrementalStepRunReason Reason)> SourceOutputs =>
+    /// <summary>
+    /// Every output of the source-output steps (the ones that add files), across all generators, with the model
+    /// that fed it: the output itself is only the added text.
+    /// </summary>
+    public IReadOnlyList<(string StepName, object Input, IncrementalStepRunReason Reason)> SourceOutputs =>
         Result.Results
             .SelectMany(result => result.TrackedOutputSteps)
-            .SelectMany(pair => pair.Value.SelectMany(step => step.Outputs.Select(output => (pair.Key, output.Value, output.Reason))))
+            .SelectMany(pair => pair.Value.SelectMany(step => step.Outputs.Select(output => (pair.Key, InputOf(step), output.Reason))))
             .ToArray();
+
+    private static object InputOf(IncrementalGeneratorRunStep step)
+    {
+        var (source, index) = step.Inputs.Single();
+        return source.Outputs[index].Value;
+    }
 
     public bool HasStep(string stepName) => Result.Results.Any(result => result.TrackedSteps.ContainsKey(stepName));
 }
