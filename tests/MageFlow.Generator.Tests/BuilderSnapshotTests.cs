@@ -429,4 +429,34 @@ public sealed class BuilderSnapshotTests
             }
         }
         """);
+
+    [Fact]
+    public void Task_name_needing_string_escapes() => GeneratorAssert.Generates([Messages, """
+        using System.Threading.Tasks;
+        using MageFlow;
+
+        namespace Shop;
+
+        public static class OrderTasks
+        {
+            [MageTask("orders/\"vip\"\\charge\tnow")]
+            public static Task ChargeVip(OrderMessage message) => Task.CompletedTask;
+        }
+        """]);
+
+    [Fact]
+    public void Escaped_identifiers_in_namespace_type_method_and_members() => GeneratorAssert.Generates("""
+        using System.Threading.Tasks;
+        using MageFlow;
+
+        namespace Shop.@event;
+
+        public sealed record @record(string @string, int @int);
+
+        public static class @static
+        {
+            [MageTask]
+            public static Task @operator(@record message) => Task.CompletedTask;
+        }
+        """);
 }

@@ -3,6 +3,7 @@ using System.Runtime.CompilerServices;
 using System.Runtime.Loader;
 using MageFlow.Generator.Tests.Infrastructure;
 using Microsoft.CodeAnalysis;
+using Microsoft.CodeAnalysis.CSharp;
 using Xunit.Sdk;
 
 namespace MageFlow.Generator.Tests;
@@ -150,6 +151,31 @@ public sealed class ContractExampleTests
         Assert.Equal(MageJson.FallbackReturnField, registered["audit"].Options.ReturnField);
         Assert.Equal("Shop.OrderFailedMessage", registered["notify-failure"].MessageType.FullName);
         Assert.Equal(1, registered["charge"].MaxAttempts);
+    }
+
+    [Fact]
+    public void Generated_public_API_is_documented()
+    {
+        // As with GenerateDocumentationFile=true: undocumented public members of generated code warn (CS1591).
+        var options = TestCompilation.ParseOptions.WithDocumentationMode(DocumentationMode.Diagnose);
+        // The pragma covers the user's file only, so what is left can only come from generated files.
+        var run = GeneratorRun.Start(TestCompilation.Create(options, "#pragma warning disable CS1591\n" + Declarations));
+
+        GeneratorAssert.NoGeneratorFailures(run);
+        Assert.NotEmpty(run.GeneratedSources);
+        GeneratorAssert.CompilesCleanly(run.Output);
+    }
+
+    [Fact]
+    public void Generated_code_compiles_as_CSharp_12()
+    {
+        // The generator supports Roslyn 4.8 hosts, whose newest language is C# 12; projects may also pin LangVersion.
+        var options = TestCompilation.ParseOptions.WithLanguageVersion(LanguageVersion.CSharp12);
+        var run = GeneratorRun.Start(TestCompilation.Create(options, Declarations));
+
+        GeneratorAssert.NoGeneratorFailures(run);
+        Assert.NotEmpty(run.GeneratedSources);
+        GeneratorAssert.CompilesCleanly(run.Output);
     }
 
     private static string? TaskNameConstant(Compilation compilation, string builderMetadataName)

@@ -15,7 +15,8 @@ internal sealed record GeneratorRun(Compilation Input, Compilation Output, Gener
         GeneratorDriver driver = CSharpGeneratorDriver.Create(
             GeneratorUnderTest.Create(),
             additionalTexts: [],
-            TestCompilation.ParseOptions,
+            // Generated files are parsed like the user's own, as the compiler does.
+            compilation.SyntaxTrees.FirstOrDefault()?.Options as CSharpParseOptions ?? TestCompilation.ParseOptions,
             optionsProvider: null,
             TrackingOptions);
         return Next(driver, compilation);

@@ -17,10 +17,13 @@ internal static class TestCompilation
         MetadataReference.CreateFromFile(typeof(Microsoft.Extensions.DependencyInjection.IServiceCollection).Assembly.Location),
     ];
 
-    public static CSharpCompilation Create(params string[] sources) =>
+    public static CSharpCompilation Create(params string[] sources) => Create(ParseOptions, sources);
+
+    /// <summary>With other parse options (language version, documentation mode); the generated files get them too.</summary>
+    public static CSharpCompilation Create(CSharpParseOptions parseOptions, params string[] sources) =>
         CSharpCompilation.Create(
             "MageFlowUserCode",
-            sources.Select((source, index) => Parse(source, $"Source{index}.cs")),
+            sources.Select((source, index) => CSharpSyntaxTree.ParseText(source, parseOptions, $"Source{index}.cs")),
             References,
             new CSharpCompilationOptions(
                 OutputKind.DynamicallyLinkedLibrary,
