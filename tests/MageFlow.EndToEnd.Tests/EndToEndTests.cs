@@ -171,6 +171,50 @@ public abstract class EndToEndTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Every_return_shape_and_parameter_order_is_adapted_and_its_result_reaches_the_success_callback()
+    {
+        var cases = new (string Key, Func<TaskSignature[], Task<TaskSignature>> Sign, string ExpectedResult)[]
+        {
+            (NewOrderId("void-"), async callbacks => await SyncVoid.AsignAsync(Mage, successCallbacks: callbacks), "null"),
+            (NewOrderId("value-"), async callbacks => await SyncValue.AsignAsync(Mage, successCallbacks: callbacks), "38"),
+            (NewOrderId("vt-"), async callbacks => await ValueTaskVoid.AsignAsync(Mage, successCallbacks: callbacks), "null"),
+            (NewOrderId("vtv-"), async callbacks => await ValueTaskValue.AsignAsync(Mage, successCallbacks: callbacks), "\"shape-value-task-value:KEY\""),
+            (NewOrderId("none-"), async callbacks => await WithoutMessage.AsignAsync(Mage, successCallbacks: callbacks), "7"),
+        };
+
+        foreach (var (key, sign, _) in cases)
+        {
+            var callback = await ShapeResult.AsignAsync(Mage, key: key);
+            var task = await sign([callback]);
+            if (task.TaskName == WithoutMessage.TaskName) await task.RunAsync();
+            else await task.RunAsync(new ShapeMessage(key));
+        }
+
+        foreach (var (key, _, expected) in cases)
+        {
+            var result = Assert.Single(await Eventually.Received<string>(key, ShapeTasks.ResultTask));
+            Assert.Equal(expected.Replace("KEY", key), result);
+        }
+        Assert.Single(TaskRecorder.Messages<ShapeMessage>(cases[0].Key, SyncVoid.TaskName));
+        Assert.Single(TaskRecorder.Messages<ShapeMessage>(cases[2].Key, ValueTaskVoid.TaskName));
+    }
+
+    [Fact]
+    public async Task An_attempt_past_the_tasks_timeout_fails_and_reaches_the_error_callback()
+    {
+        var key = NewOrderId("slow-");
+        var failed = await ShapeFailed.AsignAsync(Mage);
+        var slow = await Slow.AsignAsync(Mage, errorCallbacks: [failed]);
+
+        await slow.RunAsync(new ShapeMessage(key));
+
+        Assert.Equal(new ShapeMessage(key), Assert.Single(await Eventually.Received<ShapeMessage>(key, ShapeTasks.FailedTask)));
+        await WaitForStatus(slow, SignatureStatus.Failed);
+        Assert.Equal(TimeSpan.FromSeconds(1), Slow.Descriptor.Options.Timeout);
+        Assert.Equal(1, (await slow.GetStateAsync()).Attempts);
+    }
+
+    [Fact]
     public void Every_task_is_registered_at_compile_time_with_its_generated_descriptor()
     {
         Assert.True(Mage.Tasks.TryGet(ProcessOrder.TaskName, out var processOrder));

@@ -40,6 +40,7 @@ internal static class TaskModelBuilder
 
         var declaringType = method.ContainingType;
         if (!IsCallableFromGeneratedCode(method) || !IsValidDeclaringType(method, declaringType)) return null;
+        if (!IsFirstTaskNamed(method, declaringType)) return null;
 
         var settings = ReadAttribute(context.Attributes[0], method.Name);
         if (settings is null) return null;
@@ -87,8 +88,10 @@ internal static class TaskModelBuilder
     /// <summary>Reads the attribute; values the runtime would reject at start-up make the method invalid.</summary>
     private static TaskSettings? ReadAttribute(AttributeData attribute, string methodName)
     {
-        var explicitName = attribute.ConstructorArguments.Length == 1 ? attribute.ConstructorArguments[0].Value as string : null;
-        var taskName = explicitName ?? Naming.DefaultTaskName(methodName);
+        // An empty explicit name means the default, as the analyzers read it.
+        var taskName = attribute.ConstructorArguments.Length == 1 && attribute.ConstructorArguments[0].Value is string { Length: > 0 } explicitName
+            ? explicitName
+            : Naming.DefaultTaskName(methodName);
         int retries = 0, timeoutSeconds = 0, retryDelayMilliseconds = 0;
         foreach (var argument in attribute.NamedArguments)
         {
@@ -118,6 +121,20 @@ internal static class TaskModelBuilder
         return true;
     }
 
+    /// <summary>
+    /// Two <c>[MageTask]</c> overloads would both become a class of the same name; only the first (in declaration
+    /// order) is emitted, the analyzers report the other.
+    /// </summary>
+    private static bool IsFirstTaskNamed(IMethodSymbol method, INamedTypeSymbol declaringType)
+    {
+        foreach (var member in declaringType.GetMembers(method.Name))
+        {
+            if (member is IMethodSymbol candidate && HasAttribute(candidate, "MageFlow", "MageTaskAttribute"))
+                return SymbolEqualityComparer.Default.Equals(candidate, method);
+        }
+        return true;
+    }
+
     private static bool IsAssemblyVisible(Accessibility accessibility) =>
         accessibility is Accessibility.Public or Accessibility.Internal or Accessibility.ProtectedOrInternal;
 
@@ -134,7 +151,7 @@ internal static class TaskModelBuilder
         arguments = new List<ArgumentKind>(method.Parameters.Length);
         foreach (var parameter in method.Parameters)
         {
-            if (parameter.RefKind != RefKind.None) return false;
+            if (parameter.RefKind != RefKind.None || parameter.IsParams) return false;
             ArgumentKind kind;
             if (IsNamed(parameter.Type, "System.Threading", "CancellationToken", 0)) kind = ArgumentKind.CancellationToken;
             else if (IsNamed(parameter.Type, "MageFlow", "TaskContext", 0)) kind = ArgumentKind.Context;
@@ -176,7 +193,25 @@ internal static class TaskModelBuilder
             shape = ReturnShape.Value;
             resultType = returnType;
         }
-        return resultType is null || IsSerializableType(resultType);
+        return resultType is null || (IsSerializableType(resultType) && !IsAwaitableOrStream(resultType));
+    }
+
+    /// <summary>
+    /// A result that is itself a task (Task&lt;Task&gt;, a custom task-like type) or an async stream would be
+    /// serialized instead of awaited, so such methods are not bound.
+    /// </summary>
+    private static bool IsAwaitableOrStream(ITypeSymbol type)
+    {
+        if (IsNamed(type, "System.Collections.Generic", "IAsyncEnumerable", 1)) return true;
+        for (var current = type; current is not null; current = current.BaseType)
+        {
+            if (IsNamed(current, "System.Threading.Tasks", "Task", 0) || IsNamed(current, "System.Threading.Tasks", "Task", 1)
+                || IsNamed(current, "System.Threading.Tasks", "ValueTask", 0) || IsNamed(current, "System.Threading.Tasks", "ValueTask", 1))
+            {
+                return true;
+            }
+        }
+        return type.GetAttributes().Any(a => a.AttributeClass is { Name: "AsyncMethodBuilderAttribute" });
     }
 
     /// <summary>Whether a type can be a generic argument and a <c>typeof</c> operand in the generated code.</summary>
@@ -228,9 +263,8 @@ internal static class TaskModelBuilder
                 }
             }
 
-            // [ReturnValue] without a "property:" target stays on the record's constructor parameter; the
-            // positional property of the same name is the member that receives the value.
-            if (!type.IsRecord) continue;
+            // [ReturnValue] without a "property:" target stays on a positional record (or constructor) parameter;
+            // the property of the same name is the member that receives the value.
             foreach (var constructor in type.InstanceConstructors)
             {
                 foreach (var parameter in constructor.Parameters)
@@ -346,8 +380,8 @@ internal static class TaskModelBuilder
     }
 
     /// <summary>
-    /// "MageFlow." + the containing type's metadata name (nested types joined by '+') + the method name; a
-    /// second <c>[MageTask]</c> overload of the same name gets a "`2" suffix, which no C# identifier contains.
+    /// "MageFlow." + the containing type's metadata name (nested types joined by '+') + the method name: unique,
+    /// because only the first <c>[MageTask]</c> overload of a name is emitted.
     /// </summary>
     private static string HintName(IMethodSymbol method, INamedTypeSymbol declaringType)
     {
@@ -358,13 +392,6 @@ internal static class TaskModelBuilder
         var builder = new StringBuilder("MageFlow.");
         if (declaringType.ContainingNamespace is { IsGlobalNamespace: false } ns) builder.Append(ns.ToDisplayString()).Append('.');
         builder.Append(string.Join("+", typeNames)).Append('.').Append(method.Name);
-
-        var overloads = declaringType.GetMembers(method.Name)
-            .OfType<IMethodSymbol>()
-            .Where(m => HasAttribute(m, "MageFlow", "MageTaskAttribute"))
-            .ToList();
-        var index = overloads.FindIndex(m => SymbolEqualityComparer.Default.Equals(m, method));
-        if (index > 0) builder.Append('`').Append(index + 1);
 
         return builder.Append(".g.cs").ToString();
     }
