@@ -1,0 +1,85 @@
+using MageFlow.Generator.Tests.Infrastructure;
+
+namespace MageFlow.Generator.Tests;
+
+/// <summary>
+/// Builders are named after the method, in the containing type's namespace (contract.md §2), so two tasks can
+/// ask for the same class name. The generator must then still produce compiling code (the analyzers explain),
+/// never a cascade of duplicate-definition errors and never an exception that drops every builder.
+/// </summary>
+public sealed class NameClashTests
+{
+    private static void CompilesWithoutSnapshot(string source)
+    {
+        // No snapshot: which of the clashing tasks keeps its builder is the generator's choice.
+        var run = GeneratorRun.Start(TestCompilation.Create(source));
+        GeneratorAssert.NoGeneratorFailures(run);
+        GeneratorAssert.CompilesCleanly(run.Output);
+        GeneratorAssert.FullyCachedOnRerun(run);
+    }
+
+    [Fact]
+    public void Overloaded_task_methods_emit_one_builder()
+    {
+        var run = GeneratorAssert.Generates("""
+            using System.Threading.Tasks;
+            using MageFlow;
+
+            namespace Shop;
+
+            public sealed record OrderMessage(string OrderId);
+            public sealed record CustomerMessage(string CustomerId);
+
+            public static class ImportTasks
+            {
+                [MageTask("import-orders")]
+                public static Task Import(OrderMessage message) => Task.CompletedTask;
+
+                [MageTask("import-customers")]
+                public static Task Import(CustomerMessage message) => Task.CompletedTask;
+            }
+            """);
+
+        Assert.Single(run.GeneratedSources, source => source.SourceText.ToString().Contains("static class Import", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void Same_method_name_in_two_classes_of_one_namespace() => CompilesWithoutSnapshot("""
+        using System.Threading.Tasks;
+        using MageFlow;
+
+        namespace Shop;
+
+        public sealed record OrderMessage(string OrderId);
+
+        public static class OrderImport
+        {
+            [MageTask("import-orders")]
+            public static Task Import(OrderMessage message) => Task.CompletedTask;
+        }
+
+        public static class LegacyImport
+        {
+            [MageTask("import-legacy-orders")]
+            public static Task Import(OrderMessage message) => Task.CompletedTask;
+        }
+        """);
+
+    [Fact]
+    public void Builder_name_already_taken_by_a_user_type() => CompilesWithoutSnapshot("""
+        using System.Threading.Tasks;
+        using MageFlow;
+
+        namespace Shop;
+
+        public sealed record OrderMessage(string OrderId);
+
+        public sealed class Ship;
+
+        public static class Shipping
+        {
+            [MageTask]
+            public static Task Ship(OrderMessage message) => Task.CompletedTask;
+        }
+        """);
+}
