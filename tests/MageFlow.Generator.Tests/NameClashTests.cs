@@ -82,4 +82,29 @@ public sealed class NameClashTests
             public static Task Ship(OrderMessage message) => Task.CompletedTask;
         }
         """);
+
+    [Fact]
+    public void Task_named_like_a_builder_member_emits_nothing()
+    {
+        // A builder class Signature would have to contain its own nested Signature class (CS0542).
+        var run = GeneratorAssert.Generates("""
+            using System.Threading.Tasks;
+            using MageFlow;
+
+            namespace Shop;
+
+            public sealed record ContractMessage(string ContractId);
+
+            public static class Contracts
+            {
+                [MageTask]
+                public static Task Signature(ContractMessage message) => Task.CompletedTask;
+
+                [MageTask]
+                public static Task Archive(ContractMessage message) => Task.CompletedTask;
+            }
+            """);
+
+        Assert.DoesNotContain(run.GeneratedSources, source => source.SourceText.ToString().Contains("static class Signature", StringComparison.Ordinal));
+    }
 }
