@@ -247,3 +247,6 @@ public sealed class InMemoryEndToEndTests : EndToEndTests
 }
 
 // Redis subclass added when the redis branch lands
+// Intended shape: [Collection(EndToEndCollection.Name)] sealed class RedisEndToEndTests(RedisServerFixture redis)
+//   : EndToEndTests, IClassFixture<RedisServerFixture>, overriding ConfigureBackend with
+//   options.UseRedis(redis.Configuration, r => r.KeyPrefix = RedisServerFixture.NewPrefix()) (a fresh prefix per host).

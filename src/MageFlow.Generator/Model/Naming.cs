@@ -40,7 +40,7 @@ internal static class Naming
             }
             builder.Append(char.ToLowerInvariant(current));
         }
-        return builder.ToString().Trim('-');
+        return builder.ToString();
     }
 
     private static void AppendDash(StringBuilder builder)

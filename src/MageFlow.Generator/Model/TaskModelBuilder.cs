@@ -140,7 +140,8 @@ internal static class TaskModelBuilder
 
     private static bool IsValidDeclaringType(IMethodSymbol method, INamedTypeSymbol declaringType)
     {
-        if (method.IsStatic) return declaringType.TypeKind is TypeKind.Class or TypeKind.Struct;
+        // Static virtual/abstract interface members can only be called through a type parameter.
+        if (method.IsStatic) return declaringType.TypeKind is TypeKind.Class or TypeKind.Struct or TypeKind.Interface && !method.IsAbstract && !method.IsVirtual;
         // Instance tasks are resolved from DI, which needs a concrete class.
         return declaringType.TypeKind == TypeKind.Class && !declaringType.IsStatic && !declaringType.IsAbstract && !method.IsAbstract;
     }
@@ -393,6 +394,40 @@ internal static class TaskModelBuilder
         if (declaringType.ContainingNamespace is { IsGlobalNamespace: false } ns) builder.Append(ns.ToDisplayString()).Append('.');
         builder.Append(string.Join("+", typeNames)).Append('.').Append(method.Name);
 
+        // Roslyn compares hint names ignoring case, and a clash drops every generated file; names that differ
+        // from a sibling only in case get a suffix computed from their exact spelling.
+        if (HasCaseTwin(method)) builder.Append('-').Append(StableHash(builder.ToString()).ToString("x8", System.Globalization.CultureInfo.InvariantCulture));
+
         return builder.Append(".g.cs").ToString();
+    }
+
+    private static bool HasCaseTwin(IMethodSymbol method)
+    {
+        foreach (var member in method.ContainingType.GetMembers())
+        {
+            if (member is IMethodSymbol && IsCaseTwin(member.Name, method.Name) && HasAttribute(member, "MageFlow", "MageTaskAttribute")) return true;
+        }
+        for (ISymbol current = method.ContainingType; current.ContainingSymbol is INamespaceOrTypeSymbol container; current = container)
+        {
+            foreach (var sibling in container.GetMembers())
+            {
+                if (sibling is INamespaceOrTypeSymbol && IsCaseTwin(sibling.Name, current.Name)) return true;
+            }
+        }
+        return false;
+    }
+
+    private static bool IsCaseTwin(string left, string right) =>
+        !string.Equals(left, right, System.StringComparison.Ordinal) && string.Equals(left, right, System.StringComparison.OrdinalIgnoreCase);
+
+    /// <summary>FNV-1a: stable across processes, unlike string.GetHashCode.</summary>
+    private static uint StableHash(string text)
+    {
+        var hash = 2166136261u;
+        foreach (var c in text)
+        {
+            hash = unchecked((hash ^ c) * 16777619u);
+        }
+        return hash;
     }
 }
