@@ -459,4 +459,18 @@ public sealed class BuilderSnapshotTests
             public static Task @operator(@record message) => Task.CompletedTask;
         }
         """);
+
+    [Fact]
+    public void Static_method_of_interface() => GeneratorAssert.Generates([Messages, """
+        using System.Threading.Tasks;
+        using MageFlow;
+
+        namespace Shop;
+
+        public interface IOrderTasks
+        {
+            [MageTask]
+            public static Task Cancel(OrderMessage message) => Task.CompletedTask;
+        }
+        """]);
 }

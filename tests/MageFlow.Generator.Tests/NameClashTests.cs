@@ -107,4 +107,29 @@ public sealed class NameClashTests
 
         Assert.DoesNotContain(run.GeneratedSources, source => source.SourceText.ToString().Contains("static class Signature", StringComparison.Ordinal));
     }
+
+    [Fact]
+    public void Task_names_differing_only_in_case()
+    {
+        // Roslyn compares hint names ignoring case; one clash would drop every generated file.
+        var run = GeneratorAssert.Generates("""
+            using System.Threading.Tasks;
+            using MageFlow;
+
+            namespace Shop;
+
+            public sealed record OrderMessage(string OrderId);
+
+            public static class Shipping
+            {
+                [MageTask("ship-express")]
+                public static Task Ship(OrderMessage message) => Task.CompletedTask;
+
+                [MageTask("ship-slow")]
+                public static Task SHIP(OrderMessage message) => Task.CompletedTask;
+            }
+            """);
+
+        Assert.Equal(3, run.GeneratedSources.Length);
+    }
 }
