@@ -12,6 +12,7 @@ public sealed class InvalidShapeTests
 {
     private static string Source(string invalidMethod, string otherTypes) => $$"""
         using System.Collections.Generic;
+        using System.Threading;
         using System.Threading.Tasks;
         using MageFlow;
 
@@ -125,5 +126,39 @@ public sealed class InvalidShapeTests
 
             // Keeps the private task referenced, so the only diagnostics would be the generator's doing.
             public static Task CallPrivate() => PrivateTask(new OrderMessage("o-1"));
+        """);
+
+    [Fact]
+    public void In_parameter() => GeneratesNothingFor("InTask", """
+        [MageTask]
+            public static Task InTask(in OrderMessage message) => Task.CompletedTask;
+        """);
+
+    [Fact]
+    public void Two_cancellation_tokens() => GeneratesNothingFor("TwoTokensTask", """
+        [MageTask]
+            public static Task TwoTokensTask(OrderMessage message, CancellationToken first, CancellationToken second) => Task.CompletedTask;
+        """);
+
+    [Fact]
+    public void Protected_method_of_a_class() => GeneratesNothingFor("ProtectedTask", "", """
+        public class TaskHost
+        {
+            [MageTask]
+            protected static Task ProtectedTask(OrderMessage message) => Task.CompletedTask;
+        }
+        """);
+
+    // The runtime refuses these at start-up; a builder for them would only move the failure later.
+    [Fact]
+    public void Task_name_with_comma() => GeneratesNothingFor("CommaNameTask", """
+        [MageTask("orders,vip")]
+            public static Task CommaNameTask(OrderMessage message) => Task.CompletedTask;
+        """);
+
+    [Fact]
+    public void Negative_retries() => GeneratesNothingFor("NegativeRetriesTask", """
+        [MageTask(Retries = -1)]
+            public static Task NegativeRetriesTask(OrderMessage message) => Task.CompletedTask;
         """);
 }
