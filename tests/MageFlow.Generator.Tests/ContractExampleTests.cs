@@ -178,6 +178,41 @@ public sealed class ContractExampleTests
         GeneratorAssert.CompilesCleanly(run.Output);
     }
 
+    [Fact]
+    public void Generated_code_compiles_in_a_project_with_nullable_disabled()
+    {
+        var compilation = TestCompilation.Create("""
+            using System.Collections.Generic;
+            using System.Threading.Tasks;
+            using MageFlow;
+
+            namespace Legacy;
+
+            public sealed class ImportMessage
+            {
+                public string File { get; set; }
+                public List<string> Tags { get; set; }
+                [ReturnValue] public ImportResult Previous { get; set; }
+            }
+
+            public sealed class ImportResult
+            {
+                public int Rows { get; set; }
+            }
+
+            public static class ImportTasks
+            {
+                [MageTask]
+                public static Task<ImportResult> Import(ImportMessage message) => Task.FromResult(new ImportResult());
+            }
+            """);
+        var run = GeneratorRun.Start(compilation.WithOptions(compilation.Options.WithNullableContextOptions(NullableContextOptions.Disable)));
+
+        GeneratorAssert.NoGeneratorFailures(run);
+        Assert.NotEmpty(run.GeneratedSources);
+        GeneratorAssert.CompilesCleanly(run.Output);
+    }
+
     private static string? TaskNameConstant(Compilation compilation, string builderMetadataName)
     {
         var builder = compilation.GetTypeByMetadataName(builderMetadataName)
