@@ -1,3 +1,4 @@
+using System.Text.RegularExpressions;
 using MageFlow.Generator.Tests.Infrastructure;
 using Microsoft.CodeAnalysis;
 using Xunit.Sdk;
@@ -68,11 +69,13 @@ public sealed class IncrementalGenerationTests
             Assert.Equal(source.SourceText.ToString(), after.GeneratedText(source.HintName));
     }
 
-    private static string BuilderHint(GeneratorRun run, string taskClass) =>
-        run.GeneratedSources.Single(source => source.SourceText.ToString().Contains($"class {taskClass}\n", StringComparison.Ordinal)
-                                              || source.SourceText.ToString().Contains($"class {taskClass}\r\n", StringComparison.Ordinal)).HintName;
+    private static string BuilderHint(GeneratorRun run, string builder) =>
+        run.GeneratedSources.Single(source => Regex.IsMatch(source.SourceText.ToString(), $@"\bstatic class {builder}\b")).HintName;
 
-    /// <summary>Outputs of <paramref name="step"/>, split by whether their model mentions <paramref name="method"/>.</summary>
+    /// <summary>
+    /// The outputs of <paramref name="step"/> whose model mentions <paramref name="method"/> were Modified; there are
+    /// others, and each of them was Cached or Unchanged.
+    /// </summary>
     private static void OnlyTaskRecomputed(IEnumerable<(object Value, IncrementalStepRunReason Reason)> outputs, string step, string method)
     {
         var all = outputs.ToArray();
@@ -89,7 +92,7 @@ public sealed class IncrementalGenerationTests
 
     // Models are value records, so their text names the method they describe.
     private static bool Mentions(object value, string method) =>
-        System.Text.RegularExpressions.Regex.IsMatch(value.ToString() ?? "", $@"\b{method}\b");
+        Regex.IsMatch(value.ToString() ?? "", $@"\b{method}\b");
 
     [Fact]
     public void Unrelated_file_added_recomputes_nothing()
