@@ -167,6 +167,31 @@ public sealed class ContractExampleTests
     }
 
     [Fact]
+    public void Task_name_with_XML_characters_keeps_doc_comments_well_formed()
+    {
+        var options = TestCompilation.ParseOptions.WithDocumentationMode(DocumentationMode.Diagnose);
+        var run = GeneratorRun.Start(TestCompilation.Create(options, """
+            #pragma warning disable CS1591
+            using System.Threading.Tasks;
+            using MageFlow;
+
+            namespace Shop;
+
+            public sealed record PingMessage(string Text);
+
+            public static class PingTasks
+            {
+                [MageTask("ping<v2>&more")]
+                public static Task Ping(PingMessage message) => Task.CompletedTask;
+            }
+            """));
+
+        GeneratorAssert.NoGeneratorFailures(run);
+        Assert.NotEmpty(run.GeneratedSources);
+        GeneratorAssert.CompilesCleanly(run.Output);
+    }
+
+    [Fact]
     public void Generated_code_compiles_as_CSharp_12()
     {
         // The generator supports Roslyn 4.8 hosts, whose newest language is C# 12; projects may also pin LangVersion.
