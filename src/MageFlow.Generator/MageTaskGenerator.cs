@@ -30,9 +30,28 @@ public sealed class MageTaskGenerator : IIncrementalGenerator
             .Select(static (task, _) => task!)
             .WithTrackingName(TrackingNames.ValidTasks);
 
-        context.RegisterSourceOutput(validTasks, static (output, task) => output.AddSource(task.HintName, TaskEmitter.Emit(task)));
+        // Builders are named after their method, so two tasks of one namespace can want the same class; only one
+        // may have it, or the whole namespace stops compiling. Which one needs every task, hence Collect.
+        var builderNameClashes = validTasks
+            .Select(static (task, _) => new BuilderClaim(task.BuilderFullName, task.HintName))
+            .WithTrackingName(TrackingNames.BuilderClaims)
+            .Collect()
+            .Select(static (claims, _) => claims
+                .GroupBy(static claim => claim.BuilderFullName, StringComparer.Ordinal)
+                .SelectMany(static group => group.Select(static claim => claim.HintName).OrderBy(static hint => hint, StringComparer.Ordinal).Skip(1))
+                .OrderBy(static hint => hint, StringComparer.Ordinal)
+                .ToEquatableArray())
+            .WithTrackingName(TrackingNames.BuilderNameClashes);
 
-        var registrations = validTasks
+        var emittedTasks = validTasks
+            .Combine(builderNameClashes)
+            .Where(static pair => !pair.Right.Contains(pair.Left.HintName))
+            .Select(static (pair, _) => pair.Left)
+            .WithTrackingName(TrackingNames.EmittedTasks);
+
+        context.RegisterSourceOutput(emittedTasks, static (output, task) => output.AddSource(task.HintName, TaskEmitter.Emit(task)));
+
+        var registrations = emittedTasks
             .Select(static (task, _) => new RegistrationEntry(task.BuilderFullName))
             .WithTrackingName(TrackingNames.RegistrationEntries)
             .Collect()

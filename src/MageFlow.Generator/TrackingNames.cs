@@ -9,8 +9,20 @@ public static class TrackingNames
     /// <summary>Each <c>[MageTask]</c> method turned into a <c>TaskModel</c>, or null when its shape is invalid.</summary>
     public const string TaskModels = "MageFlow.TaskModels";
 
-    /// <summary>The task models of valid methods only: one builder file is emitted per item.</summary>
+    /// <summary>The task models of valid methods only.</summary>
     public const string ValidTasks = "MageFlow.ValidTasks";
+
+    /// <summary>Each valid task's claim on its builder class name.</summary>
+    public const string BuilderClaims = "MageFlow.BuilderClaims";
+
+    /// <summary>
+    /// Hint names of valid tasks left out because another task of the compilation wants the same builder class
+    /// (same method name in one namespace); the ordinally first hint name keeps the builder.
+    /// </summary>
+    public const string BuilderNameClashes = "MageFlow.BuilderNameClashes";
+
+    /// <summary>The valid tasks that get a builder: one builder file is emitted per item.</summary>
+    public const string EmittedTasks = "MageFlow.EmittedTasks";
 
     /// <summary>Each valid task reduced to the one line the module initializer needs.</summary>
     public const string RegistrationEntries = "MageFlow.RegistrationEntries";

@@ -73,3 +73,6 @@ internal sealed record KwargModel(string ParameterName, string WireName, string 
 
 /// <summary>One line of the module initializer: the builder whose descriptor is registered.</summary>
 internal sealed record RegistrationEntry(string BuilderFullName);
+
+/// <summary>A task's claim on a builder class name, to settle clashes between tasks.</summary>
+internal sealed record BuilderClaim(string BuilderFullName, string HintName);

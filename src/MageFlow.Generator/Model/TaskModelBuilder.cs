@@ -40,7 +40,7 @@ internal static class TaskModelBuilder
 
         var declaringType = method.ContainingType;
         if (!IsCallableFromGeneratedCode(method) || !IsValidDeclaringType(method, declaringType)) return null;
-        if (!IsFirstTaskNamed(method, declaringType)) return null;
+        if (!IsFirstTaskNamed(method, declaringType) || IsBuilderNameTaken(method.Name, declaringType.ContainingNamespace)) return null;
 
         var settings = ReadAttribute(context.Attributes[0], method.Name);
         if (settings is null) return null;
@@ -133,6 +133,16 @@ internal static class TaskModelBuilder
                 return SymbolEqualityComparer.Default.Equals(candidate, method);
         }
         return true;
+    }
+
+    /// <summary>A type or namespace of the builder's name already exists where the builder would go.</summary>
+    private static bool IsBuilderNameTaken(string builderName, INamespaceSymbol @namespace)
+    {
+        foreach (var member in @namespace.GetMembers(builderName))
+        {
+            if (member is INamespaceSymbol or INamedTypeSymbol { Arity: 0 }) return true;
+        }
+        return false;
     }
 
     private static bool IsAssemblyVisible(Accessibility accessibility) =>
@@ -390,8 +400,13 @@ internal static class TaskModelBuilder
         for (var type = declaringType; type is not null; type = type.ContainingType) typeNames.Add(type.MetadataName);
         typeNames.Reverse();
 
+        // Raw names: display strings escape keywords with '@', which hint names may not contain.
+        var namespaceNames = new List<string>();
+        for (var ns = declaringType.ContainingNamespace; ns is { IsGlobalNamespace: false }; ns = ns.ContainingNamespace) namespaceNames.Add(ns.Name);
+        namespaceNames.Reverse();
+
         var builder = new StringBuilder("MageFlow.");
-        if (declaringType.ContainingNamespace is { IsGlobalNamespace: false } ns) builder.Append(ns.ToDisplayString()).Append('.');
+        foreach (var name in namespaceNames) builder.Append(name).Append('.');
         builder.Append(string.Join("+", typeNames)).Append('.').Append(method.Name);
 
         // Roslyn compares hint names ignoring case, and a clash drops every generated file; names that differ
