@@ -51,6 +51,7 @@ public sealed class IncrementalGenerationTests
         var run = GeneratorRun.Start(compilation);
         GeneratorAssert.NoGeneratorFailures(run);
         GeneratorAssert.CompilesCleanly(run.Output);
+        GeneratorAssert.EveryTrackedStepRan(run);
         return run;
     }
 
@@ -108,7 +109,7 @@ public sealed class IncrementalGenerationTests
             }
             """, "Reporting.cs")));
 
-        GeneratorAssert.NothingRecomputed(second, "Adding an unrelated file");
+        GeneratorAssert.NothingRecomputed(first, second, "Adding an unrelated file");
         SameFiles(first, second);
     }
 
@@ -121,7 +122,7 @@ public sealed class IncrementalGenerationTests
             """public string Format(decimal amount) => amount.ToString("0.00");""",
             """public string Format(decimal amount, string currency = "EUR") => amount.ToString("0.00") + currency;"""));
 
-        GeneratorAssert.NothingRecomputed(second, "Editing an unrelated member");
+        GeneratorAssert.NothingRecomputed(first, second, "Editing an unrelated member");
         SameFiles(first, second);
     }
 
@@ -134,7 +135,7 @@ public sealed class IncrementalGenerationTests
             "=> Task.FromResult(message.Amount);",
             "=> Task.FromResult(message.Amount * 1.2m);"));
 
-        GeneratorAssert.NothingRecomputed(second, "Editing a task method's body");
+        GeneratorAssert.NothingRecomputed(first, second, "Editing a task method's body");
         SameFiles(first, second);
     }
 

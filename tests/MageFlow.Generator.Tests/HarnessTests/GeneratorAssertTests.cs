@@ -29,7 +29,7 @@ public sealed class GeneratorAssertTests
         var tree = first.Input.SyntaxTrees.Single();
         var changed = first.Input.ReplaceSyntaxTree(tree, TestCompilation.Parse(Source.Replace("string Text", "string Text, int Count"), tree.FilePath));
 
-        var failure = Assert.Throws<XunitException>(() => GeneratorAssert.NothingRecomputed(first.Rerun(changed), "The edit"));
+        var failure = Assert.Throws<XunitException>(() => GeneratorAssert.NothingRecomputed(first, first.Rerun(changed), "The edit"));
 
         Assert.Contains("The edit recomputed these steps:", failure.Message);
         Assert.Contains($"{TaskModels}: Modified", failure.Message);
