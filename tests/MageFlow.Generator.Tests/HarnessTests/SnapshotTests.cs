@@ -104,4 +104,15 @@ public sealed class SnapshotTests : IDisposable
             "[global::System.CodeDom.Compiler.GeneratedCode(\"MageFlow.Generator\", \"{version}\")]\nclass A {}\n",
             Snapshot.Normalize(text));
     }
+
+    [Fact]
+    public void Missing_snapshot_folder_fails_without_creating_it()
+    {
+        var missing = Path.Combine(_directory, "nowhere");
+
+        var failure = Assert.Throws<XunitException>(() => Snapshot.Match(missing, "Tests.Method", [("A.g.cs", "class A {}\n")], SnapshotMode.Compare));
+
+        Assert.Contains("does not exist", failure.Message);
+        Assert.False(Directory.Exists(missing));
+    }
 }

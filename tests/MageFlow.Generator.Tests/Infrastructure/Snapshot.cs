@@ -39,7 +39,10 @@ internal static partial class Snapshot
         IReadOnlyCollection<(string HintName, string Text)> generatedFiles,
         SnapshotMode mode)
     {
-        Directory.CreateDirectory(directory);
+        if (mode == SnapshotMode.Accept)
+            Directory.CreateDirectory(directory);
+        else if (!Directory.Exists(directory))
+            throw new XunitException($"The snapshot folder {directory} does not exist: is [CallerFilePath] mapped (deterministic source paths)?");
         var failures = new List<string>();
         var expectedPaths = new HashSet<string>(StringComparer.Ordinal);
 
