@@ -154,6 +154,29 @@ public sealed class ContractExampleTests
     }
 
     [Fact]
+    public void Output_does_not_depend_on_file_order()
+    {
+        const string moreTasks = """
+            using System.Threading.Tasks;
+            using MageFlow;
+
+            namespace Shop.Returns;
+
+            public static class ReturnTasks
+            {
+                [MageTask]
+                public static Task AcceptReturn(global::Shop.OrderMessage message) => Task.CompletedTask;
+            }
+            """;
+
+        var forward = GeneratorRun.Start(TestCompilation.Create(Declarations, moreTasks)).GeneratedSources;
+        var backward = GeneratorRun.Start(TestCompilation.Create(moreTasks, Declarations)).GeneratedSources;
+
+        Assert.Equal(forward.Select(s => s.HintName), backward.Select(s => s.HintName));
+        Assert.All(forward.Zip(backward), pair => Assert.Equal(pair.First.SourceText.ToString(), pair.Second.SourceText.ToString()));
+    }
+
+    [Fact]
     public void Generated_public_API_is_documented()
     {
         // As with GenerateDocumentationFile=true: undocumented public members of generated code warn (CS1591).
