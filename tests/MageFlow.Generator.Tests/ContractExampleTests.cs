@@ -1,6 +1,4 @@
-using System.Reflection;
 using System.Runtime.CompilerServices;
-using System.Runtime.Loader;
 using MageFlow.Generator.Tests.Infrastructure;
 using Microsoft.CodeAnalysis;
 using Microsoft.CodeAnalysis.CSharp;
@@ -125,15 +123,7 @@ public sealed class ContractExampleTests
     [Fact]
     public void Loading_the_compiled_example_registers_every_task_with_its_options()
     {
-        var run = GeneratorRun.Start(TestCompilation.Create(Declarations));
-        using var image = new MemoryStream();
-        var emitted = run.Output.Emit(image);
-        if (!emitted.Success)
-            throw new XunitException($"Emit failed:\n{GeneratorAssert.Describe(emitted.Diagnostics)}");
-
-        // A fresh load context: the generated module initializer registers into the one MageTaskCatalog of this process.
-        image.Position = 0;
-        var assembly = new AssemblyLoadContext("contract-example-" + Guid.NewGuid().ToString("N")).LoadFromStream(image);
+        var assembly = CompiledAssembly.Load(GeneratorRun.Start(TestCompilation.Create(Declarations)).Output);
         RuntimeHelpers.RunModuleConstructor(assembly.ManifestModule.ModuleHandle);
         var registered = MageTaskCatalog.Snapshot()
             .Where(descriptor => descriptor.MessageType.Assembly == assembly)
