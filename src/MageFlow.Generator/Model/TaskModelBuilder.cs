@@ -302,7 +302,7 @@ internal static class TaskModelBuilder
     }
 
     /// <summary>
-    /// Settable members in declaration order, base types first: public instance properties with a public
+    /// Settable members in declaration order, base types first (members the serializer ignores left out): public instance properties with a public
     /// setter or init accessor, and public writable instance fields. A member redeclared in a derived type keeps
     /// its base position and takes the derived declaration.
     /// </summary>
@@ -335,7 +335,7 @@ internal static class TaskModelBuilder
                 IFieldSymbol { DeclaredAccessibility: Accessibility.Public, IsReadOnly: false } field => field.Type,
                 _ => null,
             };
-            if (memberType is null || !IsSerializableType(memberType)) continue;
+            if (memberType is null || !IsSerializableType(memberType) || IsAlwaysIgnored(member)) continue;
 
             var wireName = WireName(member);
             // Binding the return member would override the injected result (bound kwargs win), so it is not offered.
@@ -347,6 +347,16 @@ internal static class TaskModelBuilder
         }
         return kwargs.ToEquatableArray();
     }
+
+    /// <summary>
+    /// <c>[JsonIgnore]</c> (or <c>Condition = Always</c>): the serializer never reads the member, so binding it
+    /// would be silently lost. 1 is <c>JsonIgnoreCondition.Always</c>.
+    /// </summary>
+    private static bool IsAlwaysIgnored(ISymbol member) =>
+        member.GetAttributes().Any(a =>
+            a.AttributeClass is { } attributeClass
+            && IsNamed(attributeClass, "System.Text.Json.Serialization", "JsonIgnoreAttribute", 0)
+            && (a.NamedArguments.Length == 0 || a.NamedArguments.Any(n => n.Key == "Condition" && n.Value.Value is 1)));
 
     private static bool IsSettable(IPropertySymbol property)
     {

@@ -23,6 +23,8 @@ public static class MageJson
             PropertyNamingPolicy = MageNamingPolicy.Instance,
             DictionaryKeyPolicy = null,
             PropertyNameCaseInsensitive = true,
+            // [ReturnValue] may sit on a field and generated builders bind public fields: fields are on the wire.
+            IncludeFields = true,
             // rule 9: a missing required member or a null in a non-nullable one is an error naming the member.
             RespectRequiredConstructorParameters = true,
             RespectNullableAnnotations = true,

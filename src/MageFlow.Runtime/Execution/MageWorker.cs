@@ -250,13 +250,15 @@ internal sealed class MageWorker : BackgroundService
         var started = System.Diagnostics.Stopwatch.GetTimestamp();
         await using var scope = _scopes.CreateAsyncScope();
         var context = new TaskContext(signature.Id, signature.TaskName, signature.Attempts, task.MaxAttempts, scope.ServiceProvider, envelope.Failure);
-        using var attempt = CancellationTokenSource.CreateLinkedTokenSource(_hardStop.Token);
-        if (task.Options.Timeout is { } timeout) attempt.CancelAfter(timeout);
+        // A linked source only when the task has a time limit; otherwise the shutdown token alone will do.
+        using var timeLimit = task.Options.Timeout is { } timeout ? CancellationTokenSource.CreateLinkedTokenSource(_hardStop.Token) : null;
+        timeLimit?.CancelAfter(task.Options.Timeout!.Value);
+        var attemptToken = timeLimit?.Token ?? _hardStop.Token;
 
         byte[] result;
         try
         {
-            result = await task.InvokeAsync(input, context, _options.JsonOptions, attempt.Token).ConfigureAwait(false);
+            result = await task.InvokeAsync(input, context, _options.JsonOptions, attemptToken).ConfigureAwait(false);
         }
         catch (MessageDeserializationException ex)
         {
@@ -279,7 +281,7 @@ internal sealed class MageWorker : BackgroundService
         }
         catch (Exception ex)
         {
-            var error = ex is OperationCanceledException && attempt.IsCancellationRequested && task.Options.Timeout is { } limit
+            var error = ex is OperationCanceledException && timeLimit is { IsCancellationRequested: true } && task.Options.Timeout is { } limit
                 ? $"Timed out after {limit}."
                 : $"{ex.GetType().Name}: {ex.Message}";
             if (ex is NonRetryableException || signature.Attempts >= task.MaxAttempts)

@@ -24,6 +24,6 @@ internal sealed record SignatureRecord(
     {
         Span<byte> bytes = stackalloc byte[12];
         RandomNumberGenerator.Fill(bytes);
-        return Convert.ToBase64String(bytes).Replace('+', '-').Replace('/', '_');
+        return System.Buffers.Text.Base64Url.EncodeToString(bytes);
     }
 }

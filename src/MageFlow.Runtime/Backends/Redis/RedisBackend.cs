@@ -45,9 +45,11 @@ internal sealed partial class RedisBackend : IMageBackend
     private readonly RedisValue _group = RedisLayout.ConsumerGroup;
     private readonly SemaphoreSlim _connectGate = new(1, 1);
 
-    // Concurrent runs share round trips: starts and completions arriving together go in one script call.
+    // Concurrent calls share round trips: signatures created, runs started and runs completed together go in
+    // one script call per kind.
     private readonly TransitionBatcher<Delivery, StartOutcome> _starts;
     private readonly TransitionBatcher<Completion, FinishOutcome> _completions;
+    private readonly TransitionBatcher<Creation, bool> _creations;
 
     // One blocking read at a time: reads queued behind each other on one connection would add up past its timeout.
     private readonly SemaphoreSlim _readGate = new(1, 1);
@@ -87,20 +89,35 @@ internal sealed partial class RedisBackend : IMageBackend
         _layout = new RedisLayout(options.KeyPrefix);
         _starts = new TransitionBatcher<Delivery, StartOutcome>(StartBatchAsync, MaxTransitionBatch);
         _completions = new TransitionBatcher<Completion, FinishOutcome>(CompleteBatchAsync, MaxTransitionBatch);
+        _creations = new TransitionBatcher<Creation, bool>(CreateBatchAsync, MaxTransitionBatch);
     }
 
     // ---- signatures ----
 
-    public async Task CreateSignatureAsync(SignatureRecord signature, TimeSpan ttl, CancellationToken cancellationToken)
+    public Task CreateSignatureAsync(SignatureRecord signature, TimeSpan ttl, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(signature);
-        var fields = RedisLayout.SignatureFields(signature);
-        var values = new RedisValue[fields.Count + 1];
-        values[0] = ExpiryMilliseconds(ttl);
-        fields.CopyTo(values, 1);
-        var db = await DatabaseAsync(cancellationToken).ConfigureAwait(false);
-        await CreateSignatureScript.RunAsync(db, [_layout.Signature(signature.Id)], values).ConfigureAwait(false);
+        return _creations.RunAsync(new Creation(signature, ExpiryMilliseconds(ttl)));
     }
+
+    private async Task<bool[]> CreateBatchAsync(IReadOnlyList<Creation> creations)
+    {
+        var keys = new RedisKey[creations.Count];
+        var values = new List<RedisValue>(creations.Count * 16);
+        for (var i = 0; i < creations.Count; i++)
+        {
+            var fields = RedisLayout.SignatureFields(creations[i].Signature);
+            keys[i] = _layout.Signature(creations[i].Signature.Id);
+            values.Add(creations[i].TtlMs);
+            values.Add(fields.Count);
+            values.AddRange(fields);
+        }
+        var db = await DatabaseAsync(CancellationToken.None).ConfigureAwait(false);
+        await CreateSignatureScript.RunAsync(db, keys, values.ToArray()).ConfigureAwait(false);
+        return Enumerable.Repeat(true, creations.Count).ToArray(); // created
+    }
+
+    private readonly record struct Creation(SignatureRecord Signature, long TtlMs);
 
     public async Task<SignatureRecord?> GetSignatureAsync(string id, CancellationToken cancellationToken)
     {
