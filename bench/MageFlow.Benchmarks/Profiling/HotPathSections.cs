@@ -49,7 +49,7 @@ internal static class HotPathSections
                 scope.DisposeAsync().AsTask().GetAwaiter().GetResult();
                 return scope;
             }),
-            Time("worker: linked CancellationTokenSource per run", iterations, () =>
+            Time("worker: linked CancellationTokenSource (runs of tasks with a Timeout)", iterations, () =>
             {
                 using var attempt = CancellationTokenSource.CreateLinkedTokenSource(hardStop.Token);
                 return attempt.Token;
