@@ -217,7 +217,7 @@ internal static class TaskEmitter
         {
             writer.WriteLine("internal KwargsBinder(global::MageFlow.TaskSignature signature)");
             writer.Indent();
-            writer.WriteLine(": base(signature, typed: true)");
+            writer.WriteLine(": base(signature)");
             writer.Unindent();
             using (writer.OpenBlock())
             {

@@ -95,10 +95,8 @@ public class SignatureKwargs
 {
     private readonly TaskSignature _signature;
 
-    internal SignatureKwargs(TaskSignature signature) => _signature = signature;
-
-    /// <summary>Wraps the kwargs of <paramref name="signature"/> (used by generated typed kwargs).</summary>
-    protected SignatureKwargs(TaskSignature signature, bool typed) => _signature = signature;
+    /// <summary>Wraps the kwargs of <paramref name="signature"/> (generated typed kwargs derive from this class).</summary>
+    protected internal SignatureKwargs(TaskSignature signature) => _signature = signature;
 
     /// <summary>The serializer options for values bound through this object.</summary>
     protected JsonSerializerOptions JsonOptions => _signature.Client.JsonOptions;

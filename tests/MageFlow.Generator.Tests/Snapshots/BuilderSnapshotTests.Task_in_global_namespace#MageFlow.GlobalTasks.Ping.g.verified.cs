@@ -76,7 +76,7 @@ public static class Ping
     public sealed class KwargsBinder : global::MageFlow.SignatureKwargs
     {
         internal KwargsBinder(global::MageFlow.TaskSignature signature)
-            : base(signature, typed: true)
+            : base(signature)
         {
         }
 

@@ -78,7 +78,7 @@ namespace Shop
         public sealed class KwargsBinder : global::MageFlow.SignatureKwargs
         {
             internal KwargsBinder(global::MageFlow.TaskSignature signature)
-                : base(signature, typed: true)
+                : base(signature)
             {
             }
 
