@@ -83,9 +83,6 @@ public abstract class TaskDescriptor
     /// </summary>
     internal abstract ValueTask<byte[]> InvokeAsync(ReadOnlyMemory<byte> input, TaskContext context, JsonSerializerOptions json, CancellationToken cancellationToken);
 
-    /// <summary>Checks that <paramref name="input"/> deserializes into the message type without running anything.</summary>
-    internal abstract void Validate(ReadOnlyMemory<byte> input, JsonSerializerOptions json);
-
     private readonly struct NoResult;
 
     private sealed class TypedTaskDescriptor<TMessage, TResult>(string name, MageTaskHandler<TMessage, TResult> handler, TaskOptions options, bool hasResult = true)
@@ -99,8 +96,6 @@ public abstract class TaskDescriptor
             var result = await handler(message, context, cancellationToken).ConfigureAwait(false);
             return hasResult ? JsonSerializer.SerializeToUtf8Bytes(result, json.TypeInfo<TResult>()) : Null;
         }
-
-        internal override void Validate(ReadOnlyMemory<byte> input, JsonSerializerOptions json) => Deserialize(input, json);
 
         private TMessage Deserialize(ReadOnlyMemory<byte> input, JsonSerializerOptions json)
         {

@@ -14,8 +14,6 @@ public enum SignatureStatus
 
 internal static class SignatureStatusExtensions
 {
-    public static bool IsFinished(this SignatureStatus status) => status is SignatureStatus.Done or SignatureStatus.Failed or SignatureStatus.Canceled;
-
     /// <summary>Rule 13: only a Pending or Active signature may be executed.</summary>
     public static bool IsRunnable(this SignatureStatus status) => status is SignatureStatus.Pending or SignatureStatus.Active;
 }

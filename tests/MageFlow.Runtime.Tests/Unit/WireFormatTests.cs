@@ -1,3 +1,4 @@
+using Microsoft.Extensions.DependencyInjection;
 using System.Text.Json;
 
 namespace MageFlow.Runtime.Tests.Unit;
@@ -27,11 +28,16 @@ public sealed class WireFormatTests
         Assert.ThrowsAny<JsonException>(() => JsonSerializer.Deserialize<Strict>("""{"name":null,"count":1}""", MageJson.DefaultOptions));
 
     [Fact]
-    public void A_descriptor_reports_the_member_path_and_both_types_when_input_does_not_fit()
+    public async Task A_descriptor_reports_the_member_path_and_both_types_when_input_does_not_fit()
     {
-        var task = TaskDescriptor.Create<Strict>("strict", (_, _, _) => ValueTask.CompletedTask);
+        var ran = false;
+        var task = TaskDescriptor.Create<Strict>("strict", (_, _, _) => { ran = true; return ValueTask.CompletedTask; });
+        var context = new TaskContext("sig", "strict", 1, 1, new ServiceCollection().BuildServiceProvider(), null);
 
-        var error = Assert.Throws<MessageDeserializationException>(() => task.Validate("""{"name":"x","count":"many"}"""u8.ToArray(), MageJson.DefaultOptions));
+        var error = await Assert.ThrowsAsync<MessageDeserializationException>(async () =>
+            await task.InvokeAsync("""{"name":"x","count":"many"}"""u8.ToArray(), context, MageJson.DefaultOptions, default));
+
+        Assert.False(ran);
 
         Assert.Equal("$.count", error.MemberPath);
         Assert.Contains("'strict'", error.Message);

@@ -19,17 +19,6 @@ internal sealed class InMemoryBackend(TimeProvider time) : IMageBackend
 
     public InMemoryBackend() : this(TimeProvider.System) { }
 
-    /// <summary>Entries queued and not yet acknowledged, across all queues (for tests).</summary>
-    internal int UnacknowledgedCount
-    {
-        get { lock (_gate) return _queues.Values.Sum(q => q.Ready.Count + q.Pending.Count); }
-    }
-
-    internal int SignatureCount
-    {
-        get { lock (_gate) return _signatures.Keys.Count(id => Find(id) is not null); }
-    }
-
     public Task CreateSignatureAsync(SignatureRecord signature, TimeSpan ttl, CancellationToken cancellationToken)
     {
         lock (_gate) _signatures[signature.Id] = new StoredSignature(signature, time.GetUtcNow() + ttl);
