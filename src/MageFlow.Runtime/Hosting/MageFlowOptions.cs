@@ -28,6 +28,14 @@ public sealed class MageFlowOptions
     /// <summary>How long a finished signature (and its released callbacks) is kept; zero deletes at once. Default 5 minutes.</summary>
     public TimeSpan DoneTtl { get; set; } = TimeSpan.FromMinutes(5);
 
+    /// <summary>
+    /// The largest message, kwargs set or result MageFlow accepts, measured as UTF-8 JSON. Default 2 MiB.
+    /// Larger payloads are refused with <see cref="MagePayloadTooLargeException"/> when signing, updating kwargs or
+    /// dispatching (nothing is stored); a result over the limit fails its run at once and its error callbacks fire.
+    /// Results are copied into every success callback's queue entry, so this also bounds what one transition writes.
+    /// </summary>
+    public int MaxPayloadBytes { get; set; } = 2 * 1024 * 1024;
+
     /// <summary>Whether the generated <c>[MageTask]</c>s of the loaded assemblies are known to this client. Default true.</summary>
     public bool IncludeGeneratedTasks { get; set; } = true;
 
@@ -110,6 +118,14 @@ public sealed class MageWorkerOptions
 
     /// <summary>The consumer name of this worker; unique per process by default.</summary>
     public string ConsumerName { get; set; } = $"{Environment.MachineName}-{Environment.ProcessId}-{Guid.NewGuid():N}"[..^24];
+
+    /// <summary>
+    /// How many times a run may be taken over from a worker that stopped answering (crashed, killed, hung) before
+    /// it is treated as poison: failed at once, its error callbacks fired, <see cref="TaskFailure.Kind"/> =
+    /// <see cref="TaskFailureKind.Stalled"/>. A worker that shuts down gracefully hands its runs over without a stall.
+    /// Default 3.
+    /// </summary>
+    public int MaxStalls { get; set; } = 3;
 
     /// <summary>Only these task names are served; null (default) serves every registered task.</summary>
     public IReadOnlyCollection<string>? Tasks { get; set; }

@@ -34,4 +34,30 @@ public sealed class TaskContext
 /// <param name="SignatureId">The failed signature.</param>
 /// <param name="TaskName">The failed task.</param>
 /// <param name="Error">The error text recorded for the last attempt.</param>
-public sealed record TaskFailure(string SignatureId, string TaskName, string Error);
+public sealed record TaskFailure(string SignatureId, string TaskName, string Error)
+{
+    /// <summary>Why the task failed.</summary>
+    public TaskFailureKind Kind { get; init; } = TaskFailureKind.Error;
+}
+
+/// <summary>Why a task failed for good.</summary>
+public enum TaskFailureKind
+{
+    /// <summary>The body threw on its last attempt (or threw <see cref="NonRetryableException"/>).</summary>
+    Error = 0,
+
+    /// <summary>The last attempt ran past the task's time limit.</summary>
+    TimedOut = 1,
+
+    /// <summary>The run was taken over from a stopped worker more than <see cref="MageWorkerOptions.MaxStalls"/> times (poison).</summary>
+    Stalled = 2,
+
+    /// <summary>The input could not be composed or did not fit the message type; the body never ran.</summary>
+    InvalidInput = 3,
+
+    /// <summary>The body's result could not be serialized or exceeds <see cref="MageFlowOptions.MaxPayloadBytes"/>; it is not run again.</summary>
+    InvalidResult = 4,
+
+    /// <summary>No task of the signature's name is registered in the worker that took the run.</summary>
+    UnknownTask = 5,
+}
