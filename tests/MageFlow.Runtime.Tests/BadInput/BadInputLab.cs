@@ -70,8 +70,8 @@ internal sealed class LogSink : ILoggerProvider
 
     public IReadOnlyList<(LogLevel Level, string Category, string Message)> Entries => _entries.ToArray();
 
-    public bool Logged(LogLevel atLeast, string text) =>
-        _entries.Any(e => e.Level >= atLeast && e.Message.Contains(text, StringComparison.Ordinal));
+    public bool Logged(LogLevel atLeast, string text, StringComparison comparison = StringComparison.Ordinal) =>
+        _entries.Any(e => e.Level >= atLeast && e.Message.Contains(text, comparison));
 
     public ILogger CreateLogger(string categoryName) => new Sink(this, categoryName);
 
