@@ -58,28 +58,44 @@ internal sealed class BadInputCase(LabCluster cluster, Lab lab, IStorageProbe st
             () => Task.FromResult($"the canary (a normal task and its success callback) did not complete: the worker is not serving runs any more. Logged: {LogText()}"));
     }
 
-    /// <summary>Queues a canary run without waiting for it (so it shares a batch with a bad entry).</summary>
-    public async Task<(string Marker, TaskSignature Touch)> QueueCanaryAsync()
+    /// <summary>
+    /// Queues canary runs without waiting for them, so they share a read and a group-committed transition with a
+    /// bad entry: two note runs (the note queue is read before process-order's, so the first goes alone and the
+    /// second joins the bad entry's batch) and a touch run with a success callback (read after it).
+    /// </summary>
+    public async Task<IReadOnlyList<(string Marker, TaskSignature Signature)>> QueueCanaryAsync()
     {
-        var marker = NewId("canary");
-        var note = await Mage.AsignAsync(Shop.Note, new { text = marker });
-        var touch = await Mage.AsignAsync(Shop.Touch, successCallbacks: [note]);
+        var canaries = new List<(string, TaskSignature)>();
+        for (var i = 0; i < 2; i++)
+        {
+            var marker = NewId("canary");
+            var note = await Mage.AsignAsync(Shop.Note, new { text = marker });
+            await note.RunAsync(new NoteMessage(Text: marker));
+            canaries.Add((marker, note));
+        }
+        var last = NewId("canary");
+        var callback = await Mage.AsignAsync(Shop.Note, new { text = last });
+        var touch = await Mage.AsignAsync(Shop.Touch, successCallbacks: [callback]);
         await touch.RunAsync(new OrderMessage(NewId("canary"), 1m));
-        return (marker, touch);
+        canaries.Add((last, touch));
+        return canaries;
     }
 
     /// <summary>
-    /// The canary queued with the bad entry completes, on its first delivery (rule 21: a failing item in a
-    /// group-committed batch fails only its own caller; a canary re-delivered after the visibility timeout was failed
-    /// by its batch-mate).
+    /// The canaries queued with the bad entry complete, each on its first delivery (rule 21: a failing item in a
+    /// group-committed batch fails only its own caller; a canary that completes only on a later delivery had its
+    /// first one failed by its batch-mate and was taken over after the visibility timeout).
     /// </summary>
-    public async Task WaitForCanaryAsync((string Marker, TaskSignature Touch) canary)
+    public async Task WaitForCanaryAsync(IReadOnlyList<(string Marker, TaskSignature Signature)> canaries)
     {
-        await WaitAsync(() => Task.FromResult(NotesWith(canary.Marker).Count > 0),
-            async () => $"the canary queued in the same batch as the bad entry did not complete (rule 21: a failing item fails only its own run). Canary now: {await TryStateAsync(canary.Touch.Id)}. Logged: {LogText()}");
-        var state = await canary.Touch.GetStateAsync();
-        Assert.True(state.Attempts == 1,
-            $"The canary queued in the same batch as the bad entry completed only on delivery {state.Attempts}: its batch-mate failed its first delivery (rule 21). Logged: {LogText()}");
+        foreach (var (marker, signature) in canaries)
+        {
+            await WaitAsync(() => Task.FromResult(NotesWith(marker).Count > 0),
+                async () => $"a canary queued in the same batch as the bad entry did not complete (rule 21: a failing item fails only its own run). Canary {signature}: {await TryStateAsync(signature.Id)}. Logged: {LogText()}");
+            var state = await signature.GetStateAsync();
+            Assert.True(state.Attempts == 1,
+                $"A canary queued in the same batch as the bad entry ({signature}) completed only on delivery {state.Attempts}: the bad entry failed its batch-mates' first delivery (rule 21). Logged: {LogText()}");
+        }
     }
 
     public string LogText() => string.Join(" || ", cluster.Logs.Entries.Select(e => $"{e.Level}: {e.Message}").TakeLast(6));
