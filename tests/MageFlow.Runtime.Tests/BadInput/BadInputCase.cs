@@ -98,7 +98,7 @@ internal sealed class BadInputCase(LabCluster cluster, Lab lab, IStorageProbe st
         }
     }
 
-    public string LogText() => string.Join(" || ", cluster.Logs.Entries.Select(e => $"{e.Level}: {e.Message}").TakeLast(6));
+    public string LogText() => string.Join(" || ", cluster.Logs.Entries.Where(e => e.Level >= LogLevel.Warning).Select(e => $"{e.Level}: {e.Message}").TakeLast(6));
 
     // ---- (a) refused ----
 
@@ -196,15 +196,19 @@ internal sealed class BadInputCase(LabCluster cluster, Lab lab, IStorageProbe st
     /// (c) The queue entry was dropped (the task's queue drains, the body never ran for <paramref name="signatureId"/>)
     /// and a warning or error naming one of <paramref name="loggedOneOf"/> was logged.
     /// </summary>
-    public async Task DroppedAsync(string taskName, string? signatureId, params string[] loggedOneOf)
+    public Task DroppedAsync(string taskName, string? signatureId, params string[] loggedOneOf) =>
+        DroppedAsync(LogLevel.Warning, taskName, signatureId, loggedOneOf);
+
+    /// <summary>(c) as above, logged at <paramref name="level"/> or above.</summary>
+    public async Task DroppedAsync(LogLevel level, string taskName, string? signatureId, params string[] loggedOneOf)
     {
         await CanaryAsync();
         await WaitAsync(async () => await storage.QueueLengthAsync(taskName) == 0 && cluster.InFlight == 0,
             async () => $"the queue of {taskName} still holds {await storage.QueueLengthAsync(taskName)} entr(y/ies): the bad entry was neither run nor dropped. Logged: {LogText()}");
         if (signatureId is not null)
             Assert.True(BodyRuns(signatureId) == 0, $"The body ran {BodyRuns(signatureId)} time(s) for the dropped entry of {signatureId}.");
-        await WaitAsync(() => Task.FromResult(loggedOneOf.Any(text => cluster.Logs.Logged(LogLevel.Warning, text))),
-            () => Task.FromResult($"nothing at Warning or above named {Quote(loggedOneOf)}. Logged: {LogText()}"));
+        await WaitAsync(() => Task.FromResult(loggedOneOf.Any(text => cluster.Logs.Logged(level, text))),
+            () => Task.FromResult($"nothing at {level} or above named {Quote(loggedOneOf)}. Logged: {LogText()}"));
     }
 
     // ---- helpers ----

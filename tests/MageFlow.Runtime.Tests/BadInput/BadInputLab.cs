@@ -63,7 +63,7 @@ internal sealed class Lab
     }
 }
 
-/// <summary>What the runtime logged at Warning or above, to check "dropped and logged".</summary>
+/// <summary>What the runtime logged at Information or above, to check "dropped and logged".</summary>
 internal sealed class LogSink : ILoggerProvider
 {
     private readonly ConcurrentQueue<(LogLevel Level, string Category, string Message)> _entries = new();
@@ -81,7 +81,7 @@ internal sealed class LogSink : ILoggerProvider
     {
         public IDisposable? BeginScope<TState>(TState state) where TState : notnull => null;
 
-        public bool IsEnabled(LogLevel logLevel) => logLevel >= LogLevel.Warning;
+        public bool IsEnabled(LogLevel logLevel) => logLevel >= LogLevel.Information;
 
         public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter)
         {

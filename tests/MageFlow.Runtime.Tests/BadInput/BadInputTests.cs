@@ -223,6 +223,17 @@ public abstract class BadInputTests
             var gone = await DeletedAsync(x);
             await x.C.RefusedAsync<SignatureNotFoundException>(() => gone.GetStatusAsync(), gone.Id);
         }, DeleteWhenDone),
+        ["run: a signature that already finished"] = new(async x =>
+        {
+            var marker = BadInputCase.NewId("done");
+            var note = await x.Mage.AsignAsync(Shop.Note, new { text = marker });
+            await note.RunAsync(new NoteMessage(Text: marker));
+            await BadInputCase.WaitAsync(async () => await note.GetStatusAsync() == SignatureStatus.Done, () => Task.FromResult("the note never finished"));
+            await note.RunAsync(new NoteMessage(Text: marker)); // rule 13: not executed again
+            await x.C.DroppedAsync(Microsoft.Extensions.Logging.LogLevel.Information, Shop.Note, null, note.Id);
+            Assert.Equal(1, x.C.BodyRuns(note.Id));
+            Assert.Equal(new SignatureState(SignatureStatus.Done, SignatureStatus.Active, 1), await note.GetStateAsync());
+        }),
         ["run: deleted signature"] = new(async x =>
         {
             var gone = await DeletedAsync(x);

@@ -106,6 +106,22 @@ public sealed class RedisRawBadInputTests(RedisServerFixture redis)
         ["hash: no return field r"] = x => CorruptHash(x, (db, key) => db.HashDeleteAsync(key, "r")),
         ["hash: attempts a not a number"] = x => CorruptHash(x, (db, key) => db.HashSetAsync(key, "a", "many")),
         ["hash: created c not a number"] = x => CorruptHash(x, (db, key) => db.HashSetAsync(key, "c", "yesterday")),
+        ["hash: task name t of no registered task"] = async x =>
+        {
+            var (order, marker) = await x.SignOrderAsync();
+            await x.Db.HashSetAsync(x.Signature(order.Id), "t", "ghost-task");
+            await x.AddEntryAsync(Shop.ProcessOrder, ("i", order.Id), ("k", "0"), ("p", Raw.OrderJson()));
+            await x.RunWorkerAsync();
+            await x.C.WaitForErrorCallbackAsync(order.Id, "ghost-task", marker);
+            await x.C.CanaryAsync();
+            var fired = x.C.NotesWith(marker);
+            Assert.True(fired.Count == 1, $"The error callback fired {fired.Count} times; it must fire exactly once.");
+            Assert.Equal(order.Id, fired[0].Failure?.SignatureId);
+            Assert.Contains("ghost-task", fired[0].Failure!.Error);
+            Assert.Equal(TaskFailureKind.UnknownTask, fired[0].Failure!.Kind);
+            Assert.Equal("3", (string?)await x.Db.HashGetAsync(x.Signature(order.Id), "s"));
+            Assert.Equal(0, x.C.BodyRuns(order.Id));
+        },
         ["hash: status s not a number"] = async x =>
         {
             var (order, _) = await x.SignOrderAsync();
