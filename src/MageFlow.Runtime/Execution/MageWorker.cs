@@ -83,23 +83,40 @@ internal sealed class MageWorker : BackgroundService
         await base.StartAsync(cancellationToken).ConfigureAwait(false);
     }
 
+    /// <summary>
+    /// Stops reading, then waits for the runs in flight until the host's shutdown timeout; runs still going then
+    /// are cancelled and handed back (not counted as attempts) for another worker to take over at once.
+    /// </summary>
     public override async Task StopAsync(CancellationToken cancellationToken)
     {
-        // When the host's shutdown timeout runs out, cancel the runs still going; they are handed back.
-        await using (cancellationToken.Register(() => _hardStop.Cancel()).ConfigureAwait(false))
+        await base.StopAsync(cancellationToken).ConfigureAwait(false);
+        try
         {
-            await base.StopAsync(cancellationToken).ConfigureAwait(false);
+            await RunsFinishedAsync().WaitAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException)
+        {
+            await _hardStop.CancelAsync().ConfigureAwait(false);
+            await RunsFinishedAsync().WaitAsync(HandBackTimeout, CancellationToken.None).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
         }
         try
         {
             // A worker that holds nothing leaves its queues' consumer groups (rule 23).
             await _backend.RemoveIdleConsumersAsync(_taskNames, _worker.ConsumerName, TimeSpan.MaxValue, CancellationToken.None)
-                .WaitAsync(TimeSpan.FromSeconds(2), CancellationToken.None).ConfigureAwait(false);
+                .WaitAsync(HandBackTimeout, CancellationToken.None).ConfigureAwait(false);
         }
         catch (Exception ex) when (ex is not OperationCanceledException)
         {
-            Log.WorkerLoopError(_logger, ex); // the next maintenance of another worker removes it
+            Log.WorkerLoopError(_logger, ex); // the maintenance of another worker removes it later
         }
+    }
+
+    /// <summary>How long cancelled runs get to hand themselves back at shutdown.</summary>
+    private static readonly TimeSpan HandBackTimeout = TimeSpan.FromSeconds(5);
+
+    private async Task RunsFinishedAsync()
+    {
+        while (!_held.IsEmpty) await Task.Delay(10, CancellationToken.None).ConfigureAwait(false);
     }
 
     public override void Dispose()
@@ -124,7 +141,6 @@ internal sealed class MageWorker : BackgroundService
             RunLoopAsync(MaintainOnceAsync, _worker.MaintenanceInterval, stoppingToken),
         };
         await Task.WhenAll(loops).ConfigureAwait(false);
-
         // Stopped reading: wait for the runs in flight (the host bounds this wait with its shutdown timeout).
         while (!_held.IsEmpty) await Task.Delay(10, CancellationToken.None).ConfigureAwait(false);
     }
@@ -170,7 +186,8 @@ internal sealed class MageWorker : BackgroundService
 
     private TimeSpan ReclaimInterval => Clamp(_worker.VisibilityTimeout / 2);
 
-    private TimeSpan KeepAliveInterval => Clamp(_worker.VisibilityTimeout / 3);
+    // Often enough that neither the entry (visibility timeout) nor the signature (active TTL) lapses while held.
+    private TimeSpan KeepAliveInterval => Clamp(TimeSpan.FromTicks(Math.Min(_worker.VisibilityTimeout.Ticks, _options.ActiveTtl.Ticks) / 3));
 
     private TimeSpan PromoteInterval => Clamp(TimeSpan.FromTicks(Math.Min(_worker.RetryDelay.Ticks / 2, TimeSpan.FromMilliseconds(250).Ticks)));
 
