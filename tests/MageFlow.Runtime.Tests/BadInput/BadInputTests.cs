@@ -266,7 +266,15 @@ public abstract class BadInputTests
     private static async Task RefusedName(Ctx x, Func<string, Task> act, string name)
     {
         var error = await x.C.RefusedAsync<ArgumentException>(() => act(name));
-        var quoted = new[] { $"'{name}'", $"\"{name}\"", $"'{BadInputCase.Escape(name)}'", $"\"{BadInputCase.Escape(name)}\"" };
+        // As is, JSON-escaped, or with each control character written as \uXXXX.
+        var forms = new[]
+        {
+            name,
+            BadInputCase.Escape(name),
+            string.Concat(name.Select(ch => char.IsControl(ch) ? $"\\u{(int)ch:X4}" : ch.ToString())),
+            string.Concat(name.Select(ch => char.IsControl(ch) ? $"\\u{(int)ch:x4}" : ch.ToString())),
+        };
+        var quoted = forms.SelectMany(f => new[] { $"'{f}'", $"\"{f}\"" }).ToArray();
         Assert.True(quoted.Any(q => error.Message.Contains(q, StringComparison.Ordinal)),
             $"The ArgumentException should quote the task name '{BadInputCase.Escape(name)}' but is: {error.Message}");
     }
