@@ -38,7 +38,7 @@ public sealed class RedisFaultTests(RedisServerFixture redis) : IAsyncLifetime
         var starts = await Task.WhenAll(read.Select(d => _backend.StartAsync(d, TimeSpan.FromHours(1), default)));
 
         Assert.Equal(StartResult.Corrupt, starts[0].Result);
-        Assert.Contains("not a signature hash", starts[0].Problem);
+        Assert.Contains("WRONGTYPE", starts[0].Problem);
         Assert.Equal(StartResult.Started, starts[1].Result);
         Assert.Equal(SignatureStatus.Active, starts[1].Signature!.Status);
     }
