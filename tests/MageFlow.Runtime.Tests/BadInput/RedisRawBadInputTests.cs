@@ -88,14 +88,14 @@ public sealed class RedisRawBadInputTests(RedisServerFixture redis)
         ["entry: payload a JSON string"] = x => InvalidInput(x, null, ("p", "\"o-1\"")),
         ["entry: payload 200-deep JSON"] = x => InvalidInput(x, null,
             ("p", "{\"orderId\":\"d\",\"amount\":1,\"address\":" + string.Concat(Enumerable.Repeat("{\"city\":", 200)) + "1" + new string('}', 201))),
-        ["entry: payload with a lone surrogate in a member name (kwargs bound)"] = x => InvalidInput(x, new { priority = "p" },
+        ["entry: lone surrogate in a member name, kwargs"] = x => InvalidInput(x, new { priority = "p" },
             ("p", "{\"orderId\":\"s\",\"amount\":1,\"no\\ud800te\":1}")),
-        ["entry: payload with a lone surrogate in a member name"] = x => InvalidInput(x, null,
+        ["entry: lone surrogate in a member name"] = x => InvalidInput(x, null,
             ("p", "{\"orderId\":\"s\",\"amount\":1,\"no\\ud800te\":1}")),
-        ["entry: payload with a lone surrogate in a value"] = x => InvalidInput(x, null, ("p", "{\"orderId\":\"s\\udc00\",\"amount\":1}")),
+        ["entry: lone surrogate in a value"] = x => InvalidInput(x, null, ("p", "{\"orderId\":\"s\\udc00\",\"amount\":1}")),
         ["entry: call-time kwargs not an object"] = x => InvalidInput(x, null, ("p", Raw.OrderJson()), ("w", "[1]")),
         ["entry: call-time kwargs not JSON"] = x => InvalidInput(x, null, ("p", Raw.OrderJson()), ("w", "priority=high")),
-        ["entry: call-time kwargs with a lone surrogate in a name"] = x => InvalidInput(x, null, ("p", Raw.OrderJson()), ("w", "{\"pri\\ud800ority\":\"x\"}")),
+        ["entry: lone surrogate in a call-time kwarg name"] = x => InvalidInput(x, null, ("p", Raw.OrderJson()), ("w", "{\"pri\\ud800ority\":\"x\"}")),
         ["entry: result kind with a payload that is not JSON"] = x => InvalidInput(x, null, ("k", "1"), ("p", "{not json")),
 
         // ---- corrupt signature hashes ----
@@ -131,14 +131,14 @@ public sealed class RedisRawBadInputTests(RedisServerFixture redis)
             await x.C.DroppedAsync(Shop.ProcessOrder, order.Id, order.Id);
             Assert.Equal("running", (string?)await x.Db.HashGetAsync(x.Signature(order.Id), "s"));
         },
-        ["hash: success ids sc naming missing ids and garbage"] = x => SuccessIds(x, valid => $"nope,{valid},\n, ,:x:,,"),
-        ["hash: success ids sc naming a key that is not a hash"] = async x =>
+        ["hash: sc naming missing ids and garbage"] = x => SuccessIds(x, valid => $"nope,{valid},\n, ,:x:,,"),
+        ["hash: sc naming a key that is not a hash"] = async x =>
         {
             await x.Db.StringSetAsync(x.Signature("strkey"), "garbage");
             await SuccessIds(x, valid => $"strkey,{valid}");
         },
-        ["hash: error ids ec naming missing ids and garbage"] = x => ErrorIds(x, valid => $"nope,{valid},\n, ,:x:,,"),
-        ["hash: error ids ec naming a key that is not a hash"] = async x =>
+        ["hash: ec naming missing ids and garbage"] = x => ErrorIds(x, valid => $"nope,{valid},\n, ,:x:,,"),
+        ["hash: ec naming a key that is not a hash"] = async x =>
         {
             await x.Db.ListRightPushAsync(x.Signature("listkey"), "garbage");
             await ErrorIds(x, valid => $"listkey,{valid}");
