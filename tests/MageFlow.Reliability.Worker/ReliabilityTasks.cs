@@ -71,7 +71,8 @@ public static class ReliabilityTasks
 /// </summary>
 public sealed class Recorder(IConnectionMultiplexer connection, string prefix)
 {
-    public static string NewRunId() => Guid.NewGuid().ToString("N")[..12];
+    /// <summary>A fresh run id, <c>pid:random</c>, so a test can tell which process ran a body.</summary>
+    public static string NewRunId() => $"{Environment.ProcessId}:{Guid.NewGuid().ToString("N")[..12]}";
 
     public static string Key(string prefix, string what) => $"rec:{prefix}:{what}";
 
