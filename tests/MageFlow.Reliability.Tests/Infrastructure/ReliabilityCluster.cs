@@ -240,12 +240,18 @@ public sealed class ReliabilityCluster : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
-        foreach (var supervisor in _supervisors) await supervisor.StopAsync();
+        // Never throw from here: an exception would hide the test's own failure.
+        foreach (var supervisor in _supervisors)
+        {
+            try { await supervisor.StopAsync(); }
+            catch (Exception ex) { _output.WriteLine($"stopping a supervisor: {ex.Message}"); }
+        }
         WorkerProcess[] workers;
         lock (_workers) workers = [.. _workers];
         foreach (var worker in workers)
         {
-            worker.Dispose();
+            try { worker.Dispose(); }
+            catch (Exception ex) { _output.WriteLine($"disposing {worker.Name}: {ex.Message}"); }
             var lines = worker.Output.Split('\n', StringSplitOptions.RemoveEmptyEntries);
             var tail = lines.Where(l => !l.StartsWith("READY", StringComparison.Ordinal)).TakeLast(8).ToArray();
             if (tail.Length > 0)
@@ -257,7 +263,11 @@ public sealed class ReliabilityCluster : IAsyncDisposable
             catch (Exception ex) { _output.WriteLine($"producer stop: {ex.Message}"); }
             _producer.Dispose();
         }
-        if (_inspector is not null) await _inspector.DisposeAsync();
+        try
+        {
+            if (_inspector is not null) await _inspector.DisposeAsync();
+        }
+        catch (Exception ex) { _output.WriteLine($"inspector dispose: {ex.Message}"); }
         await Redis.DisposeAsync();
     }
 }

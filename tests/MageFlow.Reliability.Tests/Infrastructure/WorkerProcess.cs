@@ -40,7 +40,8 @@ public sealed class WorkerProcess : IDisposable
 
     public string Name { get; }
 
-    public int Pid => _process.Id;
+    /// <summary>The process id, kept after the process has exited or been disposed.</summary>
+    public int Pid { get; private set; }
 
     public bool HasExited => _process.HasExited;
 
@@ -96,6 +97,7 @@ public sealed class WorkerProcess : IDisposable
         };
         process.Exited += (_, _) => worker._ready.TrySetException(new InvalidOperationException($"worker {name} exited before READY"));
         process.Start();
+        worker.Pid = process.Id;
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
         return worker;
