@@ -21,12 +21,11 @@ var redis = Get("redis", "127.0.0.1:6379");
 var prefix = Get("prefix", "mf");
 var tasks = options.TryGetValue("tasks", out var list) ? list.Split(',', StringSplitOptions.RemoveEmptyEntries) : null;
 
-// The recorder's own connection: does not abort when Redis is down, reconnects by itself.
+// The recorder's own connection, opened on first use: the host must meet Redis (or its absence) first.
 var recordConfig = ConfigurationOptions.Parse(redis);
 recordConfig.AbortOnConnectFail = false;
-recordConfig.ConnectRetry = 1000;
-await using var recordConnection = await ConnectionMultiplexer.ConnectAsync(recordConfig);
-var recorder = new Recorder(recordConnection, prefix);
+recordConfig.ConnectTimeout = 1000;
+var recorder = new Recorder(() => ConnectionMultiplexer.ConnectAsync(recordConfig), prefix);
 
 var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { Args = [], DisableDefaults = false });
 builder.Logging.ClearProviders();

@@ -69,8 +69,10 @@ public static class ReliabilityTasks
 /// Records what ran, in keys <c>rec:{prefix}:{what}</c> outside MageFlow's own key prefix. Every write is idempotent
 /// (a set member carries a fresh run id), so a write retried after a dropped connection never counts twice.
 /// </summary>
-public sealed class Recorder(IConnectionMultiplexer connection, string prefix)
+public sealed class Recorder(Func<Task<ConnectionMultiplexer>> connect, string prefix)
 {
+    private readonly Lazy<Task<ConnectionMultiplexer>> _connection = new(connect);
+
     /// <summary>A fresh run id, <c>pid:random</c>, so a test can tell which process ran a body.</summary>
     public static string NewRunId() => $"{Environment.ProcessId}:{Guid.NewGuid().ToString("N")[..12]}";
 
@@ -90,7 +92,7 @@ public sealed class Recorder(IConnectionMultiplexer connection, string prefix)
         {
             try
             {
-                await write(connection.GetDatabase());
+                await write((await _connection.Value).GetDatabase());
                 return;
             }
             catch (Exception ex) when (ex is RedisException or TimeoutException && DateTime.UtcNow < deadline)

@@ -42,7 +42,14 @@ public static class Outcome
                 notDone.Add($"{t.Id}: task {task?.ToString() ?? "<gone>"}, callback {callback?.ToString() ?? "<gone>"}");
         }
         var lost = tasks.Where(t => !callbackRuns.ContainsKey(t.Id)).Select(t => t.Id).ToList();
-        var duplicated = tasks.Where(t => callbackRuns.GetValueOrDefault(t.Id) > 1).Select(t => $"{t.Id}×{callbackRuns[t.Id]}").ToList();
+        var duplicated = new List<string>();
+        foreach (var t in tasks.Where(t => callbackRuns.GetValueOrDefault(t.Id) > 1))
+        {
+            // Attempts > 1: the one dispatched callback run was delivered again (re-run after a lost transition);
+            // attempts = 1 with several body runs would mean a second dispatch.
+            var state = await (await cluster.Mage.GetSignatureAsync(t.Callback.Id))!.GetStateAsync();
+            duplicated.Add($"{t.Id}: callback body ran {callbackRuns[t.Id]}×, callback signature attempts={state.Attempts}");
+        }
         var rerun = tasks.Count(t => bodies.GetValueOrDefault(t.Id) > 1);
         var restarted = tasks.Count(t => starts.GetValueOrDefault(t.Id) > 1);
         var errors = tasks.Where(t => errorRuns.ContainsKey(t.Id)).Select(t => t.Id).ToList();

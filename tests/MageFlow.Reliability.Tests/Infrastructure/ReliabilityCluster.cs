@@ -51,7 +51,7 @@ public sealed class ReliabilityCluster : IAsyncDisposable
             var inspector = ConfigurationOptions.Parse(cluster.Redis.Configuration);
             inspector.AllowAdmin = true;
             inspector.AbortOnConnectFail = false;
-            inspector.ConnectRetry = 1000;
+            inspector.ConnectTimeout = 1000;
             inspector.ClientName = "test-inspector";
             cluster._inspector = await ConnectionMultiplexer.ConnectAsync(inspector);
 
@@ -253,7 +253,8 @@ public sealed class ReliabilityCluster : IAsyncDisposable
             try { worker.Dispose(); }
             catch (Exception ex) { _output.WriteLine($"disposing {worker.Name}: {ex.Message}"); }
             var lines = worker.Output.Split('\n', StringSplitOptions.RemoveEmptyEntries);
-            var tail = lines.Where(l => !l.StartsWith("READY", StringComparison.Ordinal)).TakeLast(8).ToArray();
+            var tail = lines.Where(l => !l.StartsWith("READY", StringComparison.Ordinal)).TakeLast(6)
+                .Select(l => l.Length > 400 ? l[..400] + " …" : l).ToArray();
             if (tail.Length > 0)
                 _output.WriteLine($"--- {worker.Name} (pid {worker.Pid}), last lines of {lines.Length}:\n{string.Join('\n', tail)}");
         }
