@@ -38,7 +38,7 @@ internal sealed class BackendCounters
     public ConcurrentDictionary<string, OperationTally> Gaps { get; } = new(StringComparer.Ordinal);
 
     /// <summary>When each delivery was handed out by a read, and when its start transition returned.</summary>
-    public ConcurrentDictionary<Delivery, long> ReadAt { get; } = new(ReferenceEqualityComparer.Instance);
+    public ConcurrentDictionary<QueueEntry, long> ReadAt { get; } = new(ReferenceEqualityComparer.Instance);
 
     public ConcurrentDictionary<Delivery, long> StartedAt { get; } = new(ReferenceEqualityComparer.Instance);
 
@@ -95,7 +95,7 @@ internal sealed class CountingBackend(IMageBackend inner, bool ownsInner, Backen
     public Task PrepareQueuesAsync(IReadOnlyCollection<string> taskNames, CancellationToken cancellationToken) =>
         Time("prepare queues", inner.PrepareQueuesAsync(taskNames, cancellationToken));
 
-    public async Task<IReadOnlyList<Delivery>> ReadAsync(IReadOnlyCollection<string> taskNames, string consumer, int maxCount, TimeSpan wait, CancellationToken cancellationToken)
+    public async Task<IReadOnlyList<QueueEntry>> ReadAsync(IReadOnlyCollection<string> taskNames, string consumer, int maxCount, TimeSpan wait, CancellationToken cancellationToken)
     {
         var batch = await Time("read", inner.ReadAsync(taskNames, consumer, maxCount, wait, cancellationToken), b => b.Count).ConfigureAwait(false);
         var now = Stopwatch.GetTimestamp();
@@ -103,39 +103,45 @@ internal sealed class CountingBackend(IMageBackend inner, bool ownsInner, Backen
         return batch;
     }
 
-    public Task<IReadOnlyList<Delivery>> ReclaimAsync(IReadOnlyCollection<string> taskNames, string consumer, TimeSpan minIdle, int maxCount, CancellationToken cancellationToken) =>
+    public Task<IReadOnlyList<QueueEntry>> ReclaimAsync(IReadOnlyCollection<string> taskNames, string consumer, TimeSpan minIdle, int maxCount, CancellationToken cancellationToken) =>
         Time("reclaim", inner.ReclaimAsync(taskNames, consumer, minIdle, maxCount, cancellationToken), batch => batch.Count);
 
-    public Task KeepAliveAsync(IReadOnlyCollection<Delivery> inFlight, string consumer, CancellationToken cancellationToken) =>
-        Time("keep alive", inner.KeepAliveAsync(inFlight, consumer, cancellationToken));
+    public Task KeepAliveAsync(IReadOnlyCollection<QueueEntry> held, string consumer, TimeSpan activeTtl, CancellationToken cancellationToken) =>
+        Time("keep alive", inner.KeepAliveAsync(held, consumer, activeTtl, cancellationToken));
+
+    public Task<int> RemoveIdleConsumersAsync(IReadOnlyCollection<string> taskNames, string? stoppingConsumer, TimeSpan idleFor, CancellationToken cancellationToken) =>
+        Time("remove idle consumers", inner.RemoveIdleConsumersAsync(taskNames, stoppingConsumer, idleFor, cancellationToken));
 
     public Task<int> PromoteDueRetriesAsync(DateTimeOffset now, int maxCount, CancellationToken cancellationToken) =>
         Time("promote retries", inner.PromoteDueRetriesAsync(now, maxCount, cancellationToken));
 
-    public async Task<StartOutcome> StartAsync(Delivery delivery, CancellationToken cancellationToken)
+    public async Task<StartOutcome> StartAsync(Delivery delivery, TimeSpan activeTtl, CancellationToken cancellationToken)
     {
         if (counters.ReadAt.TryRemove(delivery, out var readAt)) Gap("read returned → start called (waiting for a slot, Task.Run)", readAt);
-        var outcome = await Time("start", inner.StartAsync(delivery, cancellationToken)).ConfigureAwait(false);
+        var outcome = await Time("start", inner.StartAsync(delivery, activeTtl, cancellationToken)).ConfigureAwait(false);
         counters.StartedAt[delivery] = Stopwatch.GetTimestamp();
         return outcome;
     }
 
-    public Task<FinishOutcome> CompleteAsync(Delivery delivery, ReadOnlyMemory<byte> resultJson, TimeSpan doneTtl, CancellationToken cancellationToken)
+    public Task<FinishOutcome> CompleteAsync(Delivery delivery, ReadOnlyMemory<byte> resultJson, SignatureLifetimes lifetimes, CancellationToken cancellationToken)
     {
         if (counters.StartedAt.TryRemove(delivery, out var startedAt)) Gap("start returned → complete called (compose input, run handler, continuations)", startedAt);
-        return Time("complete", inner.CompleteAsync(delivery, resultJson, doneTtl, cancellationToken));
+        return Time("complete", inner.CompleteAsync(delivery, resultJson, lifetimes, cancellationToken));
     }
 
     private void Gap(string name, long since) => counters.Gaps.GetOrAdd(name, _ => new OperationTally()).Add(since);
 
-    public Task<FinishOutcome> FailAsync(Delivery delivery, ReadOnlyMemory<byte> failedInput, TaskFailure failure, TimeSpan doneTtl, CancellationToken cancellationToken) =>
-        Time("fail", inner.FailAsync(delivery, failedInput, failure, doneTtl, cancellationToken));
+    public Task<FinishOutcome> FailAsync(Delivery delivery, ReadOnlyMemory<byte> failedInput, TaskFailure failure, SignatureLifetimes lifetimes, CancellationToken cancellationToken) =>
+        Time("fail", inner.FailAsync(delivery, failedInput, failure, lifetimes, cancellationToken));
 
-    public Task RetryLaterAsync(Delivery delivery, DateTimeOffset due, CancellationToken cancellationToken) =>
-        Time("retry later", inner.RetryLaterAsync(delivery, due, cancellationToken));
+    public Task RetryLaterAsync(Delivery delivery, DateTimeOffset due, TimeSpan activeTtl, CancellationToken cancellationToken) =>
+        Time("retry later", inner.RetryLaterAsync(delivery, due, activeTtl, cancellationToken));
 
-    public Task AcknowledgeAsync(Delivery delivery, CancellationToken cancellationToken) =>
-        Time("acknowledge", inner.AcknowledgeAsync(delivery, cancellationToken));
+    public Task ReleaseAsync(Delivery delivery, string consumer, CancellationToken cancellationToken) =>
+        Time("release", inner.ReleaseAsync(delivery, consumer, cancellationToken));
+
+    public Task AcknowledgeAsync(MalformedEntry entry, CancellationToken cancellationToken) =>
+        Time("acknowledge", inner.AcknowledgeAsync(entry, cancellationToken));
 
     public ValueTask DisposeAsync()
     {

@@ -23,12 +23,22 @@ internal enum EnvelopeKind
 /// <param name="Failure">For <see cref="EnvelopeKind.ErrorInput"/>: what failed.</param>
 internal sealed record Envelope(string SignatureId, EnvelopeKind Kind, ReadOnlyMemory<byte> Payload, ReadOnlyMemory<byte> CallTimeKwargs = default, TaskFailure? Failure = null);
 
-/// <summary>An envelope handed to a worker, not yet acknowledged.</summary>
+/// <summary>An entry taken from a task's queue and not yet acknowledged: a good delivery or a malformed entry.</summary>
 /// <param name="TaskName">The queue (stream) it came from.</param>
 /// <param name="EntryId">The backend's id of the queue entry, used to acknowledge it.</param>
-/// <param name="Envelope">The envelope, or null when the entry could not be read (it is logged and acknowledged).</param>
-/// <param name="Malformed">Why the entry could not be read, when <paramref name="Envelope"/> is null.</param>
-internal sealed record Delivery(string TaskName, string EntryId, Envelope? Envelope, string? Malformed = null);
+internal abstract record QueueEntry(string TaskName, string EntryId);
+
+/// <summary>A readable entry: the only kind the transitions accept.</summary>
+internal sealed record Delivery(string TaskName, string EntryId, Envelope Envelope) : QueueEntry(TaskName, EntryId);
+
+/// <summary>An entry that could not be read; the worker logs it and acknowledges it, nothing else.</summary>
+/// <param name="TaskName">The queue (stream) it came from.</param>
+/// <param name="EntryId">The backend's id of the entry; empty when even that could not be read.</param>
+/// <param name="Reason">Why it could not be read.</param>
+internal sealed record MalformedEntry(string TaskName, string EntryId, string Reason) : QueueEntry(TaskName, EntryId);
+
+/// <summary>How long signatures live: active ones from their last activity, finished ones after finishing (0 deletes).</summary>
+internal readonly record struct SignatureLifetimes(TimeSpan Active, TimeSpan Done);
 
 /// <summary>What the start transition found.</summary>
 internal enum StartResult
@@ -41,11 +51,16 @@ internal enum StartResult
 
     /// <summary>The signature is not Pending/Active: the entry was acknowledged (rule 13).</summary>
     NotRunnable,
+
+    /// <summary>The stored signature is not one MageFlow wrote (wrong type, required fields missing): the entry was acknowledged.</summary>
+    Corrupt,
 }
 
 /// <param name="Result">What happened.</param>
 /// <param name="Signature">The signature after the transition (for <see cref="StartResult.NotRunnable"/>: as found).</param>
-internal sealed record StartOutcome(StartResult Result, SignatureRecord? Signature);
+/// <param name="Stalls">How many times in a row this very entry was started and never finished: take-overs from workers that stopped answering.</param>
+/// <param name="Problem">For <see cref="StartResult.Corrupt"/>: what is wrong with the stored signature.</param>
+internal sealed record StartOutcome(StartResult Result, SignatureRecord? Signature, int Stalls = 0, string? Problem = null);
 
 /// <summary>What a finishing transition did.</summary>
 /// <param name="Applied">False when the signature was already finished or gone (a duplicate run): nothing was dispatched.</param>
@@ -90,13 +105,23 @@ internal interface IMageBackend : IAsyncDisposable
     Task PrepareQueuesAsync(IReadOnlyCollection<string> taskNames, CancellationToken cancellationToken);
 
     /// <summary>Reads up to <paramref name="maxCount"/> new entries across the given queues, waiting up to <paramref name="wait"/> when none are ready.</summary>
-    Task<IReadOnlyList<Delivery>> ReadAsync(IReadOnlyCollection<string> taskNames, string consumer, int maxCount, TimeSpan wait, CancellationToken cancellationToken);
+    Task<IReadOnlyList<QueueEntry>> ReadAsync(IReadOnlyCollection<string> taskNames, string consumer, int maxCount, TimeSpan wait, CancellationToken cancellationToken);
 
     /// <summary>Takes over entries delivered to any consumer and not acknowledged for <paramref name="minIdle"/> (crash recovery).</summary>
-    Task<IReadOnlyList<Delivery>> ReclaimAsync(IReadOnlyCollection<string> taskNames, string consumer, TimeSpan minIdle, int maxCount, CancellationToken cancellationToken);
+    Task<IReadOnlyList<QueueEntry>> ReclaimAsync(IReadOnlyCollection<string> taskNames, string consumer, TimeSpan minIdle, int maxCount, CancellationToken cancellationToken);
 
-    /// <summary>Marks entries still being worked on as fresh, so long tasks are not reclaimed while alive.</summary>
-    Task KeepAliveAsync(IReadOnlyCollection<Delivery> inFlight, string consumer, CancellationToken cancellationToken);
+    /// <summary>
+    /// Marks entries this consumer still holds (running, waiting for a slot, or read ahead) as fresh, so they are not
+    /// reclaimed while alive (rule 18), and keeps their signatures and callbacks from expiring (rule 19). Entries
+    /// another consumer has taken over are left alone.
+    /// </summary>
+    Task KeepAliveAsync(IReadOnlyCollection<QueueEntry> held, string consumer, TimeSpan activeTtl, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Removes from the given queues' consumer groups the consumers that hold no entry and have been idle for
+    /// <paramref name="idleFor"/> (stopped workers), and <paramref name="stoppingConsumer"/> when it holds none. Returns how many.
+    /// </summary>
+    Task<int> RemoveIdleConsumersAsync(IReadOnlyCollection<string> taskNames, string? stoppingConsumer, TimeSpan idleFor, CancellationToken cancellationToken);
 
     /// <summary>Moves delayed retries whose time has come back to their queues. Returns how many moved.</summary>
     Task<int> PromoteDueRetriesAsync(DateTimeOffset now, int maxCount, CancellationToken cancellationToken);
@@ -105,27 +130,40 @@ internal interface IMageBackend : IAsyncDisposable
 
     /// <summary>
     /// Start: if the signature exists and is Pending/Active, make it Active (last status recorded when it
-    /// changes), increment its attempts and return it; otherwise acknowledge the entry.
+    /// changes), increment its attempts, note the entry as running (a second start of the same entry counts a
+    /// stall), keep it and its callbacks for <paramref name="activeTtl"/> from now, and return it; otherwise
+    /// acknowledge the entry.
     /// </summary>
-    Task<StartOutcome> StartAsync(Delivery delivery, CancellationToken cancellationToken);
+    Task<StartOutcome> StartAsync(Delivery delivery, TimeSpan activeTtl, CancellationToken cancellationToken);
 
     /// <summary>
-    /// Complete (rule 6, 8): if Active, mark Done, queue every success callback with <paramref name="resultJson"/>
-    /// (kind <see cref="EnvelopeKind.Result"/>), release error callbacks and the signature to <paramref name="doneTtl"/>
-    /// (zero deletes), and acknowledge the entry — all in one step.
+    /// Complete (rule 6, 8): if Active, mark Done, queue every success callback once with <paramref name="resultJson"/>
+    /// (kind <see cref="EnvelopeKind.Result"/>; each kept for the active lifetime), release error callbacks (and
+    /// every callback below them) and the signature to the done lifetime (zero deletes), and acknowledge the
+    /// entry — all in one step.
     /// </summary>
-    Task<FinishOutcome> CompleteAsync(Delivery delivery, ReadOnlyMemory<byte> resultJson, TimeSpan doneTtl, CancellationToken cancellationToken);
+    Task<FinishOutcome> CompleteAsync(Delivery delivery, ReadOnlyMemory<byte> resultJson, SignatureLifetimes lifetimes, CancellationToken cancellationToken);
 
     /// <summary>
-    /// Fail (rule 7, 8): if Active or Pending, mark Failed, queue every error callback with <paramref name="failedInput"/>
-    /// (kind <see cref="EnvelopeKind.ErrorInput"/>, with <paramref name="failure"/>), release success callbacks and the
-    /// signature to <paramref name="doneTtl"/>, and acknowledge the entry — all in one step.
+    /// Fail (rule 7, 8): if Active or Pending, mark Failed, queue every error callback once with <paramref name="failedInput"/>
+    /// (kind <see cref="EnvelopeKind.ErrorInput"/>, with <paramref name="failure"/>), release success callbacks (and every
+    /// callback below them) and the signature to the done lifetime, and acknowledge the entry — all in one step.
     /// </summary>
-    Task<FinishOutcome> FailAsync(Delivery delivery, ReadOnlyMemory<byte> failedInput, TaskFailure failure, TimeSpan doneTtl, CancellationToken cancellationToken);
+    Task<FinishOutcome> FailAsync(Delivery delivery, ReadOnlyMemory<byte> failedInput, TaskFailure failure, SignatureLifetimes lifetimes, CancellationToken cancellationToken);
 
-    /// <summary>Retry later (rule 11): acknowledge the entry and queue its envelope again at <paramref name="due"/>. Status stays Active.</summary>
-    Task RetryLaterAsync(Delivery delivery, DateTimeOffset due, CancellationToken cancellationToken);
+    /// <summary>
+    /// Retry later (rule 11): acknowledge the entry and park one copy of it until <paramref name="due"/>; the
+    /// signature and its callbacks are kept until <paramref name="activeTtl"/> after that. Status stays Active.
+    /// A no-op when the entry is no longer pending (another worker finished it).
+    /// </summary>
+    Task RetryLaterAsync(Delivery delivery, DateTimeOffset due, TimeSpan activeTtl, CancellationToken cancellationToken);
 
-    /// <summary>Acknowledges (and removes) an entry without any state change: malformed entries.</summary>
-    Task AcknowledgeAsync(Delivery delivery, CancellationToken cancellationToken);
+    /// <summary>
+    /// Hands a started run back at shutdown: the attempt is not counted, the start is not a stall, and the entry
+    /// stays pending for another worker to reclaim at once.
+    /// </summary>
+    Task ReleaseAsync(Delivery delivery, string consumer, CancellationToken cancellationToken);
+
+    /// <summary>Acknowledges (and removes) a malformed entry without any state change.</summary>
+    Task AcknowledgeAsync(MalformedEntry entry, CancellationToken cancellationToken);
 }

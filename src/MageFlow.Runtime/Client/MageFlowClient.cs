@@ -71,7 +71,9 @@ internal sealed class MageFlowClient : IMageFlow
     private async Task<SignatureRecord> CreateAsync(SignatureRequest request, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(request);
-        ArgumentException.ThrowIfNullOrWhiteSpace(request.TaskName);
+        TaskNames.ThrowIfInvalid(request.TaskName, nameof(request));
+        var kwargs = request.Kwargs?.Entries.ToArray() ?? [];
+        ThrowIfTooLarge(request.TaskName, "kwargs", KwargsSize(kwargs));
 
         var messageTypeId = request.MessageType?.FullName;
         var returnField = request.ReturnField;
@@ -96,7 +98,7 @@ internal sealed class MageFlowClient : IMageFlow
             SignatureRecord.NewId(),
             request.TaskName,
             messageTypeId,
-            request.Kwargs?.Entries.ToArray() ?? [],
+            kwargs,
             CallbackIds(request.SuccessCallbacks, nameof(request.SuccessCallbacks)),
             CallbackIds(request.ErrorCallbacks, nameof(request.ErrorCallbacks)),
             SignatureStatus.Pending,
@@ -109,6 +111,16 @@ internal sealed class MageFlowClient : IMageFlow
         return record;
     }
 
+    /// <summary>Refuses a payload over <see cref="MageFlowOptions.MaxPayloadBytes"/> before anything is stored (contract §8).</summary>
+    internal void ThrowIfTooLarge(string taskName, string payload, long sizeBytes)
+    {
+        if (sizeBytes > Options.MaxPayloadBytes) throw new MagePayloadTooLargeException(taskName, payload, sizeBytes, Options.MaxPayloadBytes);
+    }
+
+    /// <summary>The size of kwargs as the JSON object they make.</summary>
+    internal static long KwargsSize(IReadOnlyList<KeyValuePair<string, byte[]>> kwargs) =>
+        2 + kwargs.Sum(k => (long)System.Text.Encoding.UTF8.GetByteCount(k.Key) + k.Value.Length + 4);
+
     private string[] CallbackIds(IEnumerable<TaskSignature>? callbacks, string parameter)
     {
         if (callbacks is null) return [];
@@ -120,16 +132,19 @@ internal sealed class MageFlowClient : IMageFlow
                 throw new ArgumentException($"Callback {callback} belongs to another MageFlow client and backend.", parameter);
             ids.Add(callback.Id);
         }
-        return ids.ToArray();
+        // The same callback passed twice fires once (rule 22).
+        return ids.Distinct(StringComparer.Ordinal).ToArray();
     }
 
     internal async Task DispatchAsync(TaskSignature signature, byte[] message, object? callTimeKwargs, CancellationToken cancellationToken)
     {
+        ThrowIfTooLarge(signature.TaskName, "message", message.Length);
         byte[] callTime = [];
         if (callTimeKwargs is not null)
         {
             var builder = KwargsBuilder.FromObject(callTimeKwargs, JsonOptions);
             callTime = Composition.InputComposer.Compose("{}"u8.ToArray(), builder.Entries, default);
+            ThrowIfTooLarge(signature.TaskName, "call-time kwargs", callTime.Length);
         }
         await Backend.DispatchAsync(signature.TaskName, new Envelope(signature.Id, EnvelopeKind.Message, message, callTime), cancellationToken).ConfigureAwait(false);
         Log.RunDispatched(_logger, signature.Id, signature.TaskName);

@@ -1,7 +1,5 @@
 using System.Collections.Concurrent;
 using MageFlow.Backends;
-using MageFlow.Composition;
-using MageFlow.Signatures;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
@@ -10,10 +8,11 @@ using Microsoft.Extensions.Options;
 namespace MageFlow.Execution;
 
 /// <summary>
-/// The engine shared by every backend: reads batches, runs tasks with bounded concurrency, composes inputs
-/// (rule 2), decides retry or failure (rules 9, 11) and asks the backend for each atomic transition.
-/// On shutdown it stops reading, lets runs finish within the host's shutdown timeout, and leaves runs that
-/// did not finish unacknowledged so another worker reclaims them: nothing is half-applied.
+/// The engine shared by every backend: reads batches, runs them with bounded concurrency, and keeps every entry
+/// it holds alive until it is finished. Each run is started, handed to <see cref="RunExecutor"/> (run the body,
+/// decide the outcome) and then to <see cref="OutcomeApplier"/> (the atomic transition). On shutdown it stops
+/// reading, lets runs finish within the host's shutdown timeout, and hands back the runs that did not finish so
+/// another worker takes them over at once: nothing is half-applied.
 /// </summary>
 internal sealed class MageWorker : BackgroundService
 {
@@ -21,13 +20,18 @@ internal sealed class MageWorker : BackgroundService
     private readonly MageTaskRegistry _registry;
     private readonly MageFlowOptions _options;
     private readonly MageWorkerOptions _worker;
-    private readonly IServiceScopeFactory _scopes;
     private readonly ILogger _logger;
     private readonly TimeProvider _time;
+    private readonly RunExecutor _executor;
+    private readonly OutcomeApplier _applier;
     private readonly SemaphoreSlim _slots;
     private readonly CancellationTokenSource _hardStop = new();
-    private readonly ConcurrentDictionary<Delivery, long> _inFlight = new(ReferenceEqualityComparer.Instance);
+
+    // Every entry this worker holds — running, or read and waiting for a slot — with when it was last kept
+    // alive. Keyed by queue and entry id, so a reclaim never hands this worker an entry it already holds (rule 18).
+    private readonly ConcurrentDictionary<(string TaskName, string EntryId), Held> _held = new();
     private readonly string[] _taskNames;
+    private bool _prepared;
 
     public MageWorker(
         IMageBackend backend,
@@ -41,9 +45,10 @@ internal sealed class MageWorker : BackgroundService
         _registry = registry;
         _options = options;
         _worker = workerOptions.Value;
-        _scopes = scopes;
         _logger = logger;
         _time = TimeProvider.System;
+        _executor = new RunExecutor(registry, options, _worker, scopes);
+        _applier = new OutcomeApplier(backend, options, _worker, logger, _time);
         _slots = new SemaphoreSlim(_worker.Concurrency, _worker.Concurrency);
         var served = _registry.Tasks.Select(t => t.Name);
         if (_worker.Tasks is { } only)
@@ -57,24 +62,61 @@ internal sealed class MageWorker : BackgroundService
     }
 
     /// <summary>Runs in flight right now (for tests and diagnostics).</summary>
-    internal int InFlightCount => _inFlight.Count;
+    internal int InFlightCount => _held.Count(pair => pair.Value.Running);
 
+    /// <summary>
+    /// Publishes the task definitions and creates the queues before the host reports started, so producers in the
+    /// same host can sign by name at once; when the backend cannot be reached yet, the host starts all the same
+    /// and the worker keeps trying in the background.
+    /// </summary>
     public override async Task StartAsync(CancellationToken cancellationToken)
     {
-        var definitions = _registry.Tasks
-            .Select(t => new TaskDefinition(t.Name, t.MessageTypeId, t.Options.ReturnField, t.Options.Retries))
-            .ToArray();
-        await _backend.RegisterTaskDefinitionsAsync(definitions, cancellationToken).ConfigureAwait(false);
-        await _backend.PrepareQueuesAsync(_taskNames, cancellationToken).ConfigureAwait(false);
-        Log.WorkerStarted(_logger, _worker.ConsumerName, _taskNames.Length, _options.BackendName, _worker.Concurrency);
+        try
+        {
+            await PrepareOnceAsync(cancellationToken).ConfigureAwait(false);
+            _prepared = true;
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
+        {
+            Log.WorkerStartDelayed(_logger, ex, _worker.ConsumerName, ex.Message, TimeSpan.Zero);
+        }
         await base.StartAsync(cancellationToken).ConfigureAwait(false);
     }
 
+    /// <summary>
+    /// Stops reading, then waits for the runs in flight until the host's shutdown timeout; runs still going then
+    /// are cancelled and handed back (not counted as attempts) for another worker to take over at once.
+    /// </summary>
     public override async Task StopAsync(CancellationToken cancellationToken)
     {
-        // When the host's shutdown timeout runs out, cancel the runs still going; they are left for reclaim.
-        await using var registration = cancellationToken.Register(() => _hardStop.Cancel()).ConfigureAwait(false);
         await base.StopAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            await RunsFinishedAsync().WaitAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException)
+        {
+            await _hardStop.CancelAsync().ConfigureAwait(false);
+            await RunsFinishedAsync().WaitAsync(HandBackTimeout, CancellationToken.None).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+        }
+        try
+        {
+            // A worker that holds nothing leaves its queues' consumer groups (rule 23).
+            await _backend.RemoveIdleConsumersAsync(_taskNames, _worker.ConsumerName, TimeSpan.MaxValue, CancellationToken.None)
+                .WaitAsync(HandBackTimeout, CancellationToken.None).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            Log.WorkerLoopError(_logger, ex); // the maintenance of another worker removes it later
+        }
+    }
+
+    /// <summary>How long cancelled runs get to hand themselves back at shutdown.</summary>
+    private static readonly TimeSpan HandBackTimeout = TimeSpan.FromSeconds(5);
+
+    private async Task RunsFinishedAsync()
+    {
+        while (!_held.IsEmpty) await Task.Delay(10, CancellationToken.None).ConfigureAwait(false);
     }
 
     public override void Dispose()
@@ -88,24 +130,69 @@ internal sealed class MageWorker : BackgroundService
     {
         if (_taskNames.Length == 0) return;
         await Task.Yield();
+        if (!_prepared && !await PrepareAsync(stoppingToken).ConfigureAwait(false)) return;
+        Log.WorkerStarted(_logger, _worker.ConsumerName, _taskNames.Length, _options.BackendName, _worker.Concurrency);
         var loops = new[]
         {
             RunLoopAsync(ReadOnceAsync, TimeSpan.Zero, stoppingToken),
             RunLoopAsync(ReclaimOnceAsync, ReclaimInterval, stoppingToken),
             RunLoopAsync(PromoteOnceAsync, PromoteInterval, stoppingToken),
             RunLoopAsync(KeepAliveOnceAsync, KeepAliveInterval, stoppingToken),
+            RunLoopAsync(MaintainOnceAsync, _worker.MaintenanceInterval, stoppingToken),
         };
         await Task.WhenAll(loops).ConfigureAwait(false);
-
         // Stopped reading: wait for the runs in flight (the host bounds this wait with its shutdown timeout).
-        while (!_inFlight.IsEmpty) await Task.Delay(10, CancellationToken.None).ConfigureAwait(false);
+        while (!_held.IsEmpty) await Task.Delay(10, CancellationToken.None).ConfigureAwait(false);
     }
+
+    /// <summary>
+    /// Publishes the task definitions and creates the queues, trying again with backoff while the backend cannot
+    /// be reached: a worker started before its Redis starts serving once Redis is up. False when stopped first.
+    /// </summary>
+    private async Task<bool> PrepareAsync(CancellationToken stoppingToken)
+    {
+        var delay = TimeSpan.FromMilliseconds(100);
+        while (true)
+        {
+            try
+            {
+                await PrepareOnceAsync(stoppingToken).ConfigureAwait(false);
+                return true;
+            }
+            catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+            {
+                return false;
+            }
+            catch (Exception ex)
+            {
+                Log.WorkerStartDelayed(_logger, ex, _worker.ConsumerName, ex.Message, delay);
+                try { await Task.Delay(delay, _time, stoppingToken).ConfigureAwait(false); }
+                catch (OperationCanceledException) { return false; }
+                delay = TimeSpan.FromTicks(Math.Min(delay.Ticks * 2, TimeSpan.FromSeconds(5).Ticks));
+            }
+        }
+    }
+
+    private async Task PrepareOnceAsync(CancellationToken cancellationToken)
+    {
+        await PublishDefinitionsAsync(cancellationToken).ConfigureAwait(false);
+        await _backend.PrepareQueuesAsync(_taskNames, cancellationToken).ConfigureAwait(false);
+    }
+
+    private Task PublishDefinitionsAsync(CancellationToken cancellationToken) =>
+        _backend.RegisterTaskDefinitionsAsync(
+            _registry.Tasks.Select(t => new TaskDefinition(t.Name, t.MessageTypeId, t.Options.ReturnField, t.Options.Retries)).ToArray(),
+            cancellationToken);
 
     private TimeSpan ReclaimInterval => Clamp(_worker.VisibilityTimeout / 2);
 
-    private TimeSpan KeepAliveInterval => Clamp(_worker.VisibilityTimeout / 3);
+    // Often enough that neither the entry (visibility timeout) nor the signature (active TTL) lapses while held.
+    private TimeSpan KeepAliveInterval => Clamp(TimeSpan.FromTicks(Math.Min(_worker.VisibilityTimeout.Ticks, _options.ActiveTtl.Ticks) / 3));
 
     private TimeSpan PromoteInterval => Clamp(TimeSpan.FromTicks(Math.Min(_worker.RetryDelay.Ticks / 2, TimeSpan.FromMilliseconds(250).Ticks)));
+
+    /// <summary>How long a consumer must hold nothing and be silent before it counts as a stopped worker's.</summary>
+    private TimeSpan StoppedConsumerIdle => TimeSpan.FromTicks(Math.Max(_worker.VisibilityTimeout.Ticks * 2, _worker.ReadWait.Ticks * 10));
 
     private static TimeSpan Clamp(TimeSpan interval) => interval < TimeSpan.FromMilliseconds(10) ? TimeSpan.FromMilliseconds(10) : interval;
 
@@ -135,7 +222,7 @@ internal sealed class MageWorker : BackgroundService
     {
         await _slots.WaitAsync(stoppingToken).ConfigureAwait(false);
         var free = Math.Min(_slots.CurrentCount + 1, _worker.BatchSize);
-        IReadOnlyList<Delivery> batch;
+        IReadOnlyList<QueueEntry> batch;
         try
         {
             batch = await _backend.ReadAsync(_taskNames, _worker.ConsumerName, free, _worker.ReadWait, stoppingToken).ConfigureAwait(false);
@@ -150,6 +237,7 @@ internal sealed class MageWorker : BackgroundService
             _slots.Release();
             return;
         }
+        Hold(batch);
         // One slot is held already; only this loop and the reclaim loop take slots, so these waits are short.
         for (var i = 0; i < batch.Count; i++)
         {
@@ -161,216 +249,118 @@ internal sealed class MageWorker : BackgroundService
     private async Task ReclaimOnceAsync(CancellationToken stoppingToken)
     {
         var reclaimed = await _backend.ReclaimAsync(_taskNames, _worker.ConsumerName, _worker.VisibilityTimeout, _worker.BatchSize, stoppingToken).ConfigureAwait(false);
-        if (reclaimed.Count == 0) return;
-        Log.Reclaimed(_logger, reclaimed.Count);
-        foreach (var delivery in reclaimed)
+        // An entry this worker already holds came back only because its keep-alive was late: it is not a take-over.
+        var taken = reclaimed.Where(entry => !_held.ContainsKey((entry.TaskName, entry.EntryId))).ToArray();
+        if (taken.Length == 0) return;
+        Log.Reclaimed(_logger, taken.Length);
+        Hold(taken);
+        foreach (var entry in taken)
         {
             await _slots.WaitAsync(CancellationToken.None).ConfigureAwait(false);
-            Launch(delivery);
+            Launch(entry);
         }
     }
 
-    private Task PromoteOnceAsync(CancellationToken stoppingToken) =>
-        _backend.PromoteDueRetriesAsync(_time.GetUtcNow(), _worker.BatchSize * 4, stoppingToken);
+    private async Task PromoteOnceAsync(CancellationToken stoppingToken) =>
+        await _backend.PromoteDueRetriesAsync(_time.GetUtcNow(), _worker.BatchSize * 4, stoppingToken).ConfigureAwait(false);
 
     private Task KeepAliveOnceAsync(CancellationToken stoppingToken)
     {
-        var staleBefore = _time.GetTimestamp() - (long)(KeepAliveInterval.TotalSeconds * _time.TimestampFrequency);
-        var stale = _inFlight.Where(pair => pair.Value <= staleBefore).Select(pair => pair.Key).ToArray();
-        return stale.Length == 0 ? Task.CompletedTask : _backend.KeepAliveAsync(stale, _worker.ConsumerName, stoppingToken);
+        var now = _time.GetTimestamp();
+        var staleBefore = now - (long)(KeepAliveInterval.TotalSeconds * _time.TimestampFrequency);
+        var stale = _held.Values.Where(held => held.KeptAliveAt <= staleBefore).ToArray();
+        foreach (var held in stale) held.KeptAliveAt = now;
+        // The backend also keeps alive what it read ahead for this consumer, so it is called even with nothing stale.
+        return _backend.KeepAliveAsync(stale.Select(held => held.Entry).ToArray(), _worker.ConsumerName, _options.ActiveTtl, stoppingToken);
+    }
+
+    /// <summary>Re-publishes the task definitions (Redis may have lost them) and removes consumers of stopped workers (rule 23).</summary>
+    private async Task MaintainOnceAsync(CancellationToken stoppingToken)
+    {
+        await PublishDefinitionsAsync(stoppingToken).ConfigureAwait(false);
+        var removed = await _backend.RemoveIdleConsumersAsync(_taskNames, null, StoppedConsumerIdle, stoppingToken).ConfigureAwait(false);
+        if (removed > 0) Log.RemovedIdleConsumers(_logger, removed);
+    }
+
+    private void Hold(IEnumerable<QueueEntry> entries)
+    {
+        var now = _time.GetTimestamp();
+        foreach (var entry in entries) _held[(entry.TaskName, entry.EntryId)] = new Held(entry, now);
     }
 
     /// <summary>Starts a run on the thread pool; the caller holds one slot for it.</summary>
-    private void Launch(Delivery delivery)
+    private void Launch(QueueEntry entry)
     {
-        _inFlight[delivery] = _time.GetTimestamp();
+        if (_held.TryGetValue((entry.TaskName, entry.EntryId), out var held)) held.Running = true;
         _ = Task.Run(async () =>
         {
             try
             {
-                await ProcessAsync(delivery).ConfigureAwait(false);
+                await ProcessAsync(entry).ConfigureAwait(false);
             }
             catch (Exception ex)
             {
-                Log.TransitionError(_logger, ex, delivery.Envelope?.SignatureId ?? "?", delivery.TaskName);
+                Log.TransitionError(_logger, ex, (entry as Delivery)?.Envelope.SignatureId ?? "?", entry.TaskName);
             }
             finally
             {
-                _inFlight.TryRemove(delivery, out _);
+                _held.TryRemove((entry.TaskName, entry.EntryId), out _);
                 _slots.Release();
             }
         });
     }
 
-    internal async Task ProcessAsync(Delivery delivery)
+    internal async Task ProcessAsync(QueueEntry entry)
     {
         // Transitions get no cancellation token: each is one atomic step that must not be abandoned half-way.
         var none = CancellationToken.None;
-        if (delivery.Envelope is not { } envelope)
+        if (entry is not Delivery delivery)
         {
-            Log.MalformedEntry(_logger, delivery.EntryId, delivery.TaskName, delivery.Malformed ?? "unreadable entry");
-            await _backend.AcknowledgeAsync(delivery, none).ConfigureAwait(false);
+            var malformed = (MalformedEntry)entry;
+            Log.MalformedEntry(_logger, malformed.EntryId, malformed.TaskName, malformed.Reason);
+            await _backend.AcknowledgeAsync(malformed, none).ConfigureAwait(false);
             return;
         }
 
-        var start = await _backend.StartAsync(delivery, none).ConfigureAwait(false);
+        var id = delivery.Envelope.SignatureId;
+        StartOutcome start;
+        try
+        {
+            start = await _backend.StartAsync(delivery, _options.ActiveTtl, none).ConfigureAwait(false);
+        }
+        catch (InvalidDataException ex)
+        {
+            // The stored signature cannot be read: running it is impossible, and trying again would loop.
+            Log.RunDroppedCorrupt(_logger, id, delivery.TaskName, ex.Message);
+            await _backend.AcknowledgeAsync(new MalformedEntry(delivery.TaskName, delivery.EntryId, ex.Message), none).ConfigureAwait(false);
+            return;
+        }
         switch (start.Result)
         {
             case StartResult.Missing:
-                Log.RunDroppedMissing(_logger, envelope.SignatureId, delivery.TaskName);
+                Log.RunDroppedMissing(_logger, id, delivery.TaskName);
                 return;
             case StartResult.NotRunnable:
-                Log.RunSkippedNotRunnable(_logger, envelope.SignatureId, delivery.TaskName, start.Signature!.Status);
+                Log.RunSkippedNotRunnable(_logger, id, delivery.TaskName, start.Signature!.Status);
+                return;
+            case StartResult.Corrupt:
+                Log.RunDroppedCorrupt(_logger, id, delivery.TaskName, start.Problem ?? "unknown");
                 return;
         }
         var signature = start.Signature!;
-
-        if (!_registry.TryGet(signature.TaskName, out var task))
-        {
-            await FailAsync(delivery, signature, FallbackInput(signature, envelope), 1,
-                $"No task named '{signature.TaskName}' is registered in this worker (queue '{delivery.TaskName}').", null).ConfigureAwait(false);
-            return;
-        }
-
-        byte[] input;
-        try
-        {
-            input = InputComposer.Compose(BaseOf(envelope, signature), signature.Kwargs, envelope.CallTimeKwargs);
-        }
-        catch (System.Text.Json.JsonException ex)
-        {
-            await FailAsync(delivery, signature, FallbackInput(signature, envelope), task.MaxAttempts,
-                $"Task '{signature.TaskName}': the queued payload or a bound kwarg is not valid JSON: {ex.Message}", ex).ConfigureAwait(false);
-            return;
-        }
-
-        Log.RunStarted(_logger, signature.Id, signature.TaskName, signature.Attempts, task.MaxAttempts);
-        using var activity = MageFlowTelemetry.StartRun(signature.TaskName, signature.Id, signature.Attempts);
-        MageFlowTelemetry.RunsStarted.Add(1, new KeyValuePair<string, object?>("mageflow.task", signature.TaskName));
-        var started = System.Diagnostics.Stopwatch.GetTimestamp();
-        await using var scope = _scopes.CreateAsyncScope();
-        var context = new TaskContext(signature.Id, signature.TaskName, signature.Attempts, task.MaxAttempts, scope.ServiceProvider, envelope.Failure);
-        // A linked source only when the task has a time limit; otherwise the shutdown token alone will do.
-        using var timeLimit = task.Options.Timeout is { } timeout ? CancellationTokenSource.CreateLinkedTokenSource(_hardStop.Token) : null;
-        timeLimit?.CancelAfter(task.Options.Timeout!.Value);
-        var attemptToken = timeLimit?.Token ?? _hardStop.Token;
-
-        byte[] result;
-        try
-        {
-            result = await task.InvokeAsync(input, context, _options.JsonOptions, attemptToken).ConfigureAwait(false);
-        }
-        catch (MessageDeserializationException ex)
-        {
-            MageFlowTelemetry.RecordOutcome(activity, signature.TaskName, "failed", started);
-            // Error callbacks compose their input from this one, so it must at least be JSON.
-            if (!IsJson(input))
-            {
-                await FailAsync(delivery, signature, KwargsOnlyInput(signature), signature.Attempts,
-                    $"Task '{signature.TaskName}': the queued payload is not valid JSON: {ex.InnerException?.Message}", ex).ConfigureAwait(false);
-                return;
-            }
-            await FailAsync(delivery, signature, input, signature.Attempts, ex.Message, ex).ConfigureAwait(false);
-            return;
-        }
-        catch (OperationCanceledException) when (_hardStop.IsCancellationRequested)
-        {
-            MageFlowTelemetry.RecordOutcome(activity, signature.TaskName, "abandoned", started);
-            Log.LeftForReclaim(_logger, signature.Id, signature.TaskName);
-            return;
-        }
-        catch (Exception ex)
-        {
-            var error = ex is OperationCanceledException && timeLimit is { IsCancellationRequested: true } && task.Options.Timeout is { } limit
-                ? $"Timed out after {limit}."
-                : $"{ex.GetType().Name}: {ex.Message}";
-            if (ex is NonRetryableException || signature.Attempts >= task.MaxAttempts)
-            {
-                MageFlowTelemetry.RecordOutcome(activity, signature.TaskName, "failed", started);
-                await FailAsync(delivery, signature, input, signature.Attempts, error, ex).ConfigureAwait(false);
-                return;
-            }
-            MageFlowTelemetry.RecordOutcome(activity, signature.TaskName, "retried", started);
-            var delay = RetryDelay(task, signature.Attempts);
-            Log.RunRetrying(_logger, ex, signature.Id, signature.TaskName, signature.Attempts, task.MaxAttempts, delay, error);
-            await _backend.RetryLaterAsync(delivery, _time.GetUtcNow() + delay, none).ConfigureAwait(false);
-            return;
-        }
-
-        MageFlowTelemetry.RecordOutcome(activity, signature.TaskName, "done", started);
-        var outcome = await _backend.CompleteAsync(delivery, result, _options.DoneTtl, none).ConfigureAwait(false);
-        if (!outcome.Applied)
-        {
-            Log.DuplicateFinish(_logger, signature.Id, signature.TaskName);
-            return;
-        }
-        ReportMissing(signature, outcome);
-        Log.RunDone(_logger, signature.Id, signature.TaskName, signature.SuccessCallbackIds.Count - outcome.MissingCallbackIds.Count);
+        Log.RunStarted(_logger, signature.Id, signature.TaskName, signature.Attempts, _registry.TryGet(signature.TaskName, out var task) ? task.MaxAttempts : 1);
+        var outcome = await _executor.RunAsync(delivery, signature, start.Stalls, _hardStop.Token).ConfigureAwait(false);
+        await _applier.ApplyAsync(delivery, signature, outcome).ConfigureAwait(false);
     }
 
-    private async Task FailAsync(Delivery delivery, SignatureRecord signature, byte[] failedInput, int attempt, string error, Exception? exception)
+    /// <summary>An entry this worker holds.</summary>
+    private sealed class Held(QueueEntry entry, long keptAliveAt)
     {
-        var failure = new TaskFailure(signature.Id, signature.TaskName, error);
-        var outcome = await _backend.FailAsync(delivery, failedInput, failure, _options.DoneTtl, CancellationToken.None).ConfigureAwait(false);
-        if (!outcome.Applied)
-        {
-            Log.DuplicateFinish(_logger, signature.Id, signature.TaskName);
-            return;
-        }
-        ReportMissing(signature, outcome);
-        Log.RunFailed(_logger, exception, signature.Id, signature.TaskName, attempt, error, signature.ErrorCallbackIds.Count - outcome.MissingCallbackIds.Count);
-    }
+        public QueueEntry Entry { get; } = entry;
 
-    private void ReportMissing(SignatureRecord signature, FinishOutcome outcome)
-    {
-        if (outcome.MissingCallbackIds.Count > 0)
-            Log.MissingCallbacks(_logger, signature.Id, signature.TaskName, string.Join(", ", outcome.MissingCallbackIds));
-    }
+        /// <summary>When it was read, reclaimed or last kept alive (<see cref="TimeProvider.GetTimestamp"/>).</summary>
+        public long KeptAliveAt { get; set; } = keptAliveAt;
 
-    private TimeSpan RetryDelay(TaskDescriptor task, int attempt)
-    {
-        var first = task.Options.RetryDelay ?? _worker.RetryDelay;
-        var delay = first * Math.Pow(2, Math.Max(0, attempt - 1));
-        return delay > _worker.MaxRetryDelay ? _worker.MaxRetryDelay : delay;
-    }
-
-    /// <summary>The base of the input (rule 2): the message, the wrapped result, or the failed task's input.</summary>
-    private static ReadOnlyMemory<byte> BaseOf(Envelope envelope, SignatureRecord signature) => envelope.Kind switch
-    {
-        EnvelopeKind.Result => InputComposer.WrapResult(signature.ReturnField, envelope.Payload.Span),
-        _ => envelope.Payload,
-    };
-
-    /// <summary>When the input cannot be composed, error callbacks still get the bound kwargs.</summary>
-    private static byte[] FallbackInput(SignatureRecord signature, Envelope envelope)
-    {
-        try
-        {
-            return InputComposer.Compose(BaseOf(envelope, signature), signature.Kwargs, envelope.CallTimeKwargs);
-        }
-        catch (System.Text.Json.JsonException)
-        {
-            return KwargsOnlyInput(signature);
-        }
-    }
-
-    private static byte[] KwargsOnlyInput(SignatureRecord signature)
-    {
-        try { return InputComposer.Compose("{}"u8.ToArray(), signature.Kwargs, default); }
-        catch (System.Text.Json.JsonException) { return "{}"u8.ToArray(); }
-    }
-
-    private static bool IsJson(byte[] utf8)
-    {
-        try
-        {
-            var reader = new System.Text.Json.Utf8JsonReader(utf8);
-            while (reader.Read()) { }
-            return true;
-        }
-        catch (System.Text.Json.JsonException)
-        {
-            return false;
-        }
+        public bool Running { get; set; }
     }
 }

@@ -127,6 +127,12 @@ public sealed class MageWorkerOptions
     /// </summary>
     public int MaxStalls { get; set; } = 3;
 
+    /// <summary>
+    /// How often the worker re-publishes its task definitions (so producers can sign by name after Redis lost them)
+    /// and removes the consumers of stopped workers from its queues. Default 30 seconds.
+    /// </summary>
+    public TimeSpan MaintenanceInterval { get; set; } = TimeSpan.FromSeconds(30);
+
     /// <summary>Only these task names are served; null (default) serves every registered task.</summary>
     public IReadOnlyCollection<string>? Tasks { get; set; }
 }

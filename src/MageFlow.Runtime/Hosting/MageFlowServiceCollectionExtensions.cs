@@ -29,6 +29,8 @@ public static class MageFlowServiceCollectionExtensions
             throw new ArgumentOutOfRangeException(nameof(configure), $"MageFlowOptions.ActiveTtl must be positive, got {options.ActiveTtl}.");
         if (options.DoneTtl < TimeSpan.Zero)
             throw new ArgumentOutOfRangeException(nameof(configure), $"MageFlowOptions.DoneTtl must be zero (delete at once) or positive, got {options.DoneTtl}.");
+        if (options.MaxPayloadBytes < 1)
+            throw new ArgumentOutOfRangeException(nameof(configure), $"MageFlowOptions.MaxPayloadBytes must be positive, got {options.MaxPayloadBytes}.");
 
         services.AddSingleton(options);
         services.TryAddSingleton<ILoggerFactory>(NullLoggerFactory.Instance);
@@ -61,6 +63,10 @@ public static class MageFlowServiceCollectionExtensions
         if (options.Concurrency < 1) throw new ArgumentOutOfRangeException(nameof(configure), $"MageWorkerOptions.Concurrency must be at least 1, got {options.Concurrency}.");
         if (options.BatchSize < 1) throw new ArgumentOutOfRangeException(nameof(configure), $"MageWorkerOptions.BatchSize must be at least 1, got {options.BatchSize}.");
         if (options.VisibilityTimeout <= TimeSpan.Zero) throw new ArgumentOutOfRangeException(nameof(configure), $"MageWorkerOptions.VisibilityTimeout must be positive, got {options.VisibilityTimeout}.");
+        if (options.MaxStalls < 0) throw new ArgumentOutOfRangeException(nameof(configure), $"MageWorkerOptions.MaxStalls must be 0 or more, got {options.MaxStalls}.");
+        if (options.MaintenanceInterval <= TimeSpan.Zero) throw new ArgumentOutOfRangeException(nameof(configure), $"MageWorkerOptions.MaintenanceInterval must be positive, got {options.MaintenanceInterval}.");
+        if (options.RetryDelay < TimeSpan.Zero || options.MaxRetryDelay < TimeSpan.Zero)
+            throw new ArgumentOutOfRangeException(nameof(configure), $"MageWorkerOptions.RetryDelay and MaxRetryDelay must be zero or positive, got {options.RetryDelay} and {options.MaxRetryDelay}.");
         services.AddSingleton(Options.Create(options));
         services.AddSingleton<MageWorker>();
         services.AddHostedService(sp => sp.GetRequiredService<MageWorker>());

@@ -8,6 +8,10 @@ public delegate ValueTask<TResult> MageTaskHandler<TMessage, TResult>(TMessage m
 /// <summary>Runs one attempt of a task that returns nothing.</summary>
 public delegate ValueTask MageTaskHandler<TMessage>(TMessage message, TaskContext context, CancellationToken cancellationToken);
 
+/// <summary>The body of a task returned, but its result cannot be written as JSON (NaN, a cycle, an unsupported type).</summary>
+internal sealed class ResultSerializationException(string taskName, Type resultType, Exception inner)
+    : Exception($"Task '{taskName}': its result of type {resultType.FullName} cannot be serialized as JSON: {inner.Message}", inner);
+
 /// <summary>Options of a task as declared on <see cref="MageTaskAttribute"/>.</summary>
 public sealed record TaskOptions
 {
@@ -36,9 +40,7 @@ public abstract class TaskDescriptor
 {
     private protected TaskDescriptor(string name, Type messageType, Type? resultType, TaskOptions options)
     {
-        ArgumentException.ThrowIfNullOrWhiteSpace(name);
-        if (name.Contains(',') || name.Contains('\n'))
-            throw new ArgumentException($"Task name '{name}' may not contain ',' or a line break.", nameof(name));
+        TaskNames.ThrowIfInvalid(name, nameof(name));
         if (options.Retries < 0)
             throw new ArgumentOutOfRangeException(nameof(options), $"Task '{name}': Retries must be 0 or more, got {options.Retries}.");
         Name = name;
@@ -79,7 +81,8 @@ public abstract class TaskDescriptor
 
     /// <summary>
     /// Deserializes <paramref name="input"/> into the message type (throwing <see cref="MessageDeserializationException"/>
-    /// with the member and types when it does not fit), runs one attempt and returns the result as JSON.
+    /// with the member and types when it does not fit), runs one attempt and returns the result as JSON (throwing
+    /// <see cref="ResultSerializationException"/> when the result cannot be written: the body is not to run again).
     /// </summary>
     internal abstract ValueTask<byte[]> InvokeAsync(ReadOnlyMemory<byte> input, TaskContext context, JsonSerializerOptions json, CancellationToken cancellationToken);
 
@@ -94,7 +97,15 @@ public abstract class TaskDescriptor
         {
             var message = Deserialize(input, json);
             var result = await handler(message, context, cancellationToken).ConfigureAwait(false);
-            return hasResult ? JsonSerializer.SerializeToUtf8Bytes(result, json.TypeInfo<TResult>()) : Null;
+            if (!hasResult) return Null;
+            try
+            {
+                return JsonSerializer.SerializeToUtf8Bytes(result, json.TypeInfo<TResult>());
+            }
+            catch (Exception ex) when (ex is JsonException or NotSupportedException or ArgumentException or InvalidOperationException)
+            {
+                throw new ResultSerializationException(Name, typeof(TResult), ex);
+            }
         }
 
         private TMessage Deserialize(ReadOnlyMemory<byte> input, JsonSerializerOptions json)

@@ -113,6 +113,7 @@ public class SignatureKwargs
     {
         ArgumentNullException.ThrowIfNull(kwargs);
         if (kwargs.Count == 0) return;
+        _signature.Client.ThrowIfTooLarge(_signature.TaskName, "kwargs", MageFlowClient.KwargsSize(kwargs.Entries));
         if (!await _signature.Client.Backend.UpdateKwargsAsync(_signature.Id, kwargs.Entries, cancellationToken).ConfigureAwait(false))
             throw new SignatureNotFoundException(_signature.Id);
     }

@@ -17,8 +17,8 @@ internal static partial class Log
     [LoggerMessage(11, LogLevel.Debug, "Finished {TaskName} {SignatureId}: Done, {CallbackCount} success callbacks dispatched")]
     public static partial void RunDone(ILogger logger, string signatureId, string taskName, int callbackCount);
 
-    [LoggerMessage(12, LogLevel.Error, "Failed {TaskName} {SignatureId} after attempt {Attempt}: {Error}; {CallbackCount} error callbacks dispatched")]
-    public static partial void RunFailed(ILogger logger, Exception? exception, string signatureId, string taskName, int attempt, string error, int callbackCount);
+    [LoggerMessage(12, LogLevel.Error, "Failed {TaskName} {SignatureId} after attempt {Attempt} ({Kind}): {Error}; {CallbackCount} error callbacks dispatched")]
+    public static partial void RunFailed(ILogger logger, Exception? exception, string signatureId, string taskName, int attempt, TaskFailureKind kind, string error, int callbackCount);
 
     [LoggerMessage(13, LogLevel.Warning, "Attempt {Attempt} of {MaxAttempts} of {TaskName} {SignatureId} failed; retrying in {Delay}: {Error}")]
     public static partial void RunRetrying(ILogger logger, Exception exception, string signatureId, string taskName, int attempt, int maxAttempts, TimeSpan delay, string error);
@@ -38,13 +38,13 @@ internal static partial class Log
     [LoggerMessage(18, LogLevel.Error, "Dropped a malformed entry {EntryId} of queue {TaskName}: {Reason}")]
     public static partial void MalformedEntry(ILogger logger, string entryId, string taskName, string reason);
 
-    [LoggerMessage(19, LogLevel.Information, "Left {TaskName} {SignatureId} unacknowledged at shutdown; another worker reclaims it after the visibility timeout")]
+    [LoggerMessage(19, LogLevel.Information, "Handed {TaskName} {SignatureId} back at shutdown; another worker takes it over (not counted as an attempt)")]
     public static partial void LeftForReclaim(ILogger logger, string signatureId, string taskName);
 
     [LoggerMessage(20, LogLevel.Error, "Worker loop error; continuing")]
     public static partial void WorkerLoopError(ILogger logger, Exception exception);
 
-    [LoggerMessage(21, LogLevel.Error, "Could not record the outcome of {TaskName} {SignatureId}; the entry stays pending and is reclaimed later")]
+    [LoggerMessage(21, LogLevel.Error, "Could not record the outcome of {TaskName} {SignatureId}; the entry stays pending and is reclaimed after the visibility timeout")]
     public static partial void TransitionError(ILogger logger, Exception exception, string signatureId, string taskName);
 
     [LoggerMessage(22, LogLevel.Information, "Worker {Consumer} serving {TaskCount} tasks on {Backend} with concurrency {Concurrency}")]
@@ -52,4 +52,16 @@ internal static partial class Log
 
     [LoggerMessage(23, LogLevel.Information, "Reclaimed {Count} entries idle past the visibility timeout")]
     public static partial void Reclaimed(ILogger logger, int count);
+
+    [LoggerMessage(24, LogLevel.Warning, "A transition failed on attempt {Attempt}; trying again in {Delay}")]
+    public static partial void TransitionRetrying(ILogger logger, Exception exception, int attempt, TimeSpan delay);
+
+    [LoggerMessage(25, LogLevel.Error, "Dropped a run of {TaskName} {SignatureId}: the stored signature is corrupt ({Problem})")]
+    public static partial void RunDroppedCorrupt(ILogger logger, string signatureId, string taskName, string problem);
+
+    [LoggerMessage(26, LogLevel.Warning, "Worker {Consumer} cannot start yet ({Error}); trying again in {Delay}")]
+    public static partial void WorkerStartDelayed(ILogger logger, Exception exception, string consumer, string error, TimeSpan delay);
+
+    [LoggerMessage(27, LogLevel.Information, "Removed {Count} consumers of stopped workers from the task queues")]
+    public static partial void RemovedIdleConsumers(ILogger logger, int count);
 }

@@ -5,7 +5,8 @@ namespace MageFlow.Runtime.Tests.Contract;
 /// <summary>
 /// Hand-registered tasks, described exactly as generated code describes them (TaskDescriptor.Create), each
 /// recording what it received. Behaviour knobs per order id: "fail-*" always throws, "flaky-*" fails on the
-/// first attempt, "fatal-*" throws NonRetryableException, "slow-*" waits for cancellation.
+/// first attempt, "fatal-*" throws NonRetryableException, "slow-*" waits for cancellation, "sleep-*" takes
+/// <see cref="SleepPerRun"/>, "big-*" returns a receipt three times the size of its id.
 /// </summary>
 internal sealed class Shop
 {
@@ -16,12 +17,19 @@ internal sealed class Shop
     public const string Touch = "touch";
     public const string Describe = "describe";
     public const string Note = "note";
+    public const string Measure = "measure";
 
     public Recorder Recorder { get; } = new();
 
     public int ProcessOrderRetries { get; init; } = 2;
 
     public TimeSpan? ProcessOrderTimeout { get; init; }
+
+    /// <summary>How long a "sleep-*" order (process-order or touch) takes.</summary>
+    public TimeSpan SleepPerRun { get; init; } = TimeSpan.FromMilliseconds(200);
+
+    private Task SleepIfAskedAsync(string orderId, CancellationToken ct) =>
+        orderId.StartsWith("sleep-", StringComparison.Ordinal) ? Task.Delay(SleepPerRun, ct) : Task.CompletedTask;
 
     public IEnumerable<TaskDescriptor> Tasks()
     {
@@ -33,6 +41,8 @@ internal sealed class Shop
             if (id.StartsWith("flaky-", StringComparison.Ordinal) && context.Attempt == 1) throw new TimeoutException("gateway timeout");
             if (id.StartsWith("fatal-", StringComparison.Ordinal)) throw new NonRetryableException($"order {id} is invalid");
             if (id.StartsWith("slow-", StringComparison.Ordinal)) await Task.Delay(Timeout.Infinite, ct);
+            await SleepIfAskedAsync(id, ct);
+            if (id.StartsWith("big-", StringComparison.Ordinal)) return new OrderReceipt(string.Concat(id, id, id), message.Amount);
             return new OrderReceipt(id, message.Amount);
         }, new TaskOptions { Retries = ProcessOrderRetries, Timeout = ProcessOrderTimeout });
 
@@ -55,11 +65,18 @@ internal sealed class Shop
         });
 
         // returns nothing: its success callbacks get null
-        yield return TaskDescriptor.Create<OrderMessage>(Touch, (message, context, _) =>
+        yield return TaskDescriptor.Create<OrderMessage>(Touch, async (message, context, ct) =>
         {
             Recorder.Add(Touch, message, context);
-            return ValueTask.CompletedTask;
+            await SleepIfAskedAsync(message.OrderId, ct);
         });
+
+        // returns NaN for a negative amount: a result JSON cannot hold (rule 20)
+        yield return TaskDescriptor.Create<OrderMessage, double>(Measure, (message, context, _) =>
+        {
+            Recorder.Add(Measure, message, context);
+            return ValueTask.FromResult(message.Amount < 0 ? double.NaN : (double)message.Amount);
+        }, new TaskOptions { Retries = 2 });
 
         // returns a string: wiring it to send-confirmation (which wants an OrderReceipt) is a type mismatch
         yield return TaskDescriptor.Create<OrderMessage, string>(Describe, (message, context, _) =>

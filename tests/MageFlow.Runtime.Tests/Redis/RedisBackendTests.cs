@@ -111,8 +111,8 @@ public sealed class RedisBackendTests(RedisServerFixture redis, ITestOutputHelpe
         var signature = await CreateAsync("task-a");
         var delivery = await DispatchAndReadAsync("task-a", signature.Id);
 
-        var first = await _backend.StartAsync(delivery, default);
-        var second = await _backend.StartAsync(delivery, default);
+        var first = await _backend.StartAsync(delivery, ActiveTtl, default);
+        var second = await _backend.StartAsync(delivery, ActiveTtl, default);
 
         Assert.Equal(StartResult.Started, first.Result);
         Assert.Equal(SignatureStatus.Active, first.Signature!.Status);
@@ -130,7 +130,7 @@ public sealed class RedisBackendTests(RedisServerFixture redis, ITestOutputHelpe
         await PrepareAsync("task-a");
         var delivery = await DispatchAndReadAsync("task-a", "gone-id");
 
-        var outcome = await _backend.StartAsync(delivery, default);
+        var outcome = await _backend.StartAsync(delivery, ActiveTtl, default);
 
         Assert.Equal(StartResult.Missing, outcome.Result);
         Assert.Null(outcome.Signature);
@@ -143,13 +143,13 @@ public sealed class RedisBackendTests(RedisServerFixture redis, ITestOutputHelpe
     {
         var signature = await CreateAsync("task-a");
         var delivery = await DispatchAndReadAsync("task-a", signature.Id);
-        await _backend.StartAsync(delivery, default);
-        Assert.True((await _backend.CompleteAsync(delivery, Json("1"), TimeSpan.FromMinutes(5), default)).Applied);
+        await _backend.StartAsync(delivery, ActiveTtl, default);
+        Assert.True((await _backend.CompleteAsync(delivery, Json("1"), Lifetimes(TimeSpan.FromMinutes(5)), default)).Applied);
 
         foreach (var _ in new[] { 1, 2 })
         {
             var again = await DispatchAndReadAsync("task-a", signature.Id);
-            var outcome = await _backend.StartAsync(again, default);
+            var outcome = await _backend.StartAsync(again, ActiveTtl, default);
             Assert.Equal(StartResult.NotRunnable, outcome.Result);
             Assert.Equal(SignatureStatus.Done, outcome.Signature!.Status);
             Assert.Equal(1, outcome.Signature.Attempts);
@@ -168,10 +168,10 @@ public sealed class RedisBackendTests(RedisServerFixture redis, ITestOutputHelpe
         var error = await CreateAsync("on-error");
         var signature = await CreateAsync("task-a", success: [ok1.Id, ok2.Id, "gone-callback"], errors: [error.Id]);
         var delivery = await DispatchAndReadAsync("task-a", signature.Id);
-        await _backend.StartAsync(delivery, default);
+        await _backend.StartAsync(delivery, ActiveTtl, default);
 
-        var first = await _backend.CompleteAsync(delivery, Json("{\"n\":42}"), TimeSpan.FromMinutes(5), default);
-        var duplicate = await _backend.CompleteAsync(delivery, Json("{\"n\":43}"), TimeSpan.FromMinutes(5), default);
+        var first = await _backend.CompleteAsync(delivery, Json("{\"n\":42}"), Lifetimes(TimeSpan.FromMinutes(5)), default);
+        var duplicate = await _backend.CompleteAsync(delivery, Json("{\"n\":43}"), Lifetimes(TimeSpan.FromMinutes(5)), default);
 
         Assert.True(first.Applied);
         Assert.Equal(["gone-callback"], first.MissingCallbackIds);
@@ -182,8 +182,8 @@ public sealed class RedisBackendTests(RedisServerFixture redis, ITestOutputHelpe
 
         var callbacks1 = await _backend.ReadAsync(["on-ok-1"], Consumer, 10, NoWait, default);
         var callbacks2 = await _backend.ReadAsync(["on-ok-2"], Consumer, 10, NoWait, default);
-        var envelope1 = Assert.Single(callbacks1).Envelope!;
-        var envelope2 = Assert.Single(callbacks2).Envelope!;
+        var envelope1 = D(Assert.Single(callbacks1)).Envelope;
+        var envelope2 = D(Assert.Single(callbacks2)).Envelope;
         Assert.Equal((ok1.Id, EnvelopeKind.Result, "{\"n\":42}"), (envelope1.SignatureId, envelope1.Kind, Text(envelope1.Payload)));
         Assert.Equal((ok2.Id, EnvelopeKind.Result, "{\"n\":42}"), (envelope2.SignatureId, envelope2.Kind, Text(envelope2.Payload)));
         Assert.Empty(await _backend.ReadAsync(["on-error"], Consumer, 10, NoWait, default));
@@ -201,7 +201,7 @@ public sealed class RedisBackendTests(RedisServerFixture redis, ITestOutputHelpe
         var signature = await CreateAsync("task-a");
         var delivery = await DispatchAndReadAsync("task-a", signature.Id);
 
-        var outcome = await _backend.CompleteAsync(delivery, Json("1"), TimeSpan.FromMinutes(5), default);
+        var outcome = await _backend.CompleteAsync(delivery, Json("1"), Lifetimes(TimeSpan.FromMinutes(5)), default);
 
         Assert.False(outcome.Applied);
         Assert.Equal(SignatureStatus.Pending, (await _backend.GetSignatureAsync(signature.Id, default))!.Status);
@@ -216,18 +216,18 @@ public sealed class RedisBackendTests(RedisServerFixture redis, ITestOutputHelpe
         var error = await CreateAsync("on-error");
         var signature = await CreateAsync("task-a", success: [ok.Id], errors: [error.Id]);
         var delivery = await DispatchAndReadAsync("task-a", signature.Id);
-        await _backend.StartAsync(delivery, default);
+        await _backend.StartAsync(delivery, ActiveTtl, default);
         var failure = new TaskFailure(signature.Id, "task-a", "InvalidOperationException: boom");
 
-        var first = await _backend.FailAsync(delivery, Json("{\"x\":1}"), failure, TimeSpan.FromMinutes(5), default);
-        var duplicate = await _backend.FailAsync(delivery, Json("{\"x\":2}"), failure, TimeSpan.FromMinutes(5), default);
+        var first = await _backend.FailAsync(delivery, Json("{\"x\":1}"), failure, Lifetimes(TimeSpan.FromMinutes(5)), default);
+        var duplicate = await _backend.FailAsync(delivery, Json("{\"x\":2}"), failure, Lifetimes(TimeSpan.FromMinutes(5)), default);
 
         Assert.True(first.Applied);
         Assert.Empty(first.MissingCallbackIds);
         Assert.False(duplicate.Applied);
         var failed = (await _backend.GetSignatureAsync(signature.Id, default))!;
         Assert.Equal((SignatureStatus.Failed, SignatureStatus.Active), (failed.Status, failed.LastStatus));
-        var envelope = Assert.Single(await _backend.ReadAsync(["on-error"], Consumer, 10, NoWait, default)).Envelope!;
+        var envelope = D(Assert.Single(await _backend.ReadAsync(["on-error"], Consumer, 10, NoWait, default))).Envelope;
         Assert.Equal((error.Id, EnvelopeKind.ErrorInput, "{\"x\":1}"), (envelope.SignatureId, envelope.Kind, Text(envelope.Payload)));
         Assert.Equal(failure, envelope.Failure);
         Assert.Empty(await _backend.ReadAsync(["on-ok"], Consumer, 10, NoWait, default));
@@ -240,7 +240,7 @@ public sealed class RedisBackendTests(RedisServerFixture redis, ITestOutputHelpe
         var signature = await CreateAsync("task-a");
         var delivery = await DispatchAndReadAsync("task-a", signature.Id);
 
-        var outcome = await _backend.FailAsync(delivery, Json("{}"), new TaskFailure(signature.Id, "task-a", "bad input"), TimeSpan.FromMinutes(5), default);
+        var outcome = await _backend.FailAsync(delivery, Json("{}"), new TaskFailure(signature.Id, "task-a", "bad input"), Lifetimes(TimeSpan.FromMinutes(5)), default);
 
         Assert.True(outcome.Applied);
         Assert.Equal(SignatureStatus.Failed, (await _backend.GetSignatureAsync(signature.Id, default))!.Status);
@@ -252,9 +252,9 @@ public sealed class RedisBackendTests(RedisServerFixture redis, ITestOutputHelpe
         var error = await CreateAsync("on-error");
         var signature = await CreateAsync("task-a", errors: [error.Id]);
         var delivery = await DispatchAndReadAsync("task-a", signature.Id);
-        await _backend.StartAsync(delivery, default);
+        await _backend.StartAsync(delivery, ActiveTtl, default);
 
-        Assert.True((await _backend.CompleteAsync(delivery, Json("null"), TimeSpan.Zero, default)).Applied);
+        Assert.True((await _backend.CompleteAsync(delivery, Json("null"), Lifetimes(TimeSpan.Zero), default)).Applied);
 
         Assert.False(await Db.KeyExistsAsync(SignatureKey(signature.Id)));
         Assert.False(await Db.KeyExistsAsync(SignatureKey(error.Id)));
@@ -266,9 +266,9 @@ public sealed class RedisBackendTests(RedisServerFixture redis, ITestOutputHelpe
     {
         var signature = await CreateAsync("task-a");
         var delivery = await DispatchAndReadAsync("task-a", signature.Id);
-        await _backend.StartAsync(delivery, default);
+        await _backend.StartAsync(delivery, ActiveTtl, default);
 
-        await _backend.CompleteAsync(delivery, Json("1"), TimeSpan.FromSeconds(30), default);
+        await _backend.CompleteAsync(delivery, Json("1"), Lifetimes(TimeSpan.FromSeconds(30)), default);
 
         Assert.InRange((await Db.KeyTimeToLiveAsync(SignatureKey(signature.Id)))!.Value, TimeSpan.FromSeconds(25), TimeSpan.FromSeconds(30));
     }
@@ -282,10 +282,10 @@ public sealed class RedisBackendTests(RedisServerFixture redis, ITestOutputHelpe
         await PrepareAsync("task-a");
         await _backend.DispatchAsync("task-a", new Envelope(signature.Id, EnvelopeKind.Message, Json("{\"a\":1}"), Json("{\"w\":2}")), default);
         var delivery = Assert.Single(await _backend.ReadAsync(["task-a"], Consumer, 10, NoWait, default));
-        await _backend.StartAsync(delivery, default);
+        await _backend.StartAsync(D(delivery), ActiveTtl, default);
         var due = DateTimeOffset.UtcNow.AddMinutes(1);
 
-        await _backend.RetryLaterAsync(delivery, due, default);
+        await _backend.RetryLaterAsync(D(delivery), due, ActiveTtl, default);
 
         Assert.Equal(0, await PendingCountAsync("task-a"));
         Assert.Equal(SignatureStatus.Active, (await _backend.GetSignatureAsync(signature.Id, default))!.Status);
@@ -294,7 +294,7 @@ public sealed class RedisBackendTests(RedisServerFixture redis, ITestOutputHelpe
 
         Assert.Equal(1, await _backend.PromoteDueRetriesAsync(due, 10, default));
 
-        var retried = Assert.Single(await _backend.ReadAsync(["task-a"], Consumer, 10, NoWait, default)).Envelope!;
+        var retried = D(Assert.Single(await _backend.ReadAsync(["task-a"], Consumer, 10, NoWait, default))).Envelope;
         Assert.Equal((signature.Id, EnvelopeKind.Message, "{\"a\":1}", "{\"w\":2}"), (retried.SignatureId, retried.Kind, Text(retried.Payload), Text(retried.CallTimeKwargs)));
         Assert.Equal(0, await Db.SortedSetLengthAsync($"{_prefix}:delayed"));
         Assert.Equal(0, await _backend.PromoteDueRetriesAsync(due.AddHours(1), 10, default));
@@ -309,13 +309,13 @@ public sealed class RedisBackendTests(RedisServerFixture redis, ITestOutputHelpe
         {
             await _backend.DispatchAsync("task-a", new Envelope(id, EnvelopeKind.Message, Json("{}")), default);
             var delivery = Assert.Single(await _backend.ReadAsync(["task-a"], Consumer, 10, NoWait, default));
-            await _backend.RetryLaterAsync(delivery, now.AddSeconds(offset), default);
+            await _backend.RetryLaterAsync(D(delivery), now.AddSeconds(offset), ActiveTtl, default);
         }
 
         Assert.Equal(2, await _backend.PromoteDueRetriesAsync(now.AddSeconds(10), 2, default));
 
         var moved = await _backend.ReadAsync(["task-a"], Consumer, 10, NoWait, default);
-        Assert.Equal(["early", "middle"], moved.Select(d => d.Envelope!.SignatureId));
+        Assert.Equal(["early", "middle"], moved.Select(d => D(d).Envelope.SignatureId));
     }
 
     // ---- delivery ----
@@ -336,8 +336,8 @@ public sealed class RedisBackendTests(RedisServerFixture redis, ITestOutputHelpe
         Assert.Equal(2, second.Count);
         Assert.Empty(third);
         var all = first.Concat(second).ToList();
-        Assert.Equal(6, all.Select(d => d.Envelope!.SignatureId).Distinct().Count());
-        Assert.All(all, d => Assert.StartsWith(d.TaskName, d.Envelope!.SignatureId, StringComparison.Ordinal));
+        Assert.Equal(6, all.Select(d => D(d).Envelope.SignatureId).Distinct().Count());
+        Assert.All(all, d => Assert.StartsWith(d.TaskName, D(d).Envelope.SignatureId, StringComparison.Ordinal));
     }
 
     [Fact]
@@ -352,7 +352,7 @@ public sealed class RedisBackendTests(RedisServerFixture redis, ITestOutputHelpe
         await producer.DispatchAsync("task-a", new Envelope("sig", EnvelopeKind.Message, Json("{}")), default);
 
         var delivered = await read.WaitAsync(TimeSpan.FromSeconds(4));
-        Assert.Equal("sig", Assert.Single(delivered).Envelope!.SignatureId);
+        Assert.Equal("sig", D(Assert.Single(delivered)).Envelope.SignatureId);
     }
 
     [Fact]
@@ -395,7 +395,7 @@ public sealed class RedisBackendTests(RedisServerFixture redis, ITestOutputHelpe
         var reclaimed = await _backend.ReclaimAsync(["task-a"], OtherConsumer, TimeSpan.FromMilliseconds(500), 10, default);
 
         var taken = Assert.Single(reclaimed);
-        Assert.Equal((old.EntryId, "old"), (taken.EntryId, taken.Envelope!.SignatureId));
+        Assert.Equal((old.EntryId, "old"), (taken.EntryId, D(taken).Envelope.SignatureId));
         var pending = await Db.StreamPendingMessagesAsync(QueueKey("task-a"), "mf", 10, RedisValue.Null);
         Assert.Equal(OtherConsumer, pending.Single(p => p.MessageId == old.EntryId).ConsumerName);
         Assert.Empty(await _backend.ReclaimAsync(["task-a"], OtherConsumer, TimeSpan.FromMilliseconds(500), 10, default));
@@ -410,11 +410,11 @@ public sealed class RedisBackendTests(RedisServerFixture redis, ITestOutputHelpe
         var read = await _backend.ReadAsync(["task-a"], Consumer, 10, NoWait, default);
         await Task.Delay(800);
 
-        await _backend.KeepAliveAsync([read.Single(d => d.Envelope!.SignatureId == "alive")], Consumer, default);
+        await _backend.KeepAliveAsync([read.Single(d => D(d).Envelope.SignatureId == "alive")], Consumer, ActiveTtl, default);
         await Task.Delay(400);
         var reclaimed = await _backend.ReclaimAsync(["task-a"], OtherConsumer, TimeSpan.FromMilliseconds(1000), 10, default);
 
-        Assert.Equal(["stalled"], reclaimed.Select(d => d.Envelope!.SignatureId));
+        Assert.Equal(["stalled"], reclaimed.Select(d => D(d).Envelope.SignatureId));
     }
 
     [Fact]
@@ -442,10 +442,10 @@ public sealed class RedisBackendTests(RedisServerFixture redis, ITestOutputHelpe
         await producer.DispatchAsync("task-a", new Envelope("late", EnvelopeKind.Message, Json("{}")), default);
 
         var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(8);
-        IReadOnlyList<Delivery> read = [];
+        IReadOnlyList<QueueEntry> read = [];
         while (read.Count == 0 && DateTime.UtcNow < deadline)
             read = await _backend.ReadAsync(["task-a"], Consumer, 10, TimeSpan.FromMilliseconds(200), default);
-        Assert.Equal("late", Assert.Single(read).Envelope!.SignatureId);
+        Assert.Equal("late", D(Assert.Single(read)).Envelope.SignatureId);
     }
 
     [Fact]
@@ -476,10 +476,10 @@ public sealed class RedisBackendTests(RedisServerFixture redis, ITestOutputHelpe
         var read = await _backend.ReadAsync(["task-a"], Consumer, 10, NoWait, default);
 
         Assert.Equal(4, read.Count);
-        Assert.All(read, d => Assert.Null(d.Envelope));
-        Assert.All(read, d => Assert.False(string.IsNullOrEmpty(d.Malformed)));
-        output.WriteLine(string.Join(Environment.NewLine, read.Select(d => d.Malformed)));
-        foreach (var delivery in read) await _backend.AcknowledgeAsync(delivery, default);
+        var malformed = read.Select(Assert.IsType<MalformedEntry>).ToArray();
+        Assert.All(malformed, d => Assert.False(string.IsNullOrEmpty(d.Reason)));
+        output.WriteLine(string.Join(Environment.NewLine, malformed.Select(d => d.Reason)));
+        foreach (var entry in malformed) await _backend.AcknowledgeAsync(entry, default);
         Assert.Equal(0, await PendingCountAsync("task-a"));
         Assert.Equal(0, await Db.StreamLengthAsync(QueueKey("task-a")));
     }
@@ -505,9 +505,9 @@ public sealed class RedisBackendTests(RedisServerFixture redis, ITestOutputHelpe
         var delivery = await DispatchAndReadAsync("task-a", signature.Id);
         await redis.Server.ScriptFlushAsync();
 
-        Assert.Equal(StartResult.Started, (await _backend.StartAsync(delivery, default)).Result);
-        Assert.Equal(StartResult.Started, (await _backend.StartAsync(delivery, default)).Result);
-        Assert.True((await _backend.CompleteAsync(delivery, Json("1"), TimeSpan.Zero, default)).Applied);
+        Assert.Equal(StartResult.Started, (await _backend.StartAsync(delivery, ActiveTtl, default)).Result);
+        Assert.Equal(StartResult.Started, (await _backend.StartAsync(delivery, ActiveTtl, default)).Result);
+        Assert.True((await _backend.CompleteAsync(delivery, Json("1"), Lifetimes(TimeSpan.Zero), default)).Applied);
     }
 
     [Fact]
@@ -577,6 +577,10 @@ public sealed class RedisBackendTests(RedisServerFixture redis, ITestOutputHelpe
         return signature;
     }
 
+    private static Delivery D(QueueEntry entry) => Assert.IsType<Delivery>(entry);
+
+    private static SignatureLifetimes Lifetimes(TimeSpan done) => new(ActiveTtl, done);
+
     private Task PrepareAsync(params string[] taskNames) => _backend.PrepareQueuesAsync(taskNames, default);
 
     /// <summary>Queues a run of <paramref name="signatureId"/> and reads it back as a delivery, as a worker would.</summary>
@@ -584,8 +588,8 @@ public sealed class RedisBackendTests(RedisServerFixture redis, ITestOutputHelpe
     {
         await PrepareAsync(taskName);
         await _backend.DispatchAsync(taskName, new Envelope(signatureId, EnvelopeKind.Message, Json("{}")), default);
-        var delivery = Assert.Single(await _backend.ReadAsync([taskName], Consumer, 10, NoWait, default));
-        Assert.Equal(signatureId, delivery.Envelope!.SignatureId);
+        var delivery = D(Assert.Single(await _backend.ReadAsync([taskName], Consumer, 10, NoWait, default)));
+        Assert.Equal(signatureId, delivery.Envelope.SignatureId);
         return delivery;
     }
 

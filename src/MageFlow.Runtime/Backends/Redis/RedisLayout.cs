@@ -27,6 +27,12 @@ internal sealed class RedisLayout(string prefix)
     public const string SuccessIdsField = "sc";
     public const string ErrorIdsField = "ec";
     public const string KwargFieldPrefix = "k:";
+    public const string RunningEntryField = "x";   // the entry last started and not finished (a second start = a stall)
+    public const string StallsField = "st";
+
+    // key parts: {prefix}:s:{id} signature hash, {prefix}:q:{task} task stream
+    public const string SignatureKeyPart = ":s:";
+    public const string QueueKeyPart = ":q:";
 
     // stream entry fields
     public const string EntrySignatureId = "i";
@@ -36,9 +42,10 @@ internal sealed class RedisLayout(string prefix)
     public const string EntryFailureSignatureId = "fs";
     public const string EntryFailureTaskName = "ft";
     public const string EntryFailureError = "fe";
+    public const string EntryFailureKind = "fk";
 
-    private readonly string _queuePrefix = prefix + ":q:";
-    private readonly string _signaturePrefix = prefix + ":s:";
+    private readonly string _queuePrefix = prefix + QueueKeyPart;
+    private readonly string _signaturePrefix = prefix + SignatureKeyPart;
 
     public string Prefix { get; } = prefix;
 
@@ -101,11 +108,11 @@ internal sealed class RedisLayout(string prefix)
             {
                 case TaskNameField: taskName = value; break;
                 case MessageTypeField: messageTypeId = value; break;
-                case StatusField: status = (int)value; break;
-                case LastStatusField: lastStatus = (int)value; break;
+                case StatusField: status = (int)Number(id, field, value); break;
+                case LastStatusField: lastStatus = (int)Number(id, field, value); break;
                 case ReturnFieldField: returnField = value; break;
-                case CreatedField: created = (long)value; break;
-                case AttemptsField: attempts = (int)value; break;
+                case CreatedField: created = Number(id, field, value); break;
+                case AttemptsField: attempts = (int)Number(id, field, value); break;
                 case SuccessIdsField: successIds = SplitIds(value); break;
                 case ErrorIdsField: errorIds = SplitIds(value); break;
                 default:
@@ -118,6 +125,15 @@ internal sealed class RedisLayout(string prefix)
             throw new InvalidDataException($"The stored signature {id} lacks its task name, message type or return field; it was not written by MageFlow.");
         return new SignatureRecord(id, taskName, messageTypeId, kwargs, successIds, errorIds,
             (SignatureStatus)status, (SignatureStatus)lastStatus, returnField, DateTimeOffset.FromUnixTimeMilliseconds(created), attempts);
+    }
+
+    /// <summary>A numeric field; anything else means the hash was not written by MageFlow.</summary>
+    private static long Number(string id, string field, RedisValue value)
+    {
+        if (long.TryParse((string?)value, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var number)
+            && (field == CreatedField || number is >= int.MinValue and <= int.MaxValue))
+            return number;
+        throw new InvalidDataException($"The stored signature {id} is corrupt: its field '{field}' holds '{Truncate((string?)value ?? "")}', not a number; it was not written by MageFlow.");
     }
 
     public static SignatureRecord ParseSignature(string id, RedisResult flatPairs) =>
@@ -142,24 +158,25 @@ internal sealed class RedisLayout(string prefix)
             fields.Add(new(EntryFailureSignatureId, failure.SignatureId));
             fields.Add(new(EntryFailureTaskName, failure.TaskName));
             fields.Add(new(EntryFailureError, failure.Error));
+            fields.Add(new(EntryFailureKind, (int)failure.Kind));
         }
         return fields.ToArray();
     }
 
     /// <summary>
-    /// Reads one stream entry (<c>[id, [field, value, ...]]</c>) into a delivery. An entry that cannot be read
-    /// becomes a delivery with a reason instead of an envelope: the engine logs and acknowledges it.
+    /// Reads one stream entry (<c>[id, [field, value, ...]]</c>) into a delivery, or into a malformed entry with
+    /// the reason it cannot be read: the engine logs and acknowledges those.
     /// </summary>
-    public static Delivery ParseEntry(string taskName, RedisResult entry)
+    public static QueueEntry ParseEntry(string taskName, RedisResult entry)
     {
         if (entry.Resp2Type != ResultType.Array || entry.Length < 1)
-            return new Delivery(taskName, "", null, "the queue returned an entry that is not [id, fields]");
+            return new MalformedEntry(taskName, "", "the queue returned an entry that is not [id, fields]");
         var entryId = (string?)entry[0] ?? "";
         if (entry.Length < 2 || entry[1].IsNull || entry[1].Resp2Type != ResultType.Array)
-            return new Delivery(taskName, entryId, null, "the entry has no fields (its data was deleted)");
+            return new MalformedEntry(taskName, entryId, "the entry has no fields (its data was deleted)");
 
         var fields = entry[1];
-        string? signatureId = null, kindText = null, failureId = null, failureTask = null, failureError = null;
+        string? signatureId = null, kindText = null, failureId = null, failureTask = null, failureError = null, failureKind = null;
         byte[]? payload = null, callTime = null;
         for (var i = 0; i + 1 < fields.Length; i += 2)
         {
@@ -173,17 +190,23 @@ internal sealed class RedisLayout(string prefix)
                 case EntryFailureSignatureId: failureId = (string?)value; break;
                 case EntryFailureTaskName: failureTask = (string?)value; break;
                 case EntryFailureError: failureError = (string?)value; break;
+                case EntryFailureKind: failureKind = (string?)value; break;
             }
         }
-        if (string.IsNullOrEmpty(signatureId)) return new Delivery(taskName, entryId, null, $"the entry lacks the signature id field '{EntrySignatureId}'");
-        if (kindText is null) return new Delivery(taskName, entryId, null, $"the entry lacks the kind field '{EntryKind}'");
+        if (string.IsNullOrEmpty(signatureId)) return new MalformedEntry(taskName, entryId, $"the entry lacks the signature id field '{EntrySignatureId}'");
+        if (kindText is null) return new MalformedEntry(taskName, entryId, $"the entry lacks the kind field '{EntryKind}'");
         if (!int.TryParse(kindText, NumberStyles.None, CultureInfo.InvariantCulture, out var kindValue) || !Enum.IsDefined((EnvelopeKind)kindValue))
-            return new Delivery(taskName, entryId, null, $"the entry's kind '{Truncate(kindText)}' is not a known envelope kind");
-        if (payload is null) return new Delivery(taskName, entryId, null, $"the entry lacks the payload field '{EntryPayload}'");
+            return new MalformedEntry(taskName, entryId, $"the entry's kind '{Truncate(kindText)}' is not a known envelope kind");
+        if (payload is null) return new MalformedEntry(taskName, entryId, $"the entry lacks the payload field '{EntryPayload}'");
 
         var failure = failureId is null && failureTask is null && failureError is null
             ? null
-            : new TaskFailure(failureId ?? "", failureTask ?? "", failureError ?? "");
+            : new TaskFailure(failureId ?? "", failureTask ?? "", failureError ?? "")
+            {
+                Kind = int.TryParse(failureKind, NumberStyles.None, CultureInfo.InvariantCulture, out var kind) && Enum.IsDefined((TaskFailureKind)kind)
+                    ? (TaskFailureKind)kind
+                    : TaskFailureKind.Error,
+            };
         return new Delivery(taskName, entryId, new Envelope(signatureId, (EnvelopeKind)kindValue, payload, callTime ?? default(ReadOnlyMemory<byte>), failure));
     }
 

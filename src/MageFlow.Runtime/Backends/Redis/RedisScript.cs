@@ -1,5 +1,7 @@
+using System.Globalization;
 using System.Security.Cryptography;
 using System.Text;
+using MageFlow.Signatures;
 using StackExchange.Redis;
 
 namespace MageFlow.Backends.Redis;
@@ -8,9 +10,13 @@ namespace MageFlow.Backends.Redis;
 /// One embedded Lua script, run by its SHA1 (EVALSHA) so each call sends only the hash. When the server's
 /// script cache was emptied (restart, failover, SCRIPT FLUSH) the call is repeated once with EVAL, which also
 /// caches it again; NOSCRIPT means the script did not run, so repeating it is safe.
+/// Every script is sent as <see cref="Prelude"/> + <c>includes/common.lua</c> + its own file, so statuses, kinds,
+/// key parts and field names have one definition (the C# one) and helpers are written once.
 /// </summary>
 internal sealed class RedisScript
 {
+    private static readonly string Common = ReadResource("MageFlow.Redis.includes.common.lua");
+
     private RedisScript(string name, string source)
     {
         Name = name;
@@ -24,15 +30,12 @@ internal sealed class RedisScript
 
     public byte[] Hash { get; }
 
+    /// <summary>The constants the scripts use, generated from <see cref="SignatureStatus"/>, <see cref="EnvelopeKind"/> and <see cref="RedisLayout"/>.</summary>
+    internal static string Prelude { get; } = BuildPrelude();
+
     /// <summary>Loads <c>Backends/Redis/Scripts/{fileName}.lua</c> from this assembly's resources.</summary>
-    public static RedisScript FromResource(string fileName)
-    {
-        var resource = $"MageFlow.Redis.{fileName}.lua";
-        using var stream = typeof(RedisScript).Assembly.GetManifestResourceStream(resource)
-                           ?? throw new InvalidOperationException($"The embedded Lua script '{resource}' is missing from MageFlow.Runtime.");
-        using var reader = new StreamReader(stream, Encoding.UTF8);
-        return new RedisScript(fileName, reader.ReadToEnd());
-    }
+    public static RedisScript FromResource(string fileName) =>
+        new(fileName, $"{Prelude}\n{Common}\n-- {fileName}.lua\n{ReadResource($"MageFlow.Redis.{fileName}.lua")}");
 
     public async Task<RedisResult> RunAsync(IDatabaseAsync database, RedisKey[] keys, RedisValue[] values)
     {
@@ -48,5 +51,53 @@ internal sealed class RedisScript
             foreach (var value in values) arguments.Add(value);
             return await database.ExecuteAsync("EVAL", arguments).ConfigureAwait(false);
         }
+    }
+
+    private static string ReadResource(string resource)
+    {
+        using var stream = typeof(RedisScript).Assembly.GetManifestResourceStream(resource)
+                           ?? throw new InvalidOperationException($"The embedded Lua script '{resource}' is missing from MageFlow.Runtime.");
+        using var reader = new StreamReader(stream, Encoding.UTF8);
+        return reader.ReadToEnd();
+    }
+
+    private static string BuildPrelude()
+    {
+        var constants = new (string Name, string Value)[]
+        {
+            ("PENDING", Status(SignatureStatus.Pending)),
+            ("ACTIVE", Status(SignatureStatus.Active)),
+            ("DONE", Status(SignatureStatus.Done)),
+            ("FAILED", Status(SignatureStatus.Failed)),
+            ("KIND_MESSAGE", Kind(EnvelopeKind.Message)),
+            ("KIND_RESULT", Kind(EnvelopeKind.Result)),
+            ("KIND_ERROR_INPUT", Kind(EnvelopeKind.ErrorInput)),
+            ("SIGNATURE_KEY_PART", RedisLayout.SignatureKeyPart),
+            ("QUEUE_KEY_PART", RedisLayout.QueueKeyPart),
+            ("F_TASK", RedisLayout.TaskNameField),
+            ("F_MESSAGE_TYPE", RedisLayout.MessageTypeField),
+            ("F_STATUS", RedisLayout.StatusField),
+            ("F_LAST_STATUS", RedisLayout.LastStatusField),
+            ("F_RETURN_FIELD", RedisLayout.ReturnFieldField),
+            ("F_ATTEMPTS", RedisLayout.AttemptsField),
+            ("F_SUCCESS_IDS", RedisLayout.SuccessIdsField),
+            ("F_ERROR_IDS", RedisLayout.ErrorIdsField),
+            ("F_KWARG_PREFIX", RedisLayout.KwargFieldPrefix),
+            ("F_RUNNING_ENTRY", RedisLayout.RunningEntryField),
+            ("F_STALLS", RedisLayout.StallsField),
+            ("E_SIGNATURE_ID", RedisLayout.EntrySignatureId),
+            ("E_KIND", RedisLayout.EntryKind),
+            ("E_PAYLOAD", RedisLayout.EntryPayload),
+            ("E_FAILURE_SIGNATURE_ID", RedisLayout.EntryFailureSignatureId),
+            ("E_FAILURE_TASK_NAME", RedisLayout.EntryFailureTaskName),
+            ("E_FAILURE_ERROR", RedisLayout.EntryFailureError),
+            ("E_FAILURE_KIND", RedisLayout.EntryFailureKind),
+        };
+        var text = new StringBuilder("-- MageFlow constants, generated from the C# definitions (RedisScript.Prelude)\n");
+        foreach (var (name, value) in constants) text.Append(CultureInfo.InvariantCulture, $"local {name} = '{value}'\n");
+        return text.ToString();
+
+        static string Status(SignatureStatus status) => ((int)status).ToString(CultureInfo.InvariantCulture);
+        static string Kind(EnvelopeKind kind) => ((int)kind).ToString(CultureInfo.InvariantCulture);
     }
 }

@@ -1,11 +1,20 @@
 namespace MageFlow.Backends.Redis;
 
+/// <summary>The outcome of one item of a batched script call: its result, or the error of that item alone.</summary>
+internal readonly record struct ItemResult<TResult>(TResult? Value, Exception? Error)
+{
+    public static ItemResult<TResult> Of(TResult value) => new(value, null);
+
+    public static ItemResult<TResult> Failed(Exception error) => new(default, error);
+}
+
 /// <summary>
 /// Group commit for one transition script: calls that arrive while a batch is on the wire are sent together
 /// in the next one, so N concurrent runs cost one round trip instead of N. An idle call is sent at once
-/// (no timer, no added latency); at most one batch of this transition is in flight.
+/// (no timer, no added latency); at most one batch of this transition is in flight. A failing item fails
+/// only its own caller (rule 21): the scripts run each item guarded and report its error in its reply.
 /// </summary>
-internal sealed class TransitionBatcher<TItem, TResult>(Func<IReadOnlyList<TItem>, Task<TResult[]>> runBatch, int maxBatch)
+internal sealed class TransitionBatcher<TItem, TResult>(Func<IReadOnlyList<TItem>, Task<ItemResult<TResult>[]>> runBatch, int maxBatch)
 {
     private readonly Lock _gate = new();
     private readonly List<(TItem Item, TaskCompletionSource<TResult> Done)> _queued = [];
@@ -44,12 +53,16 @@ internal sealed class TransitionBatcher<TItem, TResult>(Func<IReadOnlyList<TItem
             try
             {
                 var results = await runBatch(batch.Select(b => b.Item).ToArray()).ConfigureAwait(false);
-                for (var i = 0; i < batch.Length; i++) batch[i].Done.TrySetResult(results[i]);
+                for (var i = 0; i < batch.Length; i++)
+                {
+                    if (results[i].Error is { } error) batch[i].Done.TrySetException(error);
+                    else batch[i].Done.TrySetResult(results[i].Value!);
+                }
             }
             catch (Exception ex)
             {
-                // The whole script failed (nothing of it applied): every caller sees the error and its entry
-                // stays pending for reclaim, exactly as with one call each.
+                // The call itself failed (network, server): every caller sees the error; what each one does
+                // about it (retry, leave the entry for reclaim) is the caller's decision.
                 foreach (var (_, done) in batch) done.TrySetException(ex);
             }
         }

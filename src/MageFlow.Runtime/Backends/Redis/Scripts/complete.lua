@@ -1,41 +1,29 @@
--- Complete transition (rules 6, 8) for a batch of finished runs, one round trip for all of them.
--- Per run: Active -> Done, success callbacks queued once, error callbacks and the signature released, the
--- entry acknowledged. Status ints: 1 Active, 2 Done. Envelope kind 1 = Result.
+-- Complete transition (rules 6, 8, 19, 21, 22) for a batch of finished runs, one round trip for all of them.
+-- Per run: Active -> Done, each success callback queued once (and kept for the active TTL), error callbacks
+-- and everything below them released, the signature released, the entry acknowledged.
 -- KEYS: for each run i, KEYS[2i-1] signature hash and KEYS[2i] stream of the entry
--- ARGV[1] consumer group, ARGV[2] key prefix; for each run i: ARGV[3i] entry id, ARGV[3i+1] done TTL ms
--- (0 deletes), ARGV[3i+2] result JSON
--- Returns one reply per run: {0} when not applied, else {1, missing callback ids...}.
-local prefix = ARGV[2]
+-- ARGV[1] consumer group, ARGV[2] key prefix; for each run i: ARGV[4i-1] entry id, ARGV[4i] done TTL ms
+-- (0 deletes), ARGV[4i+1] active TTL ms, ARGV[4i+2] result JSON
+-- Returns one reply per run: {0} when not applied, {1, missing callback ids...} when applied, {-1, error}.
+local group, prefix = ARGV[1], ARGV[2]
+
+local function complete(signature, stream, entry, done_ttl, active_ttl, result)
+  acknowledge(stream, group, entry)
+  if not is_hash(signature) then return {0} end
+  local found = redis.call('HMGET', signature, F_STATUS, F_SUCCESS_IDS, F_ERROR_IDS)
+  if found[1] ~= ACTIVE then return {0} end
+  -- With a done TTL of 0 the hash is deleted below: recording the final status would be wasted work.
+  if done_ttl ~= 0 then redis.call('HSET', signature, F_STATUS, DONE, F_LAST_STATUS, found[1]) end
+  local missing, dispatched = dispatch_callbacks(prefix, found[2], active_ttl, {E_KIND, KIND_RESULT, E_PAYLOAD, result})
+  release_tree(prefix, found[3], done_ttl, dispatched)
+  release(signature, done_ttl)
+  local reply = {1}
+  for _, id in ipairs(missing) do table.insert(reply, id) end
+  return reply
+end
+
 local replies = {}
 for i = 1, #KEYS / 2 do
-  local signature, stream = KEYS[2 * i - 1], KEYS[2 * i]
-  local entry, doneTtl, result = ARGV[3 * i], tonumber(ARGV[3 * i + 1]), ARGV[3 * i + 2]
-  redis.call('XACK', stream, ARGV[1], entry)
-  redis.call('XDEL', stream, entry)
-  local found = redis.call('HMGET', signature, 's', 'sc', 'ec')
-  if found[1] ~= '1' then
-    replies[i] = {0}
-  else
-    local function release(key)
-      if doneTtl == 0 then redis.call('DEL', key) else redis.call('PEXPIRE', key, doneTtl) end
-    end
-    if doneTtl ~= 0 then redis.call('HSET', signature, 's', '2', 'l', found[1]) end
-    local reply = {1}
-    if found[2] then
-      for id in string.gmatch(found[2], '[^,]+') do
-        local task = redis.call('HGET', prefix .. ':s:' .. id, 't')
-        if task then
-          redis.call('XADD', prefix .. ':q:' .. task, '*', 'i', id, 'k', '1', 'p', result)
-        else
-          table.insert(reply, id)
-        end
-      end
-    end
-    if found[3] then
-      for id in string.gmatch(found[3], '[^,]+') do release(prefix .. ':s:' .. id) end
-    end
-    release(signature)
-    replies[i] = reply
-  end
+  replies[i] = guarded(complete, KEYS[2 * i - 1], KEYS[2 * i], ARGV[4 * i - 1], tonumber(ARGV[4 * i]), ARGV[4 * i + 1], ARGV[4 * i + 2])
 end
 return replies

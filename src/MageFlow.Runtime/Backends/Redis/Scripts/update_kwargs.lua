@@ -1,14 +1,17 @@
--- Replaces named top-level kwargs (rule 5). Returns 0 when the signature is gone, else 1.
+-- Replaces named top-level kwargs (rule 5). Returns 0 when the signature is gone, -1 when the key is not a
+-- signature hash, else 1.
 -- KEYS[1] signature hash
--- ARGV name, json pairs (kwarg names without the 'k:' field prefix)
-if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
+-- ARGV name, json pairs (kwarg names without the kwarg field prefix)
+local kind = redis.call('TYPE', KEYS[1])['ok']
+if kind == 'none' then return 0 end
+if kind ~= 'hash' then return -1 end
 -- Names match case-insensitively (wire reads are case-insensitive): the new spelling replaces the old field.
 local byLowerName = {}
 for _, field in ipairs(redis.call('HKEYS', KEYS[1])) do
-  if string.sub(field, 1, 2) == 'k:' then byLowerName[string.lower(field)] = field end
+  if string.sub(field, 1, #F_KWARG_PREFIX) == F_KWARG_PREFIX then byLowerName[string.lower(field)] = field end
 end
 for i = 1, #ARGV, 2 do
-  local field = 'k:' .. ARGV[i]
+  local field = F_KWARG_PREFIX .. ARGV[i]
   local lower = string.lower(field)
   local old = byLowerName[lower]
   if old and old ~= field then redis.call('HDEL', KEYS[1], old) end

@@ -1,0 +1,201 @@
+using Microsoft.Extensions.Logging;
+using StackExchange.Redis;
+
+namespace MageFlow.Backends.Redis;
+
+/// <summary>
+/// The two connections: a multiplexed one that pipelines everything, and a dedicated one for blocking reads,
+/// which would otherwise stall every command queued behind them. Once connected, StackExchange.Redis
+/// reconnects by itself after a restart or a killed connection; a failed first connect is tried again by the
+/// next call, so a worker started while Redis is down starts once it is up.
+/// </summary>
+internal sealed partial class RedisBackend
+{
+    /// <summary>The blocking connection's command timeout, at least; a read blocks for at most half of it.</summary>
+    private const int MinBlockingTimeoutMs = 10_000;
+
+    /// <summary>XAUTOCLAIM (crash recovery) came with Redis 6.2.</summary>
+    private static readonly Version MinimumServerVersion = new(6, 2);
+
+    private readonly ConfigurationOptions _configuration;
+    private readonly string _configurationForMessages;
+    private readonly SemaphoreSlim _connectGate = new(1, 1);
+    private ConnectionMultiplexer? _main;
+    private IDatabase? _database;
+    private ConnectionMultiplexer? _blocking;
+    private IDatabase? _blockingDatabase;
+    private int _blockLimitMs;
+    private volatile bool _disposed;
+
+    private static (ConfigurationOptions Configuration, string ForMessages) ParseConfiguration(RedisBackendOptions options)
+    {
+        try
+        {
+            var configuration = ConfigurationOptions.Parse(options.Configuration);
+            return (configuration, configuration.ToString(includePassword: false));
+        }
+        catch (Exception ex) when (ex is ArgumentException or RedisException or FormatException)
+        {
+            // The raw string may hold a password: name the option, not its value.
+            throw new ArgumentException($"RedisBackendOptions.Configuration is not a valid StackExchange.Redis configuration string: {ex.Message}", nameof(options), ex);
+        }
+    }
+
+    private ValueTask<IDatabase> DatabaseAsync(CancellationToken cancellationToken) =>
+        _database is { } database ? new(database) : new(ConnectMainAsync(cancellationToken));
+
+    private async Task<IDatabase> ConnectMainAsync(CancellationToken cancellationToken)
+    {
+        await _connectGate.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            ObjectDisposedException.ThrowIf(_disposed, this);
+            if (_database is { } ready) return ready;
+            var connection = await ConnectAsync(_configuration.Clone(), "commands").ConfigureAwait(false);
+            try
+            {
+                await CheckServerAsync(connection).ConfigureAwait(false);
+            }
+            catch
+            {
+                await connection.DisposeAsync().ConfigureAwait(false);
+                throw;
+            }
+            await PreloadScriptsAsync(connection).ConfigureAwait(false);
+            _main = connection;
+            return _database = connection.GetDatabase(_options.Database);
+        }
+        finally
+        {
+            _connectGate.Release();
+        }
+    }
+
+    private async Task<IDatabase> BlockingDatabaseAsync(CancellationToken cancellationToken)
+    {
+        if (_blockingDatabase is { } database) return database;
+        await _connectGate.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            ObjectDisposedException.ThrowIf(_disposed, this);
+            if (_blockingDatabase is { } ready) return ready;
+            var configuration = _configuration.Clone();
+            configuration.AsyncTimeout = Math.Max(configuration.AsyncTimeout, MinBlockingTimeoutMs);
+            configuration.SyncTimeout = Math.Max(configuration.SyncTimeout, MinBlockingTimeoutMs);
+            _blockLimitMs = configuration.AsyncTimeout / 2;
+            var connection = await ConnectAsync(configuration, "blocking reads").ConfigureAwait(false);
+            _blocking = connection;
+            return _blockingDatabase = connection.GetDatabase(_options.Database);
+        }
+        finally
+        {
+            _connectGate.Release();
+        }
+    }
+
+    private async Task<ConnectionMultiplexer> ConnectAsync(ConfigurationOptions configuration, string purpose)
+    {
+        try
+        {
+            var connection = await ConnectionMultiplexer.ConnectAsync(configuration).ConfigureAwait(false);
+            RedisLog.Connected(_logger, _configurationForMessages, purpose);
+            return connection;
+        }
+        catch (Exception ex) when (ex is RedisException or TimeoutException or System.Net.Sockets.SocketException)
+        {
+            throw new RedisConnectionException(ConnectionFailureType.UnableToConnect, CommandFlags.None,
+                $"MageFlow could not connect to Redis at '{_configurationForMessages}' (RedisBackendOptions.Configuration) for {purpose}: {ex.Message}", ex, CommandStatus.Unknown);
+        }
+    }
+
+    /// <summary>
+    /// Refuses a server too old for crash recovery, and warns when Redis may evict keys: an eviction policy other
+    /// than <c>noeviction</c> silently deletes signatures and queues when memory runs out.
+    /// </summary>
+    private async Task CheckServerAsync(ConnectionMultiplexer connection)
+    {
+        foreach (var endPoint in connection.GetEndPoints())
+        {
+            var server = connection.GetServer(endPoint);
+            if (!server.IsConnected || server.IsReplica) continue;
+            if (server.Version < MinimumServerVersion)
+                throw new NotSupportedException(
+                    $"Redis at {endPoint} is version {server.Version}; MageFlow needs Redis {MinimumServerVersion} or later (XAUTOCLAIM recovers the runs of crashed workers).");
+            string? policy = null;
+            try
+            {
+                // Sent as a plain command: the typed INFO needs admin mode, which users rarely enable.
+                var memory = (string?)await server.ExecuteAsync("INFO", "memory").ConfigureAwait(false) ?? "";
+                policy = memory.Split('\n').Select(line => line.Trim())
+                    .FirstOrDefault(line => line.StartsWith("maxmemory_policy:", StringComparison.Ordinal))?["maxmemory_policy:".Length..];
+            }
+            catch (Exception ex) when (ex is RedisException or RedisCommandException or TimeoutException)
+            {
+                // INFO may be renamed or denied by ACL: the check is advice, not a requirement.
+            }
+            if (policy is not null && policy != "noeviction") RedisLog.EvictionPolicy(_logger, endPoint.ToString() ?? "?", policy);
+        }
+    }
+
+    /// <summary>Loads every script up front so the first transitions already run by hash.</summary>
+    private async Task PreloadScriptsAsync(ConnectionMultiplexer connection)
+    {
+        foreach (var endPoint in connection.GetEndPoints())
+        {
+            var server = connection.GetServer(endPoint);
+            if (!server.IsConnected || server.IsReplica) continue;
+            try
+            {
+                await Task.WhenAll(AllScripts.Select(s => server.ScriptLoadAsync(s.Source))).ConfigureAwait(false);
+            }
+            catch (Exception ex) when (ex is RedisException or RedisCommandException or TimeoutException)
+            {
+                // Not fatal: a script missing from the cache is sent with EVAL on first use.
+                RedisLog.ScriptPreloadFailed(_logger, ex, endPoint.ToString() ?? "?");
+            }
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (_disposed) return;
+        _disposed = true;
+        if (_abandonedRead is { } abandoned)
+            await abandoned.WaitAsync(TimeSpan.FromMilliseconds(_blockLimitMs + 1000)).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+        await ReleaseReadAheadAsync().ConfigureAwait(false);
+        foreach (var connection in new[] { _blocking, _main })
+        {
+            if (connection is null) continue;
+            try
+            {
+                await connection.CloseAsync(allowCommandsToComplete: false).ConfigureAwait(false);
+            }
+            finally
+            {
+                await connection.DisposeAsync().ConfigureAwait(false);
+            }
+        }
+        _connectGate.Dispose();
+    }
+
+    private static partial class RedisLog
+    {
+        [LoggerMessage(100, LogLevel.Information, "Connected to Redis at {Configuration} for {Purpose}")]
+        public static partial void Connected(ILogger logger, string configuration, string purpose);
+
+        [LoggerMessage(101, LogLevel.Warning, "Could not preload the MageFlow Lua scripts on {EndPoint}; they are sent on first use")]
+        public static partial void ScriptPreloadFailed(ILogger logger, Exception exception, string endPoint);
+
+        [LoggerMessage(102, LogLevel.Warning, "A read abandoned on cancellation failed; entries it took are reclaimed after the visibility timeout")]
+        public static partial void AbandonedReadFailed(ILogger logger, Exception exception);
+
+        [LoggerMessage(103, LogLevel.Warning, "Could not release {Count} read-ahead entries at shutdown; they are reclaimed after the visibility timeout")]
+        public static partial void ReleaseReadAheadFailed(ILogger logger, Exception exception, int count);
+
+        [LoggerMessage(104, LogLevel.Warning, "Redis at {EndPoint} has maxmemory-policy {Policy}: when memory runs out it evicts keys, and MageFlow loses signatures and queued runs. Set maxmemory-policy noeviction")]
+        public static partial void EvictionPolicy(ILogger logger, string endPoint, string policy);
+
+        [LoggerMessage(105, LogLevel.Error, "Removed {Count} unreadable members of {Key}: they were not parked by MageFlow")]
+        public static partial void DroppedUnreadableRetries(ILogger logger, int count, string key);
+    }
+}

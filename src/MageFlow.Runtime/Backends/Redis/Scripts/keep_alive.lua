@@ -1,0 +1,21 @@
+-- Keeps the entries a consumer still holds (running, waiting for a slot, read ahead) from being reclaimed
+-- (rule 18), and their signatures and callbacks from expiring (rule 19). An entry another consumer has taken
+-- over is left alone: a worker that was frozen must not take it back.
+-- KEYS: for each entry i, KEYS[2i-1] stream and KEYS[2i] signature hash
+-- ARGV[1] consumer group, ARGV[2] consumer, ARGV[3] key prefix, ARGV[4] active TTL ms; ARGV[4+i] entry id
+-- Returns how many entries were kept.
+local group, consumer, prefix, ttl = ARGV[1], ARGV[2], ARGV[3], ARGV[4]
+local kept = 0
+for i = 1, #KEYS / 2 do
+  local stream, signature, entry = KEYS[2 * i - 1], KEYS[2 * i], ARGV[4 + i]
+  if #redis.call('XPENDING', stream, group, entry, entry, 1, consumer) > 0 then
+    -- min-idle 0 and JUSTID: resets the idle time without counting a delivery
+    redis.call('XCLAIM', stream, group, consumer, 0, entry, 'JUSTID')
+    if is_hash(signature) then
+      local callbacks = redis.call('HMGET', signature, F_SUCCESS_IDS, F_ERROR_IDS)
+      keep_with_callbacks(prefix, signature, ttl, callbacks[1], callbacks[2])
+    end
+    kept = kept + 1
+  end
+end
+return kept

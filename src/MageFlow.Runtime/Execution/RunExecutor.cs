@@ -1,0 +1,146 @@
+using MageFlow.Backends;
+using MageFlow.Composition;
+using MageFlow.Signatures;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace MageFlow.Execution;
+
+/// <summary>
+/// Runs the body of one started run and classifies what happened (rule 20): succeeded, retry, failed, or
+/// abandoned at shutdown. It changes no state; <see cref="OutcomeApplier"/> applies the decision. Errors outside
+/// the body (composing the input, writing the result, the payload limit) fail the run at once: re-running the
+/// body would repeat its side effects for nothing.
+/// </summary>
+internal sealed class RunExecutor(
+    MageTaskRegistry registry,
+    MageFlowOptions options,
+    MageWorkerOptions worker,
+    IServiceScopeFactory scopes)
+{
+    public async Task<RunOutcome> RunAsync(Delivery delivery, SignatureRecord signature, int stalls, CancellationToken hardStop)
+    {
+        var envelope = delivery.Envelope;
+        if (!registry.TryGet(signature.TaskName, out var task))
+            return Fail(signature, FallbackInput(signature, envelope), TaskFailureKind.UnknownTask,
+                $"No task named '{signature.TaskName}' is registered in this worker (queue '{delivery.TaskName}').");
+
+        byte[] input;
+        try
+        {
+            input = InputComposer.Compose(BaseOf(envelope, signature), signature.Kwargs, envelope.CallTimeKwargs);
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            return Fail(signature, FallbackInput(signature, envelope), TaskFailureKind.InvalidInput,
+                $"Task '{signature.TaskName}': its input cannot be composed from the queued payload and the bound kwargs: {ex.Message}", ex);
+        }
+
+        if (stalls > worker.MaxStalls)
+            return Fail(signature, input, TaskFailureKind.Stalled,
+                $"Task '{signature.TaskName}': stalled {stalls} times (MageWorkerOptions.MaxStalls = {worker.MaxStalls}): each worker that took this run stopped answering before it finished (crashed, killed or hung), so it is treated as poison and not run again.");
+
+        using var activity = MageFlowTelemetry.StartRun(signature.TaskName, signature.Id, signature.Attempts);
+        MageFlowTelemetry.RunsStarted.Add(1, new KeyValuePair<string, object?>("mageflow.task", signature.TaskName));
+        var started = System.Diagnostics.Stopwatch.GetTimestamp();
+        var outcome = await InvokeAsync(task, signature, envelope, input, hardStop).ConfigureAwait(false);
+        MageFlowTelemetry.RecordOutcome(activity, signature.TaskName, outcome.Label, started);
+        return outcome;
+    }
+
+    private async Task<RunOutcome> InvokeAsync(TaskDescriptor task, SignatureRecord signature, Envelope envelope, byte[] input, CancellationToken hardStop)
+    {
+        await using var scope = scopes.CreateAsyncScope();
+        var context = new TaskContext(signature.Id, signature.TaskName, signature.Attempts, task.MaxAttempts, scope.ServiceProvider, envelope.Failure);
+        // A linked source only when the task has a time limit; otherwise the shutdown token alone will do.
+        using var timeLimit = task.Options.Timeout is { } timeout ? CancellationTokenSource.CreateLinkedTokenSource(hardStop) : null;
+        timeLimit?.CancelAfter(task.Options.Timeout!.Value);
+
+        byte[] result;
+        try
+        {
+            result = await task.InvokeAsync(input, context, options.JsonOptions, timeLimit?.Token ?? hardStop).ConfigureAwait(false);
+        }
+        catch (MessageDeserializationException ex)
+        {
+            // Error callbacks compose their input from this one, so it must at least be JSON.
+            return IsJson(input)
+                ? Fail(signature, input, TaskFailureKind.InvalidInput, ex.Message, ex)
+                : Fail(signature, KwargsOnlyInput(signature), TaskFailureKind.InvalidInput,
+                    $"Task '{signature.TaskName}': the queued payload is not valid JSON: {ex.InnerException?.Message}", ex);
+        }
+        catch (ResultSerializationException ex)
+        {
+            return Fail(signature, input, TaskFailureKind.InvalidResult, ex.Message, ex);
+        }
+        catch (OperationCanceledException) when (hardStop.IsCancellationRequested)
+        {
+            return new RunOutcome.Abandoned();
+        }
+        catch (Exception ex)
+        {
+            var timedOut = ex is OperationCanceledException && timeLimit is { IsCancellationRequested: true };
+            var error = timedOut ? $"Timed out after {task.Options.Timeout}." : $"{ex.GetType().Name}: {ex.Message}";
+            if (ex is NonRetryableException || signature.Attempts >= task.MaxAttempts)
+                return Fail(signature, input, timedOut ? TaskFailureKind.TimedOut : TaskFailureKind.Error, error, ex);
+            return new RunOutcome.Retry(RetryDelay(task.Options.RetryDelay ?? worker.RetryDelay, signature.Attempts, worker.MaxRetryDelay), error, ex, task.MaxAttempts);
+        }
+
+        if (result.Length > options.MaxPayloadBytes)
+            return Fail(signature, input, TaskFailureKind.InvalidResult,
+                $"Task '{signature.TaskName}': its result is {result.Length:N0} bytes of UTF-8 JSON, over the limit of {options.MaxPayloadBytes:N0} bytes (MageFlowOptions.MaxPayloadBytes); results are copied into every success callback's queue entry.");
+        return new RunOutcome.Succeeded(result);
+    }
+
+    /// <summary>
+    /// The delay before retrying after attempt <paramref name="attempt"/>: <paramref name="first"/> doubled per
+    /// attempt, never more than <paramref name="max"/> — computed in floating point, so no attempt count overflows.
+    /// </summary>
+    internal static TimeSpan RetryDelay(TimeSpan first, int attempt, TimeSpan max)
+    {
+        var ticks = Math.Max(0, first.Ticks) * Math.Pow(2, Math.Clamp(attempt - 1, 0, 1023));
+        return ticks >= max.Ticks ? max : TimeSpan.FromTicks((long)ticks);
+    }
+
+    private static RunOutcome.Failed Fail(SignatureRecord signature, byte[] failedInput, TaskFailureKind kind, string error, Exception? exception = null) =>
+        new(failedInput, new TaskFailure(signature.Id, signature.TaskName, error) { Kind = kind }, exception);
+
+    /// <summary>The base of the input (rule 2): the message, the wrapped result, or the failed task's input.</summary>
+    private static ReadOnlyMemory<byte> BaseOf(Envelope envelope, SignatureRecord signature) => envelope.Kind switch
+    {
+        EnvelopeKind.Result => InputComposer.WrapResult(signature.ReturnField, envelope.Payload.Span),
+        _ => envelope.Payload,
+    };
+
+    /// <summary>When the input cannot be composed, error callbacks still get the bound kwargs.</summary>
+    private static byte[] FallbackInput(SignatureRecord signature, Envelope envelope)
+    {
+        try
+        {
+            return InputComposer.Compose(BaseOf(envelope, signature), signature.Kwargs, envelope.CallTimeKwargs);
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            return KwargsOnlyInput(signature);
+        }
+    }
+
+    private static byte[] KwargsOnlyInput(SignatureRecord signature)
+    {
+        try { return InputComposer.Compose("{}"u8.ToArray(), signature.Kwargs, default); }
+        catch (Exception ex) when (ex is not OperationCanceledException) { return "{}"u8.ToArray(); }
+    }
+
+    private static bool IsJson(byte[] utf8)
+    {
+        try
+        {
+            var reader = new System.Text.Json.Utf8JsonReader(utf8);
+            while (reader.Read()) { }
+            return true;
+        }
+        catch (System.Text.Json.JsonException)
+        {
+            return false;
+        }
+    }
+}

@@ -1,0 +1,122 @@
+using System.Text;
+using MageFlow.Backends;
+using MageFlow.Backends.Redis;
+using MageFlow.Runtime.Tests.Contract;
+using MageFlow.Runtime.Tests.Infrastructure;
+using MageFlow.Signatures;
+using Microsoft.Extensions.Logging.Abstractions;
+using StackExchange.Redis;
+
+namespace MageFlow.Runtime.Tests.Redis;
+
+/// <summary>Rules 21 and 23 where only Redis can break them: batched scripts, lost definitions, consumer groups.</summary>
+[Collection(RedisCollection.Name)]
+public sealed class RedisFaultTests(RedisServerFixture redis) : IAsyncLifetime
+{
+    private readonly string _prefix = RedisServerFixture.NewPrefix();
+    private RedisBackend _backend = null!;
+
+    public Task InitializeAsync()
+    {
+        _backend = new RedisBackend(new RedisBackendOptions { Configuration = redis.Configuration, KeyPrefix = _prefix }, NullLogger<RedisBackend>.Instance);
+        return Task.CompletedTask;
+    }
+
+    public async Task DisposeAsync() => await _backend.DisposeAsync();
+
+    [Fact]
+    public async Task Rule21_a_corrupt_signature_in_a_batch_of_starts_affects_only_its_own_run()
+    {
+        await _backend.PrepareQueuesAsync(["task-a"], default);
+        var good = await CreateAsync("task-a");
+        await redis.Database.StringSetAsync($"{_prefix}:s:corrupt", "not a hash");
+        await _backend.DispatchAsync("task-a", new Envelope("corrupt", EnvelopeKind.Message, "{}"u8.ToArray()), default);
+        await _backend.DispatchAsync("task-a", new Envelope(good.Id, EnvelopeKind.Message, "{}"u8.ToArray()), default);
+        var read = (await _backend.ReadAsync(["task-a"], "w", 10, TimeSpan.Zero, default)).Cast<Delivery>().ToArray();
+
+        // Both starts are sent together (group commit): the corrupt one must not fail the other.
+        var starts = await Task.WhenAll(read.Select(d => _backend.StartAsync(d, TimeSpan.FromHours(1), default)));
+
+        Assert.Equal(StartResult.Corrupt, starts[0].Result);
+        Assert.Contains("not a signature hash", starts[0].Problem);
+        Assert.Equal(StartResult.Started, starts[1].Result);
+        Assert.Equal(SignatureStatus.Active, starts[1].Signature!.Status);
+    }
+
+    [Fact]
+    public async Task Rule21_a_signature_with_more_kwargs_than_lua_can_unpack_is_stored_beside_others_of_its_batch()
+    {
+        var many = Enumerable.Range(0, 10_000).Select(i => new KeyValuePair<string, byte[]>($"k{i}", Encoding.UTF8.GetBytes(i.ToString()))).ToArray();
+        var created = await Task.WhenAll(
+            CreateAsync("task-a", many),
+            CreateAsync("task-a"),
+            CreateAsync("task-a"));
+
+        foreach (var signature in created)
+            Assert.Equal(signature.Kwargs.Count, (await _backend.GetSignatureAsync(signature.Id, default))!.Kwargs.Count);
+    }
+
+    [Fact]
+    public async Task Rule21_a_callback_id_that_cannot_be_stored_fails_only_its_own_signing()
+    {
+        var bad = new SignatureRecord(SignatureRecord.NewId(), "task-a", "Demo", [], ["a,b"], [], SignatureStatus.Pending, SignatureStatus.Pending, "r", DateTimeOffset.UtcNow, 0);
+        var good = CreateAsync("task-a");
+
+        await Assert.ThrowsAsync<ArgumentException>(() => _backend.CreateSignatureAsync(bad, TimeSpan.FromHours(1), default));
+        Assert.NotNull(await _backend.GetSignatureAsync((await good).Id, default));
+    }
+
+    [Fact]
+    public async Task Rule23_workers_publish_their_definitions_again_after_Redis_lost_them()
+    {
+        var shop = new Shop();
+        await using var cluster = await TestCluster.StartAsync(UseRedis, o => { }, workers: 0);
+        await using var workers = await TestCluster.StartAsync(UseRedis, shop.Register, workers: 1, worker: o => o.MaintenanceInterval = TimeSpan.FromMilliseconds(200));
+        await cluster.Client.AsignAsync(Shop.ProcessOrder); // published at start
+
+        await redis.Database.KeyDeleteAsync($"{_prefix}:tasks");
+        await Assert.ThrowsAsync<UnknownTaskException>(() => cluster.Client.AsignAsync(Shop.ProcessOrder));
+
+        await Recorder.WaitUntilAsync(async () => await redis.Database.KeyExistsAsync($"{_prefix}:tasks"), "the definitions are published again");
+        var order = await cluster.Client.AsignAsync(Shop.ProcessOrder);
+        Assert.Equal(Shop.ProcessOrder, order.TaskName);
+    }
+
+    [Fact]
+    public async Task Rule23_a_stopped_worker_leaves_the_consumer_groups_and_a_killed_ones_consumer_is_removed_later()
+    {
+        var shop = new Shop();
+        await using var cluster = await TestCluster.StartAsync(UseRedis, shop.Register, workers: 0);
+        var queue = $"{_prefix}:q:{Shop.ProcessOrder}";
+        // A consumer left behind by a worker that died: it holds nothing and has been idle since.
+        await redis.Database.StreamCreateConsumerGroupAsync(queue, RedisLayout.ConsumerGroup, "0", createStream: true);
+        await redis.Database.ExecuteAsync("XGROUP", "CREATECONSUMER", queue, RedisLayout.ConsumerGroup, "dead-worker");
+        var worker = await cluster.StartWorkerAsync(o =>
+        {
+            o.ConsumerName = "live-worker";
+            o.VisibilityTimeout = TimeSpan.FromMilliseconds(300);
+            o.MaintenanceInterval = TimeSpan.FromMilliseconds(200);
+        });
+        await (await cluster.Client.AsignAsync(Shop.ProcessOrder)).RunAsync(new OrderMessage("alive", 1m));
+        await shop.Recorder.WaitForAsync(Shop.ProcessOrder, 1);
+
+        await Recorder.WaitUntilAsync(async () => !(await ConsumersAsync(queue)).Contains("dead-worker"), "the dead worker's consumer is removed");
+        Assert.Contains("live-worker", await ConsumersAsync(queue));
+
+        await cluster.StopAsync(worker);
+        Assert.DoesNotContain("live-worker", await ConsumersAsync(queue));
+    }
+
+    private void UseRedis(MageFlowOptions options) => options.UseRedis(redis.Configuration, r => r.KeyPrefix = _prefix);
+
+    private async Task<string[]> ConsumersAsync(string queue) =>
+        (await redis.Database.StreamConsumerInfoAsync(queue, RedisLayout.ConsumerGroup)).Select(c => c.Name).ToArray();
+
+    private async Task<SignatureRecord> CreateAsync(string taskName, KeyValuePair<string, byte[]>[]? kwargs = null)
+    {
+        var signature = new SignatureRecord(SignatureRecord.NewId(), taskName, "Demo." + taskName, kwargs ?? [], [], [],
+            SignatureStatus.Pending, SignatureStatus.Pending, "mageflow_results", DateTimeOffset.UtcNow, 0);
+        await _backend.CreateSignatureAsync(signature, TimeSpan.FromHours(1), default);
+        return signature;
+    }
+}
