@@ -15,6 +15,9 @@ namespace MageFlow.Reliability.Tests;
 /// batch of bodies ends together (group-committed completions in flight). Expected (semantics rules 8, 16, 18):
 /// the runs are taken over after the visibility timeout, every task ends Done, every success callback runs exactly
 /// once, and no signature stays Pending/Active. Trials: <c>MAGEFLOW_FAULT_TRIALS</c> (default 20).
+///
+/// A second test kills a worker in the middle of a body that outlives the active TTL (rule 19: a signature never
+/// expires while it is Active, nor do its callbacks while it can still fire them; the TTL counts from the last activity).
 /// </summary>
 public sealed class WorkerKillTests(ITestOutputHelper output)
 {
@@ -70,6 +73,29 @@ public sealed class WorkerKillTests(ITestOutputHelper output)
             $"points={string.Join(",", hits.Select(h => $"{h.Key}:{h.Value}"))} victimKilledHoldingBodies={heldAtKill} seconds={total.Elapsed.TotalSeconds:0.0}");
         Assert.True(stuck.Count == 0, $"{stuck.Count} signatures stay Pending/Active: {string.Join("; ", stuck.Take(10))}");
         Assert.True(heldAtKill >= trials / 3, $"the trials did not exercise the crash points: the victim held started bodies in only {heldAtKill} of {trials} kills");
+    }
+
+    [Fact]
+    public async Task KilledWorker_LongBodyOutlivingTheActiveTtl_IsTakenOverAndNothingExpires()
+    {
+        var total = Stopwatch.StartNew();
+        var activeTtl = TimeSpan.FromSeconds(2);
+        await using var cluster = await ReliabilityCluster.CreateAsync(output, producer: o => o.ActiveTtl = activeTtl);
+        var work = new WorkerSettings { Tasks = [ReliabilityTasks.Work], VisibilityMs = 1000, MaxStalls = 1000, ActiveTtlMs = (int)activeTtl.TotalMilliseconds };
+        await cluster.StartWorkerAsync("callbacks", work with { Tasks = [ReliabilityTasks.OnDone, ReliabilityTasks.OnFailed] });
+        var victim = await cluster.StartWorkerAsync("victim", work);
+
+        // Each body runs 2.5 × the active TTL; the victim is killed after more than one TTL has passed.
+        var signed = await cluster.SignAndRunManyAsync(Enumerable.Range(0, 4).Select(i => $"long{i}"), sleepMs: 5000, parallelism: 4);
+        await cluster.WaitUntilAsync("the victim runs the 4 bodies", TimeSpan.FromSeconds(30),
+            async () => (await cluster.MembersAsync("started")).Count(m => m.Contains($"|{victim.Pid}:", StringComparison.Ordinal)) == 4);
+        await Task.Delay(activeTtl + TimeSpan.FromMilliseconds(500));   // the crash point: past one active TTL
+        await victim.KillAsync();
+        cluster.Log($"killed the victim (pid {victim.Pid}) {activeTtl.TotalSeconds + 0.5:0.0} s into 5 s bodies");
+        await cluster.StartWorkerAsync("survivor", work);
+
+        await Outcome.WaitForCallbacksAsync(cluster, signed, TimeSpan.FromSeconds(40));
+        await Outcome.AssertExactlyOnceAsync(cluster, signed, trials: 1, $"activeTtl={activeTtl.TotalSeconds}s bodyMs=5000 seconds={total.Elapsed.TotalSeconds:0.0}");
     }
 
     /// <summary>

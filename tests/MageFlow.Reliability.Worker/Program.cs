@@ -3,7 +3,7 @@
 //
 //   dotnet MageFlow.Reliability.Worker.dll --redis 127.0.0.1:6390 --prefix p1 [--tasks work,on-done]
 //     [--visibility-ms 1500] [--max-stalls 3] [--done-ttl-ms 300000] [--concurrency 128]
-//     [--retry-delay-ms 50] [--read-wait-ms 200] [--shutdown-ms 5000] [--parent-pid N]
+//     [--active-ttl-ms 86400000] [--retry-delay-ms 50] [--read-wait-ms 200] [--shutdown-ms 5000] [--parent-pid N]
 //
 // Prints "READY <pid>" on stdout once the host has started (and every MageFlow hosted service with it).
 using MageFlow;
@@ -39,6 +39,7 @@ builder.Services.AddMageFlow(o =>
     o.UseRedis(redis, r => r.KeyPrefix = prefix);
     o.IncludeGeneratedTasks = false;
     o.DoneTtl = TimeSpan.FromMilliseconds(GetInt("done-ttl-ms", 300_000));
+    o.ActiveTtl = TimeSpan.FromMilliseconds(GetInt("active-ttl-ms", 24 * 3600 * 1000));
     foreach (var descriptor in ReliabilityTasks.All(recorder)) o.AddTask(descriptor);
 });
 builder.Services.AddMageFlowWorker(o =>

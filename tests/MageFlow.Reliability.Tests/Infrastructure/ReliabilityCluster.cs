@@ -42,7 +42,8 @@ public sealed class ReliabilityCluster : IAsyncDisposable
 
     public IServer Server => _inspector!.GetServer("127.0.0.1", Redis.Port);
 
-    public static async Task<ReliabilityCluster> CreateAsync(ITestOutputHelper output, bool appendOnly = false, bool startRedis = true)
+    /// <param name="producer">Extra options of the producer client (e.g. its ActiveTtl).</param>
+    public static async Task<ReliabilityCluster> CreateAsync(ITestOutputHelper output, bool appendOnly = false, bool startRedis = true, Action<MageFlowOptions>? producer = null)
     {
         var cluster = new ReliabilityCluster(output, new RedisServer(appendOnly));
         try
@@ -61,6 +62,7 @@ public sealed class ReliabilityCluster : IAsyncDisposable
                 o.UseRedis(cluster.Redis.Configuration, r => r.KeyPrefix = cluster.Prefix);
                 o.IncludeGeneratedTasks = false;
                 foreach (var descriptor in ReliabilityTasks.All(recorder: null)) o.AddTask(descriptor);
+                producer?.Invoke(o);
             });
             cluster._producer = builder.Build();
             await cluster._producer.StartAsync();

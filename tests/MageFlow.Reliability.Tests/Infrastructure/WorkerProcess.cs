@@ -15,6 +15,8 @@ public sealed record WorkerSettings
 
     public int DoneTtlMs { get; init; } = 300_000;
 
+    public int ActiveTtlMs { get; init; } = 24 * 3600 * 1000;
+
     public int Concurrency { get; init; } = 128;
 
     public int ShutdownMs { get; init; } = 5000;
@@ -74,7 +76,7 @@ public sealed class WorkerProcess : IDisposable
         {
             DllPath, "--redis", redisConfiguration, "--prefix", prefix,
             "--visibility-ms", settings.VisibilityMs.ToString(), "--max-stalls", settings.MaxStalls.ToString(),
-            "--done-ttl-ms", settings.DoneTtlMs.ToString(), "--concurrency", settings.Concurrency.ToString(),
+            "--done-ttl-ms", settings.DoneTtlMs.ToString(), "--active-ttl-ms", settings.ActiveTtlMs.ToString(), "--concurrency", settings.Concurrency.ToString(),
             "--shutdown-ms", settings.ShutdownMs.ToString(), "--read-wait-ms", settings.ReadWaitMs.ToString(),
             "--parent-pid", Environment.ProcessId.ToString(),
         };
