@@ -131,8 +131,8 @@ public sealed class TaskMethodAnalyzer : DiagnosticAnalyzer
     private static IEnumerable<string> InvalidSettingReasons(IMethodSymbol method, AttributeData mageTask)
     {
         var taskName = TaskName(method, mageTask);
-        if (string.IsNullOrWhiteSpace(taskName) || taskName.IndexOf(',') >= 0 || taskName.IndexOf('\n') >= 0)
-            yield return $"its task name '{taskName}' is blank or contains a comma or a line break";
+        if (MageNaming.TaskNameProblem(taskName) is { } problem)
+            yield return $"its task name '{taskName}' can never be a task name: {problem}";
         foreach (var setting in mageTask.NamedArguments)
         {
             if (setting.Value.Value is int value && value < 0)

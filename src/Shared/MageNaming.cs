@@ -47,6 +47,26 @@ internal static class MageNaming
         return builder.ToString();
     }
 
+    /// <summary>
+    /// Why <paramref name="taskName"/> can never be a task name (rule 23), or null when it can: names are parts of
+    /// Redis keys and of comma-joined lists, so they may not be blank nor hold ',' ':' a control character or a
+    /// lone surrogate. The runtime refuses such names; the generator skips them and MAGE005 explains.
+    /// </summary>
+    public static string? TaskNameProblem(string? taskName)
+    {
+        if (taskName is null || taskName.Trim().Length == 0) return "it is blank";
+        for (var i = 0; i < taskName.Length; i++)
+        {
+            var c = taskName[i];
+            if (c == ',') return "it contains ','";
+            if (c == ':') return "it contains ':'";
+            if (char.IsControl(c)) return "it contains the control character U+" + ((int)c).ToString("X4", System.Globalization.CultureInfo.InvariantCulture);
+            if (char.IsHighSurrogate(c) && i + 1 < taskName.Length && char.IsLowSurrogate(taskName[i + 1])) i++;
+            else if (char.IsSurrogate(c)) return "it contains a lone surrogate U+" + ((int)c).ToString("X4", System.Globalization.CultureInfo.InvariantCulture);
+        }
+        return null;
+    }
+
     /// <summary>The runtime's wire name of a member: the fallback return member, else camelCase.</summary>
     public static string WireName(string memberName) =>
         memberName == FallbackReturnMember ? FallbackReturnField : CamelCase(memberName);

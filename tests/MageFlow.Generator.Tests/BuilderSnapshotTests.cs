@@ -439,7 +439,7 @@ public sealed class BuilderSnapshotTests
 
         public static class OrderTasks
         {
-            [MageTask("orders/\"vip\"\\charge\tnow")]
+            [MageTask("orders/\"vip\"\\charge now")]
             public static Task ChargeVip(OrderMessage message) => Task.CompletedTask;
         }
         """]);

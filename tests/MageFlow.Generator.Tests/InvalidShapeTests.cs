@@ -158,6 +158,12 @@ public sealed class InvalidShapeTests
         """);
 
     [Fact]
+    public void Task_name_with_colon() => GeneratesNothingFor("ColonNameTask", """
+        [MageTask("orders:vip")]
+            public static Task ColonNameTask(OrderMessage message) => Task.CompletedTask;
+        """);
+
+    [Fact]
     public void Negative_retries() => GeneratesNothingFor("NegativeRetriesTask", """
         [MageTask(Retries = -1)]
             public static Task NegativeRetriesTask(OrderMessage message) => Task.CompletedTask;

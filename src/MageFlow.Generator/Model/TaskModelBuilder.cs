@@ -105,7 +105,7 @@ internal static class TaskModelBuilder
         }
 
         // TaskDescriptor throws for these, and it would throw from the module initializer, killing the process.
-        if (string.IsNullOrWhiteSpace(taskName) || taskName.IndexOf(',') >= 0 || taskName.IndexOf('\n') >= 0) return null;
+        if (MageNaming.TaskNameProblem(taskName) is not null) return null;
         if (retries < 0 || timeoutSeconds < 0 || retryDelayMilliseconds < 0) return null;
         return new TaskSettings(taskName, retries, timeoutSeconds, retryDelayMilliseconds);
     }

@@ -4,13 +4,13 @@
 
 namespace Shop
 {
-    /// <summary>The MageFlow task <c>orders/"vip"\charge	now</c>: its name, how workers run it, and typed signing.</summary>
+    /// <summary>The MageFlow task <c>orders/"vip"\charge now</c>: its name, how workers run it, and typed signing.</summary>
     [global::System.CodeDom.Compiler.GeneratedCode("MageFlow.Generator", "{version}")]
-    [global::MageFlow.GeneratedMageTask("orders/\"vip\"\\charge\tnow", typeof(global::Shop.OrderMessage), null, "mageflow_results")]
+    [global::MageFlow.GeneratedMageTask("orders/\"vip\"\\charge now", typeof(global::Shop.OrderMessage), null, "mageflow_results")]
     public static class ChargeVip
     {
         /// <summary>The task's name, shared by every process that signs or runs it.</summary>
-        public const string TaskName = "orders/\"vip\"\\charge\tnow";
+        public const string TaskName = "orders/\"vip\"\\charge now";
 
         /// <summary>How workers run this task; registered in the task catalogue when the assembly loads.</summary>
         public static global::MageFlow.TaskDescriptor Descriptor { get; } = global::MageFlow.TaskDescriptor.Create<global::Shop.OrderMessage>(
@@ -62,7 +62,7 @@ namespace Shop
             global::System.Threading.CancellationToken cancellationToken = default) =>
             AsignAsync(global::MageFlow.Mage.Default, orderId, amount, successCallbacks, errorCallbacks, cancellationToken);
 
-        /// <summary>A signed <c>orders/"vip"\charge	now</c> task, with typed kwargs.</summary>
+        /// <summary>A signed <c>orders/"vip"\charge now</c> task, with typed kwargs.</summary>
         [global::System.CodeDom.Compiler.GeneratedCode("MageFlow.Generator", "{version}")]
         public sealed class Signature : global::MageFlow.TaskSignature<global::Shop.OrderMessage>
         {

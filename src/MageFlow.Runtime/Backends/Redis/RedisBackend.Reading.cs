@@ -144,6 +144,9 @@ internal sealed partial class RedisBackend
         var db = await DatabaseAsync(cancellationToken).ConfigureAwait(false);
         var minIdleMs = (long)Math.Max(0, minIdle.TotalMilliseconds);
         var reclaimed = new List<QueueEntry>();
+        // What this consumer read ahead is still its own to hand out: a late keep-alive must not make it run twice.
+        HashSet<(string TaskName, string EntryId)> readAhead;
+        lock (_readAheadGate) readAhead = _readAhead.TryGetValue(consumer, out var kept) ? kept.Select(e => (e.TaskName, e.EntryId)).ToHashSet() : [];
         foreach (var name in taskNames)
         {
             if (reclaimed.Count >= maxCount) break;
@@ -162,7 +165,11 @@ internal sealed partial class RedisBackend
             if (reply.Resp2Type != ResultType.Array || reply.Length < 2) continue;
             _reclaimCursors[name] = (string?)reply[0] ?? "0-0";
             var entries = reply[1];
-            for (var i = 0; i < entries.Length; i++) reclaimed.Add(RedisLayout.ParseEntry(name, entries[i]));
+            for (var i = 0; i < entries.Length; i++)
+            {
+                var entry = RedisLayout.ParseEntry(name, entries[i]);
+                if (!readAhead.Contains((entry.TaskName, entry.EntryId))) reclaimed.Add(entry);
+            }
             if (reply.Length >= 3 && reply[2].Length > 0)
             {
                 // Entries whose data was deleted: nothing to run; make sure they leave the pending list.

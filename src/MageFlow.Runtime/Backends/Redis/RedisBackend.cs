@@ -17,6 +17,9 @@ internal sealed partial class RedisBackend : IMageBackend
     /// <summary>Most runs one transition script call carries: bounds the time Redis spends in one script.</summary>
     private const int MaxTransitionBatch = 64;
 
+    /// <summary>Most payload bytes one batched script call carries (a single item may be larger, up to the payload limit).</summary>
+    private const long MaxTransitionBatchBytes = 16L * 1024 * 1024;
+
     private static readonly RedisScript CreateSignatureScript = RedisScript.FromResource("create_signature");
     private static readonly RedisScript UpdateKwargsScript = RedisScript.FromResource("update_kwargs");
     private static readonly RedisScript SetStatusScript = RedisScript.FromResource("set_status");
@@ -57,8 +60,8 @@ internal sealed partial class RedisBackend : IMageBackend
         (_configuration, _configurationForMessages) = ParseConfiguration(options);
         _layout = new RedisLayout(options.KeyPrefix);
         _starts = new TransitionBatcher<Start, StartOutcome>(StartBatchAsync, MaxTransitionBatch);
-        _completions = new TransitionBatcher<Completion, FinishOutcome>(CompleteBatchAsync, MaxTransitionBatch);
-        _creations = new TransitionBatcher<Creation, bool>(CreateBatchAsync, MaxTransitionBatch);
+        _completions = new TransitionBatcher<Completion, FinishOutcome>(CompleteBatchAsync, MaxTransitionBatch, c => c.Result.Length, MaxTransitionBatchBytes);
+        _creations = new TransitionBatcher<Creation, bool>(CreateBatchAsync, MaxTransitionBatch, c => c.Fields.Sum(f => (long)f.Length()), MaxTransitionBatchBytes);
     }
 
     // ---- signatures ----
@@ -262,7 +265,8 @@ internal sealed partial class RedisBackend : IMageBackend
     public async Task RetryLaterAsync(Delivery delivery, DateTimeOffset due, TimeSpan activeTtl, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(delivery);
-        var keepFor = (due - DateTimeOffset.UtcNow).Duration() + activeTtl;
+        var untilDue = due - DateTimeOffset.UtcNow;
+        var keepFor = (untilDue > TimeSpan.Zero ? untilDue : TimeSpan.Zero) + activeTtl;
         var db = await DatabaseAsync(cancellationToken).ConfigureAwait(false);
         await RetryLaterScript.RunAsync(db,
             [_layout.Queue(delivery.TaskName), _layout.Delayed, _layout.Signature(delivery.Envelope.SignatureId)],

@@ -13,8 +13,14 @@ internal readonly record struct ItemResult<TResult>(TResult? Value, Exception? E
 /// in the next one, so N concurrent runs cost one round trip instead of N. An idle call is sent at once
 /// (no timer, no added latency); at most one batch of this transition is in flight. A failing item fails
 /// only its own caller (rule 21): the scripts run each item guarded and report its error in its reply.
+/// A batch also stops at <paramref name="maxBytes"/> of payload (by <paramref name="sizeOf"/>), so large results
+/// never add up to one request that Redis' query buffer refuses.
 /// </summary>
-internal sealed class TransitionBatcher<TItem, TResult>(Func<IReadOnlyList<TItem>, Task<ItemResult<TResult>[]>> runBatch, int maxBatch)
+internal sealed class TransitionBatcher<TItem, TResult>(
+    Func<IReadOnlyList<TItem>, Task<ItemResult<TResult>[]>> runBatch,
+    int maxBatch,
+    Func<TItem, long>? sizeOf = null,
+    long maxBytes = long.MaxValue)
 {
     private readonly Lock _gate = new();
     private readonly List<(TItem Item, TaskCompletionSource<TResult> Done)> _queued = [];
@@ -46,7 +52,14 @@ internal sealed class TransitionBatcher<TItem, TResult>(Func<IReadOnlyList<TItem
                     _flushing = false;
                     return;
                 }
-                var take = Math.Min(_queued.Count, maxBatch);
+                var take = 1;
+                var bytes = sizeOf?.Invoke(_queued[0].Item) ?? 0;
+                while (take < Math.Min(_queued.Count, maxBatch))
+                {
+                    bytes += sizeOf?.Invoke(_queued[take].Item) ?? 0;
+                    if (bytes > maxBytes) break;
+                    take++;
+                }
                 batch = _queued.GetRange(0, take).ToArray();
                 _queued.RemoveRange(0, take);
             }

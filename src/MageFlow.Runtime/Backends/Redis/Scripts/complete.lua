@@ -8,9 +8,10 @@
 local group, prefix = ARGV[1], ARGV[2]
 
 local function complete(signature, stream, entry, done_ttl, active_ttl, result)
-  acknowledge(stream, group, entry)
-  if not is_hash(signature) then return {0} end
+  -- A key of another type raises here, before any write: the entry stays pending and its next start finds
+  -- the signature corrupt.
   local found = redis.call('HMGET', signature, F_STATUS, F_SUCCESS_IDS, F_ERROR_IDS)
+  acknowledge(stream, group, entry)
   if found[1] ~= ACTIVE then return {0} end
   -- With a done TTL of 0 the hash is deleted below: recording the final status would be wasted work.
   if done_ttl ~= 0 then redis.call('HSET', signature, F_STATUS, DONE, F_LAST_STATUS, found[1]) end

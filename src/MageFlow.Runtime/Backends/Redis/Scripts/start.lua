@@ -2,22 +2,18 @@
 -- KEYS: for each entry i, KEYS[2i-1] signature hash and KEYS[2i] stream of the entry
 -- ARGV[1] consumer group, ARGV[2] key prefix; for each entry i: ARGV[2i+1] entry id, ARGV[2i+2] active TTL ms
 -- Returns one reply per entry: {0} missing, {1, hash, stalls} started, {2, hash} not runnable,
--- {3, problem} corrupt, {-1, error} failed; an entry is acknowledged (and removed) unless started.
+-- {3, problem} corrupt; an entry is acknowledged (and removed) unless started.
 -- stalls: how many times in a row this same entry was started and never finished (take-overs).
 local group, prefix = ARGV[1], ARGV[2]
 
 local function start(signature, stream, entry, ttl)
-  local kind = redis.call('TYPE', signature)['ok']
-  if kind == 'none' then
+  -- Reads the hash once and patches the copy it returns. A key of another type raises here, before any
+  -- write, and the loop below reports it as corrupt.
+  local fields = redis.call('HGETALL', signature)
+  if #fields == 0 then
     acknowledge(stream, group, entry)
     return {0}
   end
-  if kind ~= 'hash' then
-    acknowledge(stream, group, entry)
-    return {3, 'the key holds a ' .. kind .. ', not a signature hash'}
-  end
-  -- Reads the hash once and patches the copy it returns.
-  local fields = redis.call('HGETALL', signature)
   local at = {}
   for i = 1, #fields, 2 do at[fields[i]] = i + 1 end
   if not (at[F_TASK] and at[F_MESSAGE_TYPE] and at[F_RETURN_FIELD]) then
@@ -42,11 +38,13 @@ local function start(signature, stream, entry, ttl)
     end
   end
   if status == PENDING then
-    redis.call('HSET', signature, F_STATUS, ACTIVE, F_LAST_STATUS, status)
+    redis.call('HSET', signature, F_STATUS, ACTIVE, F_LAST_STATUS, status,
+      F_ATTEMPTS, attempts, F_RUNNING_ENTRY, entry, F_STALLS, tostring(stalls))
     put(F_STATUS, ACTIVE)
     put(F_LAST_STATUS, status)
+  else
+    redis.call('HSET', signature, F_ATTEMPTS, attempts, F_RUNNING_ENTRY, entry, F_STALLS, tostring(stalls))
   end
-  redis.call('HSET', signature, F_ATTEMPTS, attempts, F_RUNNING_ENTRY, entry, F_STALLS, tostring(stalls))
   put(F_ATTEMPTS, attempts)
   keep_with_callbacks(prefix, signature, ttl,
     at[F_SUCCESS_IDS] and fields[at[F_SUCCESS_IDS]], at[F_ERROR_IDS] and fields[at[F_ERROR_IDS]])
@@ -55,6 +53,13 @@ end
 
 local replies = {}
 for i = 1, #KEYS / 2 do
-  replies[i] = guarded(start, KEYS[2 * i - 1], KEYS[2 * i], ARGV[2 * i + 1], ARGV[2 * i + 2])
+  local stream, entry = KEYS[2 * i], ARGV[2 * i + 1]
+  local reply = guarded(start, KEYS[2 * i - 1], stream, entry, ARGV[2 * i + 2])
+  if reply[1] == -1 then
+    -- Not a hash MageFlow wrote: the run can never start, so its entry goes.
+    acknowledge(stream, group, entry)
+    reply = {3, reply[2]}
+  end
+  replies[i] = reply
 end
 return replies
