@@ -28,27 +28,41 @@ public static class Outcome
     /// </summary>
     public static async Task AssertExactlyOnceAsync(ReliabilityCluster cluster, IReadOnlyCollection<SignedTask> tasks, int trials, string? extra = null)
     {
+        // A callback body records itself before its own completion transition: give the transitions a bounded
+        // time to land (Done is final) rather than reading the statuses at the same instant.
+        var notDone = new List<string>();
+        var pending = tasks.ToList();
+        var settle = System.Diagnostics.Stopwatch.StartNew();
+        while (true)
+        {
+            notDone.Clear();
+            var still = new List<SignedTask>();
+            foreach (var t in pending)
+            {
+                var task = await cluster.StatusAsync(t.Task);
+                var callback = await cluster.StatusAsync(t.Callback);
+                if (task == SignatureStatus.Done && callback == SignatureStatus.Done) continue;
+                still.Add(t);
+                notDone.Add($"{t.Id}: task {task?.ToString() ?? "<gone>"}, callback {callback?.ToString() ?? "<gone>"}");
+            }
+            pending = still;
+            if (pending.Count == 0 || settle.Elapsed > TimeSpan.FromSeconds(15)) break;
+            await Task.Delay(50);
+        }
         var callbackRuns = await cluster.RunsPerKeyAsync("callbacks");
         var errorRuns = await cluster.RunsPerKeyAsync("error-callbacks");
         var bodies = await cluster.RunsPerKeyAsync("bodies");
         var starts = await cluster.RunsPerKeyAsync("started");
         var mismatches = await cluster.HashAsync("callback-mismatch");
-        var notDone = new List<string>();
-        foreach (var t in tasks)
-        {
-            var task = await cluster.StatusAsync(t.Task);
-            var callback = await cluster.StatusAsync(t.Callback);
-            if (task != SignatureStatus.Done || callback != SignatureStatus.Done)
-                notDone.Add($"{t.Id}: task {task?.ToString() ?? "<gone>"}, callback {callback?.ToString() ?? "<gone>"}");
-        }
         var lost = tasks.Where(t => !callbackRuns.ContainsKey(t.Id)).Select(t => t.Id).ToList();
         var duplicated = new List<string>();
         foreach (var t in tasks.Where(t => callbackRuns.GetValueOrDefault(t.Id) > 1))
         {
             // Attempts > 1: the one dispatched callback run was delivered again (re-run after a lost transition);
             // attempts = 1 with several body runs would mean a second dispatch.
-            var state = await (await cluster.Mage.GetSignatureAsync(t.Callback.Id))!.GetStateAsync();
-            duplicated.Add($"{t.Id}: callback body ran {callbackRuns[t.Id]}×, callback signature attempts={state.Attempts}");
+            var stored = await cluster.Mage.GetSignatureAsync(t.Callback.Id);
+            var attempts = stored is null ? "<gone>" : (await stored.GetStateAsync()).Attempts.ToString();
+            duplicated.Add($"{t.Id}: callback body ran {callbackRuns[t.Id]}×, callback signature attempts={attempts}");
         }
         var rerun = tasks.Count(t => bodies.GetValueOrDefault(t.Id) > 1);
         var restarted = tasks.Count(t => starts.GetValueOrDefault(t.Id) > 1);
