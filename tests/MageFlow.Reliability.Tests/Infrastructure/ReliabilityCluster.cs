@@ -1,0 +1,276 @@
+using System.Diagnostics;
+using MageFlow.Reliability;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using StackExchange.Redis;
+using Xunit.Abstractions;
+
+namespace MageFlow.Reliability.Tests.Infrastructure;
+
+/// <summary>A signed <c>work</c> task with its success callback (<c>on-done</c>) and error callback (<c>on-failed</c>).</summary>
+public sealed record SignedTask(string Id, TaskSignature Task, TaskSignature Callback, TaskSignature ErrorCallback);
+
+/// <summary>
+/// One test's world: its own redis-server (restartable), worker child processes, a producer client in this process
+/// (the public API: AddMageFlow + IMageFlow) and a raw StackExchange.Redis connection for inspection.
+/// Disposing kills every child process tree and the server, even when the test failed.
+/// </summary>
+public sealed class ReliabilityCluster : IAsyncDisposable
+{
+    private readonly List<WorkerProcess> _workers = [];
+    private readonly List<Supervisor> _supervisors = [];
+    private readonly ITestOutputHelper _output;
+    private readonly Stopwatch _clock = Stopwatch.StartNew();
+    private IHost? _producer;
+    private ConnectionMultiplexer? _inspector;
+
+    private ReliabilityCluster(ITestOutputHelper output, RedisServer redis)
+    {
+        _output = output;
+        Redis = redis;
+        Prefix = "r" + Guid.NewGuid().ToString("N")[..7];
+    }
+
+    public RedisServer Redis { get; }
+
+    public string Prefix { get; }
+
+    public IMageFlow Mage { get; private set; } = null!;
+
+    /// <summary>Raw connection to the test's Redis (admin commands allowed; reconnects by itself).</summary>
+    public IDatabase Db => _inspector!.GetDatabase();
+
+    public IServer Server => _inspector!.GetServer("127.0.0.1", Redis.Port);
+
+    /// <param name="producer">Extra options of the producer client (e.g. its ActiveTtl).</param>
+    public static async Task<ReliabilityCluster> CreateAsync(ITestOutputHelper output, bool appendOnly = false, bool startRedis = true, Action<MageFlowOptions>? producer = null)
+    {
+        var cluster = new ReliabilityCluster(output, new RedisServer(appendOnly));
+        try
+        {
+            if (startRedis) await cluster.Redis.StartAsync();
+            var inspector = ConfigurationOptions.Parse(cluster.Redis.Configuration);
+            inspector.AllowAdmin = true;
+            inspector.AbortOnConnectFail = false;
+            inspector.ConnectTimeout = 1000;
+            inspector.ClientName = "test-inspector";
+            cluster._inspector = await ConnectionMultiplexer.ConnectAsync(inspector);
+
+            var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true });
+            builder.Services.AddMageFlow(o =>
+            {
+                o.UseRedis(cluster.Redis.Configuration, r => r.KeyPrefix = cluster.Prefix);
+                o.IncludeGeneratedTasks = false;
+                foreach (var descriptor in ReliabilityTasks.All(recorder: null)) o.AddTask(descriptor);
+                producer?.Invoke(o);
+            });
+            cluster._producer = builder.Build();
+            await cluster._producer.StartAsync();
+            cluster.Mage = cluster._producer.Services.GetRequiredService<IMageFlow>();
+            return cluster;
+        }
+        catch
+        {
+            await cluster.DisposeAsync();
+            throw;
+        }
+    }
+
+    public void Log(string line) => _output.WriteLine($"[{_clock.Elapsed.TotalSeconds,7:0.000}s] {line}");
+
+    // ---- workers ----
+
+    /// <summary>Starts a worker child process and (by default) waits for its READY line.</summary>
+    public async Task<WorkerProcess> StartWorkerAsync(string name, WorkerSettings settings, bool waitReady = true)
+    {
+        var worker = WorkerProcess.Start(name, Redis.Configuration, Prefix, settings);
+        lock (_workers) _workers.Add(worker);
+        if (waitReady) await worker.WaitReadyAsync(TimeSpan.FromSeconds(30));
+        return worker;
+    }
+
+    /// <summary>Keeps one worker of these settings running: starts a new process whenever the current one dies.</summary>
+    public Supervisor Supervise(string name, WorkerSettings settings)
+    {
+        var supervisor = new Supervisor(this, name, settings);
+        _supervisors.Add(supervisor);
+        return supervisor;
+    }
+
+    public sealed class Supervisor
+    {
+        private readonly CancellationTokenSource _stop = new();
+        private readonly Task _loop;
+        private int _starts;
+
+        internal Supervisor(ReliabilityCluster cluster, string name, WorkerSettings settings)
+        {
+            _loop = Task.Run(async () =>
+            {
+                while (!_stop.IsCancellationRequested)
+                {
+                    var worker = await cluster.StartWorkerAsync($"{name}#{Interlocked.Increment(ref _starts)}", settings, waitReady: false);
+                    Current = worker;
+                    try { await worker.Exited.WaitAsync(_stop.Token); }
+                    catch (OperationCanceledException) { return; }
+                    cluster.Log($"{worker.Name} (pid {worker.Pid}) exited with code {worker.ExitCode}; restarting");
+                }
+            });
+        }
+
+        public WorkerProcess? Current { get; private set; }
+
+        /// <summary>How many processes this supervisor has started.</summary>
+        public int Starts => Volatile.Read(ref _starts);
+
+        internal async Task StopAsync()
+        {
+            await _stop.CancelAsync();
+            try { await _loop; }
+            catch (OperationCanceledException) { }
+        }
+    }
+
+    // ---- producer ----
+
+    /// <summary>Signs <c>work</c> with an <c>on-done</c> and an <c>on-failed</c> callback bound to its id, and runs it.</summary>
+    public async Task<SignedTask> SignAndRunWorkAsync(string id, int sleepMs)
+    {
+        var callback = await Mage.AsignAsync<DoneMessage>(ReliabilityTasks.OnDone, new { parent = id });
+        var errorCallback = await Mage.AsignAsync<FailedMessage>(ReliabilityTasks.OnFailed, new { parent = id });
+        var task = await Mage.AsignAsync<WorkMessage>(ReliabilityTasks.Work, null, [callback], [errorCallback]);
+        await task.RunAsync(new WorkMessage(id, sleepMs));
+        return new SignedTask(id, task, callback, errorCallback);
+    }
+
+    public async Task<SignedTask> SignAndRunPoisonAsync(string id)
+    {
+        var callback = await Mage.AsignAsync<DoneMessage>(ReliabilityTasks.OnDone, new { parent = id });
+        var errorCallback = await Mage.AsignAsync<FailedMessage>(ReliabilityTasks.OnFailed, new { parent = id });
+        var task = await Mage.AsignAsync<PoisonMessage>(ReliabilityTasks.Poison, null, [callback], [errorCallback]);
+        await task.RunAsync(new PoisonMessage(id));
+        return new SignedTask(id, task, callback, errorCallback);
+    }
+
+    /// <summary>Signs many tasks with bounded parallelism.</summary>
+    public async Task<List<SignedTask>> SignAndRunManyAsync(IEnumerable<string> ids, int sleepMs, int parallelism = 32)
+    {
+        var signed = new System.Collections.Concurrent.ConcurrentBag<SignedTask>();
+        await Parallel.ForEachAsync(ids, new ParallelOptions { MaxDegreeOfParallelism = parallelism },
+            async (id, _) => signed.Add(await SignAndRunWorkAsync(id, sleepMs)));
+        return [.. signed];
+    }
+
+    public async Task<SignatureStatus?> StatusAsync(TaskSignature signature)
+    {
+        var stored = await Mage.GetSignatureAsync(signature.Id);
+        return stored is null ? null : await stored.GetStatusAsync();
+    }
+
+    // ---- what the workers recorded ----
+
+    public async Task<string[]> MembersAsync(string what) =>
+        (await Db.SetMembersAsync(Recorder.Key(Prefix, what))).Select(v => (string)v!).ToArray();
+
+    public async Task<long> CountAsync(string what) => await Db.SetLengthAsync(Recorder.Key(Prefix, what));
+
+    /// <summary>Runs recorded as <c>key|runId</c>, counted per key.</summary>
+    public async Task<Dictionary<string, int>> RunsPerKeyAsync(string what) =>
+        (await MembersAsync(what)).GroupBy(m => m[..m.LastIndexOf('|')]).ToDictionary(g => g.Key, g => g.Count());
+
+    public async Task<Dictionary<string, string>> HashAsync(string what) =>
+        (await Db.HashGetAllAsync(Recorder.Key(Prefix, what))).ToDictionary(e => (string)e.Name!, e => (string)e.Value!);
+
+    // ---- inspection ----
+
+    /// <summary>
+    /// Signatures under the prefix that are Pending/Active and will not expire with the done-TTL: a released
+    /// callback is Pending with a TTL ≤ the done-TTL; anything else Pending/Active is stuck.
+    /// </summary>
+    public async Task<List<string>> StuckSignaturesAsync(TimeSpan doneTtl)
+    {
+        var stuck = new List<string>();
+        await foreach (var key in Server.KeysAsync(pattern: $"{Prefix}:s:*", pageSize: 1000))
+        {
+            var status = await Db.HashGetAsync(key, "s");
+            if (status.IsNull || (status != "0" && status != "1")) continue;
+            var ttl = await Db.KeyTimeToLiveAsync(key);
+            if (ttl is null || ttl > doneTtl) stuck.Add($"{key} status={(SignatureStatus)(int)status} ttl={ttl?.TotalSeconds:0}s");
+        }
+        return stuck;
+    }
+
+    public async Task<long> KeyCountAsync()
+    {
+        long count = 0;
+        await foreach (var _ in Server.KeysAsync(pattern: $"{Prefix}:*", pageSize: 1000)) count++;
+        return count;
+    }
+
+    public async Task<long> StreamLengthAsync(string taskName) => await Db.StreamLengthAsync($"{Prefix}:q:{taskName}");
+
+    /// <summary>Waits until <paramref name="condition"/> holds; exceptions (Redis down) count as "not yet".</summary>
+    public async Task WaitUntilAsync(string what, TimeSpan timeout, Func<Task<bool>> condition, Func<Task<string>>? describe = null)
+    {
+        var watch = Stopwatch.StartNew();
+        Exception? last = null;
+        while (true)
+        {
+            try
+            {
+                if (await condition())
+                {
+                    Log($"{what}: reached after {watch.Elapsed.TotalSeconds:0.00} s");
+                    return;
+                }
+                last = null;
+            }
+            catch (Exception ex) when (ex is RedisException or TimeoutException or SignatureNotFoundException)
+            {
+                last = ex;
+            }
+            if (watch.Elapsed > timeout)
+            {
+                string state;
+                try { state = describe is null ? "" : await describe(); }
+                catch (Exception ex) { state = $"(could not describe the state: {ex.Message})"; }
+                Assert.Fail($"Timed out after {timeout.TotalSeconds:0} s waiting until {what}. {state}{(last is null ? "" : $" Last error: {last.GetType().Name}: {last.Message}")}");
+            }
+            await Task.Delay(50);
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        // Never throw from here: an exception would hide the test's own failure.
+        foreach (var supervisor in _supervisors)
+        {
+            try { await supervisor.StopAsync(); }
+            catch (Exception ex) { _output.WriteLine($"stopping a supervisor: {ex.Message}"); }
+        }
+        WorkerProcess[] workers;
+        lock (_workers) workers = [.. _workers];
+        foreach (var worker in workers)
+        {
+            try { worker.Dispose(); }
+            catch (Exception ex) { _output.WriteLine($"disposing {worker.Name}: {ex.Message}"); }
+            var lines = worker.Output.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+            var tail = lines.Where(l => !l.StartsWith("READY", StringComparison.Ordinal)).TakeLast(6)
+                .Select(l => l.Length > 400 ? l[..400] + " …" : l).ToArray();
+            if (tail.Length > 0)
+                _output.WriteLine($"--- {worker.Name} (pid {worker.Pid}), last lines of {lines.Length}:\n{string.Join('\n', tail)}");
+        }
+        if (_producer is not null)
+        {
+            try { await _producer.StopAsync(TimeSpan.FromSeconds(5)); }
+            catch (Exception ex) { _output.WriteLine($"producer stop: {ex.Message}"); }
+            _producer.Dispose();
+        }
+        try
+        {
+            if (_inspector is not null) await _inspector.DisposeAsync();
+        }
+        catch (Exception ex) { _output.WriteLine($"inspector dispose: {ex.Message}"); }
+        await Redis.DisposeAsync();
+    }
+}
