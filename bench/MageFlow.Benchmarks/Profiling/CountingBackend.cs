@@ -54,6 +54,8 @@ internal sealed class BackendCounters
 /// </summary>
 internal sealed class CountingBackend(IMageBackend inner, bool ownsInner, BackendCounters counters) : IMageBackend
 {
+    public string StoreId => inner.StoreId;
+
     private OperationTally Tally(string operation) => counters.Operations.GetOrAdd(operation, _ => new OperationTally());
 
     private async Task<T> Time<T>(string operation, Task<T> call, Func<T, long>? items = null)

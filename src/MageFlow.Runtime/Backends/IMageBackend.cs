@@ -77,6 +77,9 @@ internal sealed record TaskDefinition(string Name, string MessageTypeId, string 
 /// </summary>
 internal interface IMageBackend : IAsyncDisposable
 {
+    /// <summary>Names the storage (Redis endpoint, database and key prefix; or one in-memory store): callbacks must live in the same one.</summary>
+    string StoreId { get; }
+
     // ---- signatures (producer side) ----
 
     /// <summary>Stores a new signature, expiring after <paramref name="ttl"/>.</summary>

@@ -35,7 +35,7 @@ internal sealed class MageFlowClient : IMageFlow
         CancellationToken cancellationToken = default) =>
         AsignAsync(new SignatureRequest(taskName)
         {
-            Kwargs = KwargsBuilder.FromObject(kwargs, JsonOptions),
+            Kwargs = KwargsOf(taskName, kwargs, "kwargs"),
             SuccessCallbacks = successCallbacks,
             ErrorCallbacks = errorCallbacks,
         }, cancellationToken);
@@ -49,7 +49,7 @@ internal sealed class MageFlowClient : IMageFlow
     {
         var record = await CreateAsync(new SignatureRequest(taskName)
         {
-            Kwargs = KwargsBuilder.FromObject(kwargs, JsonOptions),
+            Kwargs = KwargsOf(taskName, kwargs, "kwargs"),
             SuccessCallbacks = successCallbacks,
             ErrorCallbacks = errorCallbacks,
             MessageType = typeof(TMessage),
@@ -99,8 +99,8 @@ internal sealed class MageFlowClient : IMageFlow
             request.TaskName,
             messageTypeId,
             kwargs,
-            CallbackIds(request.SuccessCallbacks, nameof(request.SuccessCallbacks)),
-            CallbackIds(request.ErrorCallbacks, nameof(request.ErrorCallbacks)),
+            CallbackIds(request.TaskName, request.SuccessCallbacks, nameof(request.SuccessCallbacks)),
+            CallbackIds(request.TaskName, request.ErrorCallbacks, nameof(request.ErrorCallbacks)),
             SignatureStatus.Pending,
             SignatureStatus.Pending,
             returnField,
@@ -109,6 +109,32 @@ internal sealed class MageFlowClient : IMageFlow
         await Backend.CreateSignatureAsync(record, Options.ActiveTtl, cancellationToken).ConfigureAwait(false);
         Log.SignatureCreated(_logger, record.Id, record.TaskName, record.SuccessCallbackIds.Count, record.ErrorCallbackIds.Count);
         return record;
+    }
+
+    /// <summary>Reads kwargs from an object; what cannot be read is refused naming the task.</summary>
+    internal KwargsBuilder KwargsOf(string taskName, object? kwargs, string what)
+    {
+        try
+        {
+            return KwargsBuilder.FromObject(kwargs, JsonOptions);
+        }
+        catch (Exception ex) when (ex is ArgumentException or JsonException or NotSupportedException or InvalidOperationException)
+        {
+            throw new ArgumentException($"Task '{taskName}': the {what} cannot be bound: {ex.Message}", what == "kwargs" ? "kwargs" : "callTimeKwargs", ex);
+        }
+    }
+
+    /// <summary>Serializes a message; what cannot be written as JSON is refused naming the task and the type.</summary>
+    internal byte[] MessageJson<TMessage>(string taskName, TMessage message)
+    {
+        try
+        {
+            return JsonSerializer.SerializeToUtf8Bytes(message, JsonOptions.TypeInfo<TMessage>());
+        }
+        catch (Exception ex) when (ex is JsonException or NotSupportedException or InvalidOperationException or ArgumentException)
+        {
+            throw new ArgumentException($"Task '{taskName}': the message of type {typeof(TMessage).FullName} cannot be written as JSON: {ex.Message}", nameof(message), ex);
+        }
     }
 
     /// <summary>Refuses a payload over <see cref="MageFlowOptions.MaxPayloadBytes"/> before anything is stored (contract §8).</summary>
@@ -121,15 +147,17 @@ internal sealed class MageFlowClient : IMageFlow
     internal static long KwargsSize(IReadOnlyList<KeyValuePair<string, byte[]>> kwargs) =>
         2 + kwargs.Sum(k => (long)System.Text.Encoding.UTF8.GetByteCount(k.Key) + k.Value.Length + 4);
 
-    private string[] CallbackIds(IEnumerable<TaskSignature>? callbacks, string parameter)
+    private string[] CallbackIds(string taskName, IEnumerable<TaskSignature>? callbacks, string parameter)
     {
         if (callbacks is null) return [];
         var ids = new List<string>();
         foreach (var callback in callbacks)
         {
-            if (callback is null) throw new ArgumentException("A callback signature is null.", parameter);
-            if (!ReferenceEquals(callback.Client, this) && callback.Client.Backend != Backend)
-                throw new ArgumentException($"Callback {callback} belongs to another MageFlow client and backend.", parameter);
+            if (callback is null) throw new ArgumentException($"Task '{taskName}': a callback signature in {parameter} is null.", parameter);
+            // Clients of different processes on the same store share callbacks; a callback in another store could never fire.
+            if (!ReferenceEquals(callback.Client, this) && callback.Client.Backend.StoreId != Backend.StoreId)
+                throw new ArgumentException(
+                    $"Task '{taskName}': callback {callback} is stored in {callback.Client.Backend.StoreId}, not in this client's {Backend.StoreId}; it could never fire.", parameter);
             ids.Add(callback.Id);
         }
         // The same callback passed twice fires once (rule 22).
@@ -142,7 +170,7 @@ internal sealed class MageFlowClient : IMageFlow
         byte[] callTime = [];
         if (callTimeKwargs is not null)
         {
-            var builder = KwargsBuilder.FromObject(callTimeKwargs, JsonOptions);
+            var builder = KwargsOf(signature.TaskName, callTimeKwargs, "call-time kwargs");
             callTime = Composition.InputComposer.Compose("{}"u8.ToArray(), builder.Entries, default);
             ThrowIfTooLarge(signature.TaskName, "call-time kwargs", callTime.Length);
         }

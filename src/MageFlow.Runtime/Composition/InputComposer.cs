@@ -48,13 +48,13 @@ internal static class InputComposer
             var order = new List<string>();
             foreach (var (name, json) in storedKwargs)
             {
-                var document = JsonDocument.Parse(json);
+                var document = Parse(json, $"the bound kwarg '{name}'");
                 documents.Add(document);
                 Bind(bound, order, name, document.RootElement);
             }
             if (!callTimeKwargs.IsEmpty)
             {
-                var document = JsonDocument.Parse(callTimeKwargs);
+                var document = Parse(callTimeKwargs, "the call-time kwargs");
                 documents.Add(document);
                 if (document.RootElement.ValueKind != JsonValueKind.Object)
                     throw new JsonException($"Call-time kwargs must be a JSON object, got {document.RootElement.ValueKind}.");
@@ -80,6 +80,62 @@ internal static class InputComposer
         finally
         {
             foreach (var document in documents) document.Dispose();
+        }
+    }
+
+    /// <summary>
+    /// Parses a bound value and reads every name and string in it, so a value that is not JSON, or holds text
+    /// that is not valid Unicode (an escaped lone surrogate), fails here naming <paramref name="what"/>.
+    /// </summary>
+    private static JsonDocument Parse(ReadOnlyMemory<byte> json, string what)
+    {
+        JsonDocument? document = null;
+        try
+        {
+            document = JsonDocument.Parse(json);
+            EnsureReadable(document.RootElement);
+            return document;
+        }
+        catch (Exception ex) when (ex is JsonException or InvalidOperationException or ArgumentException)
+        {
+            document?.Dispose();
+            throw new JsonException($"{what} cannot be read: {ex.Message}", ex);
+        }
+    }
+
+    /// <summary>True when <paramref name="json"/> is a JSON object whose names and strings can all be read: usable as an input's base.</summary>
+    public static bool CanBeBase(ReadOnlyMemory<byte> json)
+    {
+        try
+        {
+            using var document = JsonDocument.Parse(json);
+            if (document.RootElement.ValueKind != JsonValueKind.Object) return false;
+            EnsureReadable(document.RootElement);
+            return true;
+        }
+        catch (Exception ex) when (ex is JsonException or InvalidOperationException or ArgumentException)
+        {
+            return false;
+        }
+    }
+
+    private static void EnsureReadable(JsonElement element)
+    {
+        switch (element.ValueKind)
+        {
+            case JsonValueKind.String:
+                element.GetString();
+                break;
+            case JsonValueKind.Object:
+                foreach (var property in element.EnumerateObject())
+                {
+                    _ = property.Name;
+                    EnsureReadable(property.Value);
+                }
+                break;
+            case JsonValueKind.Array:
+                foreach (var item in element.EnumerateArray()) EnsureReadable(item);
+                break;
         }
     }
 

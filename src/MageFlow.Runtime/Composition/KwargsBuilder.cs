@@ -25,6 +25,13 @@ public sealed class KwargsBuilder
     public KwargsBuilder AddJson(string wireName, byte[] utf8Json)
     {
         ArgumentException.ThrowIfNullOrEmpty(wireName);
+        // Names are stored as text: one that is not valid Unicode would be changed on the way, so it is refused.
+        for (var i = 0; i < wireName.Length; i++)
+        {
+            if (char.IsHighSurrogate(wireName[i]) && i + 1 < wireName.Length && char.IsLowSurrogate(wireName[i + 1])) i++;
+            else if (char.IsSurrogate(wireName[i]))
+                throw new ArgumentException($"The kwarg name '{string.Concat(wireName.Select(c => char.IsSurrogate(c) ? $"\\u{(int)c:X4}" : c.ToString()))}' holds a lone surrogate, which is not valid Unicode text.", nameof(wireName));
+        }
         var index = _entries.FindIndex(e => string.Equals(e.Key, wireName, StringComparison.OrdinalIgnoreCase));
         if (index >= 0) _entries[index] = new(wireName, utf8Json);
         else _entries.Add(new(wireName, utf8Json));

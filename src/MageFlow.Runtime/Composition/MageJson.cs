@@ -28,6 +28,8 @@ public static class MageJson
             // rule 9: a missing required member or a null in a non-nullable one is an error naming the member.
             RespectRequiredConstructorParameters = true,
             RespectNullableAnnotations = true,
+            // Text that is not valid Unicode is refused, not silently replaced with U+FFFD.
+            Encoder = Composition.StrictJsonEncoder.Instance,
             TypeInfoResolver = resolver is null
                 ? new DefaultJsonTypeInfoResolver()
                 : JsonTypeInfoResolver.Combine(resolver, new DefaultJsonTypeInfoResolver()),

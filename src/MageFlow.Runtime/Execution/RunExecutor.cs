@@ -62,10 +62,9 @@ internal sealed class RunExecutor(
         }
         catch (MessageDeserializationException ex)
         {
-            // Error callbacks compose their input from this one, so it must at least be JSON.
             return IsJson(input)
                 ? Fail(signature, input, TaskFailureKind.InvalidInput, ex.Message, ex)
-                : Fail(signature, KwargsOnlyInput(signature), TaskFailureKind.InvalidInput,
+                : Fail(signature, input, TaskFailureKind.InvalidInput,
                     $"Task '{signature.TaskName}': the queued payload is not valid JSON: {ex.InnerException?.Message}", ex);
         }
         catch (ResultSerializationException ex)
@@ -101,8 +100,13 @@ internal sealed class RunExecutor(
         return ticks >= max.Ticks ? max : TimeSpan.FromTicks((long)ticks);
     }
 
+    /// <summary>
+    /// A failure whose input becomes the base of every error callback's input: when it could not serve as one (not
+    /// a JSON object, or strings that cannot be read), the callbacks get the bound kwargs instead, so they still run.
+    /// </summary>
     private static RunOutcome.Failed Fail(SignatureRecord signature, byte[] failedInput, TaskFailureKind kind, string error, Exception? exception = null) =>
-        new(failedInput, new TaskFailure(signature.Id, signature.TaskName, error) { Kind = kind }, exception);
+        new(InputComposer.CanBeBase(failedInput) ? failedInput : KwargsOnlyInput(signature),
+            new TaskFailure(signature.Id, signature.TaskName, error) { Kind = kind }, exception);
 
     /// <summary>The base of the input (rule 2): the message, the wrapped result, or the failed task's input.</summary>
     private static ReadOnlyMemory<byte> BaseOf(Envelope envelope, SignatureRecord signature) => envelope.Kind switch

@@ -54,7 +54,7 @@ public class TaskSignature
     /// <paramref name="kwargs"/> (call-time, highest precedence) are merged over it. Does not wait for the run.
     /// </summary>
     public Task RunAsync<TMessage>(TMessage message, object? kwargs = null, CancellationToken cancellationToken = default) =>
-        _client.DispatchAsync(this, JsonSerializer.SerializeToUtf8Bytes(message, _client.JsonOptions.TypeInfo<TMessage>()), kwargs, cancellationToken);
+        _client.DispatchAsync(this, _client.MessageJson(TaskName, message), kwargs, cancellationToken);
 
     /// <summary>Dispatches a run whose input is the bound kwargs alone.</summary>
     public Task RunAsync(CancellationToken cancellationToken = default) =>
@@ -106,7 +106,7 @@ public class SignatureKwargs
     /// persisted atomically at once (rule 5).
     /// </summary>
     public Task UpdateAsync(object kwargs, CancellationToken cancellationToken = default) =>
-        UpdateAsync(KwargsBuilder.FromObject(kwargs, JsonOptions), cancellationToken);
+        UpdateAsync(_signature.Client.KwargsOf(_signature.TaskName, kwargs, "kwargs"), cancellationToken);
 
     /// <summary>Replaces each kwarg in <paramref name="kwargs"/>; persisted atomically at once.</summary>
     public async Task UpdateAsync(KwargsBuilder kwargs, CancellationToken cancellationToken = default)

@@ -122,15 +122,7 @@ public sealed class RedisRawBadInputTests(RedisServerFixture redis)
             Assert.Equal("3", (string?)await x.Db.HashGetAsync(x.Signature(order.Id), "s"));
             Assert.Equal(0, x.C.BodyRuns(order.Id));
         },
-        ["hash: status s not a number"] = async x =>
-        {
-            var (order, _) = await x.SignOrderAsync();
-            await x.Db.HashSetAsync(x.Signature(order.Id), "s", "running");
-            await x.AddEntryAsync(Shop.ProcessOrder, ("i", order.Id), ("k", "0"), ("p", Raw.OrderJson()));
-            await x.RunWorkerAsync();
-            await x.C.DroppedAsync(Shop.ProcessOrder, order.Id, order.Id);
-            Assert.Equal("running", (string?)await x.Db.HashGetAsync(x.Signature(order.Id), "s"));
-        },
+        ["hash: status s not a number"] = x => CorruptHash(x, (db, key) => db.HashSetAsync(key, "s", "running")),
         ["hash: sc naming missing ids and garbage"] = x => SuccessIds(x, valid => $"nope,{valid},\n, ,:x:,,"),
         ["hash: sc naming a key that is not a hash"] = async x =>
         {

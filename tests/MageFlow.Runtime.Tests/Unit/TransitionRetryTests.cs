@@ -54,6 +54,7 @@ public sealed class TransitionRetryTests
                 ? Task.FromException<FinishOutcome>(new RedisConnectionException(ConnectionFailureType.SocketFailure, CommandFlags.None, "simulated network blip", null, CommandStatus.Unknown))
                 : inner.CompleteAsync(delivery, resultJson, lifetimes, cancellationToken);
 
+        public string StoreId => inner.StoreId;
         public Task CreateSignatureAsync(SignatureRecord signature, TimeSpan ttl, CancellationToken cancellationToken) => inner.CreateSignatureAsync(signature, ttl, cancellationToken);
         public Task<SignatureRecord?> GetSignatureAsync(string id, CancellationToken cancellationToken) => inner.GetSignatureAsync(id, cancellationToken);
         public Task<bool> UpdateKwargsAsync(string id, IReadOnlyList<KeyValuePair<string, byte[]>> kwargs, CancellationToken cancellationToken) => inner.UpdateKwargsAsync(id, kwargs, cancellationToken);

@@ -24,6 +24,8 @@ internal sealed class InMemoryBackend(TimeProvider time) : IMageBackend
 
     public InMemoryBackend() : this(TimeProvider.System) { }
 
+    public string StoreId { get; } = $"the in-memory store {Guid.NewGuid():N}";
+
     /// <summary>Signatures held now, expired ones swept first (for tests of bounded memory).</summary>
     internal int SignatureCount
     {

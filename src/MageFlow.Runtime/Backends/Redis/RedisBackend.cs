@@ -64,6 +64,8 @@ internal sealed partial class RedisBackend : IMageBackend
         _creations = new TransitionBatcher<Creation, bool>(CreateBatchAsync, MaxTransitionBatch, c => c.Fields.Sum(f => (long)f.Length()), MaxTransitionBatchBytes);
     }
 
+    public string StoreId => $"Redis at {_configurationForMessages}, database {_options.Database}, key prefix '{_options.KeyPrefix}'";
+
     // ---- signatures ----
 
     public Task CreateSignatureAsync(SignatureRecord signature, TimeSpan ttl, CancellationToken cancellationToken)

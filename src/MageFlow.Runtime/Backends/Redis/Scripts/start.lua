@@ -6,6 +6,34 @@
 -- stalls: how many times in a row this same entry was started and never finished (take-overs).
 local group, prefix = ARGV[1], ARGV[2]
 
+-- Why a hash cannot be read as a signature, or nil: a required field missing, or a number that is not one.
+local function unreadable(fields, at)
+  if not (at[F_TASK] and at[F_MESSAGE_TYPE] and at[F_RETURN_FIELD] and at[F_STATUS]) then
+    return 'it lacks its task name, message type, return field or status'
+  end
+  for _, name in ipairs({F_STATUS, F_LAST_STATUS, F_ATTEMPTS, F_CREATED}) do
+    if at[name] and not tonumber(fields[at[name]]) then
+      return 'its field ' .. name .. ' is not a number'
+    end
+  end
+  return nil
+end
+
+-- A hash that cannot be read never runs, yet ends as every signature does: Failed, its error callbacks
+-- queued once with an empty input and the failure, its entry acknowledged (rule 20).
+local function fail_corrupt(signature, stream, entry, ttl, fields, at, problem)
+  acknowledge(stream, group, entry)
+  local status = at[F_STATUS] and fields[at[F_STATUS]]
+  if status == DONE or status == FAILED then return end
+  redis.call('HSET', signature, F_STATUS, FAILED, F_LAST_STATUS, status or PENDING)
+  local id = string.sub(signature, #prefix + #SIGNATURE_KEY_PART + 1)
+  local task = (at[F_TASK] and fields[at[F_TASK]]) or string.sub(stream, #prefix + #QUEUE_KEY_PART + 1)
+  dispatch_callbacks(prefix, at[F_ERROR_IDS] and fields[at[F_ERROR_IDS]], ttl, {E_KIND, KIND_ERROR_INPUT, E_PAYLOAD, '{}',
+    E_FAILURE_SIGNATURE_ID, id, E_FAILURE_TASK_NAME, task,
+    E_FAILURE_ERROR, "Task '" .. task .. "': the stored signature " .. id .. ' is corrupt (' .. problem .. '); it was not run.',
+    E_FAILURE_KIND, FAILURE_INVALID_INPUT})
+end
+
 local function start(signature, stream, entry, ttl)
   -- Reads the hash once and patches the copy it returns. A key of another type raises here, before any
   -- write, and the loop below reports it as corrupt.
@@ -16,9 +44,10 @@ local function start(signature, stream, entry, ttl)
   end
   local at = {}
   for i = 1, #fields, 2 do at[fields[i]] = i + 1 end
-  if not (at[F_TASK] and at[F_MESSAGE_TYPE] and at[F_RETURN_FIELD]) then
-    acknowledge(stream, group, entry)
-    return {3, 'it lacks its task name, message type or return field'}
+  local problem = unreadable(fields, at)
+  if problem then
+    fail_corrupt(signature, stream, entry, ttl, fields, at, problem)
+    return {3, problem}
   end
   local status = at[F_STATUS] and fields[at[F_STATUS]]
   if status ~= PENDING and status ~= ACTIVE then
