@@ -39,6 +39,7 @@ public sealed class WorkerKillTests(ITestOutputHelper output)
         var signed = new List<SignedTask>();
         var hits = new Dictionary<string, int> { ["before-start"] = 0, ["running"] = 0, ["completing"] = 0 };
         var heldAtKill = 0;
+        var killedPids = new HashSet<int>();
         for (var trial = 0; trial < trials; trial++)
         {
             var point = (trial % 3) switch { 0 => "before-start", 1 => "running", _ => "completing" };
@@ -61,6 +62,7 @@ public sealed class WorkerKillTests(ITestOutputHelper output)
             }
             var held = (await cluster.MembersAsync("started")).Count(m => m.Contains($"|{victim.Pid}:", StringComparison.Ordinal));
             await victim.KillAsync();
+            killedPids.Add(victim.Pid);
             hits[point]++;
             if (held > 0) heldAtKill++;
             cluster.Log($"trial {trial + 1}/{trials}: killed {victim.Name} (pid {victim.Pid}) at '{point}'; bodies it had started so far: {held}");
@@ -69,9 +71,14 @@ public sealed class WorkerKillTests(ITestOutputHelper output)
 
         await Outcome.WaitForCallbacksAsync(cluster, signed, TimeSpan.FromSeconds(60));
         var stuck = await cluster.StuckSignaturesAsync(DoneTtl);
+        var uncrashedReruns = await Outcome.RestartedWithoutACrashAsync(cluster, signed, killedPids);
         await Outcome.AssertExactlyOnceAsync(cluster, signed, trials,
-            $"points={string.Join(",", hits.Select(h => $"{h.Key}:{h.Value}"))} victimKilledHoldingBodies={heldAtKill} seconds={total.Elapsed.TotalSeconds:0.0}");
+            $"points={string.Join(",", hits.Select(h => $"{h.Key}:{h.Value}"))} victimKilledHoldingBodies={heldAtKill} rerunWithoutCrash={uncrashedReruns.Count} seconds={total.Elapsed.TotalSeconds:0.0}");
         Assert.True(stuck.Count == 0, $"{stuck.Count} signatures stay Pending/Active: {string.Join("; ", stuck.Take(10))}");
+        // The survivor runs 4 bodies at a time and holds the rest of what it read: those entries must be kept alive,
+        // never taken over while their holder is alive (rule 18).
+        Assert.True(uncrashedReruns.Count == 0,
+            $"{uncrashedReruns.Count} bodies were started again after a start on a process that was never killed (rule 18: a run nobody crashed is executed once): {string.Join("; ", uncrashedReruns.Take(5))}");
         Assert.True(heldAtKill >= trials / 3, $"the trials did not exercise the crash points: the victim held started bodies in only {heldAtKill} of {trials} kills");
     }
 
@@ -79,23 +86,28 @@ public sealed class WorkerKillTests(ITestOutputHelper output)
     public async Task KilledWorker_LongBodyOutlivingTheActiveTtl_IsTakenOverAndNothingExpires()
     {
         var total = Stopwatch.StartNew();
-        var activeTtl = TimeSpan.FromSeconds(2);
+        // The take-over gap (visibility 1 s + reclaim interval 0.5 s) stays well under the active TTL (4 s), as rule 19's
+        // "counts from the last activity" requires; the bodies (9 s) outlive it more than twice.
+        var activeTtl = TimeSpan.FromSeconds(4);
+        const int bodyMs = 9000;
         await using var cluster = await ReliabilityCluster.CreateAsync(output, producer: o => o.ActiveTtl = activeTtl);
         var work = new WorkerSettings { Tasks = [ReliabilityTasks.Work], VisibilityMs = 1000, MaxStalls = 1000, ActiveTtlMs = (int)activeTtl.TotalMilliseconds };
         await cluster.StartWorkerAsync("callbacks", work with { Tasks = [ReliabilityTasks.OnDone, ReliabilityTasks.OnFailed] });
         var victim = await cluster.StartWorkerAsync("victim", work);
 
-        // Each body runs 2.5 × the active TTL; the victim is killed after more than one TTL has passed.
-        var signed = await cluster.SignAndRunManyAsync(Enumerable.Range(0, 4).Select(i => $"long{i}"), sleepMs: 5000, parallelism: 4);
+        var signed = await cluster.SignAndRunManyAsync(Enumerable.Range(0, 4).Select(i => $"long{i}"), sleepMs: bodyMs, parallelism: 4);
         await cluster.WaitUntilAsync("the victim runs the 4 bodies", TimeSpan.FromSeconds(30),
             async () => (await cluster.MembersAsync("started")).Count(m => m.Contains($"|{victim.Pid}:", StringComparison.Ordinal)) == 4);
-        await Task.Delay(activeTtl + TimeSpan.FromMilliseconds(500));   // the crash point: past one active TTL
-        await victim.KillAsync();
-        cluster.Log($"killed the victim (pid {victim.Pid}) {activeTtl.TotalSeconds + 0.5:0.0} s into 5 s bodies");
+        var running = Stopwatch.StartNew();
+        // The survivor starts now (the victim already holds every body), ready to take over.
         await cluster.StartWorkerAsync("survivor", work);
+        var killAt = activeTtl + TimeSpan.FromMilliseconds(500);   // the crash point: past one active TTL into the bodies
+        if (running.Elapsed < killAt) await Task.Delay(killAt - running.Elapsed);
+        await victim.KillAsync();
+        cluster.Log($"killed the victim (pid {victim.Pid}) {running.Elapsed.TotalSeconds:0.0} s into {bodyMs / 1000} s bodies (active TTL {activeTtl.TotalSeconds} s)");
 
         await Outcome.WaitForCallbacksAsync(cluster, signed, TimeSpan.FromSeconds(40));
-        await Outcome.AssertExactlyOnceAsync(cluster, signed, trials: 1, $"activeTtl={activeTtl.TotalSeconds}s bodyMs=5000 seconds={total.Elapsed.TotalSeconds:0.0}");
+        await Outcome.AssertExactlyOnceAsync(cluster, signed, trials: 1, $"activeTtl={activeTtl.TotalSeconds}s bodyMs={bodyMs} seconds={total.Elapsed.TotalSeconds:0.0}");
     }
 
     /// <summary>

@@ -73,8 +73,10 @@ public sealed class Recorder(Func<Task<ConnectionMultiplexer>> connect, string p
 {
     private readonly Lazy<Task<ConnectionMultiplexer>> _connection = new(connect);
 
-    /// <summary>A fresh run id, <c>pid:random</c>, so a test can tell which process ran a body.</summary>
-    public static string NewRunId() => $"{Environment.ProcessId}:{Guid.NewGuid().ToString("N")[..12]}";
+    /// <summary>
+    /// A fresh run id, <c>pid:unixMs:random</c>, so a test can tell which process ran a body, and in which order.
+    /// </summary>
+    public static string NewRunId() => $"{Environment.ProcessId}:{DateTimeOffset.UtcNow.ToUnixTimeMilliseconds()}:{Guid.NewGuid().ToString("N")[..8]}";
 
     public static string Key(string prefix, string what) => $"rec:{prefix}:{what}";
 

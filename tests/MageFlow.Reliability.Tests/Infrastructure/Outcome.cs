@@ -17,9 +17,41 @@ public static class Outcome
                 var missing = tasks.Where(t => !seen.Contains(t.Id)).Take(5).ToList();
                 var states = new List<string>();
                 foreach (var t in missing)
-                    states.Add($"{t.Id}: task {await cluster.StatusAsync(t.Task)}, callback {await cluster.StatusAsync(t.Callback)}");
+                    states.Add($"{t.Id}: task {(await cluster.StatusAsync(t.Task))?.ToString() ?? "<gone>"}, callback {(await cluster.StatusAsync(t.Callback))?.ToString() ?? "<gone>"}");
                 return $"{seen.Count}/{ids.Count} callbacks ran; first missing: {string.Join("; ", states)}.";
             });
+    }
+
+    /// <summary>One recorded start of a body: which task, which process, when (from the run id <c>pid:unixMs:random</c>).</summary>
+    public sealed record Start(string Id, int Pid, long UnixMs);
+
+    public static async Task<List<Start>> StartsAsync(ReliabilityCluster cluster) =>
+        (await cluster.MembersAsync("started")).Select(m =>
+        {
+            var bar = m.LastIndexOf('|');
+            var run = m[(bar + 1)..].Split(':');
+            return new Start(m[..bar], int.Parse(run[0]), long.Parse(run[1]));
+        }).ToList();
+
+    /// <summary>
+    /// Rule 18: a run that nobody crashed is executed once. A body started by a process that was never killed must
+    /// not be started again afterwards (by anyone); returns the tasks where that happened.
+    /// </summary>
+    public static async Task<List<string>> RestartedWithoutACrashAsync(ReliabilityCluster cluster, IReadOnlyCollection<SignedTask> tasks, ISet<int> killedPids)
+    {
+        var ids = tasks.Select(t => t.Id).ToHashSet();
+        var violations = new List<string>();
+        foreach (var group in (await StartsAsync(cluster)).Where(s => ids.Contains(s.Id)).GroupBy(s => s.Id))
+        {
+            var ordered = group.OrderBy(s => s.UnixMs).ToList();
+            for (var i = 0; i < ordered.Count - 1; i++)
+            {
+                if (killedPids.Contains(ordered[i].Pid)) continue;
+                violations.Add($"{group.Key}: started by live pid {ordered[i].Pid} at {ordered[i].UnixMs}, then again by pid {ordered[i + 1].Pid} {ordered[i + 1].UnixMs - ordered[i].UnixMs} ms later");
+                break;
+            }
+        }
+        return violations;
     }
 
     /// <summary>
