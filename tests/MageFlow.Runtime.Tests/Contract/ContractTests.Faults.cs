@@ -33,8 +33,9 @@ public abstract partial class ContractTests
     [Fact]
     public async Task Rule19_a_run_longer_than_the_active_ttl_keeps_its_signature_and_callbacks()
     {
-        var (cluster, shop) = await StartAsync(new Shop { SleepPerRun = TimeSpan.FromMilliseconds(1500) },
-            configure: o => o.ActiveTtl = TimeSpan.FromMilliseconds(600));
+        // The TTL leaves room for a busy machine between signing and the start; the run lasts well past it.
+        var (cluster, shop) = await StartAsync(new Shop { SleepPerRun = TimeSpan.FromMilliseconds(4500) },
+            configure: o => o.ActiveTtl = TimeSpan.FromMilliseconds(1500));
         await using var _ = cluster;
         var confirm = await cluster.Client.AsignAsync(Shop.SendConfirmation, new { template = "late" });
         var order = await cluster.Client.AsignAsync(Shop.ProcessOrder, successCallbacks: [confirm]);
@@ -48,8 +49,8 @@ public abstract partial class ContractTests
     [Fact]
     public async Task Rule19_a_retry_backoff_longer_than_the_active_ttl_keeps_its_signature_and_callbacks()
     {
-        var (cluster, shop) = await StartAsync(configure: o => o.ActiveTtl = TimeSpan.FromMilliseconds(400),
-            worker: o => o.RetryDelay = TimeSpan.FromMilliseconds(1200));
+        var (cluster, shop) = await StartAsync(configure: o => o.ActiveTtl = TimeSpan.FromMilliseconds(1500),
+            worker: o => o.RetryDelay = TimeSpan.FromMilliseconds(4000));
         await using var _ = cluster;
         var confirm = await cluster.Client.AsignAsync(Shop.SendConfirmation, new { template = "after-retry" });
         var order = await cluster.Client.AsignAsync(Shop.ProcessOrder, successCallbacks: [confirm]);
