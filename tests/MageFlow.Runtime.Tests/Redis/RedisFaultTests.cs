@@ -4,6 +4,7 @@ using MageFlow.Backends.Redis;
 using MageFlow.Runtime.Tests.Contract;
 using MageFlow.Runtime.Tests.Infrastructure;
 using MageFlow.Signatures;
+using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using StackExchange.Redis;
 
@@ -108,6 +109,45 @@ public sealed class RedisFaultTests(RedisServerFixture redis) : IAsyncLifetime
 
         await cluster.StopAsync(worker);
         Assert.DoesNotContain("live-worker", await ConsumersAsync(queue));
+    }
+
+    [Theory]
+    [InlineData("# Server\r\nredis_version:6.0.9\r\n# Memory\r\nmaxmemory_policy:allkeys-lru\r\n", "6.0.9", "allkeys-lru")]
+    [InlineData("redis_version:7.0.15\r\nmaxmemory_policy:noeviction\r\n", "7.0.15", "noeviction")]
+    [InlineData("# Server\r\nredis_mode:standalone\r\n", null, null)]
+    public void Startup_reads_the_server_version_and_eviction_policy_from_INFO(string info, string? version, string? policy)
+    {
+        var parsed = RedisBackend.ParseServerInfo(info);
+        Assert.Equal(version, parsed.Version?.ToString());
+        Assert.Equal(policy, parsed.Policy);
+    }
+
+    [Fact]
+    public async Task Startup_warns_when_Redis_may_evict_keys()
+    {
+        using var sink = new BadInput.LogSink();
+        using var logging = LoggerFactory.Create(b => b.AddProvider(sink));
+        var policy = (string?)(await redis.Server.ConfigGetAsync("maxmemory-policy")).Single().Value;
+        await redis.Server.ConfigSetAsync("maxmemory-policy", "allkeys-lru");
+        try
+        {
+            await using var backend = new RedisBackend(new RedisBackendOptions { Configuration = redis.Configuration, KeyPrefix = _prefix }, logging.CreateLogger<RedisBackend>());
+            await backend.GetSignatureAsync("any", default); // connects
+
+            Assert.True(sink.Logged(LogLevel.Warning, "maxmemory-policy allkeys-lru"), string.Join("\n", sink.Entries.Select(e => e.Message)));
+        }
+        finally
+        {
+            await redis.Server.ConfigSetAsync("maxmemory-policy", policy ?? "noeviction");
+        }
+
+        // With noeviction (the fixture's default) there is nothing to warn about.
+        using var quiet = new BadInput.LogSink();
+        using var quietLogging = LoggerFactory.Create(b => b.AddProvider(quiet));
+        await using var calm = new RedisBackend(new RedisBackendOptions { Configuration = redis.Configuration, KeyPrefix = _prefix }, quietLogging.CreateLogger<RedisBackend>());
+        await calm.GetSignatureAsync("any", default);
+        Assert.True(quiet.Logged(LogLevel.Information, "Connected to Redis"));
+        Assert.False(quiet.Logged(LogLevel.Warning, "maxmemory-policy"));
     }
 
     private void UseRedis(MageFlowOptions options) => options.UseRedis(redis.Configuration, r => r.KeyPrefix = _prefix);

@@ -114,27 +114,38 @@ internal sealed partial class RedisBackend
     /// </summary>
     private async Task CheckServerAsync(ConnectionMultiplexer connection)
     {
-        foreach (var endPoint in connection.GetEndPoints())
+        string info;
+        try
         {
-            var server = connection.GetServer(endPoint);
-            if (!server.IsConnected || server.IsReplica) continue;
-            if (server.Version < MinimumServerVersion)
-                throw new NotSupportedException(
-                    $"Redis at {endPoint} is version {server.Version}; MageFlow needs Redis {MinimumServerVersion} or later (XAUTOCLAIM recovers the runs of crashed workers).");
-            string? policy = null;
-            try
-            {
-                // Sent as a plain command: the typed INFO needs admin mode, which users rarely enable.
-                var memory = (string?)await server.ExecuteAsync("INFO", "memory").ConfigureAwait(false) ?? "";
-                policy = memory.Split('\n').Select(line => line.Trim())
-                    .FirstOrDefault(line => line.StartsWith("maxmemory_policy:", StringComparison.Ordinal))?["maxmemory_policy:".Length..];
-            }
-            catch (Exception ex) when (ex is RedisException or RedisCommandException or TimeoutException)
-            {
-                // INFO may be renamed or denied by ACL: the check is advice, not a requirement.
-            }
-            if (policy is not null && policy != "noeviction") RedisLog.EvictionPolicy(_logger, endPoint.ToString() ?? "?", policy);
+            // Asked through a one-line script: StackExchange.Redis sends INFO only in admin mode, which users rarely enable.
+            info = (string?)await connection.GetDatabase(_options.Database)
+                .ScriptEvaluateAsync("return redis.call('INFO', 'server') .. redis.call('INFO', 'memory')").ConfigureAwait(false) ?? "";
         }
+        catch (Exception ex) when (ex is RedisException or TimeoutException)
+        {
+            return; // INFO denied by an ACL or renamed: the checks are advice, not requirements
+        }
+        var (version, policy) = ParseServerInfo(info);
+        if (version is not null && version < MinimumServerVersion)
+            throw new NotSupportedException(
+                $"Redis at {_configurationForMessages} is version {version}; MageFlow needs Redis {MinimumServerVersion} or later (XAUTOCLAIM recovers the runs of crashed workers).");
+        if (policy is not null && policy != "noeviction")
+            RedisLog.EvictionPolicy(_logger, _configurationForMessages, policy);
+    }
+
+    /// <summary>The server version and eviction policy from INFO text (<c>name:value</c> lines); null where absent.</summary>
+    internal static (Version? Version, string? Policy) ParseServerInfo(string info)
+    {
+        Version? version = null;
+        string? policy = null;
+        foreach (var line in info.Split('\n'))
+        {
+            var pair = line.Trim().Split(':', 2);
+            if (pair.Length != 2) continue;
+            if (pair[0] == "redis_version" && Version.TryParse(pair[1], out var parsed)) version = parsed;
+            else if (pair[0] == "maxmemory_policy") policy = pair[1];
+        }
+        return (version, policy);
     }
 
     /// <summary>Loads every script up front so the first transitions already run by hash.</summary>
@@ -192,8 +203,8 @@ internal sealed partial class RedisBackend
         [LoggerMessage(103, LogLevel.Warning, "Could not release {Count} read-ahead entries at shutdown; they are reclaimed after the visibility timeout")]
         public static partial void ReleaseReadAheadFailed(ILogger logger, Exception exception, int count);
 
-        [LoggerMessage(104, LogLevel.Warning, "Redis at {EndPoint} has maxmemory-policy {Policy}: when memory runs out it evicts keys, and MageFlow loses signatures and queued runs. Set maxmemory-policy noeviction")]
-        public static partial void EvictionPolicy(ILogger logger, string endPoint, string policy);
+        [LoggerMessage(104, LogLevel.Warning, "Redis at {Configuration} has maxmemory-policy {Policy}: when memory runs out it evicts keys, and MageFlow loses signatures and queued runs. Set maxmemory-policy noeviction")]
+        public static partial void EvictionPolicy(ILogger logger, string configuration, string policy);
 
         [LoggerMessage(105, LogLevel.Error, "Removed {Count} unreadable members of {Key}: they were not parked by MageFlow")]
         public static partial void DroppedUnreadableRetries(ILogger logger, int count, string key);
