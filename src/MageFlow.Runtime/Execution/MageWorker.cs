@@ -31,7 +31,7 @@ internal sealed class MageWorker : BackgroundService
     // alive. Keyed by queue and entry id, so a reclaim never hands this worker an entry it already holds (rule 18).
     private readonly ConcurrentDictionary<(string TaskName, string EntryId), Held> _held = new();
     private readonly string[] _taskNames;
-    private bool _prepared;
+    private volatile bool _prepared;
 
     public MageWorker(
         IMageBackend backend,
@@ -99,6 +99,7 @@ internal sealed class MageWorker : BackgroundService
             await _hardStop.CancelAsync().ConfigureAwait(false);
             await RunsFinishedAsync().WaitAsync(HandBackTimeout, CancellationToken.None).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
         }
+        if (!_prepared || _taskNames.Length == 0) return; // never reached the backend: nothing to leave
         try
         {
             // A worker that holds nothing leaves its queues' consumer groups (rule 23).
@@ -157,6 +158,7 @@ internal sealed class MageWorker : BackgroundService
             try
             {
                 await PrepareOnceAsync(stoppingToken).ConfigureAwait(false);
+                _prepared = true;
                 return true;
             }
             catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
