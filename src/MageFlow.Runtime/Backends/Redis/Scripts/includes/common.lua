@@ -45,8 +45,9 @@ local function release_tree(prefix, joined, done_ttl, spare)
     if not seen[id] then
       seen[id] = true
       local key = signature_key(prefix, id)
-      if is_hash(key) then
-        local children = redis.call('HMGET', key, F_SUCCESS_IDS, F_ERROR_IDS)
+      -- pcall: a key of another type (not MageFlow's) is left alone, without a TYPE call per callback
+      local ok, children = pcall(redis.call, 'HMGET', key, F_SUCCESS_IDS, F_ERROR_IDS)
+      if ok then
         for _, joined_children in ipairs({children[1], children[2]}) do
           for _, child in ipairs(ids_of(joined_children)) do table.insert(stack, child) end
         end
@@ -62,8 +63,9 @@ local function dispatch_callbacks(prefix, joined, active_ttl, fields)
   local missing, dispatched = {}, {}
   for _, id in ipairs(ids_of(joined)) do
     local key = signature_key(prefix, id)
-    local task = is_hash(key) and redis.call('HGET', key, F_TASK)
-    if task then
+    -- pcall: a key of another type counts as missing, without a TYPE call per callback
+    local ok, task = pcall(redis.call, 'HGET', key, F_TASK)
+    if ok and task then
       redis.call('XADD', queue_key(prefix, task), '*', E_SIGNATURE_ID, id, unpack(fields))
       redis.call('PEXPIRE', key, active_ttl)
       dispatched[id] = true
