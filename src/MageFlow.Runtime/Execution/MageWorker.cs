@@ -47,7 +47,7 @@ internal sealed class MageWorker : BackgroundService
         _worker = workerOptions.Value;
         _logger = logger;
         _time = TimeProvider.System;
-        _executor = new RunExecutor(registry, options, _worker, scopes);
+        _executor = new RunExecutor(registry, options, _worker, scopes, logger);
         _applier = new OutcomeApplier(backend, options, _worker, logger, _time);
         _slots = new SemaphoreSlim(_worker.Concurrency, _worker.Concurrency);
         var served = _registry.Tasks.Select(t => t.Name);
@@ -350,7 +350,6 @@ internal sealed class MageWorker : BackgroundService
                 return;
         }
         var signature = start.Signature!;
-        Log.RunStarted(_logger, signature.Id, signature.TaskName, signature.Attempts, _registry.TryGet(signature.TaskName, out var task) ? task.MaxAttempts : 1);
         var outcome = await _executor.RunAsync(delivery, signature, start.Stalls, _hardStop.Token).ConfigureAwait(false);
         await _applier.ApplyAsync(delivery, signature, outcome).ConfigureAwait(false);
     }

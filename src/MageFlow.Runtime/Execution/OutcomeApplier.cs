@@ -27,7 +27,7 @@ internal sealed class OutcomeApplier(IMageBackend backend, MageFlowOptions optio
                     return;
                 }
                 ReportMissing(signature, completed);
-                Log.RunDone(logger, signature.Id, signature.TaskName, signature.SuccessCallbackIds.Distinct().Count() - completed.MissingCallbackIds.Count);
+                Log.RunDone(logger, signature.Id, signature.TaskName, signature.SuccessCallbackIds.Count - completed.MissingCallbackIds.Count);
                 return;
 
             case RunOutcome.Failed failed:
@@ -39,7 +39,7 @@ internal sealed class OutcomeApplier(IMageBackend backend, MageFlowOptions optio
                 }
                 ReportMissing(signature, failure);
                 Log.RunFailed(logger, failed.Exception, signature.Id, signature.TaskName, signature.Attempts, failed.Failure.Kind, failed.Failure.Error,
-                    signature.ErrorCallbackIds.Distinct().Count() - failure.MissingCallbackIds.Count);
+                    signature.ErrorCallbackIds.Count - failure.MissingCallbackIds.Count);
                 return;
 
             case RunOutcome.Retry retry:

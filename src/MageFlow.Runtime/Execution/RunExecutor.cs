@@ -2,6 +2,7 @@ using MageFlow.Backends;
 using MageFlow.Composition;
 using MageFlow.Signatures;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
 
 namespace MageFlow.Execution;
 
@@ -15,7 +16,8 @@ internal sealed class RunExecutor(
     MageTaskRegistry registry,
     MageFlowOptions options,
     MageWorkerOptions worker,
-    IServiceScopeFactory scopes)
+    IServiceScopeFactory scopes,
+    ILogger logger)
 {
     public async Task<RunOutcome> RunAsync(Delivery delivery, SignatureRecord signature, int stalls, CancellationToken hardStop)
     {
@@ -39,6 +41,7 @@ internal sealed class RunExecutor(
             return Fail(signature, input, TaskFailureKind.Stalled,
                 $"Task '{signature.TaskName}': stalled {stalls} times (MageWorkerOptions.MaxStalls = {worker.MaxStalls}): each worker that took this run stopped answering before it finished (crashed, killed or hung), so it is treated as poison and not run again.");
 
+        Log.RunStarted(logger, signature.Id, signature.TaskName, signature.Attempts, task.MaxAttempts);
         using var activity = MageFlowTelemetry.StartRun(signature.TaskName, signature.Id, signature.Attempts);
         MageFlowTelemetry.RunsStarted.Add(1, new KeyValuePair<string, object?>("mageflow.task", signature.TaskName));
         var started = System.Diagnostics.Stopwatch.GetTimestamp();

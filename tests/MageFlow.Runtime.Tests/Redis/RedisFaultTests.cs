@@ -45,6 +45,22 @@ public sealed class RedisFaultTests(RedisServerFixture redis) : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Rule18_keep_alive_never_takes_back_an_entry_another_worker_took_over()
+    {
+        await _backend.PrepareQueuesAsync(["task-a"], default);
+        var signature = await CreateAsync("task-a");
+        await _backend.DispatchAsync("task-a", new Envelope(signature.Id, EnvelopeKind.Message, "{}"u8.ToArray()), default);
+        var held = Assert.Single(await _backend.ReadAsync(["task-a"], "frozen", 10, TimeSpan.Zero, default));
+        Assert.Single(await _backend.ReclaimAsync(["task-a"], "rescuer", TimeSpan.Zero, 10, default));
+
+        // The frozen worker wakes up and keeps alive what it believes it still holds.
+        await _backend.KeepAliveAsync([held], "frozen", TimeSpan.FromHours(1), default);
+
+        var pending = await redis.Database.StreamPendingMessagesAsync($"{_prefix}:q:task-a", RedisLayout.ConsumerGroup, 10, RedisValue.Null);
+        Assert.Equal("rescuer", (string?)Assert.Single(pending).ConsumerName);
+    }
+
+    [Fact]
     public async Task Rule21_a_signature_with_more_kwargs_than_lua_can_unpack_is_stored_beside_others_of_its_batch()
     {
         var many = Enumerable.Range(0, 10_000).Select(i => new KeyValuePair<string, byte[]>($"k{i}", Encoding.UTF8.GetBytes(i.ToString()))).ToArray();

@@ -209,17 +209,14 @@ internal sealed partial class RedisBackend : IMageBackend
         return outcomes;
     }
 
-    private StartOutcome StartOutcomeOf(string id, RedisResult reply)
+    /// <summary>A start reply; the script reports a corrupt hash itself (3), so only parsing can still throw.</summary>
+    private static StartOutcome StartOutcomeOf(string id, RedisResult reply) => (int)reply[0] switch
     {
-        if (ItemError(reply, $"Starting signature {id}") is { } error) throw error;
-        return (int)reply[0] switch
-        {
-            0 => new StartOutcome(StartResult.Missing, null),
-            1 => new StartOutcome(StartResult.Started, RedisLayout.ParseSignature(id, reply[1]), (int)reply[2]),
-            2 => new StartOutcome(StartResult.NotRunnable, RedisLayout.ParseSignature(id, reply[1])),
-            _ => new StartOutcome(StartResult.Corrupt, null, Problem: (string?)reply[1]),
-        };
-    }
+        0 => new StartOutcome(StartResult.Missing, null),
+        1 => new StartOutcome(StartResult.Started, RedisLayout.ParseSignature(id, reply[1]), (int)reply[2]),
+        2 => new StartOutcome(StartResult.NotRunnable, RedisLayout.ParseSignature(id, reply[1])),
+        _ => new StartOutcome(StartResult.Corrupt, null, Problem: (string?)reply[1]),
+    };
 
     public Task<FinishOutcome> CompleteAsync(Delivery delivery, ReadOnlyMemory<byte> resultJson, SignatureLifetimes lifetimes, CancellationToken cancellationToken)
     {
