@@ -38,7 +38,11 @@ internal sealed record Delivery(string TaskName, string EntryId, Envelope Envelo
 internal sealed record MalformedEntry(string TaskName, string EntryId, string Reason) : QueueEntry(TaskName, EntryId);
 
 /// <summary>How long signatures live: active ones from their last activity, finished ones after finishing (0 deletes).</summary>
-internal readonly record struct SignatureLifetimes(TimeSpan Active, TimeSpan Done);
+internal readonly record struct SignatureLifetimes(TimeSpan Active, TimeSpan Done)
+{
+    /// <summary>A finished signature someone waits on is kept at least this long, whatever the done TTL, so the waiter can read it.</summary>
+    public static readonly TimeSpan AwaitedMinimum = TimeSpan.FromMinutes(1);
+}
 
 /// <summary>What the start transition found.</summary>
 internal enum StartResult
@@ -52,6 +56,9 @@ internal enum StartResult
     /// <summary>The signature is not Pending/Active: the entry was acknowledged (rule 13).</summary>
     NotRunnable,
 
+    /// <summary>The signature is Suspended or Interrupted: the run was saved on it for resume and the entry acknowledged (rule 24).</summary>
+    Parked,
+
     /// <summary>The stored signature is not one MageFlow wrote (wrong type, required fields missing): the entry was acknowledged.</summary>
     Corrupt,
 }
@@ -63,9 +70,35 @@ internal enum StartResult
 internal sealed record StartOutcome(StartResult Result, SignatureRecord? Signature, int Stalls = 0, string? Problem = null);
 
 /// <summary>What a finishing transition did.</summary>
-/// <param name="Applied">False when the signature was already finished or gone (a duplicate run): nothing was dispatched.</param>
+/// <param name="Applied">False when the signature was already finished or gone (a duplicate run), or paused: nothing was dispatched.</param>
 /// <param name="MissingCallbackIds">Callback signatures that no longer existed and so were not dispatched.</param>
-internal sealed record FinishOutcome(bool Applied, IReadOnlyList<string> MissingCallbackIds);
+/// <param name="Saved">The signature is Suspended or Interrupted: the outcome was saved on it, for resume to apply (contract §5).</param>
+internal sealed record FinishOutcome(bool Applied, IReadOnlyList<string> MissingCallbackIds, bool Saved = false);
+
+/// <summary>The lifecycle operations of contract §5.</summary>
+internal enum LifecycleAction
+{
+    Suspend,
+    Interrupt,
+    Resume,
+    Cancel,
+}
+
+/// <summary>What a lifecycle operation found and left.</summary>
+/// <param name="Found">False when the signature does not exist.</param>
+/// <param name="Before">The status it had.</param>
+/// <param name="After">The status it has now; equal to <paramref name="Before"/> when nothing changed (a finished signature, a second resume).</param>
+internal readonly record struct LifecycleChange(bool Found, SignatureStatus Before, SignatureStatus After);
+
+/// <summary>The store's notifications; each is a hint, never the only way state is learned.</summary>
+internal enum SignalKind
+{
+    /// <summary>A signature was interrupted or canceled: a worker running its body cancels it (rule 25).</summary>
+    StopRun,
+
+    /// <summary>A signature someone waits on finished (Done, Failed or Canceled).</summary>
+    Finished,
+}
 
 /// <summary>A task definition as workers publish it, so producer-only processes can sign by name (rule 14).</summary>
 internal sealed record TaskDefinition(string Name, string MessageTypeId, string ReturnField, int Retries);
@@ -93,8 +126,30 @@ internal interface IMageBackend : IAsyncDisposable
     /// <summary>Queues a run on the task's queue.</summary>
     Task DispatchAsync(string taskName, Envelope envelope, CancellationToken cancellationToken);
 
-    /// <summary>Sets a status by hand (lifecycle operations), recording the previous one. False when gone.</summary>
-    Task<bool> SetStatusAsync(string id, SignatureStatus status, CancellationToken cancellationToken);
+    /// <summary>
+    /// Queues a run someone will wait for: unless the signature is gone or finished, marks it awaited (its finish
+    /// then stores the result and sends <see cref="SignalKind.Finished"/>) and queues the run, in one step.
+    /// Returns the status found, null when the signature does not exist; nothing is queued for a finished one.
+    /// </summary>
+    Task<SignatureStatus?> DispatchAwaitedAsync(string taskName, Envelope envelope, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Applies a lifecycle operation in one step (contract §5, rules 24-26). Suspend and interrupt pause a
+    /// Pending/Active signature (interrupt also pauses a suspended one, and sends <see cref="SignalKind.StopRun"/>);
+    /// resume dispatches what was parked, applies a saved outcome, or restores the last status; cancel ends any
+    /// unfinished signature, drops what was parked, releases its callbacks and sends <see cref="SignalKind.StopRun"/>.
+    /// A finished signature is left as it is.
+    /// </summary>
+    Task<LifecycleChange> ChangeLifecycleAsync(string id, LifecycleAction action, SignatureLifetimes lifetimes, CancellationToken cancellationToken);
+
+    /// <summary>Every stored signature matching <paramref name="query"/>, in no particular order (read side; not for the hot path).</summary>
+    IAsyncEnumerable<SignatureRecord> ListSignaturesAsync(SignatureQuery query, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Calls <paramref name="onSignal"/> with the signature id of every <paramref name="kind"/> signal from now until
+    /// the returned handle is disposed. Signals can be lost (a dropped connection): users also read the state.
+    /// </summary>
+    Task<IAsyncDisposable> SubscribeAsync(SignalKind kind, Action<string> onSignal, CancellationToken cancellationToken);
 
     // ---- task definitions ----
 
@@ -118,7 +173,8 @@ internal interface IMageBackend : IAsyncDisposable
     /// reclaimed while alive (rule 18), and keeps their signatures and callbacks from expiring (rule 19). Entries
     /// another consumer has taken over are left alone.
     /// </summary>
-    Task KeepAliveAsync(IReadOnlyCollection<QueueEntry> held, string consumer, TimeSpan activeTtl, CancellationToken cancellationToken);
+    /// <returns>The signature ids among them that are Interrupted or Canceled: their bodies must stop (a missed <see cref="SignalKind.StopRun"/>).</returns>
+    Task<IReadOnlyList<string>> KeepAliveAsync(IReadOnlyCollection<QueueEntry> held, string consumer, TimeSpan activeTtl, CancellationToken cancellationToken);
 
     /// <summary>
     /// Removes from the given queues' consumer groups the consumers that hold no entry and have been idle for
@@ -134,13 +190,13 @@ internal interface IMageBackend : IAsyncDisposable
     /// <summary>
     /// Start: if the signature exists and is Pending/Active, make it Active (last status recorded when it
     /// changes), increment its attempts, note the entry as running (a second start of the same entry counts a
-    /// stall), keep it and its callbacks for <paramref name="activeTtl"/> from now, and return it; otherwise
-    /// acknowledge the entry.
+    /// stall) and when it started, keep it and its callbacks for <paramref name="activeTtl"/> from now, and return
+    /// it; if it is Suspended or Interrupted, park the run on it (rule 24); otherwise acknowledge the entry.
     /// </summary>
     Task<StartOutcome> StartAsync(Delivery delivery, TimeSpan activeTtl, CancellationToken cancellationToken);
 
     /// <summary>
-    /// Complete (rule 6, 8): if Active, mark Done, queue every success callback once with <paramref name="resultJson"/>
+    /// Complete (rule 6, 8): if Suspended or Interrupted, save the result for resume (contract §5); if Active, mark Done, queue every success callback once with <paramref name="resultJson"/>
     /// (kind <see cref="EnvelopeKind.Result"/>; each kept for the active lifetime), release error callbacks (and
     /// every callback below them) and the signature to the done lifetime (zero deletes), and acknowledge the
     /// entry — all in one step.
@@ -148,7 +204,7 @@ internal interface IMageBackend : IAsyncDisposable
     Task<FinishOutcome> CompleteAsync(Delivery delivery, ReadOnlyMemory<byte> resultJson, SignatureLifetimes lifetimes, CancellationToken cancellationToken);
 
     /// <summary>
-    /// Fail (rule 7, 8): if Active or Pending, mark Failed, queue every error callback once with <paramref name="failedInput"/>
+    /// Fail (rule 7, 8): if Suspended or Interrupted, save the failure for resume (contract §5); if Active or Pending, mark Failed, queue every error callback once with <paramref name="failedInput"/>
     /// (kind <see cref="EnvelopeKind.ErrorInput"/>, with <paramref name="failure"/>), release success callbacks (and every
     /// callback below them) and the signature to the done lifetime, and acknowledge the entry — all in one step.
     /// </summary>
@@ -157,7 +213,8 @@ internal interface IMageBackend : IAsyncDisposable
     /// <summary>
     /// Retry later (rule 11): acknowledge the entry and park one copy of it until <paramref name="due"/>; the
     /// signature and its callbacks are kept until <paramref name="activeTtl"/> after that. Status stays Active.
-    /// A no-op when the entry is no longer pending (another worker finished it).
+    /// A no-op when the entry is no longer pending (another worker finished it). A suspended task is not retried
+    /// (rule 26): when Suspended or Interrupted the run is parked instead; when Canceled it is dropped.
     /// </summary>
     Task RetryLaterAsync(Delivery delivery, DateTimeOffset due, TimeSpan activeTtl, CancellationToken cancellationToken);
 
@@ -166,6 +223,13 @@ internal interface IMageBackend : IAsyncDisposable
     /// stays pending for another worker to reclaim at once.
     /// </summary>
     Task ReleaseAsync(Delivery delivery, string consumer, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// A body stopped by interrupt or cancel (rule 25): when Suspended or Interrupted the run is parked for resume and
+    /// the attempt not counted; when resumed meanwhile it is queued again; otherwise (canceled, finished, gone) it
+    /// is dropped. The entry is acknowledged; no callback fires.
+    /// </summary>
+    Task ParkAsync(Delivery delivery, CancellationToken cancellationToken);
 
     /// <summary>Acknowledges (and removes) a malformed entry without any state change.</summary>
     Task AcknowledgeAsync(MalformedEntry entry, CancellationToken cancellationToken);

@@ -41,8 +41,23 @@ public interface IMageFlow
     /// <summary>The general form the generated builders call.</summary>
     Task<TaskSignature> AsignAsync(SignatureRequest request, CancellationToken cancellationToken = default);
 
-    /// <summary>Reads a stored signature; null when it does not exist (never created, expired or deleted).</summary>
+    /// <summary>
+    /// A stored signature, to run it or change its lifecycle (<see cref="TaskSignature.SuspendAsync"/>, ...); null when
+    /// it does not exist (never created, expired or deleted).
+    /// </summary>
     Task<TaskSignature?> GetSignatureAsync(string id, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// What is stored about a signature now: status, last status, task, kwargs, callbacks, attempts, timestamps and
+    /// the failure if any; null when it does not exist.
+    /// </summary>
+    Task<SignatureInfo?> GetSignatureInfoAsync(string id, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// The stored signatures matching <paramref name="query"/> (status, task name), in no particular order — for
+    /// operators and dashboards: on Redis it scans the key space, so keep it off the hot path.
+    /// </summary>
+    IAsyncEnumerable<SignatureInfo> ListSignaturesAsync(SignatureQuery? query = null, CancellationToken cancellationToken = default);
 }
 
 /// <summary>A request to sign a task; generated builders fill every member they know statically.</summary>
@@ -70,6 +85,29 @@ public sealed class UnknownTaskException(string taskName)
     : Exception($"Unknown task '{taskName}': it is not a [MageTask] of this application and no worker has registered it. Check the name, or start a worker that runs it (AddMageFlowWorker) before signing by name.")
 {
     public string TaskName { get; } = taskName;
+}
+
+/// <summary>A signature awaited with <c>RunAndWaitAsync</c> failed for good.</summary>
+public sealed class MageTaskFailedException : Exception
+{
+    public MageTaskFailedException(string signatureId, string taskName, string error, TaskFailureKind kind = TaskFailureKind.Error)
+        : base($"Task '{taskName}' (signature {signatureId}) failed ({kind}): {error}")
+    {
+        SignatureId = signatureId;
+        TaskName = taskName;
+        Error = error;
+        Kind = kind;
+    }
+
+    public string SignatureId { get; }
+
+    public string TaskName { get; }
+
+    /// <summary>The error recorded for the last attempt: the exception type and message.</summary>
+    public string Error { get; }
+
+    /// <summary>Why it failed.</summary>
+    public TaskFailureKind Kind { get; }
 }
 
 /// <summary>The signature does not exist: never created, expired (TTL) or deleted after finishing.</summary>

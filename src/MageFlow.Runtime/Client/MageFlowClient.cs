@@ -6,7 +6,7 @@ using Microsoft.Extensions.Logging;
 namespace MageFlow;
 
 /// <summary>The <see cref="IMageFlow"/> implementation over one backend.</summary>
-internal sealed class MageFlowClient : IMageFlow
+internal sealed class MageFlowClient : IMageFlow, IAsyncDisposable, IDisposable
 {
     private readonly ILogger _logger;
 
@@ -17,9 +17,14 @@ internal sealed class MageFlowClient : IMageFlow
         Options = options;
         JsonOptions = options.JsonOptions;
         _logger = logger;
+        Waiters = new SignatureWaiters(backend, logger, options.WaitCheckInterval);
     }
 
     internal IMageBackend Backend { get; }
+
+    internal SignatureWaiters Waiters { get; }
+
+    private SignatureLifetimes Lifetimes => new(Options.ActiveTtl, Options.DoneTtl);
 
     internal MageFlowOptions Options { get; }
 
@@ -67,6 +72,66 @@ internal sealed class MageFlowClient : IMageFlow
         var record = await Backend.GetSignatureAsync(id, cancellationToken).ConfigureAwait(false);
         return record is null ? null : new TaskSignature(this, record);
     }
+
+    public async Task<SignatureInfo?> GetSignatureInfoAsync(string id, CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(id);
+        var record = await Backend.GetSignatureAsync(id, cancellationToken).ConfigureAwait(false);
+        return record is null ? null : InfoOf(record);
+    }
+
+    public async IAsyncEnumerable<SignatureInfo> ListSignaturesAsync(SignatureQuery? query = null, [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken = default)
+    {
+        query ??= new SignatureQuery();
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(query.Limit, "query.Limit");
+        await foreach (var record in Backend.ListSignaturesAsync(query, cancellationToken).ConfigureAwait(false))
+            yield return InfoOf(record);
+    }
+
+    internal static SignatureInfo InfoOf(SignatureRecord record)
+    {
+        using var kwargs = JsonDocument.Parse(Composition.InputComposer.Compose("{}"u8.ToArray(), record.Kwargs, default));
+        return new SignatureInfo(record, kwargs.RootElement.Clone());
+    }
+
+    /// <summary>Applies a lifecycle operation (contract §5); a finished signature refuses it.</summary>
+    internal async Task ChangeLifecycleAsync(TaskSignature signature, LifecycleAction action, CancellationToken cancellationToken)
+    {
+        var change = await Backend.ChangeLifecycleAsync(signature.Id, action, Lifetimes, cancellationToken).ConfigureAwait(false);
+        if (!change.Found) throw new SignatureNotFoundException(signature.Id);
+        if (change.Before.IsFinished())
+            throw new InvalidOperationException(
+                $"Cannot {action.ToString().ToLowerInvariant()} signature {signature.Id} ({signature.TaskName}): it is {change.Before}, and a finished signature (Done, Failed or Canceled) never runs again.");
+        Log.LifecycleChanged(_logger, action.ToString(), signature.Id, signature.TaskName, change.Before, change.After);
+    }
+
+    /// <summary>Dispatches a run, waits for the signature to finish (contract §5) and returns it as stored then.</summary>
+    internal async Task<SignatureRecord> RunAndWaitAsync(TaskSignature signature, byte[] message, TimeSpan? timeout, CancellationToken cancellationToken)
+    {
+        if (timeout is { } limit) ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(limit, TimeSpan.Zero, nameof(timeout));
+        ThrowIfTooLarge(signature.TaskName, "message", message.Length);
+        try
+        {
+            var finished = await Waiters.WaitAsync(signature.Id, async () =>
+            {
+                var found = await Backend.DispatchAwaitedAsync(signature.TaskName, new Envelope(signature.Id, EnvelopeKind.Message, message), cancellationToken).ConfigureAwait(false);
+                if (found is null) throw new SignatureNotFoundException(signature.Id);
+                if (found.Value.IsFinished())
+                    throw new InvalidOperationException(
+                        $"Cannot run signature {signature.Id} ({signature.TaskName}): it is {found.Value}, and a finished signature (Done, Failed or Canceled) never runs again. Sign the task again to run it again.");
+                Log.RunDispatched(_logger, signature.Id, signature.TaskName);
+            }, timeout, cancellationToken).ConfigureAwait(false);
+            return finished;
+        }
+        catch (TimeoutException ex)
+        {
+            throw new TimeoutException($"Signature {signature.Id} ({signature.TaskName}) did not finish within {timeout}; the run goes on.", ex);
+        }
+    }
+
+    public ValueTask DisposeAsync() => Waiters.DisposeAsync();
+
+    public void Dispose() => Waiters.DisposeAsync().AsTask().GetAwaiter().GetResult();
 
     private async Task<SignatureRecord> CreateAsync(SignatureRequest request, CancellationToken cancellationToken)
     {

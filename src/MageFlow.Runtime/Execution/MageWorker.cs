@@ -32,6 +32,7 @@ internal sealed class MageWorker : BackgroundService
     private readonly ConcurrentDictionary<(string TaskName, string EntryId), Held> _held = new();
     private readonly string[] _taskNames;
     private volatile bool _prepared;
+    private IAsyncDisposable? _stopSignals;
 
     public MageWorker(
         IMageBackend backend,
@@ -99,6 +100,7 @@ internal sealed class MageWorker : BackgroundService
             await _hardStop.CancelAsync().ConfigureAwait(false);
             await RunsFinishedAsync().WaitAsync(HandBackTimeout, CancellationToken.None).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
         }
+        if (_stopSignals is { } stopSignals) await stopSignals.DisposeAsync().ConfigureAwait(false);
         if (!_prepared || _taskNames.Length == 0) return; // never reached the backend: nothing to leave
         try
         {
@@ -179,6 +181,19 @@ internal sealed class MageWorker : BackgroundService
     {
         await PublishDefinitionsAsync(cancellationToken).ConfigureAwait(false);
         await _backend.PrepareQueuesAsync(_taskNames, cancellationToken).ConfigureAwait(false);
+        _stopSignals ??= await _backend.SubscribeAsync(SignalKind.StopRun, StopRuns, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Cancels the body of every run of <paramref name="signatureId"/> this worker holds (rule 25). Runs are held
+    /// before they start, so a stop that lands between the start transition and the body is not missed.
+    /// </summary>
+    private void StopRuns(string signatureId)
+    {
+        foreach (var held in _held.Values)
+        {
+            if (held.Entry is Delivery delivery && delivery.Envelope.SignatureId == signatureId) held.RequestStop();
+        }
     }
 
     private Task PublishDefinitionsAsync(CancellationToken cancellationToken) =>
@@ -266,14 +281,16 @@ internal sealed class MageWorker : BackgroundService
     private async Task PromoteOnceAsync(CancellationToken stoppingToken) =>
         await _backend.PromoteDueRetriesAsync(_time.GetUtcNow(), _worker.BatchSize * 4, stoppingToken).ConfigureAwait(false);
 
-    private Task KeepAliveOnceAsync(CancellationToken stoppingToken)
+    private async Task KeepAliveOnceAsync(CancellationToken stoppingToken)
     {
         var now = _time.GetTimestamp();
         var staleBefore = now - (long)(KeepAliveInterval.TotalSeconds * _time.TimestampFrequency);
         var stale = _held.Values.Where(held => held.KeptAliveAt <= staleBefore).ToArray();
         foreach (var held in stale) held.KeptAliveAt = now;
         // The backend also keeps alive what it read ahead for this consumer, so it is called even with nothing stale.
-        return _backend.KeepAliveAsync(stale.Select(held => held.Entry).ToArray(), _worker.ConsumerName, _options.ActiveTtl, stoppingToken);
+        var stopped = await _backend.KeepAliveAsync(stale.Select(held => held.Entry).ToArray(), _worker.ConsumerName, _options.ActiveTtl, stoppingToken).ConfigureAwait(false);
+        // A stop signal lost on the way (a dropped connection) is caught here, at the latest one keep-alive later.
+        foreach (var id in stopped) StopRuns(id);
     }
 
     /// <summary>Re-publishes the task definitions (Redis may have lost them) and removes consumers of stopped workers (rule 23).</summary>
@@ -306,7 +323,7 @@ internal sealed class MageWorker : BackgroundService
             }
             finally
             {
-                _held.TryRemove((entry.TaskName, entry.EntryId), out _);
+                if (_held.TryRemove((entry.TaskName, entry.EntryId), out var done)) done.Dispose();
                 _slots.Release();
             }
         });
@@ -348,20 +365,38 @@ internal sealed class MageWorker : BackgroundService
             case StartResult.Corrupt:
                 Log.RunDroppedCorrupt(_logger, id, delivery.TaskName, start.Problem ?? "unknown");
                 return;
+            case StartResult.Parked:
+                Log.RunParked(_logger, id, delivery.TaskName, start.Signature!.Status);
+                return;
         }
         var signature = start.Signature!;
-        var outcome = await _executor.RunAsync(delivery, signature, start.Stalls, _hardStop.Token).ConfigureAwait(false);
+        var stop = _held.TryGetValue((delivery.TaskName, delivery.EntryId), out var held) ? held.StopToken : CancellationToken.None;
+        var outcome = await _executor.RunAsync(delivery, signature, start.Stalls, _hardStop.Token, stop).ConfigureAwait(false);
         await _applier.ApplyAsync(delivery, signature, outcome).ConfigureAwait(false);
     }
 
     /// <summary>An entry this worker holds.</summary>
-    private sealed class Held(QueueEntry entry, long keptAliveAt)
+    private sealed class Held(QueueEntry entry, long keptAliveAt) : IDisposable
     {
+        private readonly CancellationTokenSource _stop = new();
+
         public QueueEntry Entry { get; } = entry;
 
         /// <summary>When it was read, reclaimed or last kept alive (<see cref="TimeProvider.GetTimestamp"/>).</summary>
         public long KeptAliveAt { get; set; } = keptAliveAt;
 
         public bool Running { get; set; }
+
+        /// <summary>Fires when the signature is interrupted or canceled.</summary>
+        public CancellationToken StopToken => _stop.Token;
+
+        public void RequestStop()
+        {
+            // Asynchronously: the body's cancellation callbacks must not run on the thread that delivers signals.
+            try { _ = _stop.CancelAsync(); }
+            catch (ObjectDisposedException) { } // the run finished meanwhile
+        }
+
+        public void Dispose() => _stop.Dispose();
     }
 }

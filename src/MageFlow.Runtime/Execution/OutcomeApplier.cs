@@ -23,7 +23,7 @@ internal sealed class OutcomeApplier(IMageBackend backend, MageFlowOptions optio
                 var completed = await WithRetriesAsync(() => backend.CompleteAsync(delivery, done.Result, Lifetimes, CancellationToken.None)).ConfigureAwait(false);
                 if (!completed.Applied)
                 {
-                    Log.DuplicateFinish(logger, signature.Id, signature.TaskName);
+                    NotApplied(signature, completed);
                     return;
                 }
                 ReportMissing(signature, completed);
@@ -34,7 +34,7 @@ internal sealed class OutcomeApplier(IMageBackend backend, MageFlowOptions optio
                 var failure = await WithRetriesAsync(() => backend.FailAsync(delivery, failed.FailedInput, failed.Failure, Lifetimes, CancellationToken.None)).ConfigureAwait(false);
                 if (!failure.Applied)
                 {
-                    Log.DuplicateFinish(logger, signature.Id, signature.TaskName);
+                    NotApplied(signature, failure);
                     return;
                 }
                 ReportMissing(signature, failure);
@@ -49,6 +49,15 @@ internal sealed class OutcomeApplier(IMageBackend backend, MageFlowOptions optio
                     await backend.RetryLaterAsync(delivery, time.GetUtcNow() + retry.Delay, options.ActiveTtl, CancellationToken.None).ConfigureAwait(false);
                     return true;
                 }).ConfigureAwait(false);
+                return;
+
+            case RunOutcome.Stopped:
+                await WithRetriesAsync(async () =>
+                {
+                    await backend.ParkAsync(delivery, CancellationToken.None).ConfigureAwait(false);
+                    return true;
+                }).ConfigureAwait(false);
+                Log.RunStopped(logger, signature.Id, signature.TaskName);
                 return;
 
             case RunOutcome.Abandoned:
@@ -91,6 +100,12 @@ internal sealed class OutcomeApplier(IMageBackend backend, MageFlowOptions optio
                                        || server.Message.StartsWith("TRYAGAIN", StringComparison.Ordinal),
         _ => false,
     };
+
+    private void NotApplied(SignatureRecord signature, FinishOutcome outcome)
+    {
+        if (outcome.Saved) Log.OutcomeSaved(logger, signature.Id, signature.TaskName);
+        else Log.DuplicateFinish(logger, signature.Id, signature.TaskName);
+    }
 
     private void ReportMissing(SignatureRecord signature, FinishOutcome outcome)
     {

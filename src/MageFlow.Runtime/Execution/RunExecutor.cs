@@ -19,7 +19,8 @@ internal sealed class RunExecutor(
     IServiceScopeFactory scopes,
     ILogger logger)
 {
-    public async Task<RunOutcome> RunAsync(Delivery delivery, SignatureRecord signature, int stalls, CancellationToken hardStop)
+    /// <summary>Runs a started delivery; <paramref name="hardStop"/> fires at shutdown, <paramref name="stop"/> when the signature is interrupted or canceled (rule 25).</summary>
+    public async Task<RunOutcome> RunAsync(Delivery delivery, SignatureRecord signature, int stalls, CancellationToken hardStop, CancellationToken stop)
     {
         var envelope = delivery.Envelope;
         if (!registry.TryGet(signature.TaskName, out var task))
@@ -45,23 +46,29 @@ internal sealed class RunExecutor(
         using var activity = MageFlowTelemetry.StartRun(signature.TaskName, signature.Id, signature.Attempts);
         MageFlowTelemetry.RunsStarted.Add(1, new KeyValuePair<string, object?>("mageflow.task", signature.TaskName));
         var started = System.Diagnostics.Stopwatch.GetTimestamp();
-        var outcome = await InvokeAsync(task, signature, envelope, input, hardStop).ConfigureAwait(false);
+        var outcome = await InvokeAsync(task, signature, envelope, input, hardStop, stop).ConfigureAwait(false);
         MageFlowTelemetry.RecordOutcome(activity, signature.TaskName, outcome.Label, started);
         return outcome;
     }
 
-    private async Task<RunOutcome> InvokeAsync(TaskDescriptor task, SignatureRecord signature, Envelope envelope, byte[] input, CancellationToken hardStop)
+    private async Task<RunOutcome> InvokeAsync(TaskDescriptor task, SignatureRecord signature, Envelope envelope, byte[] input, CancellationToken hardStop, CancellationToken stop)
     {
+        if (stop.IsCancellationRequested) return new RunOutcome.Stopped(); // interrupted between start and here
         await using var scope = scopes.CreateAsyncScope();
         var context = new TaskContext(signature.Id, signature.TaskName, signature.Attempts, task.MaxAttempts, scope.ServiceProvider, envelope.Failure);
-        // A linked source only when the task has a time limit; otherwise the shutdown token alone will do.
-        using var timeLimit = task.Options.Timeout is { } timeout ? CancellationTokenSource.CreateLinkedTokenSource(hardStop) : null;
-        timeLimit?.CancelAfter(task.Options.Timeout!.Value);
+        // The body's token: shutdown, interrupt/cancel, and the time limit; which one fired decides the outcome.
+        using var bodyToken = CancellationTokenSource.CreateLinkedTokenSource(hardStop, stop);
+        if (task.Options.Timeout is { } timeout) bodyToken.CancelAfter(timeout);
 
         byte[] result;
         try
         {
-            result = await task.InvokeAsync(input, context, options.JsonOptions, timeLimit?.Token ?? hardStop).ConfigureAwait(false);
+            result = await task.InvokeAsync(input, context, options.JsonOptions, bodyToken.Token).ConfigureAwait(false);
+        }
+        catch (Exception) when (stop.IsCancellationRequested && !hardStop.IsCancellationRequested)
+        {
+            // Whatever the body threw once it was told to stop, the stop decides: not an attempt, no callback.
+            return new RunOutcome.Stopped();
         }
         catch (MessageDeserializationException ex)
         {
@@ -80,7 +87,7 @@ internal sealed class RunExecutor(
         }
         catch (Exception ex)
         {
-            var timedOut = ex is OperationCanceledException && timeLimit is { IsCancellationRequested: true };
+            var timedOut = ex is OperationCanceledException && bodyToken.IsCancellationRequested;
             var error = timedOut ? $"Timed out after {task.Options.Timeout}." : $"{ex.GetType().Name}: {ex.Message}";
             if (ex is NonRetryableException || signature.Attempts >= task.MaxAttempts)
                 return Fail(signature, input, timedOut ? TaskFailureKind.TimedOut : TaskFailureKind.Error, error, ex);

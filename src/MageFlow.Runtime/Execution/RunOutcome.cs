@@ -29,6 +29,12 @@ internal abstract record RunOutcome
         public override string Label => "failed";
     }
 
+    /// <summary>The signature was interrupted or canceled and the body stopped: parked for resume or dropped, no callback (rule 25).</summary>
+    public sealed record Stopped : RunOutcome
+    {
+        public override string Label => "stopped";
+    }
+
     /// <summary>The worker is shutting down: the run is handed back for another worker, not counted as an attempt.</summary>
     public sealed record Abandoned : RunOutcome
     {

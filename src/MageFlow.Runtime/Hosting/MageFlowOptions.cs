@@ -36,6 +36,12 @@ public sealed class MageFlowOptions
     /// </summary>
     public int MaxPayloadBytes { get; set; } = 2 * 1024 * 1024;
 
+    /// <summary>
+    /// How often a client reads the status of the signatures it waits on (<c>RunAndWaitAsync</c>), in case a finish
+    /// notification was lost (a dropped connection). Notifications, not this, are what normally wakes a waiter.
+    /// </summary>
+    internal TimeSpan WaitCheckInterval { get; set; } = TimeSpan.FromSeconds(5);
+
     /// <summary>Whether the generated <c>[MageTask]</c>s of the loaded assemblies are known to this client. Default true.</summary>
     public bool IncludeGeneratedTasks { get; set; } = true;
 

@@ -19,6 +19,24 @@ internal sealed record SignatureRecord(
     DateTimeOffset CreatedAt,
     int Attempts)
 {
+    /// <summary>When a worker last started it.</summary>
+    public DateTimeOffset? StartedAt { get; init; }
+
+    /// <summary>When it became Done, Failed or Canceled.</summary>
+    public DateTimeOffset? FinishedAt { get; init; }
+
+    /// <summary>Why it failed (Failed), or the failure saved while it was paused.</summary>
+    public TaskFailure? Failure { get; init; }
+
+    /// <summary>The result as UTF-8 JSON: kept only for a signature someone waits on, or saved while it was paused.</summary>
+    public byte[]? Result { get; init; }
+
+    /// <summary>Runs that arrived (or were stopped) while it was Suspended or Interrupted, waiting for resume.</summary>
+    public int ParkedRuns { get; init; }
+
+    /// <summary>A body finished while it was paused: resume applies the saved result or failure (contract §5).</summary>
+    public bool HasSavedOutcome { get; init; }
+
     /// <summary>16 URL-safe characters, 96 random bits: short keys keep Redis hashes compact.</summary>
     public static string NewId()
     {

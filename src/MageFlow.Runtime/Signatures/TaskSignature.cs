@@ -62,14 +62,85 @@ public class TaskSignature
 
     /// <summary>The current status. Throws <see cref="SignatureNotFoundException"/> when the signature is gone.</summary>
     public async Task<SignatureStatus> GetStatusAsync(CancellationToken cancellationToken = default) =>
-        (await GetStateAsync(cancellationToken).ConfigureAwait(false)).Status;
+        (await GetInfoAsync(cancellationToken).ConfigureAwait(false)).Status;
 
-    /// <summary>Status, last status and attempts as stored now.</summary>
-    public async Task<SignatureState> GetStateAsync(CancellationToken cancellationToken = default)
+    /// <summary>Everything stored about this signature now (status, attempts, timestamps, failure, ...). Throws <see cref="SignatureNotFoundException"/> when it is gone.</summary>
+    public async Task<SignatureInfo> GetInfoAsync(CancellationToken cancellationToken = default) =>
+        await _client.GetSignatureInfoAsync(Id, cancellationToken).ConfigureAwait(false) ?? throw new SignatureNotFoundException(Id);
+
+    // ---- lifecycle (contract §5): each returns once the new status is stored; a finished signature throws InvalidOperationException ----
+
+    /// <summary>
+    /// Suspended: a run that arrives is parked with its input, not executed, and no callback fires; a body already
+    /// running goes on, and its outcome is kept for <see cref="ResumeAsync"/>. A suspended task is not retried.
+    /// </summary>
+    public Task SuspendAsync(CancellationToken cancellationToken = default) =>
+        _client.ChangeLifecycleAsync(this, LifecycleAction.Suspend, cancellationToken);
+
+    /// <summary>
+    /// Interrupted: as <see cref="SuspendAsync"/>, and a body already running is cancelled through its
+    /// <see cref="CancellationToken"/>, on whichever worker runs it; that run is parked for <see cref="ResumeAsync"/>.
+    /// </summary>
+    public Task InterruptAsync(CancellationToken cancellationToken = default) =>
+        _client.ChangeLifecycleAsync(this, LifecycleAction.Interrupt, cancellationToken);
+
+    /// <summary>
+    /// Undoes a suspend or interrupt: a parked run is dispatched again with its saved input (status Pending); an
+    /// outcome reached while paused is applied (Done/Failed, callbacks fire once); otherwise the status goes back to
+    /// what it was. Resuming a signature that is not paused changes nothing.
+    /// </summary>
+    public Task ResumeAsync(CancellationToken cancellationToken = default) =>
+        _client.ChangeLifecycleAsync(this, LifecycleAction.Resume, cancellationToken);
+
+    /// <summary>
+    /// Canceled, for good: a queued or parked run is dropped, a running body is cancelled, no callback fires, and the
+    /// signature is kept for the done TTL.
+    /// </summary>
+    public Task CancelAsync(CancellationToken cancellationToken = default) =>
+        _client.ChangeLifecycleAsync(this, LifecycleAction.Cancel, cancellationToken);
+
+    // ---- run and wait (contract §5) ----
+
+    /// <summary>
+    /// Dispatches a run with <paramref name="message"/> and waits until the signature finishes, returning the
+    /// result as JSON (a task that returns nothing gives a JSON null). Generated signatures offer a typed
+    /// <c>RunAndWaitAsync</c>; this one serves signatures signed by name.
+    /// </summary>
+    /// <exception cref="MageTaskFailedException">The task failed for good.</exception>
+    /// <exception cref="OperationCanceledException">The signature was canceled, or <paramref name="cancellationToken"/> fired.</exception>
+    /// <exception cref="TimeoutException">It did not finish within <paramref name="timeout"/>; the run goes on.</exception>
+    public Task<JsonElement> RunAndWaitAsync<TMessage>(TMessage message, TimeSpan? timeout = null, CancellationToken cancellationToken = default) =>
+        RunAndWaitCoreAsync<TMessage, JsonElement>(message, timeout, cancellationToken);
+
+    /// <summary>The typed run-and-wait generated signatures expose: dispatch, wait, and read the result as <typeparamref name="TResult"/>.</summary>
+    protected async Task<TResult> RunAndWaitCoreAsync<TMessage, TResult>(TMessage message, TimeSpan? timeout, CancellationToken cancellationToken)
     {
-        var record = await _client.Backend.GetSignatureAsync(Id, cancellationToken).ConfigureAwait(false)
-                     ?? throw new SignatureNotFoundException(Id);
-        return new SignatureState(record.Status, record.LastStatus, record.Attempts);
+        var finished = await FinishAsync(message, timeout, cancellationToken).ConfigureAwait(false);
+        var result = finished.Result is { Length: > 0 } json ? json : "null"u8.ToArray();
+        try
+        {
+            return JsonSerializer.Deserialize(result, _client.JsonOptions.TypeInfo<TResult>())!;
+        }
+        catch (JsonException ex)
+        {
+            throw new InvalidOperationException(
+                $"Signature {Id} ({TaskName}) finished, but its result cannot be read as {typeof(TResult).FullName}: {ex.Message}", ex);
+        }
+    }
+
+    /// <summary>The run-and-wait of a task that returns nothing: dispatch and wait.</summary>
+    protected async Task RunAndWaitCoreAsync<TMessage>(TMessage message, TimeSpan? timeout, CancellationToken cancellationToken) =>
+        await FinishAsync(message, timeout, cancellationToken).ConfigureAwait(false);
+
+    private async Task<SignatureRecord> FinishAsync<TMessage>(TMessage message, TimeSpan? timeout, CancellationToken cancellationToken)
+    {
+        var finished = await _client.RunAndWaitAsync(this, _client.MessageJson(TaskName, message), timeout, cancellationToken).ConfigureAwait(false);
+        return finished.Status switch
+        {
+            SignatureStatus.Done => finished,
+            SignatureStatus.Canceled => throw new OperationCanceledException($"Signature {Id} ({TaskName}) was canceled before it finished."),
+            _ => throw new MageTaskFailedException(Id, TaskName, finished.Failure?.Error ?? "no error was recorded", finished.Failure?.Kind ?? TaskFailureKind.Error),
+        };
     }
 
     public override string ToString() => $"{TaskName}#{Id}";
@@ -86,9 +157,6 @@ public class TaskSignature<TMessage> : TaskSignature
     public Task RunAsync(TMessage message, object? kwargs = null, CancellationToken cancellationToken = default) =>
         RunAsync<TMessage>(message, kwargs, cancellationToken);
 }
-
-/// <summary>A signature's stored state.</summary>
-public readonly record struct SignatureState(SignatureStatus Status, SignatureStatus LastStatus, int Attempts);
 
 /// <summary>The kwargs bound to a signature. Generated signatures expose a typed subclass.</summary>
 public class SignatureKwargs

@@ -64,4 +64,19 @@ internal static partial class Log
 
     [LoggerMessage(27, LogLevel.Information, "Removed {Count} consumers of stopped workers from the task queues")]
     public static partial void RemovedIdleConsumers(ILogger logger, int count);
+
+    [LoggerMessage(28, LogLevel.Information, "Parked a run of {TaskName} {SignatureId}: it is {Status}; ResumeAsync runs it")]
+    public static partial void RunParked(ILogger logger, string signatureId, string taskName, SignatureStatus status);
+
+    [LoggerMessage(29, LogLevel.Information, "Stopped {TaskName} {SignatureId}: it was interrupted or canceled while running; no callback fires")]
+    public static partial void RunStopped(ILogger logger, string signatureId, string taskName);
+
+    [LoggerMessage(30, LogLevel.Information, "{TaskName} {SignatureId} finished while paused; its outcome is kept for ResumeAsync")]
+    public static partial void OutcomeSaved(ILogger logger, string signatureId, string taskName);
+
+    [LoggerMessage(31, LogLevel.Information, "{Action} {TaskName} {SignatureId}: {Before} -> {After}")]
+    public static partial void LifecycleChanged(ILogger logger, string action, string signatureId, string taskName, SignatureStatus before, SignatureStatus after);
+
+    [LoggerMessage(32, LogLevel.Warning, "Waiting for finished signatures lost its notifications for a while ({Error}); waiters fall back to reading the status")]
+    public static partial void WaitCheckFailed(ILogger logger, Exception exception, string error);
 }

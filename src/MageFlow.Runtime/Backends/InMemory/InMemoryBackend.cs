@@ -15,10 +15,11 @@ internal sealed class InMemoryBackend(TimeProvider time) : IMageBackend
     private readonly Dictionary<string, StoredSignature> _signatures = new(StringComparer.Ordinal);
     private readonly Dictionary<string, TaskQueue> _queues = new(StringComparer.Ordinal);
     private readonly Dictionary<string, TaskDefinition> _definitions = new(StringComparer.Ordinal);
-    private readonly PriorityQueue<ParkedRun, DateTimeOffset> _delayed = new();
+    private readonly PriorityQueue<DelayedRun, DateTimeOffset> _delayed = new();
 
     // One entry per stored signature, at the expiry it had when scheduled; the sweep re-schedules when it moved.
     private readonly PriorityQueue<string, DateTimeOffset> _expiries = new();
+    private readonly List<Listener> _listeners = [];
     private TaskCompletionSource _arrived = NewSignal();
     private long _nextEntryId;
 
@@ -53,7 +54,26 @@ internal sealed class InMemoryBackend(TimeProvider time) : IMageBackend
 
     public Task<SignatureRecord?> GetSignatureAsync(string id, CancellationToken cancellationToken)
     {
-        lock (_gate) return Task.FromResult(Find(id)?.Record);
+        lock (_gate) return Task.FromResult(Find(id)?.Snapshot());
+    }
+
+    public async IAsyncEnumerable<SignatureRecord> ListSignaturesAsync(SignatureQuery query, [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        SignatureRecord[] matching;
+        lock (_gate)
+        {
+            Sweep();
+            matching = _signatures.Values.Select(stored => stored.Snapshot())
+                .Where(record => (query.Status is null || record.Status == query.Status) && (query.TaskName is null || record.TaskName == query.TaskName))
+                .Take(query.Limit)
+                .ToArray();
+        }
+        foreach (var record in matching)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            yield return record;
+        }
+        await Task.CompletedTask.ConfigureAwait(false);
     }
 
     public Task<bool> UpdateKwargsAsync(string id, IReadOnlyList<KeyValuePair<string, byte[]>> kwargs, CancellationToken cancellationToken)
@@ -79,14 +99,62 @@ internal sealed class InMemoryBackend(TimeProvider time) : IMageBackend
         return Task.CompletedTask;
     }
 
-    public Task<bool> SetStatusAsync(string id, SignatureStatus status, CancellationToken cancellationToken)
+    public Task<SignatureStatus?> DispatchAwaitedAsync(string taskName, Envelope envelope, CancellationToken cancellationToken)
     {
         lock (_gate)
         {
-            if (Find(id) is not { } stored) return Task.FromResult(false);
-            Transition(stored, status);
-            return Task.FromResult(true);
+            if (Find(envelope.SignatureId) is not { } stored) return Task.FromResult<SignatureStatus?>(null);
+            var status = stored.Record.Status;
+            if (status.IsFinished()) return Task.FromResult<SignatureStatus?>(status);
+            stored.Awaited = true;
+            Enqueue(taskName, envelope);
+            return Task.FromResult<SignatureStatus?>(status);
         }
+    }
+
+    public Task<LifecycleChange> ChangeLifecycleAsync(string id, LifecycleAction action, SignatureLifetimes lifetimes, CancellationToken cancellationToken)
+    {
+        var signals = new List<(SignalKind, string)>();
+        LifecycleChange change;
+        lock (_gate)
+        {
+            if (Find(id) is not { } stored) return Task.FromResult(new LifecycleChange(false, default, default));
+            var before = stored.Record.Status;
+            if (!before.IsFinished())
+            {
+                switch (action)
+                {
+                    case LifecycleAction.Suspend when before.IsRunnable():
+                        Pause(stored, SignatureStatus.Suspended);
+                        break;
+                    case LifecycleAction.Interrupt when before != SignatureStatus.Interrupted:
+                        Pause(stored, SignatureStatus.Interrupted);
+                        signals.Add((SignalKind.StopRun, id));
+                        break;
+                    case LifecycleAction.Resume when before.IsPaused():
+                        Resume(stored, lifetimes, signals);
+                        break;
+                    case LifecycleAction.Cancel:
+                        stored.Parked.Clear();
+                        stored.Saved = null;
+                        Transition(stored, SignatureStatus.Canceled);
+                        ReleaseTree([.. stored.Record.SuccessCallbackIds, .. stored.Record.ErrorCallbackIds], lifetimes.Done);
+                        Finished(stored, lifetimes.Done, signals);
+                        signals.Add((SignalKind.StopRun, id));
+                        break;
+                }
+            }
+            change = new LifecycleChange(true, before, stored.Record.Status);
+        }
+        Raise(signals);
+        return Task.FromResult(change);
+    }
+
+    public Task<IAsyncDisposable> SubscribeAsync(SignalKind kind, Action<string> onSignal, CancellationToken cancellationToken)
+    {
+        var listener = new Listener(this, kind, onSignal);
+        lock (_gate) _listeners.Add(listener);
+        return Task.FromResult<IAsyncDisposable>(listener);
     }
 
     public Task RegisterTaskDefinitionsAsync(IReadOnlyCollection<TaskDefinition> definitions, CancellationToken cancellationToken)
@@ -162,9 +230,10 @@ internal sealed class InMemoryBackend(TimeProvider time) : IMageBackend
         return Task.FromResult<IReadOnlyList<QueueEntry>>(reclaimed);
     }
 
-    public Task KeepAliveAsync(IReadOnlyCollection<QueueEntry> held, string consumer, TimeSpan activeTtl, CancellationToken cancellationToken)
+    public Task<IReadOnlyList<string>> KeepAliveAsync(IReadOnlyCollection<QueueEntry> held, string consumer, TimeSpan activeTtl, CancellationToken cancellationToken)
     {
         var now = time.GetUtcNow();
+        var stopped = new List<string>();
         lock (_gate)
         {
             foreach (var entry in held)
@@ -172,10 +241,12 @@ internal sealed class InMemoryBackend(TimeProvider time) : IMageBackend
                 var queue = QueueOf(entry.TaskName);
                 if (!queue.Pending.TryGetValue(entry.EntryId, out var pending) || pending.Consumer != consumer) continue;
                 queue.Pending[entry.EntryId] = pending with { DeliveredAt = now };
-                if (Find(pending.Entry.Envelope.SignatureId) is { } stored) KeepWithCallbacks(stored, now + activeTtl);
+                if (Find(pending.Entry.Envelope.SignatureId) is not { } stored) continue;
+                KeepWithCallbacks(stored, now + activeTtl);
+                if (stored.Record.Status is SignatureStatus.Interrupted or SignatureStatus.Canceled) stopped.Add(stored.Record.Id);
             }
         }
-        return Task.CompletedTask;
+        return Task.FromResult<IReadOnlyList<string>>(stopped);
     }
 
     // Consumers exist here only as names on pending entries: nothing to remove.
@@ -207,13 +278,18 @@ internal sealed class InMemoryBackend(TimeProvider time) : IMageBackend
                 Acknowledge(delivery);
                 return Task.FromResult(new StartOutcome(StartResult.Missing, null));
             }
+            if (stored.Record.Status.IsPaused())
+            {
+                if (Acknowledge(delivery)) Park(stored, delivery.Envelope);
+                return Task.FromResult(new StartOutcome(StartResult.Parked, stored.Snapshot()));
+            }
             if (!stored.Record.Status.IsRunnable())
             {
                 Acknowledge(delivery);
                 return Task.FromResult(new StartOutcome(StartResult.NotRunnable, stored.Record));
             }
             if (stored.Record.Status != SignatureStatus.Active) Transition(stored, SignatureStatus.Active);
-            stored.Record = stored.Record with { Attempts = stored.Record.Attempts + 1 };
+            stored.Record = stored.Record with { Attempts = stored.Record.Attempts + 1, StartedAt = time.GetUtcNow() };
             stored.Stalls = stored.RunningEntryId == delivery.EntryId ? stored.Stalls + 1 : 0;
             stored.RunningEntryId = delivery.EntryId;
             KeepWithCallbacks(stored, time.GetUtcNow() + activeTtl);
@@ -221,48 +297,92 @@ internal sealed class InMemoryBackend(TimeProvider time) : IMageBackend
         }
     }
 
-    public Task<FinishOutcome> CompleteAsync(Delivery delivery, ReadOnlyMemory<byte> resultJson, SignatureLifetimes lifetimes, CancellationToken cancellationToken)
+    public Task<FinishOutcome> CompleteAsync(Delivery delivery, ReadOnlyMemory<byte> resultJson, SignatureLifetimes lifetimes, CancellationToken cancellationToken) =>
+        Finish(delivery, new SavedOutcome(resultJson.ToArray(), null), lifetimes);
+
+    public Task<FinishOutcome> FailAsync(Delivery delivery, ReadOnlyMemory<byte> failedInput, TaskFailure failure, SignatureLifetimes lifetimes, CancellationToken cancellationToken) =>
+        Finish(delivery, new SavedOutcome(failedInput.ToArray(), failure), lifetimes);
+
+    private Task<FinishOutcome> Finish(Delivery delivery, SavedOutcome outcome, SignatureLifetimes lifetimes)
     {
+        var signals = new List<(SignalKind, string)>();
+        FinishOutcome finished;
         lock (_gate)
         {
             Acknowledge(delivery);
             var stored = Find(delivery.Envelope.SignatureId);
-            if (stored is null || stored.Record.Status != SignatureStatus.Active)
-                return Task.FromResult(new FinishOutcome(false, []));
-            Transition(stored, SignatureStatus.Done);
-            var payload = resultJson.ToArray();
-            var missing = DispatchCallbacks(stored.Record.SuccessCallbackIds, id => new Envelope(id, EnvelopeKind.Result, payload), lifetimes.Active);
-            ReleaseTree(stored.Record.ErrorCallbackIds, lifetimes.Done);
-            Release(stored, lifetimes.Done);
-            return Task.FromResult(new FinishOutcome(true, missing));
+            var status = stored?.Record.Status;
+            if (stored is not null && status!.Value.IsPaused())
+            {
+                // Contract §5: a body that finishes while paused keeps its outcome for resume; the first one kept wins.
+                stored.Saved ??= outcome;
+                stored.RunningEntryId = null;
+                Persist(stored);
+                return Task.FromResult(new FinishOutcome(false, [], Saved: true));
+            }
+            // Done needs Active; a failure may also end a run that never started (Pending), e.g. a corrupt one.
+            var applies = outcome.Failure is null ? status == SignatureStatus.Active : status?.IsRunnable() == true;
+            if (!applies) return Task.FromResult(new FinishOutcome(false, []));
+            finished = new FinishOutcome(true, Apply(stored!, outcome, lifetimes, signals));
         }
+        Raise(signals);
+        return Task.FromResult(finished);
     }
 
-    public Task<FinishOutcome> FailAsync(Delivery delivery, ReadOnlyMemory<byte> failedInput, TaskFailure failure, SignatureLifetimes lifetimes, CancellationToken cancellationToken)
+    /// <summary>Makes a signature Done or Failed and dispatches the callbacks of that outcome once (rules 6-8).</summary>
+    private List<string> Apply(StoredSignature stored, SavedOutcome outcome, SignatureLifetimes lifetimes, List<(SignalKind, string)> signals)
     {
-        lock (_gate)
+        List<string> missing;
+        var payload = outcome.Payload;
+        if (outcome.Failure is { } failure)
         {
-            Acknowledge(delivery);
-            var stored = Find(delivery.Envelope.SignatureId);
-            if (stored is null || !stored.Record.Status.IsRunnable())
-                return Task.FromResult(new FinishOutcome(false, []));
             Transition(stored, SignatureStatus.Failed);
-            var payload = failedInput.ToArray();
-            var missing = DispatchCallbacks(stored.Record.ErrorCallbackIds, id => new Envelope(id, EnvelopeKind.ErrorInput, payload, default, failure), lifetimes.Active);
+            stored.Record = stored.Record with { Failure = failure };
+            missing = DispatchCallbacks(stored.Record.ErrorCallbackIds, id => new Envelope(id, EnvelopeKind.ErrorInput, payload, default, failure), lifetimes.Active);
             ReleaseTree(stored.Record.SuccessCallbackIds, lifetimes.Done);
-            Release(stored, lifetimes.Done);
-            return Task.FromResult(new FinishOutcome(true, missing));
         }
+        else
+        {
+            Transition(stored, SignatureStatus.Done);
+            if (stored.Awaited) stored.Record = stored.Record with { Result = payload };
+            missing = DispatchCallbacks(stored.Record.SuccessCallbackIds, id => new Envelope(id, EnvelopeKind.Result, payload), lifetimes.Active);
+            ReleaseTree(stored.Record.ErrorCallbackIds, lifetimes.Done);
+        }
+        stored.Parked.Clear();
+        stored.Saved = null;
+        Finished(stored, lifetimes.Done, signals);
+        return missing;
+    }
+
+    /// <summary>Done, Failed or Canceled: stamped, kept for the done lifetime (longer when awaited), and the waiters told.</summary>
+    private void Finished(StoredSignature stored, TimeSpan doneTtl, List<(SignalKind, string)> signals)
+    {
+        stored.RunningEntryId = null;
+        stored.Record = stored.Record with { FinishedAt = time.GetUtcNow() };
+        if (stored.Awaited)
+        {
+            signals.Add((SignalKind.Finished, stored.Record.Id));
+            if (doneTtl < SignatureLifetimes.AwaitedMinimum) doneTtl = SignatureLifetimes.AwaitedMinimum;
+        }
+        Release(stored, doneTtl);
     }
 
     public Task RetryLaterAsync(Delivery delivery, DateTimeOffset due, TimeSpan activeTtl, CancellationToken cancellationToken)
     {
         lock (_gate)
         {
-            // Only a run still pending is parked: one copy, never one for an entry another worker finished.
+            // Only a run still pending is delayed: one copy, never one for an entry another worker finished.
             if (!Acknowledge(delivery)) return Task.CompletedTask;
-            _delayed.Enqueue(new ParkedRun(delivery.TaskName, delivery.Envelope), due);
-            if (Find(delivery.Envelope.SignatureId) is { } stored) KeepWithCallbacks(stored, due + activeTtl);
+            var stored = Find(delivery.Envelope.SignatureId);
+            var status = stored?.Record.Status;
+            if (status?.IsPaused() == true)
+            {
+                Park(stored!, delivery.Envelope); // a suspended task is not retried (rule 26): resume runs it again
+                return Task.CompletedTask;
+            }
+            if (status?.IsFinished() == true) return Task.CompletedTask;
+            _delayed.Enqueue(new DelayedRun(delivery.TaskName, delivery.Envelope), due);
+            if (stored is not null) KeepWithCallbacks(stored, due + activeTtl);
         }
         return Task.CompletedTask;
     }
@@ -279,6 +399,20 @@ internal sealed class InMemoryBackend(TimeProvider time) : IMageBackend
             var queue = QueueOf(delivery.TaskName);
             if (queue.Pending.TryGetValue(delivery.EntryId, out var pending))
                 queue.Pending[delivery.EntryId] = pending with { DeliveredAt = DateTimeOffset.MinValue };
+        }
+        return Task.CompletedTask;
+    }
+
+    public Task ParkAsync(Delivery delivery, CancellationToken cancellationToken)
+    {
+        lock (_gate)
+        {
+            if (!Acknowledge(delivery) || Find(delivery.Envelope.SignatureId) is not { } stored) return Task.CompletedTask;
+            if (stored.RunningEntryId == delivery.EntryId) stored.RunningEntryId = null;
+            // An interrupted run is not an attempt (rule 25).
+            stored.Record = stored.Record with { Attempts = Math.Max(0, stored.Record.Attempts - 1) };
+            if (stored.Record.Status.IsPaused()) Park(stored, delivery.Envelope);
+            else if (stored.Record.Status.IsRunnable()) Enqueue(delivery.TaskName, delivery.Envelope); // resumed before the body stopped
         }
         return Task.CompletedTask;
     }
@@ -360,6 +494,73 @@ internal sealed class InMemoryBackend(TimeProvider time) : IMageBackend
     private static void Transition(StoredSignature stored, SignatureStatus status) =>
         stored.Record = stored.Record with { LastStatus = stored.Record.Status, Status = status };
 
+    /// <summary>Suspended or Interrupted; the last status stays the one resume returns to when it was paused already.</summary>
+    private static void Pause(StoredSignature stored, SignatureStatus status) =>
+        stored.Record = stored.Record with
+        {
+            LastStatus = stored.Record.Status.IsPaused() ? stored.Record.LastStatus : stored.Record.Status,
+            Status = status,
+        };
+
+    /// <summary>Saves a run on a paused signature for resume (rule 24); parked signatures do not expire (rule 19).</summary>
+    private void Park(StoredSignature stored, Envelope envelope)
+    {
+        stored.Parked.Add(envelope);
+        stored.Record = stored.Record with { LastStatus = SignatureStatus.Active };
+        Persist(stored);
+    }
+
+    /// <summary>Resume (contract §5): a saved outcome is applied, else parked runs are queued once, else the last status returns.</summary>
+    private void Resume(StoredSignature stored, SignatureLifetimes lifetimes, List<(SignalKind, string)> signals)
+    {
+        // Expiring again from now, like any signature that just had activity.
+        var until = time.GetUtcNow() + lifetimes.Active;
+        foreach (var kept in stored.Record.SuccessCallbackIds.Concat(stored.Record.ErrorCallbackIds).Select(Find).Append(stored))
+        {
+            if (kept is not null) SetExpiry(kept, until);
+        }
+        if (stored.Saved is { } saved)
+        {
+            Apply(stored, saved, lifetimes, signals);
+            return;
+        }
+        if (stored.Parked.Count > 0)
+        {
+            Transition(stored, SignatureStatus.Pending);
+            foreach (var envelope in stored.Parked) Enqueue(stored.Record.TaskName, envelope);
+            stored.Parked.Clear();
+        }
+        else
+        {
+            stored.Record = stored.Record with { Status = stored.Record.LastStatus, LastStatus = stored.Record.Status };
+        }
+    }
+
+    /// <summary>No expiry for a signature and its callbacks while something waits on it for resume (rule 19).</summary>
+    private void Persist(StoredSignature stored)
+    {
+        stored.ExpiresAt = DateTimeOffset.MaxValue;
+        foreach (var id in stored.Record.SuccessCallbackIds.Concat(stored.Record.ErrorCallbackIds))
+        {
+            if (_signatures.TryGetValue(id, out var callback)) callback.ExpiresAt = DateTimeOffset.MaxValue;
+        }
+    }
+
+    /// <summary>Calls the listeners outside the lock, on the thread pool: a listener never runs inside a transition.</summary>
+    private void Raise(List<(SignalKind Kind, string Id)> signals)
+    {
+        if (signals.Count == 0) return;
+        Listener[] listeners;
+        lock (_gate) listeners = _listeners.ToArray();
+        foreach (var (kind, id) in signals)
+        {
+            foreach (var listener in listeners)
+            {
+                if (listener.Kind == kind) ThreadPool.QueueUserWorkItem(static state => state.Listener.OnSignal(state.Id), (Listener: listener, Id: id), preferLocal: false);
+            }
+        }
+    }
+
     private List<string> DispatchCallbacks(IReadOnlyList<string> ids, Func<string, Envelope> envelope, TimeSpan activeTtl)
     {
         var missing = new List<string>();
@@ -400,6 +601,23 @@ internal sealed class InMemoryBackend(TimeProvider time) : IMageBackend
     {
         public SignatureRecord Record { get; set; } = record;
 
+        /// <summary>Runs waiting for resume (rule 24).</summary>
+        public List<Envelope> Parked { get; } = [];
+
+        /// <summary>An outcome reached while paused, applied by resume.</summary>
+        public SavedOutcome? Saved { get; set; }
+
+        /// <summary>Someone waits on it: its finish keeps the result and signals <see cref="SignalKind.Finished"/>.</summary>
+        public bool Awaited { get; set; }
+
+        public SignatureRecord Snapshot() => Record with
+        {
+            ParkedRuns = Parked.Count,
+            HasSavedOutcome = Saved is not null,
+            Result = Record.Result ?? (Saved is { Failure: null } done ? done.Payload : null),
+            Failure = Record.Failure ?? Saved?.Failure,
+        };
+
         public DateTimeOffset ExpiresAt { get; set; } = DateTimeOffset.MaxValue;
 
         /// <summary>The entry last started and not yet finished or handed back: starting it again is a take-over.</summary>
@@ -408,7 +626,23 @@ internal sealed class InMemoryBackend(TimeProvider time) : IMageBackend
         public int Stalls { get; set; }
     }
 
-    private sealed record ParkedRun(string TaskName, Envelope Envelope);
+    private sealed record DelayedRun(string TaskName, Envelope Envelope);
+
+    /// <summary>A result (<paramref name="Failure"/> null) or a failure with the failed input.</summary>
+    private sealed record SavedOutcome(byte[] Payload, TaskFailure? Failure);
+
+    private sealed class Listener(InMemoryBackend backend, SignalKind kind, Action<string> onSignal) : IAsyncDisposable
+    {
+        public SignalKind Kind { get; } = kind;
+
+        public void OnSignal(string id) => onSignal(id);
+
+        public ValueTask DisposeAsync()
+        {
+            lock (backend._gate) backend._listeners.Remove(this);
+            return ValueTask.CompletedTask;
+        }
+    }
 
     private sealed record QueueEntryData(string Id, long Sequence, Envelope Envelope);
 

@@ -180,13 +180,14 @@ internal sealed partial class RedisBackend
         return reclaimed;
     }
 
-    public async Task KeepAliveAsync(IReadOnlyCollection<QueueEntry> held, string consumer, TimeSpan activeTtl, CancellationToken cancellationToken)
+    public async Task<IReadOnlyList<string>> KeepAliveAsync(IReadOnlyCollection<QueueEntry> held, string consumer, TimeSpan activeTtl, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(held);
         List<QueueEntry> readAhead;
         lock (_readAheadGate) readAhead = _readAhead.TryGetValue(consumer, out var kept) ? [.. kept] : [];
         var deliveries = held.Concat(readAhead).OfType<Delivery>().Where(d => d.EntryId.Length > 0).ToArray();
-        if (deliveries.Length == 0) return;
+        if (deliveries.Length == 0) return [];
+        var stopped = new List<string>();
         var db = await DatabaseAsync(cancellationToken).ConfigureAwait(false);
         foreach (var chunk in deliveries.Chunk(MaxTransitionBatch))
         {
@@ -202,8 +203,9 @@ internal sealed partial class RedisBackend
                 keys[2 * i + 1] = _layout.Signature(chunk[i].Envelope.SignatureId);
                 values[4 + i] = chunk[i].EntryId;
             }
-            await KeepAliveScript.RunAsync(db, keys, values).ConfigureAwait(false);
+            stopped.AddRange((string[])(await KeepAliveScript.RunAsync(db, keys, values).ConfigureAwait(false))!);
         }
+        return stopped;
     }
 
     public async Task<int> RemoveIdleConsumersAsync(IReadOnlyCollection<string> taskNames, string? stoppingConsumer, TimeSpan idleFor, CancellationToken cancellationToken)

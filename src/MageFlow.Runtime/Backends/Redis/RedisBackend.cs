@@ -22,7 +22,9 @@ internal sealed partial class RedisBackend : IMageBackend
 
     private static readonly RedisScript CreateSignatureScript = RedisScript.FromResource("create_signature");
     private static readonly RedisScript UpdateKwargsScript = RedisScript.FromResource("update_kwargs");
-    private static readonly RedisScript SetStatusScript = RedisScript.FromResource("set_status");
+    private static readonly RedisScript DispatchAwaitedScript = RedisScript.FromResource("dispatch_awaited");
+    private static readonly RedisScript LifecycleScript = RedisScript.FromResource("lifecycle");
+    private static readonly RedisScript ParkScript = RedisScript.FromResource("park");
     private static readonly RedisScript StartScript = RedisScript.FromResource("start");
     private static readonly RedisScript CompleteScript = RedisScript.FromResource("complete");
     private static readonly RedisScript FailScript = RedisScript.FromResource("fail");
@@ -35,8 +37,8 @@ internal sealed partial class RedisBackend : IMageBackend
 
     private static readonly RedisScript[] AllScripts =
     [
-        CreateSignatureScript, UpdateKwargsScript, SetStatusScript, StartScript, CompleteScript, FailScript,
-        RetryLaterScript, ReleaseScript, PromoteDueScript, AcknowledgeScript, KeepAliveScript, RemoveIdleConsumersScript,
+        CreateSignatureScript, UpdateKwargsScript, DispatchAwaitedScript, LifecycleScript, StartScript, CompleteScript, FailScript,
+        RetryLaterScript, ParkScript, ReleaseScript, PromoteDueScript, AcknowledgeScript, KeepAliveScript, RemoveIdleConsumersScript,
     ];
 
     private readonly RedisBackendOptions _options;
@@ -142,11 +144,110 @@ internal sealed partial class RedisBackend : IMageBackend
         await db.StreamAddAsync(_layout.Queue(taskName), RedisLayout.EntryFields(envelope)).ConfigureAwait(false);
     }
 
-    public async Task<bool> SetStatusAsync(string id, SignatureStatus status, CancellationToken cancellationToken)
+    public async Task<SignatureStatus?> DispatchAwaitedAsync(string taskName, Envelope envelope, CancellationToken cancellationToken)
     {
+        ArgumentNullException.ThrowIfNull(envelope);
+        var fields = RedisLayout.EntryFields(envelope);
+        var values = new RedisValue[fields.Length * 2];
+        for (var i = 0; i < fields.Length; i++)
+        {
+            values[2 * i] = fields[i].Name;
+            values[2 * i + 1] = fields[i].Value;
+        }
         var db = await DatabaseAsync(cancellationToken).ConfigureAwait(false);
-        var set = await SetStatusScript.RunAsync(db, [_layout.Signature(id)], [(int)status]).ConfigureAwait(false);
-        return (int)set == 1;
+        var status = (int)await DispatchAwaitedScript.RunAsync(db, [_layout.Signature(envelope.SignatureId), _layout.Queue(taskName)], values).ConfigureAwait(false);
+        return status < 0 ? null : (SignatureStatus)status;
+    }
+
+    public async Task<LifecycleChange> ChangeLifecycleAsync(string id, LifecycleAction action, SignatureLifetimes lifetimes, CancellationToken cancellationToken)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(id);
+        var db = await DatabaseAsync(cancellationToken).ConfigureAwait(false);
+        var reply = await LifecycleScript.RunAsync(db, [_layout.Signature(id)],
+        [
+            action.ToString().ToLowerInvariant(), _layout.Prefix, DoneTtlMilliseconds(lifetimes.Done), ExpiryMilliseconds(lifetimes.Active),
+            DateTimeOffset.UtcNow.ToUnixTimeMilliseconds(), id,
+        ]).ConfigureAwait(false);
+        return (int)reply[0] == 0
+            ? new LifecycleChange(false, default, default)
+            : new LifecycleChange(true, (SignatureStatus)(int)reply[1], (SignatureStatus)(int)reply[2]);
+    }
+
+    public async IAsyncEnumerable<SignatureRecord> ListSignaturesAsync(SignatureQuery query, [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(query);
+        var db = await DatabaseAsync(cancellationToken).ConfigureAwait(false);
+        var returned = 0;
+        var cursor = "0";
+        do
+        {
+            // SCAN, not KEYS: the server stays responsive however many signatures there are.
+            var page = await db.ExecuteAsync("SCAN", cursor, "MATCH", _layout.SignaturePattern, "COUNT", 1000).ConfigureAwait(false);
+            cursor = (string)page[0]!;
+            var keys = (RedisKey[])page[1]!;
+            var reads = keys.Select(key => ReadListedAsync(db, key)).ToArray();
+            foreach (var read in reads)
+            {
+                var record = await read.ConfigureAwait(false);
+                if (record is null
+                    || (query.Status is { } status && record.Status != status)
+                    || (query.TaskName is { } task && record.TaskName != task)) continue;
+                yield return record;
+                if (++returned >= query.Limit) yield break;
+            }
+        } while (cursor != "0");
+    }
+
+    /// <summary>A listed signature; null when it expired since the scan or is not one MageFlow can read.</summary>
+    private async Task<SignatureRecord?> ReadListedAsync(IDatabase db, RedisKey key)
+    {
+        try
+        {
+            var fields = await db.HashGetAllAsync(key).ConfigureAwait(false);
+            if (fields.Length == 0) return null;
+            var flat = new RedisValue[fields.Length * 2];
+            for (var i = 0; i < fields.Length; i++)
+            {
+                flat[2 * i] = fields[i].Name;
+                flat[2 * i + 1] = fields[i].Value;
+            }
+            return RedisLayout.ParseSignature(_layout.SignatureIdOf(key!), flat);
+        }
+        catch (Exception ex) when (ex is InvalidDataException || (ex is RedisServerException server && server.Message.StartsWith("WRONGTYPE", StringComparison.Ordinal)))
+        {
+            return null; // listing skips what it cannot read; GetSignatureAsync on that id says why
+        }
+    }
+
+    public async Task<IAsyncDisposable> SubscribeAsync(SignalKind kind, Action<string> onSignal, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(onSignal);
+        await DatabaseAsync(cancellationToken).ConfigureAwait(false);
+        var subscriber = _main!.GetSubscriber();
+        var channel = _layout.Channel(kind);
+        Action<RedisChannel, RedisValue> handler = (_, id) =>
+        {
+            if (!id.IsNullOrEmpty) onSignal((string)id!);
+        };
+        // StackExchange.Redis subscribes again by itself after a reconnect; messages sent meanwhile are lost, which
+        // is why every user of signals also reads the state.
+        await subscriber.SubscribeAsync(channel, handler).ConfigureAwait(false);
+        return new Subscription(subscriber, channel, handler);
+    }
+
+    private sealed class Subscription(ISubscriber subscriber, RedisChannel channel, Action<RedisChannel, RedisValue> handler) : IAsyncDisposable
+    {
+        public async ValueTask DisposeAsync()
+        {
+            try
+            {
+                await subscriber.UnsubscribeAsync(channel, handler).ConfigureAwait(false);
+            }
+            catch (Exception ex) when (ex is RedisException or ObjectDisposedException)
+            {
+                // The connection is gone or going: so is the subscription.
+            }
+        }
     }
 
     // ---- task definitions ----
@@ -180,16 +281,17 @@ internal sealed partial class RedisBackend : IMageBackend
     private async Task<ItemResult<StartOutcome>[]> StartBatchAsync(IReadOnlyList<Start> starts)
     {
         var keys = new RedisKey[starts.Count * 2];
-        var values = new RedisValue[2 + starts.Count * 2];
+        var values = new RedisValue[3 + starts.Count * 2];
         values[0] = _group;
         values[1] = _layout.Prefix;
+        values[2] = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
         for (var i = 0; i < starts.Count; i++)
         {
             var (delivery, activeTtlMs) = starts[i];
             keys[2 * i] = _layout.Signature(delivery.Envelope.SignatureId);
             keys[2 * i + 1] = _layout.Queue(delivery.TaskName);
-            values[2 + 2 * i] = delivery.EntryId;
-            values[3 + 2 * i] = activeTtlMs;
+            values[3 + 2 * i] = delivery.EntryId;
+            values[4 + 2 * i] = activeTtlMs;
         }
         var db = await DatabaseAsync(CancellationToken.None).ConfigureAwait(false);
         var replies = (RedisResult[])(await StartScript.RunAsync(db, keys, values).ConfigureAwait(false))!;
@@ -215,6 +317,7 @@ internal sealed partial class RedisBackend : IMageBackend
         0 => new StartOutcome(StartResult.Missing, null),
         1 => new StartOutcome(StartResult.Started, RedisLayout.ParseSignature(id, reply[1]), (int)reply[2]),
         2 => new StartOutcome(StartResult.NotRunnable, RedisLayout.ParseSignature(id, reply[1])),
+        4 => new StartOutcome(StartResult.Parked, RedisLayout.ParseSignature(id, reply[1])),
         _ => new StartOutcome(StartResult.Corrupt, null, Problem: (string?)reply[1]),
     };
 
@@ -227,18 +330,19 @@ internal sealed partial class RedisBackend : IMageBackend
     private async Task<ItemResult<FinishOutcome>[]> CompleteBatchAsync(IReadOnlyList<Completion> completions)
     {
         var keys = new RedisKey[completions.Count * 2];
-        var values = new RedisValue[2 + completions.Count * 4];
+        var values = new RedisValue[3 + completions.Count * 4];
         values[0] = _group;
         values[1] = _layout.Prefix;
+        values[2] = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
         for (var i = 0; i < completions.Count; i++)
         {
             var (delivery, result, doneTtlMs, activeTtlMs) = completions[i];
             keys[2 * i] = _layout.Signature(delivery.Envelope.SignatureId);
             keys[2 * i + 1] = _layout.Queue(delivery.TaskName);
-            values[2 + 4 * i] = delivery.EntryId;
-            values[3 + 4 * i] = doneTtlMs;
-            values[4 + 4 * i] = activeTtlMs;
-            values[5 + 4 * i] = result;
+            values[3 + 4 * i] = delivery.EntryId;
+            values[4 + 4 * i] = doneTtlMs;
+            values[5 + 4 * i] = activeTtlMs;
+            values[6 + 4 * i] = result;
         }
         var db = await DatabaseAsync(CancellationToken.None).ConfigureAwait(false);
         var replies = (RedisResult[])(await CompleteScript.RunAsync(db, keys, values).ConfigureAwait(false))!;
@@ -257,7 +361,7 @@ internal sealed partial class RedisBackend : IMageBackend
         var reply = await FailScript.RunAsync(db,
             [_layout.Signature(delivery.Envelope.SignatureId), _layout.Queue(delivery.TaskName)],
             [_group, delivery.EntryId, _layout.Prefix, DoneTtlMilliseconds(lifetimes.Done), ExpiryMilliseconds(lifetimes.Active),
-             failedInput, failure.SignatureId, failure.TaskName, failure.Error, (int)failure.Kind]).ConfigureAwait(false);
+             failedInput, failure.SignatureId, failure.TaskName, failure.Error, (int)failure.Kind, DateTimeOffset.UtcNow.ToUnixTimeMilliseconds()]).ConfigureAwait(false);
         return FinishOutcomeOf(reply);
     }
 
@@ -281,6 +385,15 @@ internal sealed partial class RedisBackend : IMageBackend
             [_group, consumer, delivery.EntryId]).ConfigureAwait(false);
     }
 
+    public async Task ParkAsync(Delivery delivery, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(delivery);
+        var db = await DatabaseAsync(cancellationToken).ConfigureAwait(false);
+        await ParkScript.RunAsync(db,
+            [_layout.Signature(delivery.Envelope.SignatureId), _layout.Queue(delivery.TaskName)],
+            [_group, delivery.EntryId, _layout.Prefix]).ConfigureAwait(false);
+    }
+
     public async Task AcknowledgeAsync(MalformedEntry entry, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(entry);
@@ -300,6 +413,7 @@ internal sealed partial class RedisBackend : IMageBackend
     private static FinishOutcome FinishOutcomeOf(RedisResult reply)
     {
         var items = (RedisResult[])reply!;
+        if ((int)items[0] == 2) return new FinishOutcome(false, [], Saved: true);
         if ((int)items[0] != 1) return new FinishOutcome(false, []);
         var missing = new string[items.Length - 1];
         for (var i = 1; i < items.Length; i++) missing[i - 1] = (string)items[i]!;

@@ -29,10 +29,28 @@ internal sealed class RedisLayout(string prefix)
     public const string KwargFieldPrefix = "k:";
     public const string RunningEntryField = "x";   // the entry last started and not finished (a second start = a stall)
     public const string StallsField = "st";
+    public const string StartedField = "sa";          // unix ms of the last start
+    public const string FinishedField = "fa";         // unix ms of Done / Failed / Canceled
+    public const string ErrorField = "er";            // the failure's error text (Failed, or a failure saved while paused)
+    public const string FailureKindField = "fk";
+    public const string ResultField = "rv";           // the result, kept only for an awaited signature
+    public const string AwaitedField = "aw";          // "1" when someone waits on it: its finish is published
+    public const string ParkedField = "pk";           // msgpack array of the parked runs' stream fields (rule 24)
+    public const string ParkedCountField = "pn";
+    public const string SavedField = "so";            // an outcome reached while paused: "d" done or "f" failed
+    public const string SavedPayloadField = "sp";     // its result, or its failed input
+
+    /// <summary><see cref="SavedField"/> values.</summary>
+    public const string SavedDone = "d";
+    public const string SavedFailed = "f";
 
     // key parts: {prefix}:s:{id} signature hash, {prefix}:q:{task} task stream
     public const string SignatureKeyPart = ":s:";
     public const string QueueKeyPart = ":q:";
+
+    // pub/sub channels: {prefix}:stop (interrupted or canceled ids), {prefix}:finished (awaited ids that finished)
+    public const string StopChannelPart = ":stop";
+    public const string FinishedChannelPart = ":finished";
 
     // stream entry fields
     public const string EntrySignatureId = "i";
@@ -54,6 +72,26 @@ internal sealed class RedisLayout(string prefix)
     public RedisKey Delayed { get; } = prefix + ":delayed";
 
     public RedisKey Signature(string id) => _signaturePrefix + id;
+
+    /// <summary>The SCAN pattern of every signature key of this prefix (glob characters in the prefix escaped).</summary>
+    public string SignaturePattern { get; } = EscapeGlob(prefix + SignatureKeyPart) + "*";
+
+    /// <summary>The id of a signature key.</summary>
+    public string SignatureIdOf(string signatureKey) => signatureKey[_signaturePrefix.Length..];
+
+    public RedisChannel Channel(SignalKind kind) =>
+        RedisChannel.Literal(Prefix + (kind == SignalKind.StopRun ? StopChannelPart : FinishedChannelPart));
+
+    private static string EscapeGlob(string text)
+    {
+        var escaped = new StringBuilder(text.Length + 4);
+        foreach (var c in text)
+        {
+            if (c is '*' or '?' or '[' or ']' or '\\') escaped.Append('\\');
+            escaped.Append(c);
+        }
+        return escaped.ToString();
+    }
 
     public RedisKey Queue(string taskName) => _queuePrefix + taskName;
 
@@ -95,9 +133,11 @@ internal sealed class RedisLayout(string prefix)
     /// <summary>Reads a signature from its hash as flat field, value pairs (HGETALL).</summary>
     public static SignatureRecord ParseSignature(string id, ReadOnlySpan<RedisValue> flatPairs)
     {
-        string? taskName = null, messageTypeId = null, returnField = null;
-        int status = 0, lastStatus = 0, attempts = 0;
+        string? taskName = null, messageTypeId = null, returnField = null, error = null, saved = null;
+        int status = 0, lastStatus = 0, attempts = 0, failureKind = 0, parkedRuns = 0;
         long created = 0;
+        long? started = null, finished = null;
+        byte[]? result = null, savedPayload = null;
         string[] successIds = [], errorIds = [];
         var kwargs = new List<KeyValuePair<string, byte[]>>();
         for (var i = 0; i + 1 < flatPairs.Length; i += 2)
@@ -115,6 +155,14 @@ internal sealed class RedisLayout(string prefix)
                 case AttemptsField: attempts = (int)Number(id, field, value); break;
                 case SuccessIdsField: successIds = SplitIds(value); break;
                 case ErrorIdsField: errorIds = SplitIds(value); break;
+                case StartedField: started = Number(id, field, value); break;
+                case FinishedField: finished = Number(id, field, value); break;
+                case ErrorField: error = value; break;
+                case FailureKindField: failureKind = (int)Number(id, field, value); break;
+                case ResultField: result = value; break;
+                case ParkedCountField: parkedRuns = (int)Number(id, field, value); break;
+                case SavedField: saved = value; break;
+                case SavedPayloadField: savedPayload = value; break;
                 default:
                     if (field.StartsWith(KwargFieldPrefix, StringComparison.Ordinal))
                         kwargs.Add(new(field[KwargFieldPrefix.Length..], (byte[])value!));
@@ -124,14 +172,22 @@ internal sealed class RedisLayout(string prefix)
         if (taskName is null || messageTypeId is null || returnField is null)
             throw new InvalidDataException($"The stored signature {id} lacks its task name, message type or return field; it was not written by MageFlow.");
         return new SignatureRecord(id, taskName, messageTypeId, kwargs, successIds, errorIds,
-            (SignatureStatus)status, (SignatureStatus)lastStatus, returnField, DateTimeOffset.FromUnixTimeMilliseconds(created), attempts);
+            (SignatureStatus)status, (SignatureStatus)lastStatus, returnField, DateTimeOffset.FromUnixTimeMilliseconds(created), attempts)
+        {
+            StartedAt = started is { } s ? DateTimeOffset.FromUnixTimeMilliseconds(s) : null,
+            FinishedAt = finished is { } f ? DateTimeOffset.FromUnixTimeMilliseconds(f) : null,
+            Failure = error is null ? null : new TaskFailure(id, taskName, error) { Kind = Enum.IsDefined((TaskFailureKind)failureKind) ? (TaskFailureKind)failureKind : TaskFailureKind.Error },
+            Result = result ?? (saved == SavedDone ? savedPayload : null),
+            ParkedRuns = parkedRuns,
+            HasSavedOutcome = saved is not null,
+        };
     }
 
     /// <summary>A numeric field; anything else means the hash was not written by MageFlow.</summary>
     private static long Number(string id, string field, RedisValue value)
     {
         if (long.TryParse((string?)value, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var number)
-            && (field == CreatedField || number is >= int.MinValue and <= int.MaxValue))
+            && (field is CreatedField or StartedField or FinishedField || number is >= int.MinValue and <= int.MaxValue))
             return number;
         throw new InvalidDataException($"The stored signature {id} is corrupt: its field '{field}' holds '{Truncate((string?)value ?? "")}', not a number; it was not written by MageFlow.");
     }

@@ -3,19 +3,22 @@
 -- over is left alone: a worker that was frozen must not take it back.
 -- KEYS: for each entry i, KEYS[2i-1] stream and KEYS[2i] signature hash
 -- ARGV[1] consumer group, ARGV[2] consumer, ARGV[3] key prefix, ARGV[4] active TTL ms; ARGV[4+i] entry id
--- Returns how many entries were kept.
+-- Returns the ids of kept signatures that are Interrupted or Canceled: their bodies must stop (rule 25), in
+-- case the stop message never reached the worker.
 local group, consumer, prefix, ttl = ARGV[1], ARGV[2], ARGV[3], ARGV[4]
-local kept = 0
+local stopped = {}
 for i = 1, #KEYS / 2 do
   local stream, signature, entry = KEYS[2 * i - 1], KEYS[2 * i], ARGV[4 + i]
   if #redis.call('XPENDING', stream, group, entry, entry, 1, consumer) > 0 then
     -- min-idle 0 and JUSTID: resets the idle time without counting a delivery
     redis.call('XCLAIM', stream, group, consumer, 0, entry, 'JUSTID')
     if is_hash(signature) then
-      local callbacks = redis.call('HMGET', signature, F_SUCCESS_IDS, F_ERROR_IDS)
-      keep_with_callbacks(prefix, signature, ttl, callbacks[1], callbacks[2])
+      local found = redis.call('HMGET', signature, F_SUCCESS_IDS, F_ERROR_IDS, F_STATUS)
+      keep_with_callbacks(prefix, signature, ttl, found[1], found[2])
+      if found[3] == INTERRUPTED or found[3] == CANCELED then
+        table.insert(stopped, string.sub(signature, #prefix + #SIGNATURE_KEY_PART + 1))
+      end
     end
-    kept = kept + 1
   end
 end
-return kept
+return stopped

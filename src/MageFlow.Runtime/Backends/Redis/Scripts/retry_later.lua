@@ -1,17 +1,23 @@
--- Retry-later transition (rules 11, 19): acknowledges the entry and parks one copy of its fields in the
+-- Retry-later transition (rules 11, 19, 26): acknowledges the entry and parks one copy of its fields in the
 -- delayed set; the signature and its callbacks are kept until the retry is due plus the active TTL.
 -- The copy is read from the stream itself, so an entry another worker already finished is not revived.
+-- A suspended task is not retried: when Suspended or Interrupted the run is parked on the signature for
+-- resume; when finished (Canceled) it is dropped.
 -- KEYS[1] stream of the entry, KEYS[2] delayed sorted set, KEYS[3] signature hash
 -- ARGV[1] consumer group, ARGV[2] entry id, ARGV[3] due unix ms, ARGV[4] task name, ARGV[5] key prefix,
 -- ARGV[6] how long to keep the signature, in ms from now
--- Returns 1 when parked, 0 when the entry was already gone.
+-- Returns 1 when delayed, 2 when parked, 0 when the entry was already gone or the signature finished.
 local entry = redis.call('XRANGE', KEYS[1], ARGV[2], ARGV[2])
 acknowledge(KEYS[1], ARGV[1], ARGV[2])
 if #entry == 0 then return 0 end
+local found = {false, false, false}
+if is_hash(KEYS[3]) then found = redis.call('HMGET', KEYS[3], F_STATUS, F_SUCCESS_IDS, F_ERROR_IDS) end
+if is_paused(found[1]) then
+  park(ARGV[5], KEYS[3], entry[1][2], found[2], found[3])
+  return 2
+end
+if is_finished(found[1]) then return 0 end
 -- The entry id keeps members unique when two identical envelopes wait at once.
 redis.call('ZADD', KEYS[2], ARGV[3], cmsgpack.pack(ARGV[4], ARGV[2], entry[1][2]))
-if is_hash(KEYS[3]) then
-  local callbacks = redis.call('HMGET', KEYS[3], F_SUCCESS_IDS, F_ERROR_IDS)
-  keep_with_callbacks(ARGV[5], KEYS[3], ARGV[6], callbacks[1], callbacks[2])
-end
+if found[1] then keep_with_callbacks(ARGV[5], KEYS[3], ARGV[6], found[2], found[3]) end
 return 1

@@ -1,10 +1,12 @@
--- Start transition (rules 10, 12, 13, 18-20) for a batch of entries: one round trip for all of them.
+-- Start transition (rules 10, 12, 13, 18-20, 24) for a batch of entries: one round trip for all of them.
 -- KEYS: for each entry i, KEYS[2i-1] signature hash and KEYS[2i] stream of the entry
--- ARGV[1] consumer group, ARGV[2] key prefix; for each entry i: ARGV[2i+1] entry id, ARGV[2i+2] active TTL ms
+-- ARGV[1] consumer group, ARGV[2] key prefix, ARGV[3] now (unix ms); for each entry i: ARGV[2i+2] entry id,
+-- ARGV[2i+3] active TTL ms
 -- Returns one reply per entry: {0} missing, {1, hash, stalls} started, {2, hash} not runnable,
--- {3, problem} corrupt; an entry is acknowledged (and removed) unless started.
+-- {3, problem} corrupt, {4, hash} parked (Suspended or Interrupted: the run is saved on the signature for
+-- resume); an entry is acknowledged (and removed) unless started.
 -- stalls: how many times in a row this same entry was started and never finished (take-overs).
-local group, prefix = ARGV[1], ARGV[2]
+local group, prefix, now = ARGV[1], ARGV[2], ARGV[3]
 
 -- Why a hash cannot be read as a signature, or nil: a required field missing, or a number that is not one.
 local function unreadable(fields, at)
@@ -50,6 +52,14 @@ local function start(signature, stream, entry, ttl)
     return {3, problem}
   end
   local status = at[F_STATUS] and fields[at[F_STATUS]]
+  if is_paused(status) then
+    local run = redis.call('XRANGE', stream, entry, entry)
+    acknowledge(stream, group, entry)
+    if #run > 0 then
+      park(prefix, signature, run[1][2], at[F_SUCCESS_IDS] and fields[at[F_SUCCESS_IDS]], at[F_ERROR_IDS] and fields[at[F_ERROR_IDS]])
+    end
+    return {4, redis.call('HGETALL', signature)}
+  end
   if status ~= PENDING and status ~= ACTIVE then
     acknowledge(stream, group, entry)
     return {2, fields}
@@ -68,13 +78,14 @@ local function start(signature, stream, entry, ttl)
   end
   if status == PENDING then
     redis.call('HSET', signature, F_STATUS, ACTIVE, F_LAST_STATUS, status,
-      F_ATTEMPTS, attempts, F_RUNNING_ENTRY, entry, F_STALLS, tostring(stalls))
+      F_ATTEMPTS, attempts, F_RUNNING_ENTRY, entry, F_STALLS, tostring(stalls), F_STARTED, now)
     put(F_STATUS, ACTIVE)
     put(F_LAST_STATUS, status)
   else
-    redis.call('HSET', signature, F_ATTEMPTS, attempts, F_RUNNING_ENTRY, entry, F_STALLS, tostring(stalls))
+    redis.call('HSET', signature, F_ATTEMPTS, attempts, F_RUNNING_ENTRY, entry, F_STALLS, tostring(stalls), F_STARTED, now)
   end
   put(F_ATTEMPTS, attempts)
+  put(F_STARTED, now)
   keep_with_callbacks(prefix, signature, ttl,
     at[F_SUCCESS_IDS] and fields[at[F_SUCCESS_IDS]], at[F_ERROR_IDS] and fields[at[F_ERROR_IDS]])
   return {1, fields, stalls}
@@ -82,8 +93,8 @@ end
 
 local replies = {}
 for i = 1, #KEYS / 2 do
-  local stream, entry = KEYS[2 * i], ARGV[2 * i + 1]
-  local reply = guarded(start, KEYS[2 * i - 1], stream, entry, ARGV[2 * i + 2])
+  local stream, entry = KEYS[2 * i], ARGV[2 * i + 2]
+  local reply = guarded(start, KEYS[2 * i - 1], stream, entry, ARGV[2 * i + 3])
   if reply[1] == -1 then
     -- Not a hash MageFlow wrote: the run can never start, so its entry goes.
     acknowledge(stream, group, entry)

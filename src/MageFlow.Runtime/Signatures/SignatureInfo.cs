@@ -1,0 +1,86 @@
+using System.Text.Json;
+
+namespace MageFlow;
+
+/// <summary>
+/// What is stored about a signature right now (the read side for operators and dashboards): status, task,
+/// kwargs, callbacks, attempts, timestamps and the failure if any. A snapshot: read again to see changes.
+/// </summary>
+public sealed class SignatureInfo
+{
+    internal SignatureInfo(Signatures.SignatureRecord record, JsonElement kwargs)
+    {
+        Id = record.Id;
+        TaskName = record.TaskName;
+        Status = record.Status;
+        LastStatus = record.LastStatus;
+        Kwargs = kwargs;
+        SuccessCallbackIds = record.SuccessCallbackIds;
+        ErrorCallbackIds = record.ErrorCallbackIds;
+        ReturnField = record.ReturnField;
+        Attempts = record.Attempts;
+        CreatedAt = record.CreatedAt;
+        StartedAt = record.StartedAt;
+        FinishedAt = record.FinishedAt;
+        Failure = record.Failure;
+        ParkedRuns = record.ParkedRuns;
+        HasSavedOutcome = record.HasSavedOutcome;
+    }
+
+    public string Id { get; }
+
+    public string TaskName { get; }
+
+    public SignatureStatus Status { get; }
+
+    /// <summary>The status before the last change; for a Suspended or Interrupted signature, the one resume returns to.</summary>
+    public SignatureStatus LastStatus { get; }
+
+    /// <summary>The bound kwargs, as a JSON object.</summary>
+    public JsonElement Kwargs { get; }
+
+    public IReadOnlyList<string> SuccessCallbackIds { get; }
+
+    public IReadOnlyList<string> ErrorCallbackIds { get; }
+
+    /// <summary>Wire name of the member that receives a result when this signature runs as a success callback.</summary>
+    public string ReturnField { get; }
+
+    /// <summary>Runs started so far (a run handed back at shutdown or stopped by an interrupt does not count).</summary>
+    public int Attempts { get; }
+
+    public DateTimeOffset CreatedAt { get; }
+
+    /// <summary>When a worker last started it; null before the first start.</summary>
+    public DateTimeOffset? StartedAt { get; }
+
+    /// <summary>When it became Done, Failed or Canceled; null before.</summary>
+    public DateTimeOffset? FinishedAt { get; }
+
+    /// <summary>Why it failed, when <see cref="Status"/> is Failed (or a failure saved while paused).</summary>
+    public TaskFailure? Failure { get; }
+
+    /// <summary>Runs waiting for <c>ResumeAsync</c> (they arrived, or were stopped, while paused).</summary>
+    public int ParkedRuns { get; }
+
+    /// <summary>A body finished while the signature was suspended: <c>ResumeAsync</c> applies its result or failure.</summary>
+    public bool HasSavedOutcome { get; }
+
+    /// <summary>Done, Failed or Canceled: it will not run again.</summary>
+    public bool IsFinished => Status.IsFinished();
+
+    public override string ToString() => $"{TaskName}#{Id} {Status}";
+}
+
+/// <summary>Which signatures <see cref="IMageFlow.ListSignaturesAsync"/> returns; a null member matches every value.</summary>
+public sealed record SignatureQuery
+{
+    /// <summary>Only signatures in this status.</summary>
+    public SignatureStatus? Status { get; init; }
+
+    /// <summary>Only signatures of this task.</summary>
+    public string? TaskName { get; init; }
+
+    /// <summary>At most this many (default 1,000).</summary>
+    public int Limit { get; init; } = 1000;
+}
