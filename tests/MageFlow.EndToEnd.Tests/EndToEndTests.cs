@@ -83,7 +83,7 @@ public abstract class EndToEndTests : IAsyncLifetime
         await WaitForStatus(order, SignatureStatus.Failed);
         await WaitForStatus(notify, SignatureStatus.Done);
         Assert.Equal(3, TaskRecorder.Messages<OrderMessage>(orderId, ProcessOrder.TaskName).Count); // Retries = 2
-        Assert.Equal(3, (await order.GetStateAsync()).Attempts);
+        Assert.Equal(3, (await order.GetInfoAsync()).Attempts);
         Assert.Empty(TaskRecorder.Messages<ConfirmationMessage>(orderId, SendConfirmation.TaskName));
     }
 
@@ -212,7 +212,7 @@ public abstract class EndToEndTests : IAsyncLifetime
         Assert.Equal(new ShapeMessage(key), Assert.Single(await Eventually.Received<ShapeMessage>(key, ShapeTasks.FailedTask)));
         await WaitForStatus(slow, SignatureStatus.Failed);
         Assert.Equal(TimeSpan.FromSeconds(1), Slow.Descriptor.Options.Timeout);
-        Assert.Equal(1, (await slow.GetStateAsync()).Attempts);
+        Assert.Equal(1, (await slow.GetInfoAsync()).Attempts);
     }
 
     [Fact]

@@ -85,8 +85,20 @@ internal sealed class CountingBackend(IMageBackend inner, bool ownsInner, Backen
     public Task DispatchAsync(string taskName, Envelope envelope, CancellationToken cancellationToken) =>
         Time("dispatch", inner.DispatchAsync(taskName, envelope, cancellationToken));
 
-    public Task<bool> SetStatusAsync(string id, SignatureStatus status, CancellationToken cancellationToken) =>
-        Time("set status", inner.SetStatusAsync(id, status, cancellationToken));
+    public Task<SignatureStatus?> DispatchAwaitedAsync(string taskName, Envelope envelope, CancellationToken cancellationToken) =>
+        Time("dispatch awaited", inner.DispatchAwaitedAsync(taskName, envelope, cancellationToken));
+
+    public Task<LifecycleChange> ChangeLifecycleAsync(string id, LifecycleAction action, SignatureLifetimes lifetimes, CancellationToken cancellationToken) =>
+        Time("lifecycle", inner.ChangeLifecycleAsync(id, action, lifetimes, cancellationToken));
+
+    public IAsyncEnumerable<SignatureRecord> ListSignaturesAsync(SignatureQuery query, CancellationToken cancellationToken) =>
+        inner.ListSignaturesAsync(query, cancellationToken);
+
+    public Task<IAsyncDisposable> SubscribeAsync(SignalKind kind, Action<string> onSignal, CancellationToken cancellationToken) =>
+        Time("subscribe", inner.SubscribeAsync(kind, onSignal, cancellationToken));
+
+    public Task ParkAsync(Delivery delivery, CancellationToken cancellationToken) =>
+        Time("park", inner.ParkAsync(delivery, cancellationToken));
 
     public Task RegisterTaskDefinitionsAsync(IReadOnlyCollection<TaskDefinition> definitions, CancellationToken cancellationToken) =>
         Time("register definitions", inner.RegisterTaskDefinitionsAsync(definitions, cancellationToken));
@@ -108,7 +120,7 @@ internal sealed class CountingBackend(IMageBackend inner, bool ownsInner, Backen
     public Task<IReadOnlyList<QueueEntry>> ReclaimAsync(IReadOnlyCollection<string> taskNames, string consumer, TimeSpan minIdle, int maxCount, CancellationToken cancellationToken) =>
         Time("reclaim", inner.ReclaimAsync(taskNames, consumer, minIdle, maxCount, cancellationToken), batch => batch.Count);
 
-    public Task KeepAliveAsync(IReadOnlyCollection<QueueEntry> held, string consumer, TimeSpan activeTtl, CancellationToken cancellationToken) =>
+    public Task<IReadOnlyList<string>> KeepAliveAsync(IReadOnlyCollection<QueueEntry> held, string consumer, TimeSpan activeTtl, CancellationToken cancellationToken) =>
         Time("keep alive", inner.KeepAliveAsync(held, consumer, activeTtl, cancellationToken));
 
     public Task<int> RemoveIdleConsumersAsync(IReadOnlyCollection<string> taskNames, string? stoppingConsumer, TimeSpan idleFor, CancellationToken cancellationToken) =>

@@ -93,7 +93,7 @@ public static class Outcome
             // Attempts > 1: the one dispatched callback run was delivered again (re-run after a lost transition);
             // attempts = 1 with several body runs would mean a second dispatch.
             var stored = await cluster.Mage.GetSignatureAsync(t.Callback.Id);
-            var attempts = stored is null ? "<gone>" : (await stored.GetStateAsync()).Attempts.ToString();
+            var attempts = stored is null ? "<gone>" : (await stored.GetInfoAsync()).Attempts.ToString();
             duplicated.Add($"{t.Id}: callback body ran {callbackRuns[t.Id]}×, callback signature attempts={attempts}");
         }
         var rerun = tasks.Count(t => bodies.GetValueOrDefault(t.Id) > 1);

@@ -92,7 +92,7 @@ internal sealed class BadInputCase(LabCluster cluster, Lab lab, IStorageProbe st
         {
             await WaitAsync(() => Task.FromResult(NotesWith(marker).Count > 0),
                 async () => $"a canary queued in the same batch as the bad entry did not complete (rule 21: a failing item fails only its own run). Canary {signature}: {await TryStateAsync(signature.Id)}. Logged: {LogText()}");
-            var state = await signature.GetStateAsync();
+            var state = await signature.GetInfoAsync();
             Assert.True(state.Attempts == 1,
                 $"A canary queued in the same batch as the bad entry ({signature}) completed only on delivery {state.Attempts}: the bad entry failed its batch-mates' first delivery (rule 21). Logged: {LogText()}");
         }
@@ -182,7 +182,7 @@ internal sealed class BadInputCase(LabCluster cluster, Lab lab, IStorageProbe st
         try
         {
             var stored = await Mage.GetSignatureAsync(signatureId);
-            return stored is null ? "gone" : (await stored.GetStateAsync()).ToString();
+            return stored is null ? "gone" : (await stored.GetInfoAsync()).ToString();
         }
         catch (Exception ex)
         {

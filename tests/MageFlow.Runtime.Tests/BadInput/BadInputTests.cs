@@ -1,5 +1,6 @@
 using System.Text.Json;
 using MageFlow.Runtime.Tests.Contract;
+using MageFlow.Runtime.Tests.Infrastructure;
 using Xunit.Sdk;
 
 namespace MageFlow.Runtime.Tests.BadInput;
@@ -232,7 +233,7 @@ public abstract class BadInputTests
             await note.RunAsync(new NoteMessage(Text: marker)); // rule 13: not executed again
             await x.C.DroppedAsync(Microsoft.Extensions.Logging.LogLevel.Information, Shop.Note, null, note.Id);
             Assert.Equal(1, x.C.BodyRuns(note.Id));
-            Assert.Equal(new SignatureState(SignatureStatus.Done, SignatureStatus.Active, 1), await note.GetStateAsync());
+            Assert.Equal((SignatureStatus.Done, SignatureStatus.Active, 1), await note.StateAsync());
         }),
         ["run: deleted signature"] = new(async x =>
         {
@@ -329,7 +330,7 @@ public abstract class BadInputTests
         var order = await x.Mage.AsignAsync(Shop.ProcessOrder, kwargs, errorCallbacks: [sink]);
         await dispatch(order);
         await x.C.FailedAsync(order, marker, TaskFailureKind.InvalidInput, 0, [$"'{Shop.ProcessOrder}'", .. errorContains]);
-        Assert.Equal(1, (await order.GetStateAsync()).Attempts);
+        Assert.Equal(1, (await order.GetInfoAsync()).Attempts);
     }
 
     /// <summary>Either (a) refused at signing/dispatch naming the task, or (b) the run fails as InvalidInput; never run on altered data.</summary>

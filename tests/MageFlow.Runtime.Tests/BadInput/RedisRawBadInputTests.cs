@@ -191,7 +191,7 @@ public sealed class RedisRawBadInputTests(RedisServerFixture redis)
         var entry = await x.AddEntryAsync(Shop.ProcessOrder, fields(order.Id));
         await x.RunWorkerAsync();
         await x.C.DroppedAsync(Shop.ProcessOrder, order.Id, entry);
-        Assert.Equal(new SignatureState(SignatureStatus.Pending, SignatureStatus.Pending, 0), await order.GetStateAsync());
+        Assert.Equal((SignatureStatus.Pending, SignatureStatus.Pending, 0), await order.StateAsync());
     }
 
     /// <summary>An entry for a signature that does not exist (rule 10): dropped, logged, nothing created.</summary>
@@ -203,7 +203,7 @@ public sealed class RedisRawBadInputTests(RedisServerFixture redis)
         await x.RunWorkerAsync();
         await x.C.DroppedAsync(Shop.ProcessOrder, id, id);
         Assert.False(await x.Db.KeyExistsAsync(x.Signature(id)), "A signature key was created for the hostile id.");
-        Assert.Equal(new SignatureState(SignatureStatus.Pending, SignatureStatus.Pending, 0), await order.GetStateAsync());
+        Assert.Equal((SignatureStatus.Pending, SignatureStatus.Pending, 0), await order.StateAsync());
     }
 
     /// <summary>A well-formed entry for a real signature whose payload cannot become the input: Failed at once, body never ran.</summary>
@@ -216,7 +216,7 @@ public sealed class RedisRawBadInputTests(RedisServerFixture redis)
         await x.AddEntryAsync(Shop.ProcessOrder, all.ToArray());
         await x.RunWorkerAsync();
         await x.C.FailedAsync(order, marker, TaskFailureKind.InvalidInput, 0, $"'{Shop.ProcessOrder}'");
-        Assert.Equal(1, (await order.GetStateAsync()).Attempts);
+        Assert.Equal(1, (await order.GetInfoAsync()).Attempts);
     }
 
     /// <summary>The signature key holds another Redis type: the entry is dropped and logged, the key left alone.</summary>

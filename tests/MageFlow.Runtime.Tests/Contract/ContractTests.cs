@@ -49,7 +49,7 @@ public abstract partial class ContractTests
         Assert.Equal([notify.Id], stored.ErrorCallbackIds);
         Assert.Equal("mageflow_results", stored.ReturnField);
         Assert.Equal("receipt", (await mage.GetSignatureAsync(confirm.Id))!.ReturnField);
-        Assert.Equal(new SignatureState(SignatureStatus.Pending, SignatureStatus.Pending, 0), await stored.GetStateAsync());
+        Assert.Equal((SignatureStatus.Pending, SignatureStatus.Pending, 0), await stored.StateAsync());
         var kwargs = await stored.Kwargs.GetAsync();
         Assert.Equal("low", kwargs.GetProperty("priority").GetString());
     }
@@ -196,7 +196,7 @@ public abstract partial class ContractTests
         Assert.Single(shop.Recorder.Of(Shop.SendConfirmation));
         Assert.Equal(["checkout", "ledger"], shop.Recorder.Of(Shop.Audit).Select(r => ((AuditMessage)r.Message!).Source).Order());
         Assert.Empty(shop.Recorder.Of(Shop.NotifyFailure));
-        Assert.Equal(new SignatureState(SignatureStatus.Done, SignatureStatus.Active, 1), await order.GetStateAsync());
+        Assert.Equal((SignatureStatus.Done, SignatureStatus.Active, 1), await order.StateAsync());
         Assert.Equal(SignatureStatus.Pending, await notify.GetStatusAsync()); // released, never run
     }
 
@@ -298,7 +298,7 @@ public abstract partial class ContractTests
 
         var failed = (await shop.Recorder.WaitForAsync(Shop.Note, 1))[0];
         Assert.Contains("template", failed.Failure!.Error, StringComparison.OrdinalIgnoreCase);
-        Assert.Equal(new SignatureState(SignatureStatus.Failed, SignatureStatus.Active, 1), await confirm.GetStateAsync());
+        Assert.Equal((SignatureStatus.Failed, SignatureStatus.Active, 1), await confirm.StateAsync());
     }
 
     [Fact]
@@ -332,7 +332,7 @@ public abstract partial class ContractTests
         var all = shop.Recorder.All.ToList();
         Assert.True(all.FindIndex(r => r.Task == Shop.NotifyFailure) > all.FindLastIndex(r => r.Task == Shop.ProcessOrder),
             "the error callback ran before the last attempt");
-        Assert.Equal(new SignatureState(SignatureStatus.Failed, SignatureStatus.Active, 3), await order.GetStateAsync());
+        Assert.Equal((SignatureStatus.Failed, SignatureStatus.Active, 3), await order.StateAsync());
     }
 
     [Fact]
@@ -351,7 +351,7 @@ public abstract partial class ContractTests
         Assert.Equal([1, 2], shop.Recorder.Of(Shop.ProcessOrder).Select(r => r.Attempt));
         Assert.Single(shop.Recorder.Of(Shop.Audit));
         Assert.Empty(shop.Recorder.Of(Shop.NotifyFailure));
-        Assert.Equal(new SignatureState(SignatureStatus.Done, SignatureStatus.Active, 2), await order.GetStateAsync());
+        Assert.Equal((SignatureStatus.Done, SignatureStatus.Active, 2), await order.StateAsync());
     }
 
     [Fact]
@@ -363,7 +363,7 @@ public abstract partial class ContractTests
 
         await order.RunAsync(new OrderMessage(NewOrderId("fail"), 1m));
         await shop.Recorder.WaitForAsync(Shop.ProcessOrder, 1);
-        await Recorder.WaitUntilAsync(async () => (await order.GetStateAsync()).Attempts == 1, "the first attempt is recorded");
+        await Recorder.WaitUntilAsync(async () => (await order.GetInfoAsync()).Attempts == 1, "the first attempt is recorded");
 
         Assert.Equal(SignatureStatus.Active, await order.GetStatusAsync());
         await shop.Recorder.WaitForAsync(Shop.ProcessOrder, 2);
@@ -413,7 +413,7 @@ public abstract partial class ContractTests
         await order.RunAsync(new OrderMessage(NewOrderId(), 1m));
 
         await Recorder.WaitUntilAsync(async () => await order.GetStatusAsync() == SignatureStatus.Done, "the order is done");
-        Assert.Equal(SignatureStatus.Active, (await order.GetStateAsync()).LastStatus);
+        Assert.Equal(SignatureStatus.Active, (await order.GetInfoAsync()).LastStatus);
     }
 
     [Fact]
@@ -550,7 +550,7 @@ public abstract partial class ContractTests
         Assert.Single(shop.Recorder.Of(Shop.Audit));
         Assert.Equal(new OrderReceipt("after-reclaim", 1m), ((AuditMessage)shop.Recorder.Of(Shop.Audit)[0].Message!).MageflowResults);
         // Handed back at shutdown: not counted as an attempt (rule 11), so the run that finished is attempt 1.
-        Assert.Equal(new SignatureState(SignatureStatus.Done, SignatureStatus.Active, 1), await order.GetStateAsync());
+        Assert.Equal((SignatureStatus.Done, SignatureStatus.Active, 1), await order.StateAsync());
     }
 
     [Fact]

@@ -80,16 +80,18 @@ public sealed class RedisBackendTests(RedisServerFixture redis, ITestOutputHelpe
     }
 
     [Fact]
-    public async Task Set_status_records_the_previous_status_and_is_false_for_a_missing_signature()
+    public async Task Lifecycle_records_the_previous_status_and_reports_a_missing_signature()
     {
         var signature = await CreateAsync("task-a");
+        var lifetimes = new SignatureLifetimes(TimeSpan.FromHours(1), TimeSpan.FromMinutes(1));
 
-        Assert.True(await _backend.SetStatusAsync(signature.Id, SignatureStatus.Suspended, default));
+        Assert.Equal(new LifecycleChange(true, SignatureStatus.Pending, SignatureStatus.Suspended),
+            await _backend.ChangeLifecycleAsync(signature.Id, LifecycleAction.Suspend, lifetimes, default));
 
         var read = (await _backend.GetSignatureAsync(signature.Id, default))!;
         Assert.Equal(SignatureStatus.Suspended, read.Status);
         Assert.Equal(SignatureStatus.Pending, read.LastStatus);
-        Assert.False(await _backend.SetStatusAsync("no-such-id", SignatureStatus.Canceled, default));
+        Assert.False((await _backend.ChangeLifecycleAsync("no-such-id", LifecycleAction.Cancel, lifetimes, default)).Found);
     }
 
     [Fact]
