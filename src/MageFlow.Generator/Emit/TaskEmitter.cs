@@ -205,7 +205,19 @@ internal static class TaskEmitter
             writer.WriteLine();
             writer.WriteLine("/// <summary>The kwargs bound to this signature, updatable member by member.</summary>");
             writer.WriteLine("public new KwargsBinder Kwargs { get; }");
+            writer.WriteLine();
+            WriteRunAndWait(writer, task);
         }
+    }
+
+    /// <summary>The typed run-and-wait of contract §5; the runtime's base class does the work.</summary>
+    private static void WriteRunAndWait(SourceWriter writer, TaskModel task)
+    {
+        var parameters = $"{task.MessageType} message, global::System.TimeSpan? timeout = null, {CancellationTokenType} cancellationToken = default";
+        writer.WriteLine("/// <summary>Dispatches a run and waits for this signature to finish; throws MageTaskFailedException, OperationCanceledException (canceled) or TimeoutException (the run goes on).</summary>");
+        writer.WriteLine(task.ResultType is null
+            ? $"public {TaskType} RunAndWaitAsync({parameters}) => RunAndWaitCoreAsync(message, timeout, cancellationToken);"
+            : $"public {TaskType}<{task.ResultType}> RunAndWaitAsync({parameters}) => RunAndWaitCoreAsync<{task.MessageType}, {task.ResultType}>(message, timeout, cancellationToken);");
     }
 
     private static void WriteKwargsBinder(SourceWriter writer, TaskModel task)

@@ -74,6 +74,9 @@ namespace Shop
 
             /// <summary>The kwargs bound to this signature, updatable member by member.</summary>
             public new KwargsBinder Kwargs { get; }
+
+            /// <summary>Dispatches a run and waits for this signature to finish; throws MageTaskFailedException, OperationCanceledException (canceled) or TimeoutException (the run goes on).</summary>
+            public global::System.Threading.Tasks.Task RunAndWaitAsync(global::Shop.OrderMessage message, global::System.TimeSpan? timeout = null, global::System.Threading.CancellationToken cancellationToken = default) => RunAndWaitCoreAsync(message, timeout, cancellationToken);
         }
 
         /// <summary>Typed access to a signature's bound kwargs.</summary>
