@@ -6,7 +6,8 @@ namespace MageFlow.Runtime.Tests.Contract;
 /// Hand-registered tasks, described exactly as generated code describes them (TaskDescriptor.Create), each
 /// recording what it received. Behaviour knobs per order id: "fail-*" always throws, "flaky-*" fails on the
 /// first attempt, "fatal-*" throws NonRetryableException, "slow-*" waits for cancellation, "sleep-*" takes
-/// <see cref="SleepPerRun"/>, "big-*" returns a receipt three times the size of its id.
+/// <see cref="SleepPerRun"/>, "big-*" returns a receipt three times the size of its id, "gate-*" waits at its
+/// gate until the test opens it (<see cref="Gates"/>).
 /// </summary>
 internal sealed class Shop
 {
@@ -20,6 +21,8 @@ internal sealed class Shop
     public const string Measure = "measure";
 
     public Recorder Recorder { get; } = new();
+
+    public Gates Gates { get; } = new();
 
     public int ProcessOrderRetries { get; init; } = 2;
 
@@ -41,6 +44,7 @@ internal sealed class Shop
             if (id.StartsWith("flaky-", StringComparison.Ordinal) && context.Attempt == 1) throw new TimeoutException("gateway timeout");
             if (id.StartsWith("fatal-", StringComparison.Ordinal)) throw new NonRetryableException($"order {id} is invalid");
             if (id.StartsWith("slow-", StringComparison.Ordinal)) await Task.Delay(Timeout.Infinite, ct);
+            if (id.StartsWith("gate-", StringComparison.Ordinal)) await Gates.PassAsync(id, ct);
             await SleepIfAskedAsync(id, ct);
             if (id.StartsWith("big-", StringComparison.Ordinal)) return new OrderReceipt(string.Concat(id, id, id), message.Amount);
             return new OrderReceipt(id, message.Amount);
