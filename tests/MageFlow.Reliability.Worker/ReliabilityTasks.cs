@@ -34,7 +34,19 @@ public static class ReliabilityTasks
         {
             var run = Recorder.NewRunId();
             if (recorder is not null) await recorder.AddAsync("started", $"{message.Id}|{run}", ct);
-            if (message.SleepMs > 0) await Task.Delay(message.SleepMs, ct);
+            if (message.SleepMs > 0)
+            {
+                try
+                {
+                    await Task.Delay(message.SleepMs, ct);
+                }
+                catch (OperationCanceledException) when (ct.IsCancellationRequested)
+                {
+                    // When the body saw its token fire (interrupt, cancel or shutdown): the run id carries the time.
+                    if (recorder is not null) await recorder.AddAsync("cancelled", $"{message.Id}|{Recorder.NewRunId()}", CancellationToken.None);
+                    throw;
+                }
+            }
             if (recorder is not null) await recorder.AddAsync("bodies", $"{message.Id}|{run}", ct);
             return new WorkResult(message.Id);
         }),

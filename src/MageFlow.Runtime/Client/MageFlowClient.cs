@@ -88,10 +88,44 @@ internal sealed class MageFlowClient : IMageFlow, IAsyncDisposable, IDisposable
             yield return InfoOf(record);
     }
 
-    internal static SignatureInfo InfoOf(SignatureRecord record)
+    internal static SignatureInfo InfoOf(SignatureRecord record) => new(record, KwargsObject(record.Kwargs));
+
+    /// <summary>
+    /// The kwargs as one JSON object. The read side must show even a signature whose stored kwargs are not JSON
+    /// (written by something else): such a value is shown as a string of its raw text instead of failing the read.
+    /// </summary>
+    private static JsonElement KwargsObject(IReadOnlyList<KeyValuePair<string, byte[]>> kwargs)
     {
-        using var kwargs = JsonDocument.Parse(Composition.InputComposer.Compose("{}"u8.ToArray(), record.Kwargs, default));
-        return new SignatureInfo(record, kwargs.RootElement.Clone());
+        byte[] json;
+        try
+        {
+            json = Composition.InputComposer.Compose("{}"u8.ToArray(), kwargs, default);
+        }
+        catch (JsonException)
+        {
+            var buffer = new System.Buffers.ArrayBufferWriter<byte>();
+            using (var writer = new Utf8JsonWriter(buffer))
+            {
+                writer.WriteStartObject();
+                foreach (var (name, value) in kwargs)
+                {
+                    writer.WritePropertyName(name);
+                    try
+                    {
+                        using var parsed = JsonDocument.Parse(value);
+                        parsed.RootElement.WriteTo(writer);
+                    }
+                    catch (JsonException)
+                    {
+                        writer.WriteStringValue($"(not JSON) {System.Text.Encoding.UTF8.GetString(value)}");
+                    }
+                }
+                writer.WriteEndObject();
+            }
+            json = buffer.WrittenSpan.ToArray();
+        }
+        using var document = JsonDocument.Parse(json);
+        return document.RootElement.Clone();
     }
 
     /// <summary>Applies a lifecycle operation (contract §5); a finished signature refuses it.</summary>

@@ -62,7 +62,7 @@ public class TaskSignature
 
     /// <summary>The current status. Throws <see cref="SignatureNotFoundException"/> when the signature is gone.</summary>
     public async Task<SignatureStatus> GetStatusAsync(CancellationToken cancellationToken = default) =>
-        (await GetInfoAsync(cancellationToken).ConfigureAwait(false)).Status;
+        (await _client.Backend.GetSignatureAsync(Id, cancellationToken).ConfigureAwait(false) ?? throw new SignatureNotFoundException(Id)).Status;
 
     /// <summary>Everything stored about this signature now (status, attempts, timestamps, failure, ...). Throws <see cref="SignatureNotFoundException"/> when it is gone.</summary>
     public async Task<SignatureInfo> GetInfoAsync(CancellationToken cancellationToken = default) =>
