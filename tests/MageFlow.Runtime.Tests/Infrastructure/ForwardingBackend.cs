@@ -1,0 +1,34 @@
+using MageFlow.Backends;
+using MageFlow.Signatures;
+
+namespace MageFlow.Runtime.Tests.Infrastructure;
+
+/// <summary>Passes every call to another backend; a test overrides only the calls it wants to break.</summary>
+internal abstract class ForwardingBackend(IMageBackend inner) : IMageBackend
+{
+    public string StoreId => inner.StoreId;
+    public virtual Task CreateSignatureAsync(SignatureRecord signature, TimeSpan ttl, CancellationToken cancellationToken) => inner.CreateSignatureAsync(signature, ttl, cancellationToken);
+    public virtual Task<SignatureRecord?> GetSignatureAsync(string id, CancellationToken cancellationToken) => inner.GetSignatureAsync(id, cancellationToken);
+    public virtual Task<bool> UpdateKwargsAsync(string id, IReadOnlyList<KeyValuePair<string, byte[]>> kwargs, CancellationToken cancellationToken) => inner.UpdateKwargsAsync(id, kwargs, cancellationToken);
+    public virtual Task DispatchAsync(string taskName, Envelope envelope, CancellationToken cancellationToken) => inner.DispatchAsync(taskName, envelope, cancellationToken);
+    public virtual Task<SignatureStatus?> DispatchAwaitedAsync(string taskName, Envelope envelope, CancellationToken cancellationToken) => inner.DispatchAwaitedAsync(taskName, envelope, cancellationToken);
+    public virtual Task<LifecycleChange> ChangeLifecycleAsync(string id, LifecycleAction action, SignatureLifetimes lifetimes, CancellationToken cancellationToken) => inner.ChangeLifecycleAsync(id, action, lifetimes, cancellationToken);
+    public virtual IAsyncEnumerable<SignatureRecord> ListSignaturesAsync(SignatureQuery query, CancellationToken cancellationToken) => inner.ListSignaturesAsync(query, cancellationToken);
+    public virtual Task<IAsyncDisposable> SubscribeAsync(SignalKind kind, Action<string> onSignal, CancellationToken cancellationToken) => inner.SubscribeAsync(kind, onSignal, cancellationToken);
+    public virtual Task RegisterTaskDefinitionsAsync(IReadOnlyCollection<TaskDefinition> definitions, CancellationToken cancellationToken) => inner.RegisterTaskDefinitionsAsync(definitions, cancellationToken);
+    public virtual Task<TaskDefinition?> GetTaskDefinitionAsync(string name, CancellationToken cancellationToken) => inner.GetTaskDefinitionAsync(name, cancellationToken);
+    public virtual Task PrepareQueuesAsync(IReadOnlyCollection<string> taskNames, CancellationToken cancellationToken) => inner.PrepareQueuesAsync(taskNames, cancellationToken);
+    public virtual Task<IReadOnlyList<QueueEntry>> ReadAsync(IReadOnlyCollection<string> taskNames, string consumer, int maxCount, TimeSpan wait, CancellationToken cancellationToken) => inner.ReadAsync(taskNames, consumer, maxCount, wait, cancellationToken);
+    public virtual Task<IReadOnlyList<QueueEntry>> ReclaimAsync(IReadOnlyCollection<string> taskNames, string consumer, TimeSpan minIdle, int maxCount, CancellationToken cancellationToken) => inner.ReclaimAsync(taskNames, consumer, minIdle, maxCount, cancellationToken);
+    public virtual Task<IReadOnlyList<string>> KeepAliveAsync(IReadOnlyCollection<QueueEntry> held, string consumer, TimeSpan activeTtl, CancellationToken cancellationToken) => inner.KeepAliveAsync(held, consumer, activeTtl, cancellationToken);
+    public virtual Task<int> RemoveIdleConsumersAsync(IReadOnlyCollection<string> taskNames, string? stoppingConsumer, TimeSpan idleFor, CancellationToken cancellationToken) => inner.RemoveIdleConsumersAsync(taskNames, stoppingConsumer, idleFor, cancellationToken);
+    public virtual Task<int> PromoteDueRetriesAsync(DateTimeOffset now, int maxCount, CancellationToken cancellationToken) => inner.PromoteDueRetriesAsync(now, maxCount, cancellationToken);
+    public virtual Task<StartOutcome> StartAsync(Delivery delivery, TimeSpan activeTtl, CancellationToken cancellationToken) => inner.StartAsync(delivery, activeTtl, cancellationToken);
+    public virtual Task<FinishOutcome> CompleteAsync(Delivery delivery, ReadOnlyMemory<byte> resultJson, SignatureLifetimes lifetimes, CancellationToken cancellationToken) => inner.CompleteAsync(delivery, resultJson, lifetimes, cancellationToken);
+    public virtual Task<FinishOutcome> FailAsync(Delivery delivery, ReadOnlyMemory<byte> failedInput, TaskFailure failure, SignatureLifetimes lifetimes, CancellationToken cancellationToken) => inner.FailAsync(delivery, failedInput, failure, lifetimes, cancellationToken);
+    public virtual Task RetryLaterAsync(Delivery delivery, DateTimeOffset due, TimeSpan activeTtl, CancellationToken cancellationToken) => inner.RetryLaterAsync(delivery, due, activeTtl, cancellationToken);
+    public virtual Task ReleaseAsync(Delivery delivery, string consumer, CancellationToken cancellationToken) => inner.ReleaseAsync(delivery, consumer, cancellationToken);
+    public virtual Task ParkAsync(Delivery delivery, CancellationToken cancellationToken) => inner.ParkAsync(delivery, cancellationToken);
+    public virtual Task AcknowledgeAsync(MalformedEntry entry, CancellationToken cancellationToken) => inner.AcknowledgeAsync(entry, cancellationToken);
+    public virtual ValueTask DisposeAsync() => inner.DisposeAsync();
+}

@@ -1,0 +1,79 @@
+using MageFlow.Backends;
+using MageFlow.Backends.InMemory;
+using MageFlow.Runtime.Tests.Contract;
+using MageFlow.Runtime.Tests.Infrastructure;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+
+namespace MageFlow.Runtime.Tests.Unit;
+
+/// <summary>
+/// Signals are hints (a dropped connection loses pub/sub messages): with every signal lost, waiters still finish
+/// through the client's periodic status read, and interrupted bodies still stop through the worker's keep-alive.
+/// </summary>
+public sealed class LostSignalTests
+{
+    [Fact]
+    public async Task RunAndWait_completes_when_every_finish_signal_is_lost()
+    {
+        var shop = new Shop();
+        using var host = await StartAsync(shop, new DeafBackend(new InMemoryBackend()));
+        var mage = host.Services.GetRequiredService<IMageFlow>();
+        var order = await mage.AsignAsync(Shop.ProcessOrder);
+
+        var result = await order.RunAndWaitAsync(new OrderMessage("deaf-1", 1m)).WaitAsync(TimeSpan.FromSeconds(20));
+
+        Assert.Equal("deaf-1", result.GetProperty("orderId").GetString());
+        await host.StopAsync();
+    }
+
+    [Fact]
+    public async Task Interrupt_stops_the_body_when_every_stop_signal_is_lost()
+    {
+        var shop = new Shop();
+        using var host = await StartAsync(shop, new DeafBackend(new InMemoryBackend()));
+        var mage = host.Services.GetRequiredService<IMageFlow>();
+        var order = await mage.AsignAsync(Shop.ProcessOrder);
+        const string id = "gate-deaf";
+        await order.RunAsync(new OrderMessage(id, 1m));
+        await shop.Gates.WaitEnteredAsync(id);
+
+        await order.InterruptAsync();
+
+        await shop.Gates.WaitCancelledAsync(id);
+        await Recorder.WaitUntilAsync(async () => (await order.GetInfoAsync()).ParkedRuns == 1, "the interrupted run is parked");
+        await host.StopAsync();
+    }
+
+    private static async Task<IHost> StartAsync(Shop shop, IMageBackend backend)
+    {
+        var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true });
+        builder.Services.AddMageFlow(o =>
+        {
+            o.IncludeGeneratedTasks = false;
+            o.WaitCheckInterval = TimeSpan.FromMilliseconds(200);
+            shop.Register(o);
+        });
+        builder.Services.AddSingleton(backend); // the last registration wins: every part uses this one
+        builder.Services.AddMageFlowWorker(o =>
+        {
+            o.ReadWait = TimeSpan.FromMilliseconds(100);
+            o.VisibilityTimeout = TimeSpan.FromMilliseconds(600); // keep-alive every 200 ms
+        });
+        var host = builder.Build();
+        await host.StartAsync();
+        return host;
+    }
+
+    /// <summary>Subscriptions succeed and never deliver anything.</summary>
+    private sealed class DeafBackend(IMageBackend inner) : ForwardingBackend(inner)
+    {
+        public override Task<IAsyncDisposable> SubscribeAsync(SignalKind kind, Action<string> onSignal, CancellationToken cancellationToken) =>
+            Task.FromResult<IAsyncDisposable>(new Nothing());
+
+        private sealed class Nothing : IAsyncDisposable
+        {
+            public ValueTask DisposeAsync() => ValueTask.CompletedTask;
+        }
+    }
+}
