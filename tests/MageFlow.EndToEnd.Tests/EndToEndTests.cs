@@ -216,6 +216,59 @@ public abstract class EndToEndTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task The_generated_RunAndWaitAsync_returns_the_typed_result()
+    {
+        var orderId = NewOrderId();
+        var confirm = await SendConfirmation.AsignAsync(Mage, template: "welcome");
+        var order = await ProcessOrder.AsignAsync(Mage, successCallbacks: [confirm]);
+
+        OrderReceipt receipt = await order.RunAndWaitAsync(new OrderMessage(orderId, 12.5m), TimeSpan.FromSeconds(30));
+
+        Assert.Equal(new OrderReceipt(orderId, 12.5m), receipt);
+        Assert.Equal(SignatureStatus.Done, await order.GetStatusAsync());
+        Assert.Single(await Eventually.Received<ConfirmationMessage>(orderId, SendConfirmation.TaskName));
+    }
+
+    [Fact]
+    public async Task The_generated_RunAndWaitAsync_of_a_task_that_returns_nothing_completes_when_it_is_done()
+    {
+        var key = NewOrderId("void-");
+        var task = await SyncVoid.AsignAsync(Mage);
+
+        await task.RunAndWaitAsync(new ShapeMessage(key), TimeSpan.FromSeconds(30));
+
+        Assert.Equal(SignatureStatus.Done, await task.GetStatusAsync());
+        Assert.Single(TaskRecorder.Messages<ShapeMessage>(key, SyncVoid.TaskName));
+    }
+
+    [Fact]
+    public async Task The_generated_RunAndWaitAsync_throws_MageTaskFailedException_after_the_last_attempt()
+    {
+        var orderId = NewOrderId(OrderTasks.FailingOrderPrefix);
+        var order = await ProcessOrder.AsignAsync(Mage);
+
+        var error = await Assert.ThrowsAsync<MageTaskFailedException>(() => order.RunAndWaitAsync(new OrderMessage(orderId, 1m), TimeSpan.FromSeconds(30)));
+
+        Assert.Equal(order.Id, error.SignatureId);
+        Assert.Equal(ProcessOrder.TaskName, error.TaskName);
+        Assert.Equal(3, TaskRecorder.Messages<OrderMessage>(orderId, ProcessOrder.TaskName).Count);
+    }
+
+    [Fact]
+    public async Task The_generated_RunAndWaitAsync_ends_with_OperationCanceledException_when_the_task_is_canceled()
+    {
+        var key = NewOrderId("slow-");
+        var slow = await Slow.AsignAsync(Mage);
+        var waiting = slow.RunAndWaitAsync(new ShapeMessage(key));
+        await Eventually.Until(async () => await slow.GetStatusAsync() == SignatureStatus.Active, "the slow body to start");
+
+        await slow.CancelAsync();
+
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => waiting);
+        Assert.Equal(SignatureStatus.Canceled, await slow.GetStatusAsync());
+    }
+
+    [Fact]
     public void Every_task_is_registered_at_compile_time_with_its_generated_descriptor()
     {
         Assert.True(Mage.Tasks.TryGet(ProcessOrder.TaskName, out var processOrder));
