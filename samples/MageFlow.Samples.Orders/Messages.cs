@@ -15,3 +15,6 @@ public sealed record AuditMessage(OrderReceipt? MageflowResults, string Source);
 /// <summary>An error callback: the failed order's own fields plus the Channel bound when signing it.</summary>
 public record OrderFailedMessage(string OrderId, decimal Amount, string? Priority, string Channel)
     : OrderMessage(OrderId, Amount, Priority);
+
+/// <summary>What pack-order returns: the typed result RunAndWaitAsync hands back.</summary>
+public sealed record PackingSlip(string OrderId, int Parcels);

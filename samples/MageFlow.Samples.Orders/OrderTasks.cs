@@ -8,12 +8,40 @@ namespace MageFlow.Samples.Orders;
 /// </summary>
 public sealed class OrderTasks(Story story, PaymentGateway gateway)
 {
+    /// <summary>How long pack-order takes when nothing stops it.</summary>
+    public static readonly TimeSpan PackingTime = TimeSpan.FromSeconds(1.5);
+
+    // Milestones pack-order reports, so the sample interrupts or cancels a body that is really running.
+    public static string PackingStarted(string orderId) => $"packing {orderId} started";
+
+    public static string PackingStopped(string orderId) => $"packing {orderId} stopped";
+
     [MageTask("process-order", Retries = 2, RetryDelayMilliseconds = 50)]
     public async Task<OrderReceipt> ProcessOrder(OrderMessage message, TaskContext context, CancellationToken cancellationToken)
     {
         story.Say("process-order", $"{message.OrderId}: charging {message.Amount:0.00} (priority {message.Priority ?? "none"}), attempt {context.Attempt} of {context.MaxAttempts}");
         var charged = await gateway.ChargeAsync(message.OrderId, message.Amount, cancellationToken);
         return new OrderReceipt(message.OrderId, charged);
+    }
+
+    /// <summary>Takes <see cref="PackingTime"/>, awaiting its token: long enough to interrupt or cancel while it runs.</summary>
+    [MageTask]
+    public async Task<PackingSlip> PackOrder(OrderMessage message, TaskContext context, CancellationToken cancellationToken)
+    {
+        story.Say("pack-order", $"{message.OrderId}: packing, attempt {context.Attempt} of {context.MaxAttempts}");
+        story.Reached(PackingStarted(message.OrderId));
+        try
+        {
+            await Task.Delay(PackingTime, cancellationToken);
+        }
+        catch (OperationCanceledException)
+        {
+            story.Say("pack-order", $"{message.OrderId}: packing stopped, its CancellationToken fired");
+            story.Reached(PackingStopped(message.OrderId));
+            throw;
+        }
+        story.Say("pack-order", $"{message.OrderId}: packed");
+        return new PackingSlip(message.OrderId, Parcels: 1);
     }
 
     [MageTask]

@@ -1,5 +1,6 @@
 // The MageFlow sample: typed builders, bound kwargs, success callbacks (with [ReturnValue] and with the
-// mageflow_results fallback), retries ending in an error callback, and signing by name.
+// mageflow_results fallback), retries ending in an error callback, signing by name, run-and-wait, the
+// lifecycle (suspend, interrupt, resume, cancel) and the read side.
 // Runs on the in-memory backend; pass --redis host:port to use Redis. --verbose shows the worker's logs.
 using MageFlow;
 using MageFlow.Samples.Orders;
@@ -58,9 +59,94 @@ var third = await ProcessOrder.AsignAsync(mage, successCallbacks: [byName]);
 await third.RunAsync(new OrderMessage("o-3", 5m));
 ok &= await story.WaitForArrivalsAsync(4, TimeSpan.FromSeconds(30));
 
+// Every wait below has a deadline, so a broken run ends with an error instead of hanging.
+var patience = TimeSpan.FromSeconds(30);
+
+story.Step("6. Run and wait: RunAndWaitAsync dispatches like RunAsync and returns the typed result once the signature finishes.");
+var awaited = await ProcessOrder.AsignAsync(mage);
+OrderReceipt receipt = await awaited.RunAndWaitAsync(new OrderMessage("o-4", 20m), patience);
+Console.WriteLine($"    RunAndWaitAsync returned an OrderReceipt: {receipt.OrderId} charged {receipt.Charged:0.00}");
+var awaitedDeclined = await ProcessOrder.AsignAsync(mage);
+try
+{
+    await awaitedDeclined.RunAndWaitAsync(new OrderMessage(PaymentGateway.DeclinedOrder, 45m), patience);
+    Console.Error.WriteLine("    The declined order succeeded: expected MageTaskFailedException.");
+    ok = false;
+}
+catch (MageTaskFailedException ex)
+{
+    Console.WriteLine($"    MageTaskFailedException: {ex.TaskName} {ex.SignatureId} failed for good ({ex.Kind}): {ex.Error}");
+}
+
+story.Step("7. Suspend: a run that arrives is parked with its input, not executed; ResumeAsync dispatches it again.");
+var resumedConfirm = await SendConfirmation.AsignAsync(mage, template: "resumed");
+var suspended = await ProcessOrder.AsignAsync(mage, successCallbacks: [resumedConfirm]);
+await suspended.SuspendAsync();
+await suspended.RunAsync(new OrderMessage("o-5", 7.25m));
+var parked = await WaitForInfoAsync(suspended, info => info.ParkedRuns > 0, "a parked run", patience);
+Console.WriteLine($"    suspended, then ran o-5: status {parked.Status}, parked runs {parked.ParkedRuns}, attempts {parked.Attempts}");
+Console.WriteLine("    ResumeAsync():");
+await suspended.ResumeAsync();
+ok &= await story.WaitForArrivalsAsync(5, patience);
+Console.WriteLine($"    process-order is {await suspended.GetStatusAsync()}");
+
+story.Step("8. Interrupt: as suspend, and the running body is cancelled through its CancellationToken; its run is parked, not counted as an attempt.");
+var packing = await PackOrder.AsignAsync(mage);
+// Waiting starts before the interrupt and goes on through it: only Done, Failed or Canceled ends it.
+var packed = packing.RunAndWaitAsync(new OrderMessage("o-6", 30m), patience);
+await story.WaitUntilReachedAsync(OrderTasks.PackingStarted("o-6"), patience);
+await packing.InterruptAsync();
+var interrupted = await WaitForInfoAsync(packing, info => info.ParkedRuns > 0, "a parked run", patience);
+Console.WriteLine($"    interrupted: status {interrupted.Status}, parked runs {interrupted.ParkedRuns}, attempts {interrupted.Attempts}");
+Console.WriteLine("    ResumeAsync():");
+await packing.ResumeAsync();
+var slip = await packed;
+Console.WriteLine($"    the RunAndWaitAsync begun before the interrupt returned {slip}; pack-order is {await packing.GetStatusAsync()}");
+
+story.Step("9. Cancel: for good. The running body is cancelled, no callback fires, the waiter gets OperationCanceledException, and resuming throws.");
+var canceledNotify = await NotifyFailure.AsignAsync(mage, channel: "email");
+var canceled = await PackOrder.AsignAsync(mage, errorCallbacks: [canceledNotify]);
+var canceledWait = canceled.RunAndWaitAsync(new OrderMessage("o-7", 8m), patience);
+await story.WaitUntilReachedAsync(OrderTasks.PackingStarted("o-7"), patience);
+await canceled.CancelAsync();
+await story.WaitUntilReachedAsync(OrderTasks.PackingStopped("o-7"), patience);
+try
+{
+    await canceledWait;
+    Console.Error.WriteLine("    The canceled order finished: expected OperationCanceledException.");
+    ok = false;
+}
+catch (OperationCanceledException ex)
+{
+    Console.WriteLine($"    RunAndWaitAsync threw OperationCanceledException: {ex.Message}");
+}
+try
+{
+    await canceled.ResumeAsync();
+    Console.Error.WriteLine("    ResumeAsync of a canceled signature did not throw.");
+    ok = false;
+}
+catch (InvalidOperationException ex)
+{
+    Console.WriteLine($"    ResumeAsync threw InvalidOperationException: {ex.Message}");
+}
+Console.WriteLine($"    pack-order is still {await canceled.GetStatusAsync()}");
+
+story.Step("10. The read side: ListSignaturesAsync finds stored signatures by status and task (it scans: for operators, not the hot path).");
+var countsByStatus = new SortedDictionary<SignatureStatus, int>();
+await foreach (var info in mage.ListSignaturesAsync())
+    countsByStatus[info.Status] = countsByStatus.GetValueOrDefault(info.Status) + 1;
+Console.WriteLine($"    every signature of this run: {string.Join(", ", countsByStatus.Select(pair => $"{pair.Value} {pair.Key}"))}");
+Console.WriteLine("    (the Pending ones are callbacks whose turn never came: released, they expire with the done TTL)");
+var failedOrders = new List<SignatureInfo>();
+await foreach (var info in mage.ListSignaturesAsync(new SignatureQuery { Status = SignatureStatus.Failed, TaskName = ProcessOrder.TaskName }))
+    failedOrders.Add(info);
+foreach (var info in failedOrders.OrderBy(info => info.CreatedAt))
+    Console.WriteLine($"    Failed process-order {info.Id}: {info.Attempts} attempts, {info.Failure?.Error}");
+
 await host.StopAsync();
 
-string[] expected = ["send-confirmation", "audit", "notify-failure", "send-confirmation"];
+string[] expected = ["send-confirmation", "audit", "notify-failure", "send-confirmation", "send-confirmation"];
 var arrived = story.Arrivals;
 var allArrived = ok && expected.Order().SequenceEqual(arrived.Order());
 Console.WriteLine();
@@ -69,8 +155,22 @@ if (allArrived)
     Console.WriteLine($"Done: all {expected.Length} expected callbacks arrived, each exactly once.");
     return 0;
 }
-Console.Error.WriteLine($"Not every expected callback arrived: expected [{string.Join(", ", expected)}], got [{string.Join(", ", arrived)}]. Run with --verbose to see the worker's log.");
+Console.Error.WriteLine($"A scene went wrong (see above) or not every expected callback arrived: expected [{string.Join(", ", expected)}], got [{string.Join(", ", arrived)}]. Run with --verbose to see the worker's log.");
 return 1;
+
+// Lifecycle changes wake no one: read the stored state until it shows what the scene waits for.
+static async Task<SignatureInfo> WaitForInfoAsync(TaskSignature signature, Func<SignatureInfo, bool> condition, string what, TimeSpan timeout)
+{
+    var deadline = DateTime.UtcNow + timeout;
+    while (true)
+    {
+        var info = await signature.GetInfoAsync();
+        if (condition(info)) return info;
+        if (DateTime.UtcNow >= deadline)
+            throw new TimeoutException($"Waited {timeout.TotalSeconds:0} s for {what} on {signature}; it is {info.Status}. Run with --verbose to see the worker's log.");
+        await Task.Delay(TimeSpan.FromMilliseconds(20));
+    }
+}
 
 static string? ArgValue(string[] args, string name)
 {
