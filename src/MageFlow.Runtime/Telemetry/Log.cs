@@ -29,7 +29,7 @@ internal static partial class Log
     [LoggerMessage(15, LogLevel.Information, "Skipped a run of {TaskName} {SignatureId}: its status is {Status}")]
     public static partial void RunSkippedNotRunnable(ILogger logger, string signatureId, string taskName, SignatureStatus status);
 
-    [LoggerMessage(16, LogLevel.Information, "Ignored a duplicate finish of {TaskName} {SignatureId}: it had already finished")]
+    [LoggerMessage(16, LogLevel.Information, "Ignored a finish of {TaskName} {SignatureId}: it had already finished or was canceled")]
     public static partial void DuplicateFinish(ILogger logger, string signatureId, string taskName);
 
     [LoggerMessage(17, LogLevel.Warning, "Callbacks of {TaskName} {SignatureId} no longer exist and were not dispatched: {CallbackIds}")]

@@ -10,8 +10,9 @@ namespace MageFlow.Runtime.Tests.Unit;
 /// <summary>
 /// Signals are hints (a dropped connection loses pub/sub messages): with every signal lost, waiters still finish
 /// through the client's periodic status read, and interrupted bodies still stop through the worker's keep-alive.
+/// And while signals do arrive, waiting reads nothing until something finishes.
 /// </summary>
-public sealed class LostSignalTests
+public sealed class SignalTests
 {
     [Fact]
     public async Task RunAndWait_completes_when_every_finish_signal_is_lost()
@@ -45,13 +46,35 @@ public sealed class LostSignalTests
         await host.StopAsync();
     }
 
-    private static async Task<IHost> StartAsync(Shop shop, IMageBackend backend)
+    [Fact]
+    public async Task Waiting_costs_no_polling_per_waiter()
+    {
+        var shop = new Shop();
+        var backend = new ReadCountingBackend(new InMemoryBackend());
+        using var host = await StartAsync(shop, backend, waitCheckInterval: TimeSpan.FromMinutes(5));
+        var mage = host.Services.GetRequiredService<IMageFlow>();
+        var orders = await Task.WhenAll(Enumerable.Range(0, 20).Select(_ => mage.AsignAsync(Shop.ProcessOrder)));
+        var waits = orders.Select((order, i) => order.RunAndWaitAsync(new OrderMessage($"gate-cost-{i}", i))).ToArray();
+        for (var i = 0; i < orders.Length; i++) await shop.Gates.WaitEnteredAsync($"gate-cost-{i}");
+        var readsBefore = backend.Reads;
+
+        await Task.Delay(TimeSpan.FromSeconds(1)); // twenty waiters, every body held at its gate
+        var readsWhileWaiting = backend.Reads - readsBefore;
+        for (var i = 0; i < orders.Length; i++) shop.Gates.Open($"gate-cost-{i}");
+        await Task.WhenAll(waits).WaitAsync(TimeSpan.FromSeconds(20));
+
+        Assert.Equal(0, readsWhileWaiting);
+        Assert.True(backend.Reads <= orders.Length * 2, $"{backend.Reads} reads for {orders.Length} waiters: one after the dispatch and one per finish signal at most");
+        await host.StopAsync();
+    }
+
+    private static async Task<IHost> StartAsync(Shop shop, IMageBackend backend, TimeSpan? waitCheckInterval = null)
     {
         var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true });
         builder.Services.AddMageFlow(o =>
         {
             o.IncludeGeneratedTasks = false;
-            o.WaitCheckInterval = TimeSpan.FromMilliseconds(200);
+            o.WaitCheckInterval = waitCheckInterval ?? TimeSpan.FromMilliseconds(200);
             shop.Register(o);
         });
         builder.Services.AddSingleton(backend); // the last registration wins: every part uses this one
@@ -63,6 +86,20 @@ public sealed class LostSignalTests
         var host = builder.Build();
         await host.StartAsync();
         return host;
+    }
+
+    /// <summary>Counts signature reads (what a waiter costs the store).</summary>
+    private sealed class ReadCountingBackend(IMageBackend inner) : ForwardingBackend(inner)
+    {
+        private int _reads;
+
+        public int Reads => Volatile.Read(ref _reads);
+
+        public override Task<Signatures.SignatureRecord?> GetSignatureAsync(string id, CancellationToken cancellationToken)
+        {
+            Interlocked.Increment(ref _reads);
+            return base.GetSignatureAsync(id, cancellationToken);
+        }
     }
 
     /// <summary>Subscriptions succeed and never deliver anything.</summary>
