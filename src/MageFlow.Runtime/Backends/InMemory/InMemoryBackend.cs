@@ -57,23 +57,17 @@ internal sealed class InMemoryBackend(TimeProvider time) : IMageBackend
         lock (_gate) return Task.FromResult(Find(id)?.Snapshot());
     }
 
-    public async IAsyncEnumerable<SignatureRecord> ListSignaturesAsync(SignatureQuery query, [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken)
+    public IAsyncEnumerable<SignatureRecord> ListSignaturesAsync(SignatureQuery query, CancellationToken cancellationToken)
     {
-        SignatureRecord[] matching;
         lock (_gate)
         {
             Sweep();
-            matching = _signatures.Values.Select(stored => stored.Snapshot())
+            return _signatures.Values.Select(stored => stored.Snapshot())
                 .Where(record => (query.Status is null || record.Status == query.Status) && (query.TaskName is null || record.TaskName == query.TaskName))
                 .Take(query.Limit)
-                .ToArray();
+                .ToArray()
+                .ToAsyncEnumerable();
         }
-        foreach (var record in matching)
-        {
-            cancellationToken.ThrowIfCancellationRequested();
-            yield return record;
-        }
-        await Task.CompletedTask.ConfigureAwait(false);
     }
 
     public Task<bool> UpdateKwargsAsync(string id, IReadOnlyList<KeyValuePair<string, byte[]>> kwargs, CancellationToken cancellationToken)
