@@ -21,7 +21,16 @@ internal enum EnvelopeKind
 /// <param name="Payload">UTF-8 JSON: message, result or failed input.</param>
 /// <param name="CallTimeKwargs">A UTF-8 JSON object of call-time kwargs, or empty.</param>
 /// <param name="Failure">For <see cref="EnvelopeKind.ErrorInput"/>: what failed.</param>
-internal sealed record Envelope(string SignatureId, EnvelopeKind Kind, ReadOnlyMemory<byte> Payload, ReadOnlyMemory<byte> CallTimeKwargs = default, TaskFailure? Failure = null);
+/// <param name="ContainerKwargs">The kwargs of the chain or swarm that dispatched it (rules 27, 28): call-time kwargs below <paramref name="CallTimeKwargs"/>.</param>
+/// <param name="OuterBase">A swarm item's swarm message: the base the item's own message is deep-merged over (rule 28).</param>
+internal sealed record Envelope(
+    string SignatureId,
+    EnvelopeKind Kind,
+    ReadOnlyMemory<byte> Payload,
+    ReadOnlyMemory<byte> CallTimeKwargs = default,
+    TaskFailure? Failure = null,
+    ReadOnlyMemory<byte> ContainerKwargs = default,
+    ReadOnlyMemory<byte> OuterBase = default);
 
 /// <summary>An entry taken from a task's queue and not yet acknowledged: a good delivery or a malformed entry.</summary>
 /// <param name="TaskName">The queue (stream) it came from.</param>
@@ -90,6 +99,25 @@ internal enum LifecycleAction
 /// <param name="After">The status it has now; equal to <paramref name="Before"/> when nothing changed (a finished signature, a second resume).</param>
 internal readonly record struct LifecycleChange(bool Found, SignatureStatus Before, SignatureStatus After);
 
+/// <summary>An item to add to a swarm: its signature, and its own message when added with <c>RunInSwarmAsync</c>.</summary>
+internal sealed record SwarmItem(string Id, byte[]? Message);
+
+/// <summary>What adding to or closing a swarm did.</summary>
+internal enum SwarmChangeResult
+{
+    Done,
+    SwarmMissing,
+    Full,
+    Closed,
+    ItemMissing,
+    ItemTaken,
+}
+
+/// <param name="Result">What happened.</param>
+/// <param name="Detail">For <see cref="SwarmChangeResult.Closed"/>: why; for the item results: the item's id.</param>
+/// <param name="Added">Items in the swarm (for <see cref="SwarmChangeResult.Full"/>).</param>
+internal readonly record struct SwarmChange(SwarmChangeResult Result, string? Detail = null, int Added = 0);
+
 /// <summary>The store's notifications; each is a hint, never the only way state is learned.</summary>
 internal enum SignalKind
 {
@@ -127,11 +155,24 @@ internal interface IMageBackend : IAsyncDisposable
     Task DispatchAsync(string taskName, Envelope envelope, CancellationToken cancellationToken);
 
     /// <summary>
-    /// Queues a run someone will wait for: unless the signature is gone or finished, marks it awaited (its finish
-    /// then stores the result and sends <see cref="SignalKind.Finished"/>) and queues the run, in one step.
-    /// Returns the status found, null when the signature does not exist; nothing is queued for a finished one.
+    /// Dispatches a run of any signature in one step: a task's run is queued; a chain dispatches its first step; a
+    /// swarm starts (its message becomes every item's base) and fills. With <paramref name="awaited"/>, marks it
+    /// awaited first (its finish then stores the result and sends <see cref="SignalKind.Finished"/>). Returns the
+    /// status found, null when the signature does not exist; nothing is dispatched for a finished one.
     /// </summary>
-    Task<SignatureStatus?> DispatchAwaitedAsync(string taskName, Envelope envelope, CancellationToken cancellationToken);
+    Task<SignatureStatus?> DispatchSignatureAsync(Envelope envelope, bool awaited, SignatureLifetimes lifetimes, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Stores a chain or swarm, claiming a chain's steps (each must exist and be no other container's step or item)
+    /// in the same step. Returns null, or why nothing was stored.
+    /// </summary>
+    Task<string?> CreateContainerAsync(SignatureRecord container, TimeSpan ttl, CancellationToken cancellationToken);
+
+    /// <summary>Adds items to a swarm, all or none (rule 28, contract §7), and fills it.</summary>
+    Task<SwarmChange> AddToSwarmAsync(string swarmId, IReadOnlyList<SwarmItem> items, SignatureLifetimes lifetimes, CancellationToken cancellationToken);
+
+    /// <summary>Closes a swarm; it completes at once when every item has finished (rule 29).</summary>
+    Task<SwarmChange> CloseSwarmAsync(string swarmId, SignatureLifetimes lifetimes, CancellationToken cancellationToken);
 
     /// <summary>
     /// Applies a lifecycle operation in one step (contract §5, rules 24-26). Suspend and interrupt pause a

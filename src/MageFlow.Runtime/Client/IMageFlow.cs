@@ -42,6 +42,30 @@ public interface IMageFlow
     Task<TaskSignature> AsignAsync(SignatureRequest request, CancellationToken cancellationToken = default);
 
     /// <summary>
+    /// Signs a chain (contract §6): the steps run one after another, each step's result injected into the next
+    /// step's return member; every step gets <paramref name="kwargs"/> as call-time kwargs. The success callbacks get
+    /// the last step's result; when a step fails for good, the error callbacks get that step's input. A step must
+    /// not be a step or item of another chain or swarm.
+    /// </summary>
+    Task<ChainSignature> ChainAsync(
+        IEnumerable<TaskSignature> steps,
+        IEnumerable<TaskSignature>? successCallbacks = null,
+        IEnumerable<TaskSignature>? errorCallbacks = null,
+        object? kwargs = null,
+        CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// Signs a swarm (contract §7): items run with at most <see cref="SwarmOptions.MaxConcurrency"/> at once; once
+    /// it is closed and every item has finished, its success callbacks get the results of the items that succeeded.
+    /// </summary>
+    Task<SwarmSignature> SwarmAsync(
+        SwarmOptions? options = null,
+        IEnumerable<TaskSignature>? successCallbacks = null,
+        IEnumerable<TaskSignature>? errorCallbacks = null,
+        object? kwargs = null,
+        CancellationToken cancellationToken = default);
+
+    /// <summary>
     /// A stored signature, to run it or change its lifecycle (<see cref="TaskSignature.SuspendAsync"/>, ...); null when
     /// it does not exist (never created, expired or deleted).
     /// </summary>

@@ -70,7 +70,7 @@ internal sealed class MageFlowClient : IMageFlow, IAsyncDisposable, IDisposable
     {
         ArgumentException.ThrowIfNullOrEmpty(id);
         var record = await Backend.GetSignatureAsync(id, cancellationToken).ConfigureAwait(false);
-        return record is null ? null : new TaskSignature(this, record);
+        return record is null ? null : Handle(record);
     }
 
     public async Task<SignatureInfo?> GetSignatureInfoAsync(string id, CancellationToken cancellationToken = default)
@@ -148,7 +148,7 @@ internal sealed class MageFlowClient : IMageFlow, IAsyncDisposable, IDisposable
         {
             var finished = await Waiters.WaitAsync(signature.Id, async () =>
             {
-                var found = await Backend.DispatchAwaitedAsync(signature.TaskName, new Envelope(signature.Id, EnvelopeKind.Message, message), cancellationToken).ConfigureAwait(false);
+                var found = await Backend.DispatchSignatureAsync(new Envelope(signature.Id, EnvelopeKind.Message, message), awaited: true, Lifetimes, cancellationToken).ConfigureAwait(false);
                 if (found is null) throw new SignatureNotFoundException(signature.Id);
                 if (found.Value.IsFinished())
                     throw new InvalidOperationException(
@@ -176,6 +176,7 @@ internal sealed class MageFlowClient : IMageFlow, IAsyncDisposable, IDisposable
 
         var messageTypeId = request.MessageType?.FullName;
         var returnField = request.ReturnField;
+        var messageType = request.MessageType;
         if (messageTypeId is null || returnField is null)
         {
             // The local registry first (no round trip); then the definitions workers published.
@@ -183,6 +184,7 @@ internal sealed class MageFlowClient : IMageFlow, IAsyncDisposable, IDisposable
             {
                 messageTypeId ??= local.MessageTypeId;
                 returnField ??= local.Options.ReturnField;
+                messageType ??= local.MessageType;
             }
             else
             {
@@ -204,11 +206,126 @@ internal sealed class MageFlowClient : IMageFlow, IAsyncDisposable, IDisposable
             SignatureStatus.Pending,
             returnField,
             DateTimeOffset.UtcNow,
-            Attempts: 0);
+            Attempts: 0)
+        {
+            ReceivesSwarmResults = messageType is not null && ReceivesSwarmResults(messageType, returnField),
+        };
         await Backend.CreateSignatureAsync(record, Options.ActiveTtl, cancellationToken).ConfigureAwait(false);
         Log.SignatureCreated(_logger, record.Id, record.TaskName, record.SuccessCallbackIds.Count, record.ErrorCallbackIds.Count);
         return record;
     }
+
+    /// <summary>Whether the member receiving a result is a <see cref="SwarmResults{T}"/> (contract §7): known from the message type, at signing.</summary>
+    private bool ReceivesSwarmResults(Type messageType, string returnField)
+    {
+        try
+        {
+            var member = JsonOptions.GetTypeInfo(messageType).Properties
+                .FirstOrDefault(p => string.Equals(p.Name, returnField, StringComparison.OrdinalIgnoreCase));
+            return member?.PropertyType is { IsGenericType: true } type && type.GetGenericTypeDefinition() == typeof(SwarmResults<>);
+        }
+        catch (Exception ex) when (ex is NotSupportedException or InvalidOperationException or ArgumentException)
+        {
+            return false; // a type the serializer cannot describe fails later, where its input is read
+        }
+    }
+
+    // ---- chains and swarms (contract §6, §7) ----
+
+    public async Task<ChainSignature> ChainAsync(
+        IEnumerable<TaskSignature> steps,
+        IEnumerable<TaskSignature>? successCallbacks = null,
+        IEnumerable<TaskSignature>? errorCallbacks = null,
+        object? kwargs = null,
+        CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(steps);
+        var stepList = steps.ToList();
+        if (stepList.Count == 0) throw new ArgumentException("A chain needs at least one step.", nameof(steps));
+        var stepIds = CallbackIds(ContainerNames.Chain, stepList, nameof(steps));
+        if (stepIds.Length != stepList.Count) throw new InvalidOperationException($"A chain cannot run the same step twice: {string.Join(", ", stepList.GroupBy(s => s.Id).Where(g => g.Count() > 1).Select(g => g.First()))}.");
+        var first = stepList[0].Record;
+        var record = NewContainer(SignatureKind.Chain, ContainerNames.Chain, first.MessageTypeId, first.ReturnField, kwargs, successCallbacks, errorCallbacks) with
+        {
+            ChildIds = stepIds,
+            ReceivesSwarmResults = first.ReceivesSwarmResults,
+        };
+        var problem = await Backend.CreateContainerAsync(record, Options.ActiveTtl, cancellationToken).ConfigureAwait(false);
+        if (problem is not null) throw new InvalidOperationException($"Cannot make a chain of {string.Join(", ", stepList)}: {problem}.");
+        Log.SignatureCreated(_logger, record.Id, record.TaskName, record.SuccessCallbackIds.Count, record.ErrorCallbackIds.Count);
+        return new ChainSignature(this, record);
+    }
+
+    public async Task<SwarmSignature> SwarmAsync(
+        SwarmOptions? options = null,
+        IEnumerable<TaskSignature>? successCallbacks = null,
+        IEnumerable<TaskSignature>? errorCallbacks = null,
+        object? kwargs = null,
+        CancellationToken cancellationToken = default)
+    {
+        options ??= new SwarmOptions();
+        options.Validate();
+        var record = NewContainer(SignatureKind.Swarm, ContainerNames.Swarm, "", MageJson.FallbackReturnField, kwargs, successCallbacks, errorCallbacks) with
+        {
+            Swarm = new SwarmState(options),
+        };
+        var problem = await Backend.CreateContainerAsync(record, Options.ActiveTtl, cancellationToken).ConfigureAwait(false);
+        if (problem is not null) throw new InvalidOperationException($"Cannot make a swarm: {problem}.");
+        Log.SignatureCreated(_logger, record.Id, record.TaskName, record.SuccessCallbackIds.Count, record.ErrorCallbackIds.Count);
+        return new SwarmSignature(this, record);
+    }
+
+    private SignatureRecord NewContainer(
+        SignatureKind kind, string name, string messageTypeId, string returnField, object? kwargs,
+        IEnumerable<TaskSignature>? successCallbacks, IEnumerable<TaskSignature>? errorCallbacks)
+    {
+        var entries = KwargsOf(name, kwargs, "kwargs").Entries.ToArray();
+        ThrowIfTooLarge(name, "kwargs", KwargsSize(entries));
+        return new SignatureRecord(SignatureRecord.NewId(), name, messageTypeId, entries,
+            CallbackIds(name, successCallbacks, "successCallbacks"), CallbackIds(name, errorCallbacks, "errorCallbacks"),
+            SignatureStatus.Pending, SignatureStatus.Pending, returnField, DateTimeOffset.UtcNow, Attempts: 0)
+        {
+            Kind = kind,
+        };
+    }
+
+    internal async Task AddToSwarmAsync(SwarmSignature swarm, IEnumerable<TaskSignature> items, byte[]? message, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(items);
+        var itemList = items.ToList();
+        if (itemList.Count == 0) return;
+        var ids = CallbackIds(ContainerNames.Swarm, itemList, nameof(items));
+        if (ids.Length != itemList.Count) throw new InvalidOperationException($"Swarm {swarm.Id}: the same item is given twice.");
+        if (message is not null) ThrowIfTooLarge(itemList[0].TaskName, "message", message.Length);
+        var change = await Backend.AddToSwarmAsync(swarm.Id, ids.Select(id => new SwarmItem(id, message)).ToArray(), Lifetimes, cancellationToken).ConfigureAwait(false);
+        switch (change.Result)
+        {
+            case SwarmChangeResult.SwarmMissing:
+                throw new SignatureNotFoundException(swarm.Id);
+            case SwarmChangeResult.Full:
+                throw new SwarmFullException(swarm.Id, swarm.Options.MaxTasks ?? 0, change.Added, ids.Length);
+            case SwarmChangeResult.Closed:
+                throw new SwarmClosedException(swarm.Id, change.Detail ?? "it was closed");
+            case SwarmChangeResult.ItemMissing:
+                throw new SignatureNotFoundException(change.Detail!);
+            case SwarmChangeResult.ItemTaken:
+                throw new InvalidOperationException($"Swarm {swarm.Id}: item {itemList.First(i => i.Id == change.Detail)} is already a step or item of a chain or swarm (or is the swarm itself); nothing was added.");
+        }
+    }
+
+    internal async Task CloseSwarmAsync(SwarmSignature swarm, CancellationToken cancellationToken)
+    {
+        var change = await Backend.CloseSwarmAsync(swarm.Id, Lifetimes, cancellationToken).ConfigureAwait(false);
+        if (change.Result == SwarmChangeResult.SwarmMissing) throw new SignatureNotFoundException(swarm.Id);
+    }
+
+    /// <summary>The typed handle of a stored signature: a chain, a swarm, or a task.</summary>
+    internal TaskSignature Handle(SignatureRecord record) => record.Kind switch
+    {
+        SignatureKind.Chain => new ChainSignature(this, record),
+        SignatureKind.Swarm => new SwarmSignature(this, record),
+        _ => new TaskSignature(this, record),
+    };
 
     /// <summary>Reads kwargs from an object; what cannot be read is refused naming the task.</summary>
     internal KwargsBuilder KwargsOf(string taskName, object? kwargs, string what)
@@ -273,7 +390,15 @@ internal sealed class MageFlowClient : IMageFlow, IAsyncDisposable, IDisposable
             callTime = Composition.InputComposer.Compose("{}"u8.ToArray(), builder.Entries, default);
             ThrowIfTooLarge(signature.TaskName, "call-time kwargs", callTime.Length);
         }
-        await Backend.DispatchAsync(signature.TaskName, new Envelope(signature.Id, EnvelopeKind.Message, message, callTime), cancellationToken).ConfigureAwait(false);
+        var envelope = new Envelope(signature.Id, EnvelopeKind.Message, message, callTime);
+        if (signature.Record.Kind == SignatureKind.Task)
+        {
+            await Backend.DispatchAsync(signature.TaskName, envelope, cancellationToken).ConfigureAwait(false);
+        }
+        else if (await Backend.DispatchSignatureAsync(envelope, awaited: false, Lifetimes, cancellationToken).ConfigureAwait(false) is null)
+        {
+            throw new SignatureNotFoundException(signature.Id);
+        }
         Log.RunDispatched(_logger, signature.Id, signature.TaskName);
     }
 }

@@ -29,15 +29,16 @@ internal static class InputComposer
 
     /// <summary>
     /// Composes the input. <paramref name="storedKwargs"/> are the signature's bound kwargs (top-level name →
-    /// JSON); <paramref name="callTimeKwargs"/> is a JSON object or empty. Throws <see cref="JsonException"/>
+    /// JSON); <paramref name="callTimeKwargs"/> and <paramref name="containerKwargs"/> are JSON objects or empty. Throws <see cref="JsonException"/>
     /// when a payload is not valid JSON.
     /// </summary>
     public static byte[] Compose(
         ReadOnlyMemory<byte> baseJson,
         IReadOnlyList<KeyValuePair<string, byte[]>> storedKwargs,
-        ReadOnlyMemory<byte> callTimeKwargs)
+        ReadOnlyMemory<byte> callTimeKwargs,
+        ReadOnlyMemory<byte> containerKwargs = default)
     {
-        if (storedKwargs.Count == 0 && callTimeKwargs.IsEmpty)
+        if (storedKwargs.Count == 0 && callTimeKwargs.IsEmpty && containerKwargs.IsEmpty)
             return baseJson.IsEmpty ? EmptyObject : baseJson.ToArray();
 
         var documents = new List<JsonDocument>(storedKwargs.Count + 2);
@@ -52,12 +53,17 @@ internal static class InputComposer
                 documents.Add(document);
                 Bind(bound, order, name, document.RootElement);
             }
-            if (!callTimeKwargs.IsEmpty)
+            // A chain's or swarm's kwargs are call-time kwargs of its children (rules 27, 28), below the run's own.
+            BindObject(containerKwargs, "the chain's or swarm's kwargs");
+            BindObject(callTimeKwargs, "the call-time kwargs");
+
+            void BindObject(ReadOnlyMemory<byte> json, string what)
             {
-                var document = Parse(callTimeKwargs, "the call-time kwargs");
+                if (json.IsEmpty) return;
+                var document = Parse(json, what);
                 documents.Add(document);
                 if (document.RootElement.ValueKind != JsonValueKind.Object)
-                    throw new JsonException($"Call-time kwargs must be a JSON object, got {document.RootElement.ValueKind}.");
+                    throw new JsonException($"{char.ToUpperInvariant(what[4])}{what[5..]} must be a JSON object, got {document.RootElement.ValueKind}.");
                 foreach (var property in document.RootElement.EnumerateObject())
                     Bind(bound, order, property.Name, property.Value);
             }

@@ -30,7 +30,7 @@ internal sealed class RunExecutor(
         byte[] input;
         try
         {
-            input = InputComposer.Compose(BaseOf(envelope, signature), signature.Kwargs, envelope.CallTimeKwargs);
+            input = InputComposer.Compose(BaseOf(envelope, signature), signature.Kwargs, envelope.CallTimeKwargs, envelope.ContainerKwargs);
         }
         catch (Exception ex) when (ex is not OperationCanceledException)
         {
@@ -118,19 +118,26 @@ internal sealed class RunExecutor(
         new(InputComposer.CanBeBase(failedInput) ? failedInput : KwargsOnlyInput(signature),
             new TaskFailure(signature.Id, signature.TaskName, error) { Kind = kind }, exception);
 
-    /// <summary>The base of the input (rule 2): the message, the wrapped result, or the failed task's input.</summary>
-    private static ReadOnlyMemory<byte> BaseOf(Envelope envelope, SignatureRecord signature) => envelope.Kind switch
+    /// <summary>
+    /// The base of the input (rule 2): the message, the wrapped result, or the failed task's input; a swarm item's
+    /// own message deep-merged over the swarm's message (rule 28).
+    /// </summary>
+    private static ReadOnlyMemory<byte> BaseOf(Envelope envelope, SignatureRecord signature)
     {
-        EnvelopeKind.Result => InputComposer.WrapResult(signature.ReturnField, envelope.Payload.Span),
-        _ => envelope.Payload,
-    };
+        ReadOnlyMemory<byte> own = envelope.Kind switch
+        {
+            EnvelopeKind.Result => InputComposer.WrapResult(signature.ReturnField, envelope.Payload.Span),
+            _ => envelope.Payload,
+        };
+        return envelope.OuterBase.IsEmpty ? own : InputComposer.Compose(envelope.OuterBase, [], own);
+    }
 
     /// <summary>When the input cannot be composed, error callbacks still get the bound kwargs.</summary>
     private static byte[] FallbackInput(SignatureRecord signature, Envelope envelope)
     {
         try
         {
-            return InputComposer.Compose(BaseOf(envelope, signature), signature.Kwargs, envelope.CallTimeKwargs);
+            return InputComposer.Compose(BaseOf(envelope, signature), signature.Kwargs, envelope.CallTimeKwargs, envelope.ContainerKwargs);
         }
         catch (Exception ex) when (ex is not OperationCanceledException)
         {

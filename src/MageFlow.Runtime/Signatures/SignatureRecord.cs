@@ -37,6 +37,21 @@ internal sealed record SignatureRecord(
     /// <summary>A body finished while it was paused: resume applies the saved result or failure (contract §5).</summary>
     public bool HasSavedOutcome { get; init; }
 
+    /// <summary>A task, or a container of other signatures (chain, swarm).</summary>
+    public SignatureKind Kind { get; init; }
+
+    /// <summary>The chain or swarm this signature is a step or item of.</summary>
+    public string? ParentId { get; init; }
+
+    /// <summary>A chain's steps, in order.</summary>
+    public IReadOnlyList<string> ChildIds { get; init; } = [];
+
+    /// <summary>A swarm's options and counters.</summary>
+    public SwarmState? Swarm { get; init; }
+
+    /// <summary>Its return member is <see cref="SwarmResults{T}"/>: as a swarm's success callback it gets every item's outcome.</summary>
+    public bool ReceivesSwarmResults { get; init; }
+
     /// <summary>16 URL-safe characters, 96 random bits: short keys keep Redis hashes compact.</summary>
     public static string NewId()
     {
@@ -44,4 +59,37 @@ internal sealed record SignatureRecord(
         RandomNumberGenerator.Fill(bytes);
         return System.Buffers.Text.Base64Url.EncodeToString(bytes);
     }
+}
+
+/// <summary>What a signature stands for.</summary>
+internal enum SignatureKind
+{
+    Task = 0,
+    Chain = 1,
+    Swarm = 2,
+}
+
+/// <summary>A swarm's options and where it stands.</summary>
+internal sealed record SwarmState(SwarmOptions Options)
+{
+    public int Added { get; init; }
+
+    /// <summary>Items dispatched and not finished (the concurrency bound counts these).</summary>
+    public int Running { get; init; }
+
+    public int Succeeded { get; init; }
+
+    public int Failed { get; init; }
+
+    public bool Closed { get; init; }
+
+    /// <summary>Started with <c>RunAsync</c>: items added with <c>AddAsync</c> may run.</summary>
+    public bool Started { get; init; }
+}
+
+/// <summary>The task names containers are stored under; ':' keeps them apart from every real task name.</summary>
+internal static class ContainerNames
+{
+    public const string Chain = "mageflow:chain";
+    public const string Swarm = "mageflow:swarm";
 }

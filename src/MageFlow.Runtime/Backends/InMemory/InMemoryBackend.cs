@@ -9,7 +9,7 @@ namespace MageFlow.Backends.InMemory;
 /// Expired signatures are swept as time passes (like Redis' active expiry), so memory stays bounded by what
 /// is alive, not by what ever ran.
 /// </summary>
-internal sealed class InMemoryBackend(TimeProvider time) : IMageBackend
+internal sealed partial class InMemoryBackend(TimeProvider time) : IMageBackend
 {
     private readonly Lock _gate = new();
     private readonly Dictionary<string, StoredSignature> _signatures = new(StringComparer.Ordinal);
@@ -93,19 +93,6 @@ internal sealed class InMemoryBackend(TimeProvider time) : IMageBackend
         return Task.CompletedTask;
     }
 
-    public Task<SignatureStatus?> DispatchAwaitedAsync(string taskName, Envelope envelope, CancellationToken cancellationToken)
-    {
-        lock (_gate)
-        {
-            if (Find(envelope.SignatureId) is not { } stored) return Task.FromResult<SignatureStatus?>(null);
-            var status = stored.Record.Status;
-            if (status.IsFinished()) return Task.FromResult<SignatureStatus?>(status);
-            stored.Awaited = true;
-            Enqueue(taskName, envelope);
-            return Task.FromResult<SignatureStatus?>(status);
-        }
-    }
-
     public Task<LifecycleChange> ChangeLifecycleAsync(string id, LifecycleAction action, SignatureLifetimes lifetimes, CancellationToken cancellationToken)
     {
         var signals = new List<(SignalKind, string)>();
@@ -116,32 +103,56 @@ internal sealed class InMemoryBackend(TimeProvider time) : IMageBackend
             var before = stored.Record.Status;
             if (!before.IsFinished())
             {
-                switch (action)
+                ChangeLifecycle(stored, action, lifetimes, signals);
+                // A step or item canceled on its own is a failed child: its chain fails, its swarm counts it (rules 27, 29).
+                if (action == LifecycleAction.Cancel && stored.Record.ParentId is { } parentId && Find(parentId) is { } parent)
                 {
-                    case LifecycleAction.Suspend when before.IsRunnable():
-                        Pause(stored, SignatureStatus.Suspended);
-                        break;
-                    case LifecycleAction.Interrupt when before != SignatureStatus.Interrupted:
-                        Pause(stored, SignatureStatus.Interrupted);
-                        signals.Add((SignalKind.StopRun, id));
-                        break;
-                    case LifecycleAction.Resume when before.IsPaused():
-                        Resume(stored, lifetimes, signals);
-                        break;
-                    case LifecycleAction.Cancel:
-                        stored.Parked.Clear();
-                        stored.Saved = null;
-                        Transition(stored, SignatureStatus.Canceled);
-                        ReleaseTree([.. stored.Record.SuccessCallbackIds, .. stored.Record.ErrorCallbackIds], lifetimes.Done);
-                        Finished(stored, lifetimes.Done, signals);
-                        signals.Add((SignalKind.StopRun, id));
-                        break;
+                    var failure = new TaskFailure(id, stored.Record.TaskName, $"Signature {id} was canceled.");
+                    ChildFinished(parent, stored, new SavedOutcome("{}"u8.ToArray(), failure), lifetimes, signals);
                 }
             }
             change = new LifecycleChange(true, before, stored.Record.Status);
         }
         Raise(signals);
         return Task.FromResult(change);
+    }
+
+    /// <summary>One lifecycle operation on a signature and, for a chain or swarm, on every unfinished child (contract §5).</summary>
+    private void ChangeLifecycle(StoredSignature stored, LifecycleAction action, SignatureLifetimes lifetimes, List<(SignalKind, string)> signals)
+    {
+        var before = stored.Record.Status;
+        var id = stored.Record.Id;
+        switch (action)
+        {
+            case LifecycleAction.Suspend when before.IsRunnable():
+                Pause(stored, SignatureStatus.Suspended);
+                break;
+            case LifecycleAction.Interrupt when before != SignatureStatus.Interrupted:
+                Pause(stored, SignatureStatus.Interrupted);
+                signals.Add((SignalKind.StopRun, id));
+                break;
+            case LifecycleAction.Resume when before.IsPaused():
+                Resume(stored, lifetimes, signals);
+                break;
+            case LifecycleAction.Cancel:
+                stored.Parked.Clear();
+                stored.Saved = null;
+                Transition(stored, SignatureStatus.Canceled);
+                ReleaseTree([.. stored.Record.SuccessCallbackIds, .. stored.Record.ErrorCallbackIds], lifetimes.Done);
+                Finished(stored, lifetimes.Done, signals);
+                signals.Add((SignalKind.StopRun, id));
+                break;
+        }
+        var children = stored.Record.Kind == SignatureKind.Chain ? stored.Record.ChildIds : stored.Swarm?.Items ?? [];
+        foreach (var childId in children)
+        {
+            if (Find(childId) is { } child && !child.Record.Status.IsFinished()) ChangeLifecycle(child, action, lifetimes, signals);
+        }
+        if (stored.Swarm is not null && action == LifecycleAction.Resume && stored.Record.Status.IsRunnable())
+        {
+            Fill(stored, lifetimes, signals);
+            CompleteSwarmIfDue(stored, lifetimes, signals);
+        }
     }
 
     public Task<IAsyncDisposable> SubscribeAsync(SignalKind kind, Action<string> onSignal, CancellationToken cancellationToken)
@@ -323,7 +334,10 @@ internal sealed class InMemoryBackend(TimeProvider time) : IMageBackend
         return Task.FromResult(finished);
     }
 
-    /// <summary>Makes a signature Done or Failed and dispatches the callbacks of that outcome once (rules 6-8).</summary>
+    /// <summary>
+    /// Makes a signature Done or Failed and dispatches the callbacks of that outcome once (rules 6-8); then its chain
+    /// or swarm, if any, takes the outcome (rules 27, 29) in the same step.
+    /// </summary>
     private List<string> Apply(StoredSignature stored, SavedOutcome outcome, SignatureLifetimes lifetimes, List<(SignalKind, string)> signals)
     {
         List<string> missing;
@@ -332,19 +346,21 @@ internal sealed class InMemoryBackend(TimeProvider time) : IMageBackend
         {
             Transition(stored, SignatureStatus.Failed);
             stored.Record = stored.Record with { Failure = failure };
-            missing = DispatchCallbacks(stored.Record.ErrorCallbackIds, id => new Envelope(id, EnvelopeKind.ErrorInput, payload, default, failure), lifetimes.Active);
+            missing = DispatchCallbacks(stored.Record.ErrorCallbackIds, callback => new Envelope(callback.Record.Id, EnvelopeKind.ErrorInput, payload, default, failure), lifetimes, signals);
             ReleaseTree(stored.Record.SuccessCallbackIds, lifetimes.Done);
         }
         else
         {
             Transition(stored, SignatureStatus.Done);
             if (stored.Awaited) stored.Record = stored.Record with { Result = payload };
-            missing = DispatchCallbacks(stored.Record.SuccessCallbackIds, id => new Envelope(id, EnvelopeKind.Result, payload), lifetimes.Active);
+            missing = DispatchCallbacks(stored.Record.SuccessCallbackIds, callback => new Envelope(callback.Record.Id, EnvelopeKind.Result,
+                callback.Record.ReceivesSwarmResults && outcome.SwarmOutcomes is { } outcomes ? outcomes : payload), lifetimes, signals);
             ReleaseTree(stored.Record.ErrorCallbackIds, lifetimes.Done);
         }
         stored.Parked.Clear();
         stored.Saved = null;
         Finished(stored, lifetimes.Done, signals);
+        if (stored.Record.ParentId is { } parentId && Find(parentId) is { } parent) ChildFinished(parent, stored, outcome, lifetimes, signals);
         return missing;
     }
 
@@ -555,16 +571,12 @@ internal sealed class InMemoryBackend(TimeProvider time) : IMageBackend
         }
     }
 
-    private List<string> DispatchCallbacks(IReadOnlyList<string> ids, Func<string, Envelope> envelope, TimeSpan activeTtl)
+    private List<string> DispatchCallbacks(IReadOnlyList<string> ids, Func<StoredSignature, Envelope> envelope, SignatureLifetimes lifetimes, List<(SignalKind, string)> signals)
     {
         var missing = new List<string>();
         foreach (var id in ids.Distinct(StringComparer.Ordinal))
         {
-            if (Find(id) is { } callback)
-            {
-                Enqueue(callback.Record.TaskName, envelope(id));
-                if (callback.ExpiresAt < time.GetUtcNow() + activeTtl) SetExpiry(callback, time.GetUtcNow() + activeTtl);
-            }
+            if (Find(id) is { } callback) Dispatch(callback, envelope(callback), lifetimes, signals);
             else missing.Add(id);
         }
         return missing;
@@ -604,8 +616,12 @@ internal sealed class InMemoryBackend(TimeProvider time) : IMageBackend
         /// <summary>Someone waits on it: its finish keeps the result and signals <see cref="SignalKind.Finished"/>.</summary>
         public bool Awaited { get; set; }
 
+        /// <summary>A swarm's queues and outcomes.</summary>
+        public SwarmData? Swarm { get; set; }
+
         public SignatureRecord Snapshot() => Record with
         {
+            Swarm = Swarm?.State(Record.Swarm!.Options),
             ParkedRuns = Parked.Count,
             HasSavedOutcome = Saved is not null,
             Result = Record.Result ?? (Saved is { Failure: null } done ? done.Payload : null),
@@ -622,8 +638,8 @@ internal sealed class InMemoryBackend(TimeProvider time) : IMageBackend
 
     private sealed record DelayedRun(string TaskName, Envelope Envelope);
 
-    /// <summary>A result (<paramref name="Failure"/> null) or a failure with the failed input.</summary>
-    private sealed record SavedOutcome(byte[] Payload, TaskFailure? Failure);
+    /// <summary>A result (<paramref name="Failure"/> null) or a failure with the failed input; a swarm's result also has every item's outcome.</summary>
+    private sealed record SavedOutcome(byte[] Payload, TaskFailure? Failure, byte[]? SwarmOutcomes = null);
 
     private sealed class Listener(InMemoryBackend backend, SignalKind kind, Action<string> onSignal) : IAsyncDisposable
     {

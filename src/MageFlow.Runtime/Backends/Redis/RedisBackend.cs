@@ -144,6 +144,11 @@ internal sealed partial class RedisBackend : IMageBackend
         await db.StreamAddAsync(_layout.Queue(taskName), RedisLayout.EntryFields(envelope)).ConfigureAwait(false);
     }
 
+    public Task<string?> CreateContainerAsync(SignatureRecord container, TimeSpan ttl, CancellationToken cancellationToken) => throw new NotImplementedException();
+    public Task<SwarmChange> AddToSwarmAsync(string swarmId, IReadOnlyList<SwarmItem> items, SignatureLifetimes lifetimes, CancellationToken cancellationToken) => throw new NotImplementedException();
+    public Task<SwarmChange> CloseSwarmAsync(string swarmId, SignatureLifetimes lifetimes, CancellationToken cancellationToken) => throw new NotImplementedException();
+    public Task<SignatureStatus?> DispatchSignatureAsync(Envelope envelope, bool awaited, SignatureLifetimes lifetimes, CancellationToken cancellationToken) => DispatchAwaitedAsync("", envelope, cancellationToken);
+
     public async Task<SignatureStatus?> DispatchAwaitedAsync(string taskName, Envelope envelope, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(envelope);
