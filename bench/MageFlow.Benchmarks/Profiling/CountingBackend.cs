@@ -85,8 +85,17 @@ internal sealed class CountingBackend(IMageBackend inner, bool ownsInner, Backen
     public Task DispatchAsync(string taskName, Envelope envelope, CancellationToken cancellationToken) =>
         Time("dispatch", inner.DispatchAsync(taskName, envelope, cancellationToken));
 
-    public Task<SignatureStatus?> DispatchAwaitedAsync(string taskName, Envelope envelope, CancellationToken cancellationToken) =>
-        Time("dispatch awaited", inner.DispatchAwaitedAsync(taskName, envelope, cancellationToken));
+    public Task<SignatureStatus?> DispatchSignatureAsync(Envelope envelope, bool awaited, SignatureLifetimes lifetimes, CancellationToken cancellationToken) =>
+        Time("dispatch signature", inner.DispatchSignatureAsync(envelope, awaited, lifetimes, cancellationToken));
+
+    public Task<string?> CreateContainerAsync(SignatureRecord container, TimeSpan ttl, CancellationToken cancellationToken) =>
+        Time("create container", inner.CreateContainerAsync(container, ttl, cancellationToken));
+
+    public Task<SwarmChange> AddToSwarmAsync(string swarmId, IReadOnlyList<SwarmItem> items, SignatureLifetimes lifetimes, CancellationToken cancellationToken) =>
+        Time("swarm add", inner.AddToSwarmAsync(swarmId, items, lifetimes, cancellationToken));
+
+    public Task<SwarmChange> CloseSwarmAsync(string swarmId, SignatureLifetimes lifetimes, CancellationToken cancellationToken) =>
+        Time("swarm close", inner.CloseSwarmAsync(swarmId, lifetimes, cancellationToken));
 
     public Task<LifecycleChange> ChangeLifecycleAsync(string id, LifecycleAction action, SignatureLifetimes lifetimes, CancellationToken cancellationToken) =>
         Time("lifecycle", inner.ChangeLifecycleAsync(id, action, lifetimes, cancellationToken));

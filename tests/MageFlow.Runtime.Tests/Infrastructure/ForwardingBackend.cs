@@ -11,7 +11,10 @@ internal abstract class ForwardingBackend(IMageBackend inner) : IMageBackend
     public virtual Task<SignatureRecord?> GetSignatureAsync(string id, CancellationToken cancellationToken) => inner.GetSignatureAsync(id, cancellationToken);
     public virtual Task<bool> UpdateKwargsAsync(string id, IReadOnlyList<KeyValuePair<string, byte[]>> kwargs, CancellationToken cancellationToken) => inner.UpdateKwargsAsync(id, kwargs, cancellationToken);
     public virtual Task DispatchAsync(string taskName, Envelope envelope, CancellationToken cancellationToken) => inner.DispatchAsync(taskName, envelope, cancellationToken);
-    public virtual Task<SignatureStatus?> DispatchAwaitedAsync(string taskName, Envelope envelope, CancellationToken cancellationToken) => inner.DispatchAwaitedAsync(taskName, envelope, cancellationToken);
+    public virtual Task<SignatureStatus?> DispatchSignatureAsync(Envelope envelope, bool awaited, SignatureLifetimes lifetimes, CancellationToken cancellationToken) => inner.DispatchSignatureAsync(envelope, awaited, lifetimes, cancellationToken);
+    public virtual Task<string?> CreateContainerAsync(SignatureRecord container, TimeSpan ttl, CancellationToken cancellationToken) => inner.CreateContainerAsync(container, ttl, cancellationToken);
+    public virtual Task<SwarmChange> AddToSwarmAsync(string swarmId, IReadOnlyList<SwarmItem> items, SignatureLifetimes lifetimes, CancellationToken cancellationToken) => inner.AddToSwarmAsync(swarmId, items, lifetimes, cancellationToken);
+    public virtual Task<SwarmChange> CloseSwarmAsync(string swarmId, SignatureLifetimes lifetimes, CancellationToken cancellationToken) => inner.CloseSwarmAsync(swarmId, lifetimes, cancellationToken);
     public virtual Task<LifecycleChange> ChangeLifecycleAsync(string id, LifecycleAction action, SignatureLifetimes lifetimes, CancellationToken cancellationToken) => inner.ChangeLifecycleAsync(id, action, lifetimes, cancellationToken);
     public virtual IAsyncEnumerable<SignatureRecord> ListSignaturesAsync(SignatureQuery query, CancellationToken cancellationToken) => inner.ListSignaturesAsync(query, cancellationToken);
     public virtual Task<IAsyncDisposable> SubscribeAsync(SignalKind kind, Action<string> onSignal, CancellationToken cancellationToken) => inner.SubscribeAsync(kind, onSignal, cancellationToken);

@@ -22,7 +22,10 @@ internal sealed partial class RedisBackend : IMageBackend
 
     private static readonly RedisScript CreateSignatureScript = RedisScript.FromResource("create_signature");
     private static readonly RedisScript UpdateKwargsScript = RedisScript.FromResource("update_kwargs");
-    private static readonly RedisScript DispatchAwaitedScript = RedisScript.FromResource("dispatch_awaited");
+    private static readonly RedisScript DispatchScript = RedisScript.FromResource("dispatch");
+    private static readonly RedisScript CreateContainerScript = RedisScript.FromResource("create_container");
+    private static readonly RedisScript SwarmAddScript = RedisScript.FromResource("swarm_add");
+    private static readonly RedisScript SwarmCloseScript = RedisScript.FromResource("swarm_close");
     private static readonly RedisScript LifecycleScript = RedisScript.FromResource("lifecycle");
     private static readonly RedisScript ParkScript = RedisScript.FromResource("park");
     private static readonly RedisScript StartScript = RedisScript.FromResource("start");
@@ -37,7 +40,7 @@ internal sealed partial class RedisBackend : IMageBackend
 
     private static readonly RedisScript[] AllScripts =
     [
-        CreateSignatureScript, UpdateKwargsScript, DispatchAwaitedScript, LifecycleScript, StartScript, CompleteScript, FailScript,
+        CreateSignatureScript, UpdateKwargsScript, DispatchScript, CreateContainerScript, SwarmAddScript, SwarmCloseScript, LifecycleScript, StartScript, CompleteScript, FailScript,
         RetryLaterScript, ParkScript, ReleaseScript, PromoteDueScript, AcknowledgeScript, KeepAliveScript, RemoveIdleConsumersScript,
     ];
 
@@ -144,24 +147,72 @@ internal sealed partial class RedisBackend : IMageBackend
         await db.StreamAddAsync(_layout.Queue(taskName), RedisLayout.EntryFields(envelope)).ConfigureAwait(false);
     }
 
-    public Task<string?> CreateContainerAsync(SignatureRecord container, TimeSpan ttl, CancellationToken cancellationToken) => throw new NotImplementedException();
-    public Task<SwarmChange> AddToSwarmAsync(string swarmId, IReadOnlyList<SwarmItem> items, SignatureLifetimes lifetimes, CancellationToken cancellationToken) => throw new NotImplementedException();
-    public Task<SwarmChange> CloseSwarmAsync(string swarmId, SignatureLifetimes lifetimes, CancellationToken cancellationToken) => throw new NotImplementedException();
-    public Task<SignatureStatus?> DispatchSignatureAsync(Envelope envelope, bool awaited, SignatureLifetimes lifetimes, CancellationToken cancellationToken) => DispatchAwaitedAsync("", envelope, cancellationToken);
-
-    public async Task<SignatureStatus?> DispatchAwaitedAsync(string taskName, Envelope envelope, CancellationToken cancellationToken)
+    public async Task<SignatureStatus?> DispatchSignatureAsync(Envelope envelope, bool awaited, SignatureLifetimes lifetimes, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(envelope);
         var fields = RedisLayout.EntryFields(envelope);
-        var values = new RedisValue[fields.Length * 2];
-        for (var i = 0; i < fields.Length; i++)
+        var values = new List<RedisValue>(6 + fields.Length * 2)
         {
-            values[2 * i] = fields[i].Name;
-            values[2 * i + 1] = fields[i].Value;
+            _layout.Prefix, awaited ? "1" : "0", ExpiryMilliseconds(lifetimes.Active), DoneTtlMilliseconds(lifetimes.Done),
+            DateTimeOffset.UtcNow.ToUnixTimeMilliseconds(), envelope.SignatureId,
+        };
+        // The script adds the signature id itself: a container's run is re-addressed to its step or items.
+        foreach (var field in fields.Where(f => f.Name != RedisLayout.EntrySignatureId)) values.AddRange([field.Name, field.Value]);
+        var db = await DatabaseAsync(cancellationToken).ConfigureAwait(false);
+        var status = (int)await DispatchScript.RunAsync(db, [_layout.Signature(envelope.SignatureId)], values.ToArray()).ConfigureAwait(false);
+        return status < 0 ? null : (SignatureStatus)status;
+    }
+
+    public async Task<string?> CreateContainerAsync(SignatureRecord container, TimeSpan ttl, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(container);
+        var keys = new List<RedisKey> { _layout.Signature(container.Id) };
+        keys.AddRange(container.ChildIds.Select(_layout.Signature));
+        var values = new List<RedisValue> { ExpiryMilliseconds(ttl), container.Id, container.ChildIds.Count };
+        values.AddRange(container.ChildIds.Select(id => (RedisValue)id));
+        values.AddRange(RedisLayout.SignatureFields(container));
+        var db = await DatabaseAsync(cancellationToken).ConfigureAwait(false);
+        var reply = await CreateContainerScript.RunAsync(db, keys.ToArray(), values.ToArray()).ConfigureAwait(false);
+        return (int)reply[0] == 1 ? null : (string?)reply[1];
+    }
+
+    public async Task<SwarmChange> AddToSwarmAsync(string swarmId, IReadOnlyList<SwarmItem> items, SignatureLifetimes lifetimes, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(items);
+        var keys = new RedisKey[1 + items.Count];
+        keys[0] = _layout.Signature(swarmId);
+        var values = new RedisValue[6 + items.Count * 2];
+        values[0] = _layout.Prefix;
+        values[1] = ExpiryMilliseconds(lifetimes.Active);
+        values[2] = DoneTtlMilliseconds(lifetimes.Done);
+        values[3] = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
+        values[4] = swarmId;
+        values[5] = items.Count;
+        for (var i = 0; i < items.Count; i++)
+        {
+            keys[1 + i] = _layout.Signature(items[i].Id);
+            values[6 + 2 * i] = items[i].Id;
+            values[7 + 2 * i] = items[i].Message ?? [];
         }
         var db = await DatabaseAsync(cancellationToken).ConfigureAwait(false);
-        var status = (int)await DispatchAwaitedScript.RunAsync(db, [_layout.Signature(envelope.SignatureId), _layout.Queue(taskName)], values).ConfigureAwait(false);
-        return status < 0 ? null : (SignatureStatus)status;
+        var reply = await SwarmAddScript.RunAsync(db, keys, values).ConfigureAwait(false);
+        return (string?)reply[0] switch
+        {
+            "ok" => new SwarmChange(SwarmChangeResult.Done),
+            "closed" => new SwarmChange(SwarmChangeResult.Closed, (string?)reply[1]),
+            "full" => new SwarmChange(SwarmChangeResult.Full, Added: (int)reply[1]),
+            "item-missing" => new SwarmChange(SwarmChangeResult.ItemMissing, (string?)reply[1]),
+            "item-taken" => new SwarmChange(SwarmChangeResult.ItemTaken, (string?)reply[1]),
+            _ => new SwarmChange(SwarmChangeResult.SwarmMissing),
+        };
+    }
+
+    public async Task<SwarmChange> CloseSwarmAsync(string swarmId, SignatureLifetimes lifetimes, CancellationToken cancellationToken)
+    {
+        var db = await DatabaseAsync(cancellationToken).ConfigureAwait(false);
+        var closed = (int)await SwarmCloseScript.RunAsync(db, [_layout.Signature(swarmId)],
+            [_layout.Prefix, ExpiryMilliseconds(lifetimes.Active), DoneTtlMilliseconds(lifetimes.Done), DateTimeOffset.UtcNow.ToUnixTimeMilliseconds(), swarmId]).ConfigureAwait(false);
+        return new SwarmChange(closed == 1 ? SwarmChangeResult.Done : SwarmChangeResult.SwarmMissing);
     }
 
     public async Task<LifecycleChange> ChangeLifecycleAsync(string id, LifecycleAction action, SignatureLifetimes lifetimes, CancellationToken cancellationToken)

@@ -40,6 +40,22 @@ internal sealed class RedisLayout(string prefix)
     public const string SavedField = "so";            // an outcome reached while paused: "d" done or "f" failed
     public const string SavedPayloadField = "sp";     // its result, or its failed input
 
+    public const string KindField = "kd";             // SignatureKind: absent for a task
+    public const string ParentField = "pa";           // the chain or swarm it is a step or item of
+    public const string ChildrenField = "ch";         // a chain's steps, comma-joined
+    public const string ReceivesSwarmResultsField = "rs";
+    public const string SwarmMaxConcurrencyField = "mc";
+    public const string SwarmStopAfterField = "sf";
+    public const string SwarmMaxTasksField = "mt";
+    public const string SwarmCloseOnMaxField = "co";
+    public const string SwarmStartedField = "sd";
+    public const string SwarmClosedField = "cl";
+    public const string SwarmMessageField = "sm";
+    public const string SwarmAddedField = "na";
+    public const string SwarmRunningField = "nr";
+    public const string SwarmSucceededField = "ns";
+    public const string SwarmFailedField = "nf";
+
     /// <summary><see cref="SavedField"/> values.</summary>
     public const string SavedDone = "d";
     public const string SavedFailed = "f";
@@ -47,6 +63,7 @@ internal sealed class RedisLayout(string prefix)
     // key parts: {prefix}:s:{id} signature hash, {prefix}:q:{task} task stream
     public const string SignatureKeyPart = ":s:";
     public const string QueueKeyPart = ":q:";
+    public const string WorkflowKeyPart = ":w:"; // {prefix}:w:{swarm id}:{i|w|r|o} a swarm's lists
 
     // pub/sub channels: {prefix}:stop (interrupted or canceled ids), {prefix}:finished (awaited ids that finished)
     public const string StopChannelPart = ":stop";
@@ -61,6 +78,8 @@ internal sealed class RedisLayout(string prefix)
     public const string EntryFailureTaskName = "ft";
     public const string EntryFailureError = "fe";
     public const string EntryFailureKind = "fk";
+    public const string EntryContainerKwargs = "ck";
+    public const string EntryOuterBase = "ob";
 
     private readonly string _queuePrefix = prefix + QueueKeyPart;
     private readonly string _signaturePrefix = prefix + SignatureKeyPart;
@@ -114,6 +133,16 @@ internal sealed class RedisLayout(string prefix)
             CreatedField, signature.CreatedAt.ToUnixTimeMilliseconds(),
             AttemptsField, signature.Attempts,
         };
+        if (signature.Kind != SignatureKind.Task) fields.AddRange([KindField, (int)signature.Kind]);
+        if (signature.ChildIds.Count > 0) fields.AddRange([ChildrenField, JoinIds(signature.ChildIds)]);
+        if (signature.ReceivesSwarmResults) fields.AddRange([ReceivesSwarmResultsField, 1]);
+        if (signature.Swarm is { Options: var options })
+        {
+            fields.AddRange([SwarmMaxConcurrencyField, options.MaxConcurrency, SwarmCloseOnMaxField, options.CloseOnMaxTasks ? 1 : 0,
+                SwarmAddedField, 0, SwarmRunningField, 0, SwarmSucceededField, 0, SwarmFailedField, 0]);
+            if (options.StopAfterFailures is { } stopAfter) fields.AddRange([SwarmStopAfterField, stopAfter]);
+            if (options.MaxTasks is { } maxTasks) fields.AddRange([SwarmMaxTasksField, maxTasks]);
+        }
         if (signature.SuccessCallbackIds.Count > 0) fields.AddRange([SuccessIdsField, JoinIds(signature.SuccessCallbackIds)]);
         if (signature.ErrorCallbackIds.Count > 0) fields.AddRange([ErrorIdsField, JoinIds(signature.ErrorCallbackIds)]);
         foreach (var (name, json) in signature.Kwargs) fields.AddRange([KwargFieldPrefix + name, json]);
@@ -133,8 +162,12 @@ internal sealed class RedisLayout(string prefix)
     /// <summary>Reads a signature from its hash as flat field, value pairs (HGETALL).</summary>
     public static SignatureRecord ParseSignature(string id, ReadOnlySpan<RedisValue> flatPairs)
     {
-        string? taskName = null, messageTypeId = null, returnField = null, error = null, saved = null;
-        int status = 0, lastStatus = 0, attempts = 0, failureKind = 0, parkedRuns = 0;
+        string? taskName = null, messageTypeId = null, returnField = null, error = null, saved = null, parent = null;
+        int status = 0, lastStatus = 0, attempts = 0, failureKind = 0, parkedRuns = 0, kind = 0;
+        int maxConcurrency = 0, added = 0, running = 0, succeeded = 0, failedItems = 0;
+        int? stopAfter = null, maxTasks = null;
+        bool closeOnMax = true, swarmStarted = false, closed = false, receivesSwarmResults = false;
+        string[] children = [];
         long created = 0;
         long? started = null, finished = null;
         byte[]? result = null, savedPayload = null;
@@ -163,6 +196,20 @@ internal sealed class RedisLayout(string prefix)
                 case ParkedCountField: parkedRuns = (int)Number(id, field, value); break;
                 case SavedField: saved = value; break;
                 case SavedPayloadField: savedPayload = value; break;
+                case KindField: kind = (int)Number(id, field, value); break;
+                case ParentField: parent = value; break;
+                case ChildrenField: children = SplitIds(value); break;
+                case ReceivesSwarmResultsField: receivesSwarmResults = true; break;
+                case SwarmMaxConcurrencyField: maxConcurrency = (int)Number(id, field, value); break;
+                case SwarmStopAfterField: stopAfter = (int)Number(id, field, value); break;
+                case SwarmMaxTasksField: maxTasks = (int)Number(id, field, value); break;
+                case SwarmCloseOnMaxField: closeOnMax = Number(id, field, value) != 0; break;
+                case SwarmStartedField: swarmStarted = true; break;
+                case SwarmClosedField: closed = true; break;
+                case SwarmAddedField: added = (int)Number(id, field, value); break;
+                case SwarmRunningField: running = (int)Number(id, field, value); break;
+                case SwarmSucceededField: succeeded = (int)Number(id, field, value); break;
+                case SwarmFailedField: failedItems = (int)Number(id, field, value); break;
                 default:
                     if (field.StartsWith(KwargFieldPrefix, StringComparison.Ordinal))
                         kwargs.Add(new(field[KwargFieldPrefix.Length..], (byte[])value!));
@@ -180,6 +227,25 @@ internal sealed class RedisLayout(string prefix)
             Result = result ?? (saved == SavedDone ? savedPayload : null),
             ParkedRuns = parkedRuns,
             HasSavedOutcome = saved is not null,
+            Kind = (SignatureKind)kind,
+            ParentId = parent,
+            ChildIds = children,
+            ReceivesSwarmResults = receivesSwarmResults,
+            Swarm = (SignatureKind)kind != SignatureKind.Swarm ? null : new SwarmState(new SwarmOptions
+            {
+                MaxConcurrency = maxConcurrency,
+                StopAfterFailures = stopAfter,
+                MaxTasks = maxTasks,
+                CloseOnMaxTasks = closeOnMax,
+            })
+            {
+                Added = added,
+                Running = running,
+                Succeeded = succeeded,
+                Failed = failedItems,
+                Started = swarmStarted,
+                Closed = closed,
+            },
         };
     }
 
@@ -209,6 +275,8 @@ internal sealed class RedisLayout(string prefix)
             new(EntryPayload, envelope.Payload),
         };
         if (!envelope.CallTimeKwargs.IsEmpty) fields.Add(new(EntryCallTimeKwargs, envelope.CallTimeKwargs));
+        if (!envelope.ContainerKwargs.IsEmpty) fields.Add(new(EntryContainerKwargs, envelope.ContainerKwargs));
+        if (!envelope.OuterBase.IsEmpty) fields.Add(new(EntryOuterBase, envelope.OuterBase));
         if (envelope.Failure is { } failure)
         {
             fields.Add(new(EntryFailureSignatureId, failure.SignatureId));
@@ -233,7 +301,7 @@ internal sealed class RedisLayout(string prefix)
 
         var fields = entry[1];
         string? signatureId = null, kindText = null, failureId = null, failureTask = null, failureError = null, failureKind = null;
-        byte[]? payload = null, callTime = null;
+        byte[]? payload = null, callTime = null, containerKwargs = null, outerBase = null;
         for (var i = 0; i + 1 < fields.Length; i += 2)
         {
             var value = fields[i + 1];
@@ -243,6 +311,8 @@ internal sealed class RedisLayout(string prefix)
                 case EntryKind: kindText = (string?)value; break;
                 case EntryPayload: payload = (byte[]?)value; break;
                 case EntryCallTimeKwargs: callTime = (byte[]?)value; break;
+                case EntryContainerKwargs: containerKwargs = (byte[]?)value; break;
+                case EntryOuterBase: outerBase = (byte[]?)value; break;
                 case EntryFailureSignatureId: failureId = (string?)value; break;
                 case EntryFailureTaskName: failureTask = (string?)value; break;
                 case EntryFailureError: failureError = (string?)value; break;
@@ -263,7 +333,8 @@ internal sealed class RedisLayout(string prefix)
                     ? (TaskFailureKind)kind
                     : TaskFailureKind.Error,
             };
-        return new Delivery(taskName, entryId, new Envelope(signatureId, (EnvelopeKind)kindValue, payload, callTime ?? default(ReadOnlyMemory<byte>), failure));
+        return new Delivery(taskName, entryId, new Envelope(signatureId, (EnvelopeKind)kindValue, payload, callTime ?? default(ReadOnlyMemory<byte>), failure,
+            containerKwargs ?? default(ReadOnlyMemory<byte>), outerBase ?? default(ReadOnlyMemory<byte>)));
     }
 
     private static string Truncate(string text) => text.Length <= 40 ? text : text[..40] + "…";

@@ -30,7 +30,7 @@ local function fail_corrupt(signature, stream, entry, ttl, fields, at, problem)
   redis.call('HSET', signature, F_STATUS, FAILED, F_LAST_STATUS, status or PENDING)
   local id = string.sub(signature, #prefix + #SIGNATURE_KEY_PART + 1)
   local task = (at[F_TASK] and fields[at[F_TASK]]) or string.sub(stream, #prefix + #QUEUE_KEY_PART + 1)
-  dispatch_callbacks(prefix, at[F_ERROR_IDS] and fields[at[F_ERROR_IDS]], ttl, {E_KIND, KIND_ERROR_INPUT, E_PAYLOAD, '{}',
+  dispatch_callbacks({prefix = prefix, active = ttl, done = tonumber(ttl), now = now}, at[F_ERROR_IDS] and fields[at[F_ERROR_IDS]], {E_KIND, KIND_ERROR_INPUT, E_PAYLOAD, '{}',
     E_FAILURE_SIGNATURE_ID, id, E_FAILURE_TASK_NAME, task,
     E_FAILURE_ERROR, "Task '" .. task .. "': the stored signature " .. id .. ' is corrupt (' .. problem .. '); it was not run.',
     E_FAILURE_KIND, FAILURE_INVALID_INPUT})

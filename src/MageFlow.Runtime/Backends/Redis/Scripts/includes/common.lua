@@ -57,25 +57,6 @@ local function release_tree(prefix, joined, done_ttl, spare)
   end
 end
 
--- Queues one run of each callback (once each, rule 22), keeping it for the active TTL; returns the ids of
--- callbacks that no longer exist, and the set of ids dispatched.
-local function dispatch_callbacks(prefix, joined, active_ttl, fields)
-  local missing, dispatched = {}, {}
-  for _, id in ipairs(ids_of(joined)) do
-    local key = signature_key(prefix, id)
-    -- pcall: a key of another type counts as missing, without a TYPE call per callback
-    local ok, task = pcall(redis.call, 'HGET', key, F_TASK)
-    if ok and task then
-      redis.call('XADD', queue_key(prefix, task), '*', E_SIGNATURE_ID, id, unpack(fields))
-      redis.call('PEXPIRE', key, active_ttl)
-      dispatched[id] = true
-    else
-      table.insert(missing, id)
-    end
-  end
-  return missing, dispatched
-end
-
 -- Runs one item of a batch so that its failure (a corrupt key, a wrong type) fails only that item (rule 21).
 local function guarded(fn, ...)
   local ok, reply = pcall(fn, ...)
@@ -120,39 +101,282 @@ local function save_outcome(prefix, signature, kind, payload, error_text, failur
   persist_with_callbacks(prefix, signature, success_ids, error_ids)
 end
 
+-- ---- dispatching any signature, and chains and swarms (rules 27-30) ----
+-- ctx: {prefix=, active=active TTL ms, done=done TTL ms (0 deletes), now=unix ms}: what every step below needs.
+
+local STATUS_NAMES = {[PENDING] = 'Pending', [ACTIVE] = 'Active', [DONE] = 'Done', [FAILED] = 'Failed',
+  [SUSPENDED] = 'Suspended', [INTERRUPTED] = 'Interrupted', [CANCELED] = 'Canceled'}
+
+local function workflow_key(prefix, id, part) return prefix .. WORKFLOW_KEY_PART .. id .. ':' .. part end
+local SWARM_LISTS = {'i', 'w', 'r', 'o'} -- items in order, waiting for RunAsync, ready to run, outcomes
+
+-- A flat field list with `name` set to `value` (removed when value is nil or empty).
+local function with_field(fields, name, value)
+  local out = {}
+  for i = 1, #fields, 2 do
+    if fields[i] ~= name then table.insert(out, fields[i]); table.insert(out, fields[i + 1]) end
+  end
+  if value and value ~= '' then table.insert(out, name); table.insert(out, value) end
+  return out
+end
+
+local function field_of(fields, name)
+  for i = 1, #fields, 2 do if fields[i] == name then return fields[i + 1] end end
+  return nil
+end
+
+-- A container's bound kwargs as one JSON object (values are stored as JSON), or nil when it has none.
+local function kwargs_json(key)
+  local all, parts = redis.call('HGETALL', key), {}
+  for i = 1, #all, 2 do
+    if string.sub(all[i], 1, #F_KWARG_PREFIX) == F_KWARG_PREFIX then
+      table.insert(parts, cjson.encode(string.sub(all[i], #F_KWARG_PREFIX + 1)) .. ':' .. all[i + 1])
+    end
+  end
+  if #parts == 0 then return nil end
+  return '{' .. table.concat(parts, ',') .. '}'
+end
+
+local function release_swarm_lists(prefix, id, done_ttl)
+  for _, part in ipairs(SWARM_LISTS) do release(workflow_key(prefix, id, part), done_ttl) end
+end
+
 -- Done, Failed or Canceled: kept for the done TTL (at least a minute when awaited, so the waiter can read it),
 -- and the waiters told.
-local function finished(prefix, signature, id, done_ttl, awaited)
+local function finished(prefix, signature, id, done_ttl, awaited, kind)
   if awaited then
     redis.call('PUBLISH', prefix .. FINISHED_CHANNEL_PART, id)
     done_ttl = math.max(done_ttl, tonumber(AWAITED_MINIMUM_MS))
   end
   release(signature, done_ttl)
+  if kind == SIGNATURE_SWARM then release_swarm_lists(prefix, id, done_ttl) end
+end
+
+local dispatch_known, child_finished, fill, complete_swarm_if_due
+
+-- Queues one run of each callback (once each, rule 22): a task's run, or the start of a chain or swarm. A
+-- callback whose return member is SwarmResults gets `rs_fields` when given. Returns the ids of callbacks that
+-- no longer exist, and the set of ids dispatched.
+local function dispatch_callbacks(ctx, joined, fields, rs_fields)
+  local missing, dispatched = {}, {}
+  for _, id in ipairs(ids_of(joined)) do
+    local key = signature_key(ctx.prefix, id)
+    -- pcall: a key of another type counts as missing, without a TYPE call per callback
+    local ok, found = pcall(redis.call, 'HMGET', key, F_TASK, F_KIND, F_RECEIVES_SWARM)
+    if ok and found[1] then
+      dispatch_known(ctx, key, id, found[1], found[2], (rs_fields and found[3]) and rs_fields or fields)
+      dispatched[id] = true
+    else
+      table.insert(missing, id)
+    end
+  end
+  return missing, dispatched
 end
 
 -- Makes a signature Done (failure nil: payload is the result) or Failed (failure = {id, task, error, kind}:
--- payload is the failed input), dispatches that outcome's callbacks once and releases the others (rules 6-8).
--- Returns the ids of callbacks that no longer exist.
-local function finish(prefix, signature, id, status, success_ids, error_ids, awaited, done_ttl, active_ttl, now, payload, failure)
+-- payload is the failed input), dispatches that outcome's callbacks once and releases the others (rules 6-8);
+-- then its chain or swarm takes the outcome in the same step. Returns the ids of callbacks that no longer exist.
+local function finish(ctx, signature, id, status, success_ids, error_ids, awaited, payload, failure, kind, parent, rs_payload)
   local missing, dispatched
   -- With a done TTL of 0 the hash is deleted: recording the final state would be wasted work, unless awaited.
-  local record = done_ttl ~= 0 or awaited
+  local record = ctx.done ~= 0 or awaited
   if failure then
     if record then
-      redis.call('HSET', signature, F_STATUS, FAILED, F_LAST_STATUS, status, F_FINISHED, now, F_ERROR, failure[3], F_FAILURE_KIND, failure[4])
+      redis.call('HSET', signature, F_STATUS, FAILED, F_LAST_STATUS, status, F_FINISHED, ctx.now, F_ERROR, failure[3], F_FAILURE_KIND, failure[4])
     end
-    missing, dispatched = dispatch_callbacks(prefix, error_ids, active_ttl, {E_KIND, KIND_ERROR_INPUT, E_PAYLOAD, payload,
+    missing, dispatched = dispatch_callbacks(ctx, error_ids, {E_KIND, KIND_ERROR_INPUT, E_PAYLOAD, payload,
       E_FAILURE_SIGNATURE_ID, failure[1], E_FAILURE_TASK_NAME, failure[2], E_FAILURE_ERROR, failure[3], E_FAILURE_KIND, failure[4]})
-    release_tree(prefix, success_ids, done_ttl, dispatched)
+    release_tree(ctx.prefix, success_ids, ctx.done, dispatched)
   else
     if awaited then
-      redis.call('HSET', signature, F_STATUS, DONE, F_LAST_STATUS, status, F_FINISHED, now, F_RESULT, payload)
+      redis.call('HSET', signature, F_STATUS, DONE, F_LAST_STATUS, status, F_FINISHED, ctx.now, F_RESULT, payload)
     elseif record then
-      redis.call('HSET', signature, F_STATUS, DONE, F_LAST_STATUS, status, F_FINISHED, now)
+      redis.call('HSET', signature, F_STATUS, DONE, F_LAST_STATUS, status, F_FINISHED, ctx.now)
     end
-    missing, dispatched = dispatch_callbacks(prefix, success_ids, active_ttl, {E_KIND, KIND_RESULT, E_PAYLOAD, payload})
-    release_tree(prefix, error_ids, done_ttl, dispatched)
+    missing, dispatched = dispatch_callbacks(ctx, success_ids, {E_KIND, KIND_RESULT, E_PAYLOAD, payload},
+      rs_payload and {E_KIND, KIND_RESULT, E_PAYLOAD, rs_payload} or nil)
+    release_tree(ctx.prefix, error_ids, ctx.done, dispatched)
   end
-  finished(prefix, signature, id, done_ttl, awaited)
+  finished(ctx.prefix, signature, id, ctx.done, awaited, kind)
+  if parent then child_finished(ctx, parent, id, payload, failure) end
   return missing
+end
+
+-- Finishes a container (chain or swarm) found by key: reads what finish needs.
+local function finish_container(ctx, key, id, payload, failure, rs_payload)
+  local found = redis.call('HMGET', key, F_STATUS, F_SUCCESS_IDS, F_ERROR_IDS, F_AWAITED, F_KIND, F_PARENT)
+  if is_finished(found[1]) then return end
+  finish(ctx, key, id, found[1], found[2], found[3], found[4] ~= false, payload, failure, found[5], found[6], rs_payload)
+end
+
+-- A container whose first run arrives: Active, or (paused) Active once resumed.
+local function mark_running(key, status)
+  if status == PENDING then redis.call('HSET', key, F_STATUS, ACTIVE, F_LAST_STATUS, PENDING)
+  elseif is_paused(status) then redis.call('HSET', key, F_LAST_STATUS, ACTIVE) end
+end
+
+-- Rule 27: dispatches step `index` of a chain with the chain's kwargs as call-time kwargs; a step that no longer
+-- exists fails the chain.
+local function dispatch_step(ctx, chain_key, chain_id, steps, index, fields)
+  local step_id = steps[index]
+  local step_key = signature_key(ctx.prefix, step_id)
+  local ok, found = pcall(redis.call, 'HMGET', step_key, F_TASK, F_KIND)
+  if not (ok and found[1]) then
+    local base = field_of(fields, E_KIND) == KIND_MESSAGE and field_of(fields, E_PAYLOAD) or '{}'
+    finish_container(ctx, chain_key, chain_id, base, {chain_id, CHAIN_TASK,
+      'Chain ' .. chain_id .. ': its step ' .. index .. ', signature ' .. step_id .. ', no longer exists (expired or deleted).', FAILURE_INVALID_INPUT})
+    return
+  end
+  redis.call('PEXPIRE', chain_key, ctx.active)
+  dispatch_known(ctx, step_key, step_id, found[1], found[2], with_field(fields, E_CONTAINER_KWARGS, kwargs_json(chain_key)))
+end
+
+local function start_chain(ctx, key, id, fields)
+  local found = redis.call('HMGET', key, F_STATUS, F_CHILDREN)
+  mark_running(key, found[1])
+  dispatch_step(ctx, key, id, ids_of(found[2]), 1, fields)
+end
+
+-- Rule 28: the swarm's message becomes every item's base; items added so far may run. A swarm that is an item
+-- of another swarm takes its own message, or the outer swarm's when it has none.
+local function start_swarm(ctx, key, id, fields)
+  local found = redis.call('HMGET', key, F_STATUS, F_SWARM_STARTED, F_RETURN_FIELD)
+  if found[2] then return end -- started once; a second run changes nothing
+  mark_running(key, found[1])
+  local payload = field_of(fields, E_PAYLOAD) or '{}'
+  local message = payload
+  if field_of(fields, E_KIND) == KIND_RESULT then message = '{' .. cjson.encode(found[3]) .. ':' .. payload .. '}' end
+  local outer = field_of(fields, E_OUTER_BASE)
+  if outer and message == '{}' then message = outer end
+  redis.call('HSET', key, F_SWARM_STARTED, '1', F_SWARM_MESSAGE, message)
+  local waiting, ready = workflow_key(ctx.prefix, id, 'w'), workflow_key(ctx.prefix, id, 'r')
+  local entries = redis.call('LRANGE', waiting, 0, -1)
+  if #entries > 0 then
+    for from = 1, #entries, 500 do redis.call('RPUSH', ready, unpack(entries, from, math.min(#entries, from + 499))) end
+    redis.call('DEL', waiting)
+    redis.call('PEXPIRE', ready, ctx.active)
+  end
+  fill(ctx, key, id)
+  complete_swarm_if_due(ctx, key, id)
+end
+
+-- Dispatches a run of a signature whose task name and kind are known: queue a task's run, start a container.
+dispatch_known = function(ctx, key, id, task, kind, fields)
+  if kind == SIGNATURE_CHAIN then start_chain(ctx, key, id, fields)
+  elseif kind == SIGNATURE_SWARM then start_swarm(ctx, key, id, fields)
+  else
+    redis.call('XADD', queue_key(ctx.prefix, task), '*', E_SIGNATURE_ID, id, unpack(fields))
+    redis.call('PEXPIRE', key, ctx.active)
+  end
+end
+
+-- Records an item's outcome once, in completion order; at StopAfterFailures the swarm fails at once: items not
+-- started are canceled, running ones finish (rule 29). Returns true when the swarm finished.
+local function record_item(ctx, key, id, item_id, result, error_text)
+  local outcomes = workflow_key(ctx.prefix, id, 'o')
+  redis.call('RPUSH', outcomes, cmsgpack.pack(item_id, result and 1 or 0, result or error_text))
+  redis.call('PEXPIRE', outcomes, ctx.active)
+  if result then redis.call('HINCRBY', key, F_SWARM_SUCCEEDED, 1); return false end
+  local failed = redis.call('HINCRBY', key, F_SWARM_FAILED, 1)
+  local stop_after = tonumber(redis.call('HGET', key, F_SWARM_STOP_AFTER) or '')
+  if not stop_after or failed < stop_after then return false end
+  for _, part in ipairs({'w', 'r'}) do
+    local list = workflow_key(ctx.prefix, id, part)
+    for _, entry in ipairs(redis.call('LRANGE', list, 0, -1)) do
+      local waiting_id = cmsgpack.unpack(entry)
+      local waiting_key = signature_key(ctx.prefix, waiting_id)
+      local ok, status = pcall(redis.call, 'HGET', waiting_key, F_STATUS)
+      if ok and status and not is_finished(status) then
+        redis.call('HSET', waiting_key, F_STATUS, CANCELED, F_LAST_STATUS, status, F_FINISHED, ctx.now)
+        release(waiting_key, ctx.done)
+      end
+    end
+    redis.call('DEL', list)
+  end
+  local message = redis.call('HGET', key, F_SWARM_MESSAGE) or '{}'
+  finish_container(ctx, key, id, message, {id, SWARM_TASK, 'Swarm ' .. id .. ': ' .. failed .. ' items failed (SwarmOptions.StopAfterFailures = '
+    .. stop_after .. '); the last one: ' .. tostring(error_text), '0'})
+  return true
+end
+
+-- Rule 30: dispatches ready items in order while fewer than MaxConcurrency run; one step, so no item is started
+-- twice or lost between taken and dispatched. An item that can no longer start counts as a failed item.
+fill = function(ctx, key, id)
+  local found = redis.call('HMGET', key, F_STATUS, F_SWARM_MAX_CONCURRENCY, F_SWARM_RUNNING, F_SWARM_MESSAGE)
+  if found[1] ~= PENDING and found[1] ~= ACTIVE then return end
+  local limit, running = tonumber(found[2]), tonumber(found[3] or '0')
+  if running >= limit then return end
+  local ready = workflow_key(ctx.prefix, id, 'r')
+  local kwargs = nil
+  while running < limit do
+    local entry = redis.call('LPOP', ready)
+    if not entry then break end
+    local item_id, message = cmsgpack.unpack(entry)
+    local item_key = signature_key(ctx.prefix, item_id)
+    local ok, item = pcall(redis.call, 'HMGET', item_key, F_TASK, F_KIND, F_STATUS)
+    if not (ok and item[1]) or is_finished(item[3]) then
+      local why = (ok and item[1]) and ('it was ' .. STATUS_NAMES[item[3]] .. ' before the swarm started it') or 'it no longer exists (expired or deleted)'
+      redis.call('HSET', key, F_SWARM_RUNNING, tostring(running))
+      if record_item(ctx, key, id, item_id, nil, 'Item ' .. item_id .. ' of swarm ' .. id .. ' did not run: ' .. why .. '.') then return end
+    else
+      running = running + 1
+      kwargs = kwargs or kwargs_json(key) or ''
+      local fields = {E_KIND, KIND_MESSAGE, E_PAYLOAD, message ~= '' and message or '{}'}
+      fields = with_field(with_field(fields, E_CONTAINER_KWARGS, kwargs), E_OUTER_BASE, found[4] or nil)
+      dispatch_known(ctx, item_key, item_id, item[1], item[2], fields)
+    end
+  end
+  redis.call('HSET', key, F_SWARM_RUNNING, tostring(running))
+  redis.call('PEXPIRE', key, ctx.active)
+end
+
+-- Rule 29: closed, every item added has finished, nothing waits: Done, the success callbacks get the results of
+-- the items that succeeded (or, for a SwarmResults member, every outcome), in completion order.
+complete_swarm_if_due = function(ctx, key, id)
+  local found = redis.call('HMGET', key, F_STATUS, F_SWARM_CLOSED, F_SWARM_RUNNING, F_SWARM_ADDED)
+  if (found[1] ~= PENDING and found[1] ~= ACTIVE) or not found[2] or tonumber(found[3] or '0') > 0 then return end
+  if redis.call('LLEN', workflow_key(ctx.prefix, id, 'r')) > 0 or redis.call('LLEN', workflow_key(ctx.prefix, id, 'w')) > 0 then return end
+  local outcomes = redis.call('LRANGE', workflow_key(ctx.prefix, id, 'o'), 0, -1)
+  if #outcomes < tonumber(found[4] or '0') then return end
+  local results, items = {}, {}
+  for _, entry in ipairs(outcomes) do
+    local item_id, ok, value = cmsgpack.unpack(entry)
+    if ok == 1 then
+      table.insert(results, value)
+      table.insert(items, '{"signatureId":' .. cjson.encode(item_id) .. ',"succeeded":true,"result":' .. value .. ',"error":null}')
+    else
+      table.insert(items, '{"signatureId":' .. cjson.encode(item_id) .. ',"succeeded":false,"result":null,"error":' .. cjson.encode(value) .. '}')
+    end
+  end
+  if found[1] == PENDING then redis.call('HSET', key, F_STATUS, ACTIVE, F_LAST_STATUS, PENDING) end
+  finish_container(ctx, key, id, '[' .. table.concat(results, ',') .. ']', nil, '{"items":[' .. table.concat(items, ',') .. ']}')
+end
+
+-- A step or item finished, inside its own Done/Failed transition: its container moves on (rules 27, 29).
+child_finished = function(ctx, parent_id, child_id, payload, failure)
+  local key = signature_key(ctx.prefix, parent_id)
+  local ok, found = pcall(redis.call, 'HMGET', key, F_KIND, F_STATUS, F_CHILDREN)
+  if not (ok and found[2]) or is_finished(found[2]) then return end
+  if found[1] == SIGNATURE_CHAIN then
+    local steps = ids_of(found[3])
+    local index = 0
+    for i, step in ipairs(steps) do if step == child_id then index = i end end
+    if failure then
+      -- Rule 27: the chain's error callbacks get the failed step's input; later steps never run.
+      for i = index + 1, #steps do release(signature_key(ctx.prefix, steps[i]), ctx.done) end
+      finish_container(ctx, key, parent_id, payload, failure)
+    elseif index == #steps then
+      finish_container(ctx, key, parent_id, payload, nil)
+    else
+      dispatch_step(ctx, key, parent_id, steps, index + 1, {E_KIND, KIND_RESULT, E_PAYLOAD, payload})
+    end
+    return
+  end
+  local running = redis.call('HINCRBY', key, F_SWARM_RUNNING, -1)
+  if running < 0 then redis.call('HSET', key, F_SWARM_RUNNING, '0') end
+  local result, error_text = nil, nil
+  if failure then error_text = failure[3] else result = payload end
+  if record_item(ctx, key, parent_id, child_id, result, error_text) then return end
+  fill(ctx, key, parent_id)
+  complete_swarm_if_due(ctx, key, parent_id)
 end

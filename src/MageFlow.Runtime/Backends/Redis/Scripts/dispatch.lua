@@ -1,0 +1,15 @@
+-- Dispatches a run of any signature (contract §5-§7): a task's run is queued; a chain dispatches its first
+-- step; a swarm starts and fills. When awaited (RunAndWaitAsync), the signature is first marked so its finish
+-- keeps the result and is published. Nothing is dispatched for a finished signature.
+-- KEYS[1] signature hash
+-- ARGV[1] key prefix, ARGV[2] '1' when awaited, ARGV[3] active TTL ms, ARGV[4] done TTL ms, ARGV[5] now (unix ms),
+-- ARGV[6] signature id, then the stream entry's fields and values (without the signature id)
+-- Returns the status found, or -1 when the signature does not exist.
+if not is_hash(KEYS[1]) then return -1 end
+local found = redis.call('HMGET', KEYS[1], F_STATUS, F_TASK, F_KIND)
+if not found[1] or not found[2] then return -1 end
+if is_finished(found[1]) then return tonumber(found[1]) end
+if ARGV[2] == '1' then redis.call('HSET', KEYS[1], F_AWAITED, '1') end
+local ctx = {prefix = ARGV[1], active = ARGV[3], done = tonumber(ARGV[4]), now = ARGV[5]}
+dispatch_known(ctx, KEYS[1], ARGV[6], found[2], found[3], {unpack(ARGV, 7)})
+return tonumber(found[1])
