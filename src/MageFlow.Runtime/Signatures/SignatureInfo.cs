@@ -25,6 +25,11 @@ public sealed class SignatureInfo
         Failure = record.Failure;
         ParkedRuns = record.ParkedRuns;
         HasSavedOutcome = record.HasSavedOutcome;
+        ParentId = record.ParentId;
+        StepIds = record.ChildIds;
+        Swarm = record.Swarm is { } swarm
+            ? new SwarmProgress(swarm.Options, swarm.Added, swarm.Running, swarm.Succeeded, swarm.Failed, swarm.Started, swarm.Closed)
+            : null;
     }
 
     public string Id { get; }
@@ -66,11 +71,30 @@ public sealed class SignatureInfo
     /// <summary>A body finished while the signature was suspended: <c>ResumeAsync</c> applies its result or failure.</summary>
     public bool HasSavedOutcome { get; }
 
+    /// <summary>The chain or swarm it is a step or item of; null when it stands alone.</summary>
+    public string? ParentId { get; }
+
+    /// <summary>A chain's steps, in order; empty for anything else.</summary>
+    public IReadOnlyList<string> StepIds { get; }
+
+    /// <summary>A swarm's options and progress; null for anything else.</summary>
+    public SwarmProgress? Swarm { get; }
+
     /// <summary>Done, Failed or Canceled: it will not run again.</summary>
     public bool IsFinished => Status.IsFinished();
 
     public override string ToString() => $"{TaskName}#{Id} {Status}";
 }
+
+/// <summary>Where a swarm stands.</summary>
+/// <param name="Options">The options it was created with.</param>
+/// <param name="Added">Items added so far.</param>
+/// <param name="Running">Items dispatched and not finished (never more than <see cref="SwarmOptions.MaxConcurrency"/>).</param>
+/// <param name="Succeeded">Items that finished Done.</param>
+/// <param name="Failed">Items that failed (or could not start).</param>
+/// <param name="Started">Started with <c>RunAsync</c>: items added with <c>AddAsync</c> may run.</param>
+/// <param name="Closed">Takes no more items; it completes once every item has finished.</param>
+public sealed record SwarmProgress(SwarmOptions Options, int Added, int Running, int Succeeded, int Failed, bool Started, bool Closed);
 
 /// <summary>Which signatures <see cref="IMageFlow.ListSignaturesAsync"/> returns; a null member matches every value.</summary>
 public sealed record SignatureQuery

@@ -603,7 +603,7 @@ public abstract partial class ContractTests
     /// </summary>
     private static async Task DrainAsync(TestCluster cluster, Shop shop)
     {
-        foreach (var task in new[] { Shop.ProcessOrder, Shop.Describe, Shop.Touch, Shop.SendConfirmation, Shop.Audit, Shop.NotifyFailure, Shop.Note })
+        foreach (var task in new[] { Shop.ProcessOrder, Shop.Describe, Shop.Touch, Shop.SendConfirmation, Shop.Audit, Shop.NotifyFailure, Shop.Note, Shop.Ship, Shop.Summarize })
         {
             var marker = $"{Recorder.SentinelPrefix}{Guid.NewGuid():N}";
             var sentinel = await cluster.Client.AsignAsync(task);
@@ -613,6 +613,8 @@ public abstract partial class ContractTests
                 Shop.Audit => new AuditMessage(null, marker),
                 Shop.NotifyFailure => new OrderFailedMessage(marker, 0m, null, marker),
                 Shop.SendConfirmation => new ConfirmationMessage(null, marker),
+                Shop.Ship => new ShipMessage(new OrderReceipt(marker, 0m), marker),
+                Shop.Summarize => new SummaryMessage(null, marker),
                 _ => new NoteMessage(null, marker),
             };
             await sentinel.RunAsync(message);

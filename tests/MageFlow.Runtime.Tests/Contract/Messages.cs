@@ -14,3 +14,9 @@ public record OrderFailedMessage(string OrderId, decimal Amount, string? Priorit
     : OrderMessage(OrderId, Amount, Priority);
 
 public sealed record NoteMessage(string? MageflowResults = null, string? Text = null);
+
+public sealed record ShipMessage([property: ReturnValue] OrderReceipt? Receipt, string? Carrier = null);
+
+public sealed record SummaryMessage([property: ReturnValue] List<OrderReceipt>? Receipts, string? Batch = null);
+
+public sealed record OutcomesMessage([property: ReturnValue] SwarmResults<OrderReceipt>? Outcomes, string? Batch = null);

@@ -19,10 +19,19 @@ internal sealed class Shop
     public const string Describe = "describe";
     public const string Note = "note";
     public const string Measure = "measure";
+    public const string Ship = "ship";
+    public const string Summarize = "summarize";
+    public const string SummarizeOutcomes = "summarize-outcomes";
 
     public Recorder Recorder { get; } = new();
 
     public Gates Gates { get; } = new();
+
+    private int _running;
+    private int _mostRunning;
+
+    /// <summary>The most process-order bodies that ran at the same time in this process.</summary>
+    public int MostRunning => Volatile.Read(ref _mostRunning);
 
     public int ProcessOrderRetries { get; init; } = 2;
 
@@ -39,16 +48,39 @@ internal sealed class Shop
         yield return TaskDescriptor.Create<OrderMessage, OrderReceipt>(ProcessOrder, async (message, context, ct) =>
         {
             Recorder.Add(ProcessOrder, message, context);
-            var id = message.OrderId;
-            if (id.StartsWith("fail-", StringComparison.Ordinal)) throw new InvalidOperationException($"card declined for {id}");
-            if (id.StartsWith("flaky-", StringComparison.Ordinal) && context.Attempt == 1) throw new TimeoutException("gateway timeout");
-            if (id.StartsWith("fatal-", StringComparison.Ordinal)) throw new NonRetryableException($"order {id} is invalid");
-            if (id.StartsWith("slow-", StringComparison.Ordinal)) await Task.Delay(Timeout.Infinite, ct);
-            if (id.StartsWith("gate-", StringComparison.Ordinal)) await Gates.PassAsync(id, ct);
-            await SleepIfAskedAsync(id, ct);
-            if (id.StartsWith("big-", StringComparison.Ordinal)) return new OrderReceipt(string.Concat(id, id, id), message.Amount);
-            return new OrderReceipt(id, message.Amount);
+            var running = Interlocked.Increment(ref _running);
+            try
+            {
+                int most;
+                while (running > (most = Volatile.Read(ref _mostRunning)) && Interlocked.CompareExchange(ref _mostRunning, running, most) != most) { }
+                return await ProcessAsync(message, context, ct);
+            }
+            finally
+            {
+                Interlocked.Decrement(ref _running);
+            }
         }, new TaskOptions { Retries = ProcessOrderRetries, Timeout = ProcessOrderTimeout });
+
+        // ships a receipt: the second step of a chain
+        yield return TaskDescriptor.Create<ShipMessage, string>(Ship, (message, context, _) =>
+        {
+            Recorder.Add(Ship, message, context);
+            if (message.Receipt is null) throw new NonRetryableException("nothing to ship: no receipt");
+            return ValueTask.FromResult($"track-{message.Receipt.OrderId}-{message.Carrier ?? "post"}");
+        }, new TaskOptions { ReturnField = "receipt" });
+
+        yield return TaskDescriptor.Create<SummaryMessage>(Summarize, (message, context, _) =>
+        {
+            Recorder.Add(Summarize, message, context);
+            return ValueTask.CompletedTask;
+        }, new TaskOptions { ReturnField = "receipts" });
+
+        yield return TaskDescriptor.Create<OutcomesMessage>(SummarizeOutcomes, (message, context, _) =>
+        {
+            Recorder.Add(SummarizeOutcomes, message, context);
+            return ValueTask.CompletedTask;
+        }, new TaskOptions { ReturnField = "outcomes" });
+
 
         yield return TaskDescriptor.Create<ConfirmationMessage>(SendConfirmation, (message, context, _) =>
         {
@@ -94,6 +126,19 @@ internal sealed class Shop
             Recorder.Add(Note, message, context);
             return ValueTask.CompletedTask;
         });
+    }
+
+    private async ValueTask<OrderReceipt> ProcessAsync(OrderMessage message, TaskContext context, CancellationToken ct)
+    {
+        var id = message.OrderId;
+        if (id.StartsWith("fail-", StringComparison.Ordinal)) throw new InvalidOperationException($"card declined for {id}");
+        if (id.StartsWith("flaky-", StringComparison.Ordinal) && context.Attempt == 1) throw new TimeoutException("gateway timeout");
+        if (id.StartsWith("fatal-", StringComparison.Ordinal)) throw new NonRetryableException($"order {id} is invalid");
+        if (id.StartsWith("slow-", StringComparison.Ordinal)) await Task.Delay(Timeout.Infinite, ct);
+        if (id.StartsWith("gate-", StringComparison.Ordinal)) await Gates.PassAsync(id, ct);
+        await SleepIfAskedAsync(id, ct);
+        if (id.StartsWith("big-", StringComparison.Ordinal)) return new OrderReceipt(string.Concat(id, id, id), message.Amount);
+        return new OrderReceipt(id, message.Amount);
     }
 
     public void Register(MageFlowOptions options)

@@ -37,6 +37,7 @@ internal sealed partial class InMemoryBackend
             {
                 if (Find(id) is not { } step) return Task.FromResult<string?>($"step {id} does not exist");
                 if (step.Record.ParentId is { } parent) return Task.FromResult<string?>($"step {step.Record} is already a step or item of {parent}");
+                if (step.Record.Status.IsFinished()) return Task.FromResult<string?>($"step {step.Record} is {step.Record.Status}, and a finished signature never runs again");
                 if (steps.Contains(step)) return Task.FromResult<string?>($"step {step.Record} is given twice");
                 steps.Add(step);
             }
@@ -256,6 +257,8 @@ internal sealed partial class InMemoryBackend
     {
         var data = swarm.Swarm!;
         if (!swarm.Record.Status.IsRunnable() || !data.Closed || data.Running > 0 || data.Ready.Count > 0 || data.Waiting.Count > 0) return;
+        // A swarm that is a chain step or a swarm item completes once its container started it, never before.
+        if (swarm.Record.ParentId is not null && !data.Started) return;
         if (data.Outcomes.Count < data.Items.Count) return;
         if (swarm.Record.Status == SignatureStatus.Pending) Transition(swarm, SignatureStatus.Active);
         Apply(swarm, new SavedOutcome(ResultsJson(data.Outcomes), null, OutcomesJson(data.Outcomes)), lifetimes, signals);

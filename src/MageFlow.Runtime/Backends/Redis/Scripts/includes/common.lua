@@ -333,8 +333,10 @@ end
 -- Rule 29: closed, every item added has finished, nothing waits: Done, the success callbacks get the results of
 -- the items that succeeded (or, for a SwarmResults member, every outcome), in completion order.
 complete_swarm_if_due = function(ctx, key, id)
-  local found = redis.call('HMGET', key, F_STATUS, F_SWARM_CLOSED, F_SWARM_RUNNING, F_SWARM_ADDED)
+  local found = redis.call('HMGET', key, F_STATUS, F_SWARM_CLOSED, F_SWARM_RUNNING, F_SWARM_ADDED, F_PARENT, F_SWARM_STARTED)
   if (found[1] ~= PENDING and found[1] ~= ACTIVE) or not found[2] or tonumber(found[3] or '0') > 0 then return end
+  -- A swarm that is a chain step or a swarm item completes once its container started it, never before.
+  if found[5] and not found[6] then return end
   if redis.call('LLEN', workflow_key(ctx.prefix, id, 'r')) > 0 or redis.call('LLEN', workflow_key(ctx.prefix, id, 'w')) > 0 then return end
   local outcomes = redis.call('LRANGE', workflow_key(ctx.prefix, id, 'o'), 0, -1)
   if #outcomes < tonumber(found[4] or '0') then return end
