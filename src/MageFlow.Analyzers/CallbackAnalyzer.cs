@@ -70,16 +70,17 @@ public sealed class CallbackAnalyzer : DiagnosticAnalyzer
             if (!isSuccess && argument.Parameter.Name != ErrorCallbacksParameter) continue;
             if (argument.Syntax is not ArgumentSyntax { Expression: var collection }) continue;
 
-            foreach (var element in CollectionElements(collection))
+            foreach (var element in SignatureCollection.Elements(collection).OfType<ExpressionSyntax>())
             {
                 var semanticModel = invocation.SemanticModel!;
                 var callbackType = semanticModel.GetTypeInfo(element, context.CancellationToken).Type;
                 if (GeneratedTask.FromSignatureType(callbackType, symbols) is not { } callback) continue;
 
-                if (isSuccess)
-                    AnalyzeSuccessCallback(context, symbols, signed, callback, element);
-                else
+                if (!isSuccess)
                     AnalyzeErrorCallback(context, symbols, signed, callback, element, semanticModel);
+                // without the signed task's result type there is nothing to compare
+                else if (signed.Task is { } task)
+                    ReturnValueFlow.CheckSuccessCallback(context, symbols, task, callback, element);
             }
         }
     }
@@ -98,54 +99,6 @@ public sealed class CallbackAnalyzer : DiagnosticAnalyzer
             tasksByName.Value.TryGetValue(taskName, out byName);
         var explicitMessage = method.IsGenericMethod ? method.TypeArguments[0] as INamedTypeSymbol : null;
         return new SignedTask(byName, explicitMessage ?? byName?.MessageType);
-    }
-
-    private static IEnumerable<ExpressionSyntax> CollectionElements(ExpressionSyntax collection) => collection switch
-    {
-        CollectionExpressionSyntax collectionExpression => collectionExpression.Elements.OfType<ExpressionElementSyntax>().Select(e => e.Expression),
-        ArrayCreationExpressionSyntax { Initializer: { } initializer } => initializer.Expressions,
-        ImplicitArrayCreationExpressionSyntax implicitArray => implicitArray.Initializer.Expressions,
-        ParenthesizedExpressionSyntax parenthesized => CollectionElements(parenthesized.Expression),
-        _ => Enumerable.Empty<ExpressionSyntax>(),
-    };
-
-    private static void AnalyzeSuccessCallback(OperationAnalysisContext context, MageSymbols symbols, SignedTask signed, GeneratedTask callback, ExpressionSyntax element)
-    {
-        // without the signed task's result type there is nothing to compare
-        if (signed.Task is not { } task) return;
-        var receiving = MessageMembers.ReceivingMember(callback.MessageType, symbols);
-
-        if (task.ResultType is not { } resultType)
-        {
-            // a task that returns nothing passes null: nothing is dropped, but the receiving member must take null
-            if (receiving is { } nullReceiver && !JsonTypeCompatibility.AcceptsNull(nullReceiver.Type, symbols))
-                Report(DiagnosticDescriptors.ReturnValueTypeMismatch, task.TaskName, "void", callback.TaskName, nullReceiver.Symbol.Name, Display(nullReceiver.Type));
-            return;
-        }
-
-        if (receiving is not { } member)
-        {
-            // the code fix marks the one member that can hold the value; with none or several there is no obvious fix
-            var fitting = MessageMembers.SerializedMembers(callback.MessageType, symbols)
-                .Where(m => IsWritable(m.Symbol) && JsonTypeCompatibility.CanHold(resultType, m.Type, symbols))
-                .ToList();
-            var candidate = fitting.Count == 1 && fitting[0].Symbol.Locations.FirstOrDefault() is { IsInSource: true } declared
-                ? declared
-                : null;
-            // the fix needs the member's declaration: it is passed as the additional location
-            var properties = candidate is null
-                ? ImmutableDictionary<string, string?>.Empty
-                : ImmutableDictionary<string, string?>.Empty.Add(ReturnValueCandidateProperty, fitting[0].Symbol.Name);
-            context.ReportDiagnostic(Diagnostic.Create(
-                DiagnosticDescriptors.ReturnValueDropped, element.GetLocation(),
-                candidate is null ? null : new[] { candidate }, properties,
-                task.TaskName, Display(resultType), callback.TaskName, Display(callback.MessageType)));
-        }
-        else if (!JsonTypeCompatibility.CanHold(resultType, member.Type, symbols))
-            Report(DiagnosticDescriptors.ReturnValueTypeMismatch, task.TaskName, Display(resultType), callback.TaskName, member.Symbol.Name, Display(member.Type));
-
-        void Report(DiagnosticDescriptor descriptor, params object[] arguments) =>
-            context.ReportDiagnostic(Diagnostic.Create(descriptor, element.GetLocation(), arguments));
     }
 
     private static void AnalyzeErrorCallback(
@@ -172,8 +125,8 @@ public sealed class CallbackAnalyzer : DiagnosticAnalyzer
                 element.GetLocation(),
                 callback.TaskName,
                 required.Symbol.Name,
-                Display(callback.MessageType),
-                Display(failedMessage),
+                ReturnValueFlow.Display(callback.MessageType),
+                ReturnValueFlow.Display(failedMessage),
                 required.WireName));
         }
     }
@@ -240,15 +193,6 @@ public sealed class CallbackAnalyzer : DiagnosticAnalyzer
         AssignmentExpressionSyntax assignment => assignment.Left == identifier,
         ArgumentSyntax argument => !argument.RefKindKeyword.IsKind(SyntaxKind.None),
         PrefixUnaryExpressionSyntax or PostfixUnaryExpressionSyntax => true,
-        _ => false,
-    };
-
-    private static string Display(ITypeSymbol type) => type.ToDisplayString();
-
-    private static bool IsWritable(ISymbol member) => member switch
-    {
-        IPropertySymbol property => property.SetMethod is not null,
-        IFieldSymbol field => !field.IsReadOnly && !field.IsConst,
         _ => false,
     };
 }

@@ -69,5 +69,15 @@ public static class DiagnosticDescriptors
         helpLinkUri: HelpLink(DiagnosticIds.DuplicateTaskName),
         customTags: WellKnownDiagnosticTags.CompilationEnd);
 
+    public static readonly DiagnosticDescriptor ChainStepTypeMismatch = new(
+        DiagnosticIds.ChainStepTypeMismatch,
+        title: "Chain step cannot hold the previous step's return value",
+        messageFormat: "Chain step '{0}' returns '{1}' but the next step '{2}' receives it in member '{3}' of type '{4}'",
+        Category,
+        DiagnosticSeverity.Error,
+        isEnabledByDefault: true,
+        description: "In a chain, each step's return value is written into the next step message's [ReturnValue] (or MageflowResults) member; that member's type must be able to read it back from JSON.",
+        helpLinkUri: HelpLink(DiagnosticIds.ChainStepTypeMismatch));
+
     private static string HelpLink(string id) => HelpLinkBase + id + ".md";
 }

@@ -9,4 +9,5 @@ public static class DiagnosticIds
     public const string MultipleReturnValueMembers = "MAGE004";
     public const string UnsupportedTaskMethod = "MAGE005";
     public const string DuplicateTaskName = "MAGE006";
+    public const string ChainStepTypeMismatch = "MAGE007";
 }

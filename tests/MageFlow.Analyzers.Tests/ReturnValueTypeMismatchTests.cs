@@ -70,6 +70,22 @@ public sealed class ReturnValueTypeMismatchTests
         """);
 
     [Fact]
+    public Task Callbacks_in_a_list_initializer_are_checked() => Verify.VerifyAsync(ShopModel.Declarations + """
+        public sealed record TextConfirmation([property: ReturnValue] string Receipt);
+        public static class TextTasks { [MageTask] public static Task SendText(TextConfirmation message) => Task.CompletedTask; }
+
+        public static class Flow
+        {
+            public static async Task Run(IMageFlow mage)
+            {
+                var text = await SendText.AsignAsync(mage);
+                var confirm = await SendConfirmation.AsignAsync(mage, template: "welcome");
+                await ProcessOrder.AsignAsync(mage, successCallbacks: new List<TaskSignature> { confirm, {|MAGE001:text|} });
+            }
+        }
+        """);
+
+    [Fact]
     public Task Signing_by_name_and_inline_callbacks_are_checked() => Verify.VerifyAsync(ShopModel.Declarations + """
         public sealed record LongMessage([property: ReturnValue] long Total);
         public static class MoreTasks
