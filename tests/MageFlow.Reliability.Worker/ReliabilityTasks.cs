@@ -14,6 +14,9 @@ public sealed record DoneMessage([property: ReturnValue] WorkResult? Result, str
 /// <summary>Input of the <c>on-failed</c> error callback: the failed task's input plus the bound parent id.</summary>
 public sealed record FailedMessage(string? Id, string Parent);
 
+/// <summary>Input of the <c>on-swarm-done</c> success callback: the results of a swarm's items plus the bound swarm name.</summary>
+public sealed record SwarmDoneMessage([property: ReturnValue] List<WorkResult>? Results, string Swarm);
+
 /// <summary>Input of <c>poison</c>: kills its process every time.</summary>
 public sealed record PoisonMessage(string Id);
 
@@ -27,6 +30,7 @@ public static class ReliabilityTasks
     public const string OnDone = "on-done";
     public const string OnFailed = "on-failed";
     public const string Poison = "poison";
+    public const string OnSwarmDone = "on-swarm-done";
 
     public static IReadOnlyList<TaskDescriptor> All(Recorder? recorder) =>
     [
@@ -47,7 +51,12 @@ public static class ReliabilityTasks
                     throw;
                 }
             }
-            if (recorder is not null) await recorder.AddAsync("bodies", $"{message.Id}|{run}", ct);
+            if (recorder is not null)
+            {
+                await recorder.AddAsync("bodies", $"{message.Id}|{run}", ct);
+                // When the body ended: with the start in the run id, the interval it ran (SwarmTests' sweep).
+                await recorder.AddAsync("ended", $"{message.Id}|{run}|{DateTimeOffset.UtcNow.ToUnixTimeMilliseconds()}", ct);
+            }
             return new WorkResult(message.Id);
         }),
 
@@ -68,6 +77,13 @@ public static class ReliabilityTasks
             await recorder.SetAsync("failures", message.Parent,
                 failure is null ? "<no failure>" : $"{failure.Kind}|{failure.Error}", ct);
         }),
+
+        TaskDescriptor.Create<SwarmDoneMessage>(OnSwarmDone, async (message, _, ct) =>
+        {
+            if (recorder is null) return;
+            await recorder.AddAsync("swarm-callbacks", $"{message.Swarm}|{Recorder.NewRunId()}", ct);
+            await recorder.SetAsync("swarm-results", message.Swarm, string.Join(',', (message.Results ?? []).Select(r => r.Id).Order(StringComparer.Ordinal)), ct);
+        }, new TaskOptions { ReturnField = "results" }),
 
         TaskDescriptor.Create<PoisonMessage>(Poison, async (message, _, ct) =>
         {
