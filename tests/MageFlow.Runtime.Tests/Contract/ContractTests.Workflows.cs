@@ -385,4 +385,41 @@ public abstract partial class ContractTests
         Assert.Equal(SignatureStatus.Canceled, await item.GetStatusAsync());
         Assert.Equal(SignatureStatus.Canceled, await canceled.GetStatusAsync());
     }
+
+    [Fact]
+    public async Task Rule30_a_duplicate_item_completion_changes_nothing()
+    {
+        var (cluster, shop) = await StartAsync(workers: 0);
+        await using var _ = cluster;
+        var mage = cluster.Client;
+        var backend = cluster.Backend;
+        await backend.PrepareQueuesAsync([Shop.ProcessOrder], default); // this test is the worker of process-order
+        var summary = await mage.AsignAsync(Shop.Summarize);
+        var swarm = await mage.SwarmAsync(successCallbacks: [summary]);
+        await swarm.RunInSwarmAsync(await mage.AsignAsync<OrderMessage>(Shop.ProcessOrder), Order("once"));
+        await swarm.RunInSwarmAsync(await mage.AsignAsync<OrderMessage>(Shop.ProcessOrder), Order("later"));
+        await swarm.CloseAsync();
+        var entries = (await backend.ReadAsync([Shop.ProcessOrder], "by-hand", 10, TimeSpan.FromSeconds(1), default)).Cast<Backends.Delivery>().ToArray();
+        Backends.Delivery Entry(string id) => entries.Single(e => System.Text.Encoding.UTF8.GetString(e.Envelope.Payload.Span).Contains(id));
+        var first = Entry("once");
+        var lifetimes = new Backends.SignatureLifetimes(TimeSpan.FromHours(1), TimeSpan.FromMinutes(5));
+        Assert.Equal(Backends.StartResult.Started, (await backend.StartAsync(first, TimeSpan.FromHours(1), default)).Result);
+        var result = System.Text.Encoding.UTF8.GetBytes("""{"orderId":"once","charged":1}""");
+
+        Assert.True((await backend.CompleteAsync(first, result, lifetimes, default)).Applied);
+        Assert.False((await backend.CompleteAsync(first, result, lifetimes, default)).Applied); // a duplicate: a retried or taken-over finish
+
+        var progress = (await swarm.GetInfoAsync()).Swarm!;
+        Assert.Equal((2, 1, 1, 0), (progress.Added, progress.Running, progress.Succeeded, progress.Failed));
+        Assert.False((await swarm.GetInfoAsync()).IsFinished);
+        var last = Entry("later");
+        await backend.StartAsync(last, TimeSpan.FromHours(1), default);
+        await backend.CompleteAsync(last, System.Text.Encoding.UTF8.GetBytes("""{"orderId":"later","charged":1}"""), lifetimes, default);
+        Assert.Equal(SignatureStatus.Done, await swarm.GetStatusAsync());
+        await cluster.StartWorkerAsync();
+        var summarized = (SummaryMessage)(await shop.Recorder.WaitForAsync(Shop.Summarize, 1))[0].Message!;
+        Assert.Equal(["later", "once"], summarized.Receipts!.Select(r => r.OrderId).Order());
+        await DrainAsync(cluster, shop);
+        Assert.Single(shop.Recorder.Of(Shop.Summarize));
+    }
 }
