@@ -66,6 +66,18 @@ public interface IMageFlow
         CancellationToken cancellationToken = default);
 
     /// <summary>
+    /// Signs a swarm whose items return <typeparamref name="TResult"/>: as <see cref="SwarmAsync(SwarmOptions?, IEnumerable{TaskSignature}?, IEnumerable{TaskSignature}?, object?, CancellationToken)"/>,
+    /// and the analyzers check its success callbacks against a list of <typeparamref name="TResult"/> and its items
+    /// against <typeparamref name="TResult"/>.
+    /// </summary>
+    Task<SwarmSignature<TResult>> SwarmAsync<TResult>(
+        SwarmOptions? options = null,
+        IEnumerable<TaskSignature>? successCallbacks = null,
+        IEnumerable<TaskSignature>? errorCallbacks = null,
+        object? kwargs = null,
+        CancellationToken cancellationToken = default);
+
+    /// <summary>
     /// A stored signature, to run it or change its lifecycle (<see cref="TaskSignature.SuspendAsync"/>, ...); null when
     /// it does not exist (never created, expired or deleted).
     /// </summary>

@@ -261,7 +261,19 @@ internal sealed class MageFlowClient : IMageFlow, IAsyncDisposable, IDisposable
         IEnumerable<TaskSignature>? successCallbacks = null,
         IEnumerable<TaskSignature>? errorCallbacks = null,
         object? kwargs = null,
-        CancellationToken cancellationToken = default)
+        CancellationToken cancellationToken = default) =>
+        new(this, await CreateSwarmAsync(options, successCallbacks, errorCallbacks, kwargs, cancellationToken).ConfigureAwait(false));
+
+    public async Task<SwarmSignature<TResult>> SwarmAsync<TResult>(
+        SwarmOptions? options = null,
+        IEnumerable<TaskSignature>? successCallbacks = null,
+        IEnumerable<TaskSignature>? errorCallbacks = null,
+        object? kwargs = null,
+        CancellationToken cancellationToken = default) =>
+        new(this, await CreateSwarmAsync(options, successCallbacks, errorCallbacks, kwargs, cancellationToken).ConfigureAwait(false));
+
+    private async Task<SignatureRecord> CreateSwarmAsync(
+        SwarmOptions? options, IEnumerable<TaskSignature>? successCallbacks, IEnumerable<TaskSignature>? errorCallbacks, object? kwargs, CancellationToken cancellationToken)
     {
         options ??= new SwarmOptions();
         options.Validate();
@@ -272,7 +284,7 @@ internal sealed class MageFlowClient : IMageFlow, IAsyncDisposable, IDisposable
         var problem = await Backend.CreateContainerAsync(record, Options.ActiveTtl, cancellationToken).ConfigureAwait(false);
         if (problem is not null) throw new InvalidOperationException($"Cannot make a swarm: {problem}.");
         Log.SignatureCreated(_logger, record.Id, record.TaskName, record.SuccessCallbackIds.Count, record.ErrorCallbackIds.Count);
-        return new SwarmSignature(this, record);
+        return record;
     }
 
     private SignatureRecord NewContainer(

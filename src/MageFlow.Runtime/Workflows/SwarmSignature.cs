@@ -5,7 +5,7 @@ namespace MageFlow;
 /// is a signature: it has an id and a status, the lifecycle operations (applied to every item), <c>RunAsync</c>
 /// (starts it with a message every item receives as its base), and it can be a callback, a chain step or an item.
 /// </summary>
-public sealed class SwarmSignature : TaskSignature
+public class SwarmSignature : TaskSignature
 {
     internal SwarmSignature(MageFlowClient client, Signatures.SignatureRecord record) : base(client, record) { }
 
@@ -31,4 +31,22 @@ public sealed class SwarmSignature : TaskSignature
 
     /// <summary>No more items: the swarm completes once every item has finished.</summary>
     public Task CloseAsync(CancellationToken cancellationToken = default) => Client.CloseSwarmAsync(this, cancellationToken);
+}
+
+/// <summary>
+/// A swarm whose items return <typeparamref name="TResult"/> (from <c>IMageFlow.SwarmAsync&lt;TResult&gt;</c>): its success
+/// callbacks get a list of <typeparamref name="TResult"/>, which the analyzers check against each callback's return
+/// member (MAGE001) and each item added (MAGE007), and <see cref="RunAndWaitAsync"/> returns that list typed.
+/// </summary>
+public sealed class SwarmSignature<TResult> : SwarmSignature
+{
+    internal SwarmSignature(MageFlowClient client, Signatures.SignatureRecord record) : base(client, record) { }
+
+    /// <summary>
+    /// Starts the swarm with <paramref name="message"/> (every item's base) and waits until it completes; returns the
+    /// results of the items that succeeded, in completion order.
+    /// </summary>
+    /// <exception cref="MageTaskFailedException">The swarm failed (<see cref="SwarmOptions.StopAfterFailures"/>).</exception>
+    public new Task<IReadOnlyList<TResult>> RunAndWaitAsync<TMessage>(TMessage message, TimeSpan? timeout = null, CancellationToken cancellationToken = default) =>
+        RunAndWaitCoreAsync<TMessage, IReadOnlyList<TResult>>(message, timeout, cancellationToken);
 }

@@ -422,4 +422,20 @@ public abstract partial class ContractTests
         await DrainAsync(cluster, shop);
         Assert.Single(shop.Recorder.Of(Shop.Summarize));
     }
+
+    [Fact]
+    public async Task A_typed_swarm_returns_its_items_results_typed_from_RunAndWait()
+    {
+        var (cluster, _) = await StartAsync();
+        await using var _ = cluster;
+        var mage = cluster.Client;
+        var swarm = await mage.SwarmAsync<OrderReceipt>(new SwarmOptions { MaxConcurrency = 2 });
+        await swarm.AddAsync(await Task.WhenAll(Enumerable.Range(0, 3).Select(i => mage.AsignAsync(Shop.ProcessOrder, new { orderId = $"typed-{i}" }))));
+        await swarm.CloseAsync();
+
+        var receipts = await swarm.RunAndWaitAsync(Order("ignored", 4m));
+
+        Assert.Equal(["typed-0", "typed-1", "typed-2"], receipts.Select(r => r.OrderId).Order());
+        Assert.All(receipts, r => Assert.Equal(4m, r.Charged)); // the swarm message's amount, the item's own order id
+    }
 }
