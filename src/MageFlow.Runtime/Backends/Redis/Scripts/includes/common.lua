@@ -365,7 +365,9 @@ child_finished = function(ctx, parent_id, child_id, payload, failure)
     for i, step in ipairs(steps) do if step == child_id then index = i end end
     if failure then
       -- Rule 27: the chain's error callbacks get the failed step's input; later steps never run.
-      for i = index + 1, #steps do release(signature_key(ctx.prefix, steps[i]), ctx.done) end
+      local later = {}
+      for i = index + 1, #steps do table.insert(later, steps[i]) end
+      release_tree(ctx.prefix, table.concat(later, ','), ctx.done, {})
       finish_container(ctx, key, parent_id, payload, failure)
     elseif index == #steps then
       finish_container(ctx, key, parent_id, payload, nil)
