@@ -170,6 +170,7 @@ ok &= await story.WaitForArrivalsAsync(7, patience);
 var batchInfo = await batch.GetInfoAsync();
 var progress = batchInfo.Swarm!;
 Console.WriteLine($"    swarm is {batchInfo.Status}: {progress.Added} added, {progress.Succeeded} succeeded, {progress.Failed} failed, {progress.Running} running");
+// Every earlier scene charged one order at a time, so the gateway's peak is the swarm's.
 var mostAtOnce = host.Services.GetRequiredService<PaymentGateway>().MostAtOnce;
 Console.WriteLine($"    the gateway never had more than {mostAtOnce} charges in flight at once (MaxConcurrency {batch.Options.MaxConcurrency})");
 if (mostAtOnce > batch.Options.MaxConcurrency)
