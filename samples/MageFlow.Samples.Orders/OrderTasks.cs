@@ -65,16 +65,85 @@ public sealed class OrderTasks(Story story, PaymentGateway gateway)
         return Task.CompletedTask;
     }
 
+    // ---- the chain's steps (scene 11): each returns what the next step's [ReturnValue] member holds ----
+
+    [MageTask]
+    public ValidatedOrder ValidateOrder(OrderMessage message)
+    {
+        // Retrying cannot make a bad order valid: fail at once.
+        if (message.Amount <= 0) throw new NonRetryableException($"order {message.OrderId}: amount {message.Amount:0.00} is not positive");
+        story.Say("validate-order", $"{message.OrderId}: {message.Amount:0.00} is a valid amount");
+        return new ValidatedOrder(message.OrderId, message.Amount);
+    }
+
+    [MageTask(Retries = 2, RetryDelayMilliseconds = 50)]
+    public async Task<OrderReceipt> ChargeOrder(ChargeMessage message, CancellationToken cancellationToken)
+    {
+        story.Say("charge-order", $"{message.Order.OrderId}: charging {message.Order.Amount:0.00}");
+        var charged = await gateway.ChargeAsync(message.Order.OrderId, message.Order.Amount, cancellationToken);
+        return new OrderReceipt(message.Order.OrderId, charged);
+    }
+
+    [MageTask]
+    public Shipment ShipOrder(ShipMessage message)
+    {
+        var shipment = new Shipment(message.Receipt.OrderId, message.Carrier, $"{message.Carrier}-{message.Receipt.OrderId}");
+        story.Say("ship-order", $"{message.Receipt.OrderId}: charged {message.Receipt.Charged:0.00}, handed to {message.Carrier}");
+        return shipment;
+    }
+
+    [MageTask]
+    public Task ConfirmShipment(ShipmentConfirmationMessage message)
+    {
+        story.Arrived("confirm-shipment", $"template '{message.Template}', {message.Shipment.OrderId} shipped with {message.Shipment.Carrier}, tracking {message.Shipment.TrackingNumber}");
+        return Task.CompletedTask;
+    }
+
+    // ---- the swarm's success callback (scene 12) ----
+
+    [MageTask]
+    public Task SummarizeBatch(BatchSummaryMessage message)
+    {
+        var outcomes = message.Outcomes.Items;
+        foreach (var outcome in outcomes)
+            story.Say("summarize-batch", outcome.Succeeded ? Describe(outcome.Result) : $"item {outcome.SignatureId} failed: {outcome.Error}");
+        var charged = outcomes.Where(o => o.Succeeded).Sum(o => o.Result!.Charged);
+        story.Arrived("summarize-batch", $"batch '{message.Batch}': {outcomes.Count(o => o.Succeeded)} of {outcomes.Count} orders charged, {charged:0.00} in total");
+        return Task.CompletedTask;
+    }
+
     private static string Describe(OrderReceipt? receipt) => receipt is null ? "(none)" : $"{receipt.OrderId} charged {receipt.Charged:0.00}";
 }
 
-/// <summary>A pretend payment gateway that declines one card.</summary>
+/// <summary>A pretend payment gateway that declines one card and remembers how many charges it served at once.</summary>
 public sealed class PaymentGateway
 {
     public const string DeclinedOrder = "o-2-declined";
 
-    public Task<decimal> ChargeAsync(string orderId, decimal amount, CancellationToken cancellationToken) =>
-        orderId == DeclinedOrder
-            ? throw new InvalidOperationException($"card declined for {orderId}")
-            : Task.FromResult(amount);
+    // Long enough that charges started together overlap, so a concurrency limit shows in MostAtOnce.
+    private static readonly TimeSpan RoundTrip = TimeSpan.FromMilliseconds(100);
+
+    private readonly Lock _gate = new();
+    private int _inFlight;
+    private int _mostAtOnce;
+
+    /// <summary>The most charges in flight at the same moment so far.</summary>
+    public int MostAtOnce
+    {
+        get { lock (_gate) return _mostAtOnce; }
+    }
+
+    public async Task<decimal> ChargeAsync(string orderId, decimal amount, CancellationToken cancellationToken)
+    {
+        lock (_gate) _mostAtOnce = Math.Max(_mostAtOnce, ++_inFlight);
+        try
+        {
+            await Task.Delay(RoundTrip, cancellationToken);
+            return orderId == DeclinedOrder ? throw new InvalidOperationException($"card declined for {orderId}") : amount;
+        }
+        finally
+        {
+            lock (_gate) _inFlight--;
+        }
+    }
 }

@@ -1,7 +1,8 @@
 // The MageFlow sample: typed builders, bound kwargs, success callbacks (with [ReturnValue] and with the
 // mageflow_results fallback), retries ending in an error callback, signing by name, run-and-wait, the
-// lifecycle (suspend, interrupt, resume, cancel) and the read side.
+// lifecycle (suspend, interrupt, resume, cancel), the read side, a chain and a swarm.
 // Runs on the in-memory backend; pass --redis host:port to use Redis. --verbose shows the worker's logs.
+using System.Text.Json;
 using MageFlow;
 using MageFlow.Samples.Orders;
 using Microsoft.Extensions.DependencyInjection;
@@ -144,9 +145,43 @@ await foreach (var info in mage.ListSignaturesAsync(new SignatureQuery { Status 
 foreach (var info in failedOrders.OrderBy(info => info.CreatedAt))
     Console.WriteLine($"    Failed process-order {info.Id}: {info.Attempts} attempts, {info.Failure?.Error}");
 
+story.Step("11. A chain: validate-order → charge-order → ship-order. Each step's result lands in the next step's [ReturnValue] member; the chain's kwargs reach every step.");
+var shipped = await ConfirmShipment.AsignAsync(mage, template: "shipped");
+var validate = await ValidateOrder.AsignAsync(mage);
+var charge = await ChargeOrder.AsignAsync(mage);
+var ship = await ShipOrder.AsignAsync(mage);
+var fulfilment = await mage.ChainAsync([validate, charge, ship], successCallbacks: [shipped], kwargs: new { carrier = "ups" });
+Console.WriteLine($"    chain {fulfilment.Id}: {validate} → {charge} → {ship}, kwargs carrier 'ups'");
+// A chain is not typed by its steps: RunAndWaitAsync returns the last step's result as JSON.
+var lastResult = await fulfilment.RunAndWaitAsync(new OrderMessage("o-8", 42m), patience);
+ok &= await story.WaitForArrivalsAsync(6, patience);
+var shipment = lastResult.Deserialize<Shipment>(mage.JsonOptions);
+Console.WriteLine($"    RunAndWaitAsync on the chain returned the last step's result: {shipment}");
+Console.WriteLine($"    chain is {await fulfilment.GetStatusAsync()}; steps {await validate.GetStatusAsync()}, {await charge.GetStatusAsync()}, {await ship.GetStatusAsync()}");
+
+story.Step("12. A swarm: charge a batch of orders, at most 2 at once; once it is closed and every item has finished, the summary callback gets every outcome.");
+var summary = await SummarizeBatch.AsignAsync(mage, batch: "b-7");
+var batch = await mage.SwarmAsync(new SwarmOptions { MaxConcurrency = 2 }, successCallbacks: [summary], kwargs: new { priority = "batch" });
+OrderMessage[] batchOrders = [new("o-9", 10m), new("o-10", 20m), new(PaymentGateway.DeclinedOrder, 30m), new("o-11", 40m), new("o-12", 50m)];
+foreach (var batchOrder in batchOrders)
+    await batch.RunInSwarmAsync(await ProcessOrder.AsignAsync(mage), batchOrder); // starts as soon as a slot is free
+await batch.CloseAsync(); // no more items: without this the swarm would never complete
+ok &= await story.WaitForArrivalsAsync(7, patience);
+var batchInfo = await batch.GetInfoAsync();
+var progress = batchInfo.Swarm!;
+Console.WriteLine($"    swarm is {batchInfo.Status}: {progress.Added} added, {progress.Succeeded} succeeded, {progress.Failed} failed, {progress.Running} running");
+// Every earlier scene charged one order at a time, so the gateway's peak is the swarm's.
+var mostAtOnce = host.Services.GetRequiredService<PaymentGateway>().MostAtOnce;
+Console.WriteLine($"    the gateway never had more than {mostAtOnce} charges in flight at once (MaxConcurrency {batch.Options.MaxConcurrency})");
+if (mostAtOnce > batch.Options.MaxConcurrency)
+{
+    Console.Error.WriteLine($"    {mostAtOnce} charges ran at once: expected at most {batch.Options.MaxConcurrency}.");
+    ok = false;
+}
+
 await host.StopAsync();
 
-string[] expected = ["send-confirmation", "audit", "notify-failure", "send-confirmation", "send-confirmation"];
+string[] expected = ["send-confirmation", "audit", "notify-failure", "send-confirmation", "send-confirmation", "confirm-shipment", "summarize-batch"];
 var arrived = story.Arrivals;
 var allArrived = ok && expected.Order().SequenceEqual(arrived.Order());
 Console.WriteLine();
