@@ -438,4 +438,45 @@ public abstract partial class ContractTests
         Assert.Equal(["typed-0", "typed-1", "typed-2"], receipts.Select(r => r.OrderId).Order());
         Assert.All(receipts, r => Assert.Equal(4m, r.Charged)); // the swarm message's amount, the item's own order id
     }
+
+    [Fact]
+    public async Task A_chain_can_be_a_step_of_another_chain()
+    {
+        var (cluster, shop) = await StartAsync();
+        await using var _ = cluster;
+        var mage = cluster.Client;
+        var charge = await mage.AsignAsync(Shop.ProcessOrder);
+        var ship = await mage.AsignAsync(Shop.Ship, new { carrier = "inner" });
+        var inner = await mage.ChainAsync([charge, ship]);
+        var note = await mage.AsignAsync(Shop.Note, new { text = "outer" });
+        var outer = await mage.ChainAsync([inner, note]);
+
+        var last = await outer.RunAndWaitAsync(Order("nested", 6m));
+
+        Assert.Equal(System.Text.Json.JsonValueKind.Null, last.ValueKind); // note returns nothing
+        var noted = (NoteMessage)shop.Recorder.Of(Shop.Note).Single().Message!;
+        Assert.Equal(new NoteMessage("track-nested-inner", "outer"), noted); // the inner chain's last result
+        Assert.Equal(SignatureStatus.Done, await inner.GetStatusAsync());
+        Assert.Equal(inner.Id, (await charge.GetInfoAsync()).ParentId);
+        Assert.Equal(outer.Id, (await inner.GetInfoAsync()).ParentId);
+    }
+
+    [Fact]
+    public async Task Adding_to_a_canceled_swarm_throws_SwarmClosedException_naming_it()
+    {
+        var (cluster, _) = await StartAsync(workers: 0);
+        await using var _ = cluster;
+        var mage = cluster.Client;
+        var swarm = await mage.SwarmAsync();
+        await swarm.CancelAsync();
+        var item = await mage.AsignAsync(Shop.ProcessOrder);
+
+        var error = await Assert.ThrowsAsync<SwarmClosedException>(() => swarm.AddAsync(item));
+
+        Assert.Equal(swarm.Id, error.SwarmId);
+        Assert.Contains("Canceled", error.Message);
+        Assert.Null((await item.GetInfoAsync()).ParentId); // nothing was added
+        Assert.Equal(new SwarmOptions(), (await swarm.GetInfoAsync()).Swarm!.Options); // the defaults, as stored
+        Assert.Equal((30, null, null, true), (swarm.Options.MaxConcurrency, swarm.Options.StopAfterFailures, swarm.Options.MaxTasks, swarm.Options.CloseOnMaxTasks));
+    }
 }
