@@ -119,7 +119,7 @@ internal static class BenchmarkProgram
         var inMemory = new InMemoryChoice();
         RedisChoice? redis = new(endpoint, info);
 
-        Step($"warm-up (JIT) on in-memory, Redis backend and floor; redis-server at {endpoint}");
+        Step($"warm-up (JIT) on in-memory, Redis backend, swarm and floor; redis-server at {endpoint}");
         await MageFlowEndToEnd.RunAsync(inMemory, workload, 300, null, timeout, cancellationToken).ConfigureAwait(false);
         try
         {
@@ -131,6 +131,7 @@ internal static class BenchmarkProgram
             report.Notes.Add($"The Redis backend is not available in this build ({ex.Message}); MageFlow rows are in-memory only and the ratios are not computed.");
             Console.WriteLine("  Redis backend not available in this build: measuring the in-memory backend only.");
         }
+        if (redis is not null) await SwarmThroughput.RunAsync(redis, workload, info, 300, timeout, cancellationToken).ConfigureAwait(false);
         await RedisFloor.RunAsync(endpoint, info, 300, timeout, cancellationToken).ConfigureAwait(false);
 
         // Repetitions interleave the contenders so machine noise hits all of them alike.
@@ -138,6 +139,8 @@ internal static class BenchmarkProgram
         var redisRates = new List<double>();
         var redisRatesWithSigning = new List<double>();
         var redisWorkerStarts = new List<double>();
+        var swarmRates = new List<double>();
+        SwarmSample? lastSwarm = null;
         var floorRates = new List<double>();
         var floorAllocations = new List<double>();
         var floorCpu = new List<double>();
@@ -170,6 +173,9 @@ internal static class BenchmarkProgram
                 redisSigns.Add(sample.SignaturesPerSecond);
                 line += $", Redis {sample.TasksPerSecond:N0}/s (dispatch {sample.DispatchSeconds:0.00} s, worker host start {sample.WorkerStartSeconds:0.00} s, of {sample.TotalSeconds:0.00} s)";
                 if (sample.DuplicateCallbacks > 0) report.Notes.Add($"Repetition {rep}: {sample.DuplicateCallbacks} callbacks ran twice.");
+                lastSwarm = await SwarmThroughput.RunAsync(redis, workload, info, settings.SwarmItems, timeout, cancellationToken).ConfigureAwait(false);
+                swarmRates.Add(lastSwarm.ItemsPerSecond);
+                line += $", swarm {lastSwarm.ItemsPerSecond:N0} items/s (adding {lastSwarm.AddSeconds:0.00} s, worker host start {lastSwarm.WorkerStartSeconds:0.00} s, of {lastSwarm.TotalSeconds:0.00} s)";
             }
             var (floor, floorAllocated, floorServerCpu, floorClientCpu) = await RedisFloor.RunAsync(endpoint, info, settings.Tasks, timeout, cancellationToken).ConfigureAwait(false);
             floorRates.Add(floor);
@@ -185,6 +191,12 @@ internal static class BenchmarkProgram
             report.Notes.Add($"The Redis end-to-end time includes starting the worker host (connect, load scripts, register tasks, create groups): median {Spread.Of(redisWorkerStarts).Median * 1000:0} ms per repetition.");
             report.Throughput.Add(new ThroughputFigure(ReportWriter.MageFlowRedisWithSigning, settings.Tasks, Spread.Of(redisRatesWithSigning),
                 "the same runs timed from the first signature created (64 AsignAsync in flight) to the last callback: the work Hangfire's Enqueue + ContinueJobWith covers"));
+        }
+        if (lastSwarm is not null)
+        {
+            double items = lastSwarm.Items;
+            report.Swarm = new SwarmFigure(lastSwarm.Items, Spread.Of(swarmRates), lastSwarm.SignCommands.ExecutedCommands / items,
+                Breakdown("sign + add + run", lastSwarm.SignCommands.Plus(lastSwarm.RunCommands), items), SwarmThroughput.Description);
         }
         report.Throughput.Add(new ThroughputFigure(ReportWriter.MageFlowInMemory, settings.Tasks, Spread.Of(memoryRates), mageWhat + "; producer and worker hosts share one in-memory store"));
         report.Throughput.Add(new ThroughputFigure(ReportWriter.Floor, settings.Tasks, Spread.Of(floorRates), RedisFloor.Description));

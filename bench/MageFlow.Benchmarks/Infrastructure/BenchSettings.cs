@@ -8,6 +8,9 @@ internal sealed record BenchSettings
     /// <summary>Task + callback pairs per MageFlow / floor throughput repetition.</summary>
     public int Tasks { get; init; } = 20_000;
 
+    /// <summary>Items of the one swarm per swarm repetition.</summary>
+    public int SwarmItems { get; init; } = 10_000;
+
     /// <summary>Job + continuation pairs per Hangfire repetition (Hangfire is ~200× slower, so fewer).</summary>
     public int HangfireTasks { get; init; } = 1_000;
 
@@ -45,6 +48,7 @@ internal sealed record BenchSettings
             {
                 Quick = true,
                 Tasks = 2_000,
+                SwarmItems = 1_000,
                 HangfireTasks = 200,
                 Repetitions = 1,
                 HangfireRepetitions = 1,
@@ -63,6 +67,7 @@ internal sealed record BenchSettings
                 case "--quick": break;
                 case "--redis": settings = settings with { RedisEndpoint = Value() }; break;
                 case "--tasks": settings = settings with { Tasks = int.Parse(Value()) }; break;
+                case "--swarm-items": settings = settings with { SwarmItems = int.Parse(Value()) }; break;
                 case "--hangfire-tasks": settings = settings with { HangfireTasks = int.Parse(Value()) }; break;
                 case "--repetitions": settings = settings with { Repetitions = int.Parse(Value()) }; break;
                 case "--memory-signatures": settings = settings with { MemorySignatures = int.Parse(Value()) }; break;
@@ -82,7 +87,7 @@ internal sealed record BenchSettings
 
     public const string Usage =
         "Usage: dotnet run -c Release --project bench/MageFlow.Benchmarks [-- --quick] [--redis host:port] " +
-        "[--tasks N] [--hangfire-tasks N] [--repetitions N] [--memory-signatures N] [--no-hangfire] [--hand-registered] [--generator-cost | --no-generator-cost] [--out DIR]";
+        "[--tasks N] [--swarm-items N] [--hangfire-tasks N] [--repetitions N] [--memory-signatures N] [--no-hangfire] [--hand-registered] [--generator-cost | --no-generator-cost] [--out DIR]";
 }
 
 internal sealed class HelpRequestedException : Exception;

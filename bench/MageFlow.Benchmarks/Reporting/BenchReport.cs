@@ -20,6 +20,12 @@ internal sealed record CommandBreakdown(
     double ScriptMicrosecondsPerTask,
     IReadOnlyList<CommandFigure> ByCommand);
 
+/// <summary>
+/// The swarm row: items per second through one swarm over repetitions, and the Redis commands executed per item in
+/// the last repetition (<paramref name="ItemLife"/>'s "per task" members are per item here).
+/// </summary>
+internal sealed record SwarmFigure(int Items, Spread Rate, double SignExecutedPerItem, CommandBreakdown ItemLife, string What);
+
 internal sealed record GeneratorFigure(int Tasks, Spread WithoutGeneratorSeconds, Spread WithGeneratorSeconds, double Ratio, string? Note);
 
 internal sealed record Experiment(string Name, double PairsPerSecond, double AllocatedBytesPerTask, string Note);
@@ -56,6 +62,8 @@ internal sealed class BenchReport
     public LatencyResult? LatencyInMemory { get; set; }
 
     public List<CommandBreakdown> Commands { get; } = [];
+
+    public SwarmFigure? Swarm { get; set; }
 
     public List<OperationFigure> BackendOperations { get; } = [];
 

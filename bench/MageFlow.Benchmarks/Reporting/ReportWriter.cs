@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using MageFlow.Benchmarks.Infrastructure;
 
 namespace MageFlow.Benchmarks.Reporting;
 
@@ -29,6 +30,17 @@ internal static class ReportWriter
         rows.Add(redis is null
             ? new TableRow("End-to-end tasks/s, " + MageFlowRedis, "not measured", "", "≥ 30,000/s", "n/a", "Redis backend not available in this build")
             : Rate(redis, "≥ 30,000/s", redis.Rate.Median >= 30_000));
+        var life = report.Commands.FirstOrDefault(c => c.Phase == "whole task life");
+        if (report.Swarm is { } swarm && redis is not null)
+        {
+            var ratio = swarm.Rate.Median / redis.Rate.Median;
+            var perItem = swarm.ItemLife.ExecutedPerTask;
+            var plainPair = life is null ? "" : $"; a plain task + callback pair: {life.ExecutedPerTask:0.00} ({life.ExecutedPerTask / 2:0.00} per run)";
+            rows.Add(new TableRow($"Swarm items/s, {MageFlowRedis}", $"{swarm.Rate.Median:N0}/s; {perItem:0.00} Redis commands executed per item",
+                $"{ratio:0.00} × the plain pairs/s ({redis.Rate.Median:N0}/s, row above); {Runs(swarm.Rate)}; commands executed per item: signing {swarm.SignExecutedPerItem:0.00} + adding and running {perItem - swarm.SignExecutedPerItem:0.00}, script calls {swarm.ItemLife.ScriptCallsPerTask:0.00}{plainPair}",
+                "≥ 0.5 × the plain task rate", Status(ratio >= 0.5),
+                $"N = {swarm.Items:N0}; {swarm.What}. Commands: INFO commandstats delta ÷ N over signing, adding and running (includes the commands inside scripts), last repetition"));
+        }
         if (redisWithSigning is not null) rows.Add(Rate(redisWithSigning, "— (basis of the Hangfire ratio)", null));
         if (memory is not null) rows.Add(Rate(memory, "— (no target; shows the engine's own ceiling)", null));
         if (floor is not null) rows.Add(Rate(floor, "— (reference)", null));
@@ -68,7 +80,6 @@ internal static class ReportWriter
                 "— (info: the engine without round trips)", "—", "as above, on the in-memory backend"));
         }
 
-        var life = report.Commands.FirstOrDefault(c => c.Phase == "whole task life");
         if (report.ClientCommandsPerTask is { } sent && life is not null)
         {
             // The design measures commands with INFO commandstats, which (Redis 7) counts what scripts run too.
@@ -117,10 +128,12 @@ internal static class ReportWriter
     private static TableRow Rate(ThroughputFigure figure, string target, bool? met) => new(
         $"End-to-end pairs/s, {figure.Name}",
         $"{figure.Rate.Median:N0}/s",
-        figure.Rate.Samples.Count > 1 ? $"{figure.Rate.Min:N0}–{figure.Rate.Max:N0} over {figure.Rate.Samples.Count} runs" : "1 run",
+        Runs(figure.Rate),
         target,
         met is null ? "—" : Status(met.Value),
         $"N = {figure.ItemsPerRepetition:N0}; {figure.What}");
+
+    private static string Runs(Spread rate) => rate.Samples.Count > 1 ? $"{rate.Min:N0}–{rate.Max:N0} over {rate.Samples.Count} runs" : "1 run";
 
     /// <summary>The worker defaults the end-to-end rows run with, as this build has them.</summary>
     public static string WorkerDefaults
@@ -148,20 +161,9 @@ internal static class ReportWriter
         md.AppendLine();
 
         foreach (var breakdown in report.Commands)
-        {
-            md.AppendLine(Invariant, $"### Redis commands per task — {breakdown.Phase}");
-            md.AppendLine();
-            md.AppendLine(Invariant, $"script calls {breakdown.ScriptCallsPerTask:0.00}, commands executed {breakdown.ExecutedPerTask:0.00} (incl. inside scripts), redis-server CPU {breakdown.ServerCpuMicrosecondsPerTask:0.0} µs per task, of which executing scripts {breakdown.ScriptMicrosecondsPerTask:0.0} µs. A script's µs include the commands it ran, which are listed again on their own rows.");
-            md.AppendLine();
-            md.AppendLine("| command | calls per task | server µs per task |");
-            md.AppendLine("|---|---|---|");
-            foreach (var command in breakdown.ByCommand.Where(c => c.CallsPerTask >= 0.01))
-                md.AppendLine(Invariant, $"| {command.Command} | {command.CallsPerTask:0.000} | {command.MicrosecondsPerTask:0.00} |");
-            var rest = breakdown.ByCommand.Where(c => c.CallsPerTask < 0.01).ToArray();
-            if (rest.Length > 0)
-                md.AppendLine(Invariant, $"| others (connection set-up, polling: {string.Join(", ", rest.Select(c => c.Command))}) | {rest.Sum(c => c.CallsPerTask):0.000} | {rest.Sum(c => c.MicrosecondsPerTask):0.00} |");
-            md.AppendLine();
-        }
+            AppendBreakdown(md, $"Redis commands per task — {breakdown.Phase}", breakdown, "task");
+        if (report.Swarm is { } swarmRun)
+            AppendBreakdown(md, $"Redis commands per swarm item — {swarmRun.ItemLife.Phase} (last repetition, N = {swarmRun.Items:N0})", swarmRun.ItemLife, "item");
 
         if (report.BackendOperations.Count > 0)
         {
@@ -268,6 +270,23 @@ internal static class ReportWriter
             foreach (var note in report.Notes) md.AppendLine(Invariant, $"- {note}");
         }
         return md.ToString();
+    }
+
+    /// <param name="unit">What the figures are divided by: "task" (a task + callback pair) or "item" (a swarm item).</param>
+    private static void AppendBreakdown(StringBuilder md, string heading, CommandBreakdown breakdown, string unit)
+    {
+        md.AppendLine(Invariant, $"### {heading}");
+        md.AppendLine();
+        md.AppendLine(Invariant, $"script calls {breakdown.ScriptCallsPerTask:0.00}, commands executed {breakdown.ExecutedPerTask:0.00} (incl. inside scripts), redis-server CPU {breakdown.ServerCpuMicrosecondsPerTask:0.0} µs per {unit}, of which executing scripts {breakdown.ScriptMicrosecondsPerTask:0.0} µs. A script's µs include the commands it ran, which are listed again on their own rows.");
+        md.AppendLine();
+        md.AppendLine(Invariant, $"| command | calls per {unit} | server µs per {unit} |");
+        md.AppendLine("|---|---|---|");
+        foreach (var command in breakdown.ByCommand.Where(c => c.CallsPerTask >= 0.01))
+            md.AppendLine(Invariant, $"| {command.Command} | {command.CallsPerTask:0.000} | {command.MicrosecondsPerTask:0.00} |");
+        var rest = breakdown.ByCommand.Where(c => c.CallsPerTask < 0.01).ToArray();
+        if (rest.Length > 0)
+            md.AppendLine(Invariant, $"| others (connection set-up, polling: {string.Join(", ", rest.Select(c => c.Command))}) | {rest.Sum(c => c.CallsPerTask):0.000} | {rest.Sum(c => c.MicrosecondsPerTask):0.00} |");
+        md.AppendLine();
     }
 
     private static string Cell(string text) => text.Replace("|", "\\|", StringComparison.Ordinal).Replace("\n", " ", StringComparison.Ordinal);

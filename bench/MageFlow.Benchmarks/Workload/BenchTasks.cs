@@ -8,14 +8,18 @@ public sealed record WorkResult(int Index, long Checksum);
 /// <summary>The success callback's message: the index is bound when signing, the result arrives from the task.</summary>
 public sealed record DoneMessage(int Index, [property: ReturnValue] WorkResult? Result = null);
 
+/// <summary>The swarm's success callback's message: the results of its items arrive when the swarm completes.</summary>
+public sealed record SwarmSummaryMessage([property: ReturnValue] IReadOnlyList<WorkResult>? Results = null);
+
 /// <summary>
-/// The two benchmark tasks, described by hand exactly as generated code describes them. The bodies do no
+/// The benchmark tasks, described by hand exactly as generated code describes them. The bodies do no
 /// work of their own so the figures are the library's cost.
 /// </summary>
 internal static class BenchTasks
 {
     public const string Work = "bench-work";
     public const string Done = "bench-done";
+    public const string SwarmSummary = "bench-swarm-summary";
 
     public static IEnumerable<TaskDescriptor> Descriptors()
     {
@@ -34,5 +38,11 @@ internal static class BenchTasks
             probe.CallbackFinished(message.Index);
             return ValueTask.CompletedTask;
         }, new TaskOptions { ReturnField = "result" });
+
+        yield return TaskDescriptor.Create<SwarmSummaryMessage>(SwarmSummary, (message, _, _) =>
+        {
+            RunProbe.Current.SwarmSummarized(message.Results);
+            return ValueTask.CompletedTask;
+        }, new TaskOptions { ReturnField = "results" });
     }
 }

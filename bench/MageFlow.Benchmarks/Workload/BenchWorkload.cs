@@ -1,8 +1,9 @@
 namespace MageFlow.Benchmarks.Workload;
 
 /// <summary>
-/// How the benchmark signs and runs its task + callback pairs: by the hand-registered descriptors, or by the
-/// generated builders once the generator is part of the build. Both produce the same signatures and runs.
+/// How the benchmark signs and runs its task + callback pairs and its swarm items: by the hand-registered
+/// descriptors, or by the generated builders once the generator is part of the build. Both produce the same
+/// signatures and runs.
 /// </summary>
 internal abstract class BenchWorkload
 {
@@ -16,6 +17,11 @@ internal abstract class BenchWorkload
     public abstract Task<TaskSignature> SignWorkAsync(IMageFlow mage, TaskSignature callback);
 
     public abstract Task RunAsync(TaskSignature work, int index);
+
+    /// <summary>A work signature without callbacks: the swarm's summary callback stands for them.</summary>
+    public abstract Task<TaskSignature<WorkMessage>> SignSwarmItemAsync(IMageFlow mage);
+
+    public abstract Task<TaskSignature> SignSwarmSummaryAsync(IMageFlow mage);
 }
 
 /// <summary>TaskDescriptor.Create + options.AddTask; kwargs bound through KwargsBuilder as generated code does.</summary>
@@ -40,4 +46,9 @@ internal sealed class HandRegisteredWorkload : BenchWorkload
         });
 
     public override Task RunAsync(TaskSignature work, int index) => work.RunAsync(new WorkMessage(index));
+
+    public override Task<TaskSignature<WorkMessage>> SignSwarmItemAsync(IMageFlow mage) =>
+        mage.AsignAsync<WorkMessage>(BenchTasks.Work, new KwargsBuilder(mage.JsonOptions).Add("source", "bench"));
+
+    public override Task<TaskSignature> SignSwarmSummaryAsync(IMageFlow mage) => mage.AsignAsync(new SignatureRequest(BenchTasks.SwarmSummary));
 }

@@ -2,7 +2,7 @@ namespace MageFlow.Benchmarks.Workload;
 
 /// <summary>
 /// The benchmark tasks as an application declares them: [MageTask] methods whose builders and descriptors
-/// the generator emits (BenchWork, BenchDone). Same bodies as <see cref="BenchTasks"/>.
+/// the generator emits (BenchWork, BenchDone, BenchSwarmSummary). Same bodies as <see cref="BenchTasks"/>.
 /// </summary>
 public static class GeneratedTasks
 {
@@ -23,12 +23,19 @@ public static class GeneratedTasks
         probe.CallbackFinished(message.Index);
         return ValueTask.CompletedTask;
     }
+
+    [MageTask(BenchTasks.SwarmSummary)]
+    public static ValueTask BenchSwarmSummary(SwarmSummaryMessage message)
+    {
+        RunProbe.Current.SwarmSummarized(message.Results);
+        return ValueTask.CompletedTask;
+    }
 }
 
 /// <summary>Signs through the generated builders (typed kwargs, no reflection), registered by the module initializer.</summary>
 internal sealed class GeneratedWorkload : BenchWorkload
 {
-    public override string Description => "generated [MageTask] builders (BenchWork.AsignAsync / BenchDone.AsignAsync)";
+    public override string Description => "generated [MageTask] builders (BenchWork.AsignAsync / BenchDone.AsignAsync / BenchSwarmSummary.AsignAsync)";
 
     public override void Register(MageFlowOptions options) => options.IncludeGeneratedTasks = true;
 
@@ -39,4 +46,10 @@ internal sealed class GeneratedWorkload : BenchWorkload
         await BenchWork.AsignAsync(mage, source: "bench", successCallbacks: [callback]).ConfigureAwait(false);
 
     public override Task RunAsync(TaskSignature work, int index) => ((BenchWork.Signature)work).RunAsync(new WorkMessage(index));
+
+    public override async Task<TaskSignature<WorkMessage>> SignSwarmItemAsync(IMageFlow mage) =>
+        await BenchWork.AsignAsync(mage, source: "bench").ConfigureAwait(false);
+
+    public override async Task<TaskSignature> SignSwarmSummaryAsync(IMageFlow mage) =>
+        await BenchSwarmSummary.AsignAsync(mage).ConfigureAwait(false);
 }

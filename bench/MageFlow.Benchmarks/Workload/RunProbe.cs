@@ -4,8 +4,8 @@ namespace MageFlow.Benchmarks.Workload;
 
 /// <summary>
 /// What the benchmark tasks report, keyed by task index: when each task's handler ended, when each callback's
-/// handler started, and when the last callback finished. Task handlers reach it through <see cref="Current"/>
-/// because generated [MageTask] methods are static.
+/// handler started, when the last callback finished, and how many results a swarm's summary callback received.
+/// Task handlers reach it through <see cref="Current"/> because generated [MageTask] methods are static.
 /// </summary>
 internal sealed class RunProbe
 {
@@ -13,6 +13,7 @@ internal sealed class RunProbe
     private readonly long[] _workEnded;
     private readonly long[] _callbackStarted;
     private readonly TaskCompletionSource _allCallbacksDone = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly TaskCompletionSource<int> _swarmResults = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private int _callbacksDone;
     private int _duplicateCallbacks;
 
@@ -35,6 +36,9 @@ internal sealed class RunProbe
 
     public Task AllCallbacksDone => _allCallbacksDone.Task;
 
+    /// <summary>How many item results the swarm's summary callback received, once it ran.</summary>
+    public Task<int> SwarmResults => _swarmResults.Task;
+
     public void WorkEnded(int index) => _workEnded[index] = Stopwatch.GetTimestamp();
 
     public void CallbackStarted(int index) => Interlocked.CompareExchange(ref _callbackStarted[index], Stopwatch.GetTimestamp(), 0);
@@ -49,6 +53,8 @@ internal sealed class RunProbe
         }
         if (done == Tasks) _allCallbacksDone.TrySetResult();
     }
+
+    public void SwarmSummarized(IReadOnlyList<WorkResult>? results) => _swarmResults.TrySetResult(results?.Count ?? 0);
 
     /// <summary>Callback start − task end in microseconds for every index that has both.</summary>
     public IEnumerable<long> FinishToCallbackMicroseconds(int fromIndex = 0)
