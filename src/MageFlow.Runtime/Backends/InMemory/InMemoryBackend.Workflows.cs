@@ -220,7 +220,7 @@ internal sealed partial class InMemoryBackend
             return;
         }
 
-        parent.Swarm!.Running--;
+        if (parent.Swarm!.Running > 0) parent.Swarm.Running--;
         RecordItem(parent, child.Record.Id, outcome.Failure is null ? outcome.Payload : null, outcome.Failure?.Error, lifetimes, signals);
         if (parent.Record.Status.IsFinished()) return;
         Fill(parent, lifetimes, signals);
