@@ -73,14 +73,13 @@ public sealed class CallbackAnalyzer : DiagnosticAnalyzer
             foreach (var element in SignatureCollection.Elements(collection).OfType<ExpressionSyntax>())
             {
                 var semanticModel = invocation.SemanticModel!;
-                var callbackType = semanticModel.GetTypeInfo(element, context.CancellationToken).Type;
-                if (GeneratedTask.FromSignatureType(callbackType, symbols) is not { } callback) continue;
+                if (GeneratedTask.FromSignatureExpression(element, semanticModel, symbols, context.CancellationToken) is not { } callback) continue;
 
                 if (!isSuccess)
                     AnalyzeErrorCallback(context, symbols, signed, callback, element, semanticModel);
                 // without the signed task's result type there is nothing to compare
                 else if (signed.Task is { } task)
-                    ReturnValueFlow.CheckSuccessCallback(context, symbols, task, callback, element);
+                    ReturnValueFlow.CheckSuccessCallback(context, symbols, SentResult.Of(task), callback, element);
             }
         }
     }

@@ -17,7 +17,6 @@ public sealed class ChainAnalyzer : DiagnosticAnalyzer
 {
     private const string ChainMethodName = "ChainAsync";
     private const string StepsParameter = "steps";
-    private const string SuccessCallbacksParameter = "successCallbacks";
 
     public override ImmutableArray<DiagnosticDescriptor> SupportedDiagnostics { get; } = ImmutableArray.Create(
         DiagnosticDescriptors.ChainStepTypeMismatch,
@@ -42,14 +41,12 @@ public sealed class ChainAnalyzer : DiagnosticAnalyzer
     {
         var invocation = (IInvocationOperation)context.Operation;
         if (invocation.TargetMethod.Name != ChainMethodName || !MageSymbols.Is(invocation.TargetMethod.ContainingType, symbols.MageFlowClient)) return;
-        if (ArgumentSyntax(invocation, StepsParameter) is not { } stepsSyntax) return;
-
-        var semanticModel = invocation.SemanticModel!;
-        GeneratedTask? KnownTask(ExpressionSyntax element) =>
-            GeneratedTask.FromSignatureType(semanticModel.GetTypeInfo(element, context.CancellationToken).Type, symbols);
+        if (SignatureCollection.ArgumentExpression(invocation, StepsParameter) is not { } stepsSyntax) return;
 
         var steps = SignatureCollection.Elements(stepsSyntax)
-            .Select(element => new Step(element, element is null ? null : KnownTask(element)))
+            .Select(element => new Step(
+                element,
+                element is null ? null : GeneratedTask.FromSignatureExpression(element, invocation.SemanticModel!, symbols, context.CancellationToken)))
             .ToList();
 
         for (var index = 1; index < steps.Count; index++)
@@ -59,27 +56,19 @@ public sealed class ChainAnalyzer : DiagnosticAnalyzer
         }
 
         // the chain's success callbacks receive what its last step returns
-        if (steps.Count == 0 || steps[^1].Task is not { } last) return;
-        if (ArgumentSyntax(invocation, SuccessCallbacksParameter) is not { } callbacksSyntax) return;
-        foreach (var element in SignatureCollection.Elements(callbacksSyntax).OfType<ExpressionSyntax>())
-        {
-            if (KnownTask(element) is { } callback) ReturnValueFlow.CheckSuccessCallback(context, symbols, last, callback, element);
-        }
+        if (steps.Count > 0 && steps[^1].Task is { } last)
+            ReturnValueFlow.CheckSuccessCallbacks(context, symbols, invocation, SentResult.Of(last));
     }
 
     private static void CheckStep(OperationAnalysisContext context, MageSymbols symbols, GeneratedTask previous, GeneratedTask step, ExpressionSyntax element)
     {
         // a step whose message has no receiving member runs without the previous result: nothing to read back
         if (MessageMembers.ReceivingMember(step.MessageType, symbols) is not { } member) return;
-        if (ReturnValueFlow.Fits(previous, member.Type, symbols)) return;
+        var sent = SentResult.Of(previous);
+        if (ReturnValueFlow.Fits(sent, member.Type, symbols)) return;
 
         context.ReportDiagnostic(Diagnostic.Create(
             DiagnosticDescriptors.ChainStepTypeMismatch, element.GetLocation(),
-            previous.TaskName, ReturnValueFlow.DisplayResult(previous), step.TaskName, member.Symbol.Name, ReturnValueFlow.Display(member.Type)));
+            previous.TaskName, ReturnValueFlow.DisplayResult(sent), step.TaskName, member.Symbol.Name, ReturnValueFlow.Display(member.Type)));
     }
-
-    private static ExpressionSyntax? ArgumentSyntax(IInvocationOperation invocation, string parameterName) =>
-        invocation.Arguments.FirstOrDefault(a => a.ArgumentKind == ArgumentKind.Explicit && a.Parameter?.Name == parameterName)?.Syntax is ArgumentSyntax { Expression: var expression }
-            ? expression
-            : null;
 }

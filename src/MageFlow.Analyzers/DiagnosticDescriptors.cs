@@ -70,14 +70,28 @@ public static class DiagnosticDescriptors
         customTags: WellKnownDiagnosticTags.CompilationEnd);
 
     public static readonly DiagnosticDescriptor ChainStepTypeMismatch = new(
-        DiagnosticIds.ChainStepTypeMismatch,
+        DiagnosticIds.WorkflowResultTypeMismatch,
         title: "Chain step cannot hold the previous step's return value",
         messageFormat: "Chain step '{0}' returns '{1}' but the next step '{2}' receives it in member '{3}' of type '{4}'",
         Category,
         DiagnosticSeverity.Error,
         isEnabledByDefault: true,
         description: "In a chain, each step's return value is written into the next step message's [ReturnValue] (or MageflowResults) member; that member's type must be able to read it back from JSON.",
-        helpLinkUri: HelpLink(DiagnosticIds.ChainStepTypeMismatch));
+        helpLinkUri: HelpLink(DiagnosticIds.WorkflowResultTypeMismatch));
+
+    /// <summary>
+    /// MAGE007 too: the same mistake (a result that does not fit where it goes) in a swarm, so one id silences both;
+    /// its own message, as the chain's names two steps.
+    /// </summary>
+    public static readonly DiagnosticDescriptor SwarmItemTypeMismatch = new(
+        DiagnosticIds.WorkflowResultTypeMismatch,
+        title: "Swarm item's return value does not fit the swarm's result type",
+        messageFormat: "Swarm item '{0}' returns '{1}', which the swarm's result type '{2}' cannot hold",
+        Category,
+        DiagnosticSeverity.Error,
+        isEnabledByDefault: true,
+        description: "A swarm signed with SwarmAsync<TResult> hands its items' results to its success callbacks (and RunAndWaitAsync) as a list of TResult; each item's return value must read back from JSON as TResult.",
+        helpLinkUri: HelpLink(DiagnosticIds.WorkflowResultTypeMismatch));
 
     private static string HelpLink(string id) => HelpLinkBase + id + ".md";
 }

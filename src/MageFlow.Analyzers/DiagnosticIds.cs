@@ -9,5 +9,6 @@ public static class DiagnosticIds
     public const string MultipleReturnValueMembers = "MAGE004";
     public const string UnsupportedTaskMethod = "MAGE005";
     public const string DuplicateTaskName = "MAGE006";
-    public const string ChainStepTypeMismatch = "MAGE007";
+    /// <summary>A result does not fit where it goes: a chain step cannot hold the previous step's, a typed swarm cannot hold an item's.</summary>
+    public const string WorkflowResultTypeMismatch = "MAGE007";
 }

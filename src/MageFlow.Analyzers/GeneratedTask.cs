@@ -1,5 +1,7 @@
 using System.Collections.Generic;
+using System.Threading;
 using Microsoft.CodeAnalysis;
+using Microsoft.CodeAnalysis.CSharp.Syntax;
 
 namespace MageFlow.Analyzers;
 
@@ -20,6 +22,10 @@ internal sealed record GeneratedTask(INamedTypeSymbol Builder, string TaskName, 
     /// <summary>The task whose signature type (<c>ProcessOrder.Signature</c>) is <paramref name="signatureType"/>.</summary>
     public static GeneratedTask? FromSignatureType(ITypeSymbol? signatureType, MageSymbols symbols) =>
         signatureType is INamedTypeSymbol { ContainingType: { } builder } ? FromBuilder(builder, symbols) : null;
+
+    /// <summary>The task of the signature <paramref name="expression"/> evaluates to, known by its static type (null for a plain <c>TaskSignature</c>).</summary>
+    public static GeneratedTask? FromSignatureExpression(ExpressionSyntax expression, SemanticModel semanticModel, MageSymbols symbols, CancellationToken cancellationToken) =>
+        FromSignatureType(semanticModel.GetTypeInfo(expression, cancellationToken).Type, symbols);
 
     /// <summary>The generated tasks of the compilation's own assembly by name, for signing by name (<c>mage.AsignAsync("process-order", …)</c>).</summary>
     public static Dictionary<string, GeneratedTask> IndexByName(Compilation compilation, MageSymbols symbols)

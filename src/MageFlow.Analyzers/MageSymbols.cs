@@ -15,6 +15,9 @@ internal sealed class MageSymbols
         NoMessage = compilation.GetTypeByMetadataName("MageFlow.NoMessage");
         MageFlowClient = compilation.GetTypeByMetadataName("MageFlow.IMageFlow");
         AmbientMage = compilation.GetTypeByMetadataName("MageFlow.Mage");
+        SwarmSignature = compilation.GetTypeByMetadataName("MageFlow.SwarmSignature");
+        SwarmSignatureOfT = compilation.GetTypeByMetadataName("MageFlow.SwarmSignature`1");
+        SwarmResults = compilation.GetTypeByMetadataName("MageFlow.SwarmResults`1");
         CancellationToken = compilation.GetTypeByMetadataName("System.Threading.CancellationToken");
         Task = compilation.GetTypeByMetadataName("System.Threading.Tasks.Task");
         TaskOfT = compilation.GetTypeByMetadataName("System.Threading.Tasks.Task`1");
@@ -37,6 +40,9 @@ internal sealed class MageSymbols
     public INamedTypeSymbol? NoMessage { get; }
     public INamedTypeSymbol? MageFlowClient { get; }
     public INamedTypeSymbol? AmbientMage { get; }
+    public INamedTypeSymbol? SwarmSignature { get; }
+    public INamedTypeSymbol? SwarmSignatureOfT { get; }
+    public INamedTypeSymbol? SwarmResults { get; }
     public INamedTypeSymbol? CancellationToken { get; }
     public INamedTypeSymbol? Task { get; }
     public INamedTypeSymbol? TaskOfT { get; }
