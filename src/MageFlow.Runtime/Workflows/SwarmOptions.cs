@@ -29,8 +29,8 @@ public sealed record SwarmOptions
 /// </summary>
 public sealed record SwarmResults<T>(IReadOnlyList<SwarmItemResult<T>> Items);
 
-/// <summary>One item's outcome in <see cref="SwarmResults{T}"/>.</summary>
-public sealed record SwarmItemResult<T>(string SignatureId, bool Succeeded, T? Result, string? Error);
+/// <summary>One item's outcome in <see cref="SwarmResults{T}"/>; a failed item has no result (the default of <typeparamref name="T"/>) and an error.</summary>
+public sealed record SwarmItemResult<T>(string SignatureId, bool Succeeded, T? Result = default, string? Error = null);
 
 /// <summary>Adding would take the swarm past <see cref="SwarmOptions.MaxTasks"/>; nothing was added.</summary>
 public sealed class SwarmFullException(string swarmId, int maxTasks, int added, int adding)

@@ -479,4 +479,25 @@ public abstract partial class ContractTests
         Assert.Equal(new SwarmOptions(), (await swarm.GetInfoAsync()).Swarm!.Options); // the defaults, as stored
         Assert.Equal((30, null, null, true), (swarm.Options.MaxConcurrency, swarm.Options.StopAfterFailures, swarm.Options.MaxTasks, swarm.Options.CloseOnMaxTasks));
     }
+
+    [Fact]
+    public async Task SwarmResults_of_a_value_type_read_a_failed_items_result_as_its_default()
+    {
+        var (cluster, shop) = await StartAsync();
+        await using var _ = cluster;
+        var mage = cluster.Client;
+        var measures = await mage.AsignAsync(Shop.SummarizeMeasures);
+        var swarm = await mage.SwarmAsync<double>(successCallbacks: [measures]);
+        await swarm.RunInSwarmAsync(await mage.AsignAsync<OrderMessage>(Shop.Measure), Order("m-ok", 2.5m));
+        await swarm.RunInSwarmAsync(await mage.AsignAsync<OrderMessage>(Shop.Measure), Order("m-nan", -1m)); // NaN: fails as InvalidResult
+        await swarm.CloseAsync();
+
+        var outcomes = ((MeasuresMessage)(await shop.Recorder.WaitForAsync(Shop.SummarizeMeasures, 1))[0].Message!).Outcomes!.Items;
+
+        Assert.Equal(2, outcomes.Count);
+        Assert.Equal(2.5, Assert.Single(outcomes, o => o.Succeeded).Result);
+        var failed = Assert.Single(outcomes, o => !o.Succeeded);
+        Assert.Equal(0d, failed.Result);
+        Assert.Contains("Task 'measure': its result", failed.Error);
+    }
 }

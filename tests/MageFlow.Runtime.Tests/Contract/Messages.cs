@@ -20,3 +20,5 @@ public sealed record ShipMessage([property: ReturnValue] OrderReceipt? Receipt, 
 public sealed record SummaryMessage([property: ReturnValue] List<OrderReceipt>? Receipts, string? Batch = null);
 
 public sealed record OutcomesMessage([property: ReturnValue] SwarmResults<OrderReceipt>? Outcomes, string? Batch = null);
+
+public sealed record MeasuresMessage([property: ReturnValue] SwarmResults<double>? Outcomes);

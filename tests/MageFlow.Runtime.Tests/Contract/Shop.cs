@@ -22,6 +22,7 @@ internal sealed class Shop
     public const string Ship = "ship";
     public const string Summarize = "summarize";
     public const string SummarizeOutcomes = "summarize-outcomes";
+    public const string SummarizeMeasures = "summarize-measures";
 
     public Recorder Recorder { get; } = new();
 
@@ -74,6 +75,12 @@ internal sealed class Shop
             Recorder.Add(Summarize, message, context);
             return ValueTask.CompletedTask;
         }, new TaskOptions { ReturnField = "receipts" });
+
+        yield return TaskDescriptor.Create<MeasuresMessage>(SummarizeMeasures, (message, context, _) =>
+        {
+            Recorder.Add(SummarizeMeasures, message, context);
+            return ValueTask.CompletedTask;
+        }, new TaskOptions { ReturnField = "outcomes" });
 
         yield return TaskDescriptor.Create<OutcomesMessage>(SummarizeOutcomes, (message, context, _) =>
         {

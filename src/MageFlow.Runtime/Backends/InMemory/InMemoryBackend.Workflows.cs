@@ -303,9 +303,12 @@ internal sealed partial class InMemoryBackend
                 writer.WriteStartObject();
                 writer.WriteString("signatureId", outcome.Id);
                 writer.WriteBoolean("succeeded", outcome.Result is not null);
-                writer.WritePropertyName("result");
-                if (outcome.Result is { } result) WriteRaw(writer, result);
-                else writer.WriteNullValue();
+                // A failed item has no "result" at all: a value-type T reads its default instead of failing on null.
+                if (outcome.Result is { } result)
+                {
+                    writer.WritePropertyName("result");
+                    WriteRaw(writer, result);
+                }
                 if (outcome.Error is { } error) writer.WriteString("error", error);
                 else writer.WriteNull("error");
                 writer.WriteEndObject();

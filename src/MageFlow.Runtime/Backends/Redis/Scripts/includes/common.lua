@@ -347,7 +347,8 @@ complete_swarm_if_due = function(ctx, key, id)
       table.insert(results, value)
       table.insert(items, '{"signatureId":' .. cjson.encode(item_id) .. ',"succeeded":true,"result":' .. value .. ',"error":null}')
     else
-      table.insert(items, '{"signatureId":' .. cjson.encode(item_id) .. ',"succeeded":false,"result":null,"error":' .. cjson.encode(value) .. '}')
+      -- no "result" at all: a value-type T reads its default instead of failing on null
+      table.insert(items, '{"signatureId":' .. cjson.encode(item_id) .. ',"succeeded":false,"error":' .. cjson.encode(value) .. '}')
     end
   end
   if found[1] == PENDING then redis.call('HSET', key, F_STATUS, ACTIVE, F_LAST_STATUS, PENDING) end
