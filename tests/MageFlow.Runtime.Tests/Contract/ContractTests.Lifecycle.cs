@@ -8,6 +8,15 @@ public abstract partial class ContractTests
     private static Task WaitForInfoAsync(TaskSignature signature, Func<SignatureInfo, bool> condition, string what) =>
         Recorder.WaitUntilAsync(async () => condition(await signature.GetInfoAsync()), $"{signature} {what}");
 
+    /// <summary>Runs a "gate-*" order and returns its id once its body waits at its gate.</summary>
+    private static async Task<string> RunAtGateAsync(TaskSignature signature, Shop shop, decimal amount = 1m)
+    {
+        var id = $"gate-{Guid.NewGuid():N}";
+        await signature.RunAsync(new OrderMessage(id, amount));
+        await shop.Gates.WaitEnteredAsync(id);
+        return id;
+    }
+
     private static async Task<(TaskSignature Order, TaskSignature Confirm, TaskSignature Notify)> SignOrderAsync(IMageFlow mage)
     {
         var confirm = await mage.AsignAsync(Shop.SendConfirmation, new { template = "lifecycle" });
@@ -131,9 +140,7 @@ public abstract partial class ContractTests
         var (cluster, shop) = await StartAsync();
         await using var _ = cluster;
         var (order, confirm, _) = await SignOrderAsync(cluster.Client);
-        var id = $"gate-{Guid.NewGuid():N}";
-        await order.RunAsync(new OrderMessage(id, 4m));
-        await shop.Gates.WaitEnteredAsync(id);
+        var id = await RunAtGateAsync(order, shop, 4m);
 
         await order.SuspendAsync();
         shop.Gates.Open(id); // a suspended body goes on
@@ -160,9 +167,7 @@ public abstract partial class ContractTests
         var (cluster, shop) = await StartAsync();
         await using var _ = cluster;
         var (order, _, notify) = await SignOrderAsync(cluster.Client);
-        var id = $"gate-{Guid.NewGuid():N}";
-        await order.RunAsync(new OrderMessage(id, 4m));
-        await shop.Gates.WaitEnteredAsync(id);
+        var id = await RunAtGateAsync(order, shop, 4m);
 
         await order.SuspendAsync();
         shop.Gates.Open(id, new NonRetryableException("the card is stolen"));
@@ -192,9 +197,7 @@ public abstract partial class ContractTests
         var (cluster, shop) = await StartAsync();
         await using var _ = cluster;
         var (order, _, _) = await SignOrderAsync(cluster.Client);
-        var id = $"gate-{Guid.NewGuid():N}";
-        await order.RunAsync(new OrderMessage(id, 2m));
-        await shop.Gates.WaitEnteredAsync(id);
+        var id = await RunAtGateAsync(order, shop, 2m);
 
         await order.SuspendAsync();
         shop.Gates.Open(id, new TimeoutException("gateway timeout")); // retryable
@@ -218,9 +221,7 @@ public abstract partial class ContractTests
         var (cluster, shop) = await StartAsync(worker: o => o.RetryDelay = TimeSpan.FromMilliseconds(500));
         await using var _ = cluster;
         var (order, _, _) = await SignOrderAsync(cluster.Client);
-        var id = $"gate-{Guid.NewGuid():N}";
-        await order.RunAsync(new OrderMessage(id, 2m));
-        await shop.Gates.WaitEnteredAsync(id);
+        var id = await RunAtGateAsync(order, shop, 2m);
         shop.Gates.Open(id, new TimeoutException("gateway timeout"));
         await Recorder.WaitUntilAsync(async () => cluster.InFlight == 0 && (await order.GetInfoAsync()).Attempts == 1, "the first attempt waits for its retry");
 
@@ -244,9 +245,7 @@ public abstract partial class ContractTests
         var (cluster, shop) = await StartAsync();
         await using var _ = cluster;
         var (order, confirm, notify) = await SignOrderAsync(cluster.Client);
-        var id = $"gate-{Guid.NewGuid():N}";
-        await order.RunAsync(new OrderMessage(id, 5m));
-        await shop.Gates.WaitEnteredAsync(id);
+        var id = await RunAtGateAsync(order, shop, 5m);
 
         await order.InterruptAsync();
 
@@ -298,9 +297,7 @@ public abstract partial class ContractTests
         var (cluster, shop) = await StartAsync();
         await using var _ = cluster;
         var (order, confirm, notify) = await SignOrderAsync(cluster.Client);
-        var id = $"gate-{Guid.NewGuid():N}";
-        await order.RunAsync(new OrderMessage(id, 5m));
-        await shop.Gates.WaitEnteredAsync(id);
+        var id = await RunAtGateAsync(order, shop, 5m);
 
         await order.CancelAsync();
 

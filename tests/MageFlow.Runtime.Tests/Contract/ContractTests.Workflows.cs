@@ -124,9 +124,7 @@ public abstract partial class ContractTests
         var ship = await mage.AsignAsync(Shop.Ship);
         var note = await mage.AsignAsync(Shop.Note);
         var chain = await mage.ChainAsync([charge, ship], successCallbacks: [note]);
-        var id = $"gate-{Guid.NewGuid():N}";
-        await chain.RunAsync(Order(id));
-        await shop.Gates.WaitEnteredAsync(id);
+        var id = await RunAtGateAsync(chain, shop);
 
         await chain.SuspendAsync();
         shop.Gates.Open(id);
@@ -154,9 +152,7 @@ public abstract partial class ContractTests
         var ship = await mage.AsignAsync(Shop.Ship);
         var notify = await mage.AsignAsync(Shop.NotifyFailure, new { channel = "chain" });
         var chain = await mage.ChainAsync([charge, ship], errorCallbacks: [notify]);
-        var id = $"gate-{Guid.NewGuid():N}";
-        await chain.RunAsync(Order(id));
-        await shop.Gates.WaitEnteredAsync(id);
+        var id = await RunAtGateAsync(chain, shop);
 
         await chain.CancelAsync();
 
