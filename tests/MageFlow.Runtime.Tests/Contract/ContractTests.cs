@@ -5,7 +5,7 @@ using MageFlow.Runtime.Tests.Infrastructure;
 namespace MageFlow.Runtime.Tests.Contract;
 
 /// <summary>
-/// The contract suite: every rule of semantics.md, run unchanged against each backend
+/// The contract suite: every rule of docs/semantics.md, run unchanged against each backend
 /// (<see cref="InMemoryContractTests"/>, <see cref="RedisContractTests"/>). Rule numbers are in the test names.
 /// </summary>
 public abstract partial class ContractTests
