@@ -37,14 +37,6 @@ public sealed class GeneratorAssertTests
     }
 
     [Fact]
-    public void Rerun_on_clone_passes()
-    {
-        var run = GeneratorRun.Start(TestCompilation.Create(Source));
-
-        GeneratorAssert.FullyCachedOnRerun(run);
-    }
-
-    [Fact]
     public void Warnings_are_reported_with_location_and_source_line()
     {
         var run = GeneratorRun.Start(TestCompilation.Create(Source + "\npublic static class Unused { public static void M() { int unusedLocal; } }\n"));
