@@ -1,3 +1,4 @@
+using System.ComponentModel;
 using System.Text.Json;
 
 namespace MageFlow;
@@ -38,7 +39,8 @@ public interface IMageFlow
         IEnumerable<TaskSignature>? errorCallbacks = null,
         CancellationToken cancellationToken = default);
 
-    /// <summary>The general form the generated builders call.</summary>
+    /// <summary>The general form the generated builders call; hand-written code signs by name.</summary>
+    [EditorBrowsable(EditorBrowsableState.Never)]
     Task<TaskSignature> AsignAsync(SignatureRequest request, CancellationToken cancellationToken = default);
 
     /// <summary>
@@ -97,6 +99,7 @@ public interface IMageFlow
 }
 
 /// <summary>A request to sign a task; generated builders fill every member they know statically.</summary>
+[EditorBrowsable(EditorBrowsableState.Never)]
 public sealed class SignatureRequest
 {
     public SignatureRequest(string taskName) => TaskName = taskName;

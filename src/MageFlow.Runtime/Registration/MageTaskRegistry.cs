@@ -1,3 +1,4 @@
+using System.ComponentModel;
 using System.Diagnostics.CodeAnalysis;
 
 namespace MageFlow;
@@ -13,6 +14,7 @@ public sealed class MageTaskRegistry
 
     public IReadOnlyCollection<TaskDescriptor> Tasks => _byName.Values;
 
+    [EditorBrowsable(EditorBrowsableState.Never)]
     public void Add(TaskDescriptor descriptor)
     {
         if (_byName.TryGetValue(descriptor.Name, out var existing))
@@ -42,6 +44,7 @@ public static class MageTaskCatalog
     private static readonly List<TaskDescriptor> Registered = [];
 
     /// <summary>Called by generated code.</summary>
+    [EditorBrowsable(EditorBrowsableState.Never)]
     public static void Register(TaskDescriptor descriptor)
     {
         lock (Gate)

@@ -1,3 +1,4 @@
+using System.ComponentModel;
 using System.Text.Json;
 using MageFlow.Backends;
 using MageFlow.Signatures;
@@ -20,6 +21,7 @@ public class TaskSignature
     }
 
     /// <summary>Wraps another signature object (used by generated typed signatures).</summary>
+    [EditorBrowsable(EditorBrowsableState.Never)]
     protected TaskSignature(TaskSignature signature)
     {
         ArgumentNullException.ThrowIfNull(signature);
@@ -113,6 +115,7 @@ public class TaskSignature
         RunAndWaitCoreAsync<TMessage, JsonElement>(message, timeout, cancellationToken);
 
     /// <summary>The typed run-and-wait generated signatures expose: dispatch, wait, and read the result as <typeparamref name="TResult"/>.</summary>
+    [EditorBrowsable(EditorBrowsableState.Never)]
     protected async Task<TResult> RunAndWaitCoreAsync<TMessage, TResult>(TMessage message, TimeSpan? timeout, CancellationToken cancellationToken)
     {
         var finished = await FinishAsync(message, timeout, cancellationToken).ConfigureAwait(false);
@@ -129,6 +132,7 @@ public class TaskSignature
     }
 
     /// <summary>The run-and-wait of a task that returns nothing: dispatch and wait.</summary>
+    [EditorBrowsable(EditorBrowsableState.Never)]
     protected async Task RunAndWaitCoreAsync<TMessage>(TMessage message, TimeSpan? timeout, CancellationToken cancellationToken) =>
         await FinishAsync(message, timeout, cancellationToken).ConfigureAwait(false);
 
@@ -151,6 +155,7 @@ public class TaskSignature<TMessage> : TaskSignature
 {
     internal TaskSignature(MageFlowClient client, SignatureRecord record) : base(client, record) { }
 
+    [EditorBrowsable(EditorBrowsableState.Never)]
     protected TaskSignature(TaskSignature signature) : base(signature) { }
 
     /// <summary>Dispatches a run with <paramref name="message"/>; does not wait for it.</summary>
@@ -164,6 +169,7 @@ public class SignatureKwargs
     private readonly TaskSignature _signature;
 
     /// <summary>Wraps the kwargs of <paramref name="signature"/> (generated typed kwargs derive from this class).</summary>
+    [EditorBrowsable(EditorBrowsableState.Never)]
     protected internal SignatureKwargs(TaskSignature signature) => _signature = signature;
 
     /// <summary>The serializer options for values bound through this object.</summary>
@@ -177,6 +183,7 @@ public class SignatureKwargs
         UpdateAsync(_signature.Client.KwargsOf(_signature.TaskName, kwargs, "kwargs"), cancellationToken);
 
     /// <summary>Replaces each kwarg in <paramref name="kwargs"/>; persisted atomically at once.</summary>
+    [EditorBrowsable(EditorBrowsableState.Never)]
     public async Task UpdateAsync(KwargsBuilder kwargs, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(kwargs);
@@ -197,5 +204,6 @@ public class SignatureKwargs
     }
 
     /// <summary>Starts a typed update: generated code adds each set member, then calls <see cref="UpdateAsync(KwargsBuilder, CancellationToken)"/>.</summary>
+    [EditorBrowsable(EditorBrowsableState.Never)]
     protected KwargsBuilder NewBuilder() => new(JsonOptions);
 }
