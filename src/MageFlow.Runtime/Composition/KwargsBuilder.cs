@@ -13,8 +13,10 @@ public sealed class KwargsBuilder
     private readonly List<KeyValuePair<string, byte[]>> _entries = [];
     private readonly JsonSerializerOptions _options;
 
+    /// <summary>An empty set whose values <see cref="Add{T}"/> serializes with <paramref name="options"/>.</summary>
     public KwargsBuilder(JsonSerializerOptions options) => _options = options;
 
+    /// <summary>How many kwargs are bound.</summary>
     public int Count => _entries.Count;
 
     internal IReadOnlyList<KeyValuePair<string, byte[]>> Entries => _entries;

@@ -34,15 +34,19 @@ public class TaskSignature
 
     internal MageFlowClient Client => _client;
 
+    /// <summary>The signature's id.</summary>
     public string Id => Record.Id;
 
+    /// <summary>The task it runs.</summary>
     public string TaskName => Record.TaskName;
 
     /// <summary>Wire name of the member that receives a result when this signature runs as a success callback.</summary>
     public string ReturnField => Record.ReturnField;
 
+    /// <summary>The signatures dispatched with its result when it succeeds.</summary>
     public IReadOnlyList<string> SuccessCallbackIds => Record.SuccessCallbackIds;
 
+    /// <summary>The signatures dispatched when it finally fails.</summary>
     public IReadOnlyList<string> ErrorCallbackIds => Record.ErrorCallbackIds;
 
     /// <summary>The kwargs bound to this signature; update them with <c>Kwargs.UpdateAsync(...)</c>.</summary>
@@ -147,6 +151,7 @@ public class TaskSignature
         };
     }
 
+    /// <summary><c>task#id</c>.</summary>
     public override string ToString() => $"{TaskName}#{Id}";
 }
 
@@ -155,6 +160,7 @@ public class TaskSignature<TMessage> : TaskSignature
 {
     internal TaskSignature(MageFlowClient client, SignatureRecord record) : base(client, record) { }
 
+    /// <summary>Wraps another signature object (used by generated typed signatures).</summary>
     [EditorBrowsable(EditorBrowsableState.Never)]
     protected TaskSignature(TaskSignature signature) : base(signature) { }
 
