@@ -10,6 +10,7 @@ namespace MageFlow;
 [AttributeUsage(AttributeTargets.Class, AllowMultiple = false, Inherited = false)]
 public sealed class GeneratedMageTaskAttribute(string taskName, Type messageType, Type? resultType, string returnField) : Attribute
 {
+    /// <summary>The task's name.</summary>
     public string TaskName { get; } = taskName;
 
     /// <summary>The task's message type (<see cref="NoMessage"/> when the method takes none).</summary>

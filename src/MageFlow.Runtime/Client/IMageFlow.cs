@@ -1,3 +1,4 @@
+using System.ComponentModel;
 using System.Text.Json;
 
 namespace MageFlow;
@@ -38,7 +39,8 @@ public interface IMageFlow
         IEnumerable<TaskSignature>? errorCallbacks = null,
         CancellationToken cancellationToken = default);
 
-    /// <summary>The general form the generated builders call.</summary>
+    /// <summary>The general form the generated builders call; hand-written code signs by name.</summary>
+    [EditorBrowsable(EditorBrowsableState.Never)]
     Task<TaskSignature> AsignAsync(SignatureRequest request, CancellationToken cancellationToken = default);
 
     /// <summary>
@@ -97,16 +99,22 @@ public interface IMageFlow
 }
 
 /// <summary>A request to sign a task; generated builders fill every member they know statically.</summary>
+[EditorBrowsable(EditorBrowsableState.Never)]
 public sealed class SignatureRequest
 {
+    /// <summary>A request to sign the task named <paramref name="taskName"/>.</summary>
     public SignatureRequest(string taskName) => TaskName = taskName;
 
+    /// <summary>The name of the task to sign.</summary>
     public string TaskName { get; }
 
+    /// <summary>The kwargs to bind; null binds none.</summary>
     public KwargsBuilder? Kwargs { get; init; }
 
+    /// <summary>The signatures to run after the task succeeds, each given its result.</summary>
     public IEnumerable<TaskSignature>? SuccessCallbacks { get; init; }
 
+    /// <summary>The signatures to run after the task finally fails.</summary>
     public IEnumerable<TaskSignature>? ErrorCallbacks { get; init; }
 
     /// <summary>The message type; when null the task definition's is used.</summary>
@@ -120,12 +128,14 @@ public sealed class SignatureRequest
 public sealed class UnknownTaskException(string taskName)
     : Exception($"Unknown task '{taskName}': it is not a [MageTask] of this application and no worker has registered it. Check the name, or start a worker that runs it (AddMageFlowWorker) before signing by name.")
 {
+    /// <summary>The name that no process has registered.</summary>
     public string TaskName { get; } = taskName;
 }
 
 /// <summary>A signature awaited with <c>RunAndWaitAsync</c> failed for good.</summary>
 public sealed class MageTaskFailedException : Exception
 {
+    /// <summary>The task <paramref name="taskName"/> of signature <paramref name="signatureId"/> failed for good with <paramref name="error"/>.</summary>
     public MageTaskFailedException(string signatureId, string taskName, string error, TaskFailureKind kind = TaskFailureKind.Error)
         : base($"Task '{taskName}' (signature {signatureId}) failed ({kind}): {error}")
     {
@@ -135,8 +145,10 @@ public sealed class MageTaskFailedException : Exception
         Kind = kind;
     }
 
+    /// <summary>The failed signature.</summary>
     public string SignatureId { get; }
 
+    /// <summary>The failed task.</summary>
     public string TaskName { get; }
 
     /// <summary>The error recorded for the last attempt: the exception type and message.</summary>
@@ -150,5 +162,6 @@ public sealed class MageTaskFailedException : Exception
 public sealed class SignatureNotFoundException(string signatureId)
     : Exception($"Signature '{signatureId}' does not exist: it was never created, or it expired or was deleted after finishing (see MageFlowOptions.DoneTtl and ActiveTtl).")
 {
+    /// <summary>The id that was looked up.</summary>
     public string SignatureId { get; } = signatureId;
 }

@@ -6,6 +6,7 @@ namespace MageFlow;
 /// </summary>
 public sealed class MagePayloadTooLargeException : Exception
 {
+    /// <summary>The <paramref name="payload"/> for <paramref name="taskName"/> is <paramref name="sizeBytes"/> bytes, over <paramref name="limitBytes"/>.</summary>
     public MagePayloadTooLargeException(string taskName, string payload, long sizeBytes, long limitBytes)
         : base($"Task '{taskName}': the {payload} is {sizeBytes:N0} bytes of UTF-8 JSON, over the limit of {limitBytes:N0} bytes (MageFlowOptions.MaxPayloadBytes). Nothing was stored; pass a reference (a key or URL) to large data instead of the data itself.")
     {
@@ -21,7 +22,9 @@ public sealed class MagePayloadTooLargeException : Exception
     /// <summary>Which payload: "message", "kwargs", "call-time kwargs" or "result".</summary>
     public string Payload { get; }
 
+    /// <summary>The size of the payload, in bytes of UTF-8 JSON.</summary>
     public long SizeBytes { get; }
 
+    /// <summary>The limit it exceeds (<see cref="MageFlowOptions.MaxPayloadBytes"/>).</summary>
     public long LimitBytes { get; }
 }

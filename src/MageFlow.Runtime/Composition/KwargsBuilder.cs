@@ -1,3 +1,4 @@
+using System.ComponentModel;
 using System.Text.Json;
 
 namespace MageFlow;
@@ -6,13 +7,16 @@ namespace MageFlow;
 /// Bound kwargs on their way to storage: an ordered set of top-level wire names, each with its value as
 /// UTF-8 JSON. Generated builders fill it member by member; by-name signing fills it from an object.
 /// </summary>
+[EditorBrowsable(EditorBrowsableState.Never)]
 public sealed class KwargsBuilder
 {
     private readonly List<KeyValuePair<string, byte[]>> _entries = [];
     private readonly JsonSerializerOptions _options;
 
+    /// <summary>An empty set whose values <see cref="Add{T}"/> serializes with <paramref name="options"/>.</summary>
     public KwargsBuilder(JsonSerializerOptions options) => _options = options;
 
+    /// <summary>How many kwargs are bound.</summary>
     public int Count => _entries.Count;
 
     internal IReadOnlyList<KeyValuePair<string, byte[]>> Entries => _entries;

@@ -1,3 +1,4 @@
+using System.ComponentModel;
 using System.Diagnostics.CodeAnalysis;
 
 namespace MageFlow;
@@ -11,8 +12,14 @@ public sealed class MageTaskRegistry
     private readonly Dictionary<string, TaskDescriptor> _byName = new(StringComparer.Ordinal);
     private readonly Dictionary<Type, string> _returnFieldByMessageType = [];
 
+    /// <summary>Every task this client knows.</summary>
     public IReadOnlyCollection<TaskDescriptor> Tasks => _byName.Values;
 
+    /// <summary>
+    /// Adds a task; the host fills the registry at start-up from the catalogue and <c>MageFlowOptions.AddTask</c>.
+    /// Throws <see cref="InvalidOperationException"/> when another task already has its name.
+    /// </summary>
+    [EditorBrowsable(EditorBrowsableState.Never)]
     public void Add(TaskDescriptor descriptor)
     {
         if (_byName.TryGetValue(descriptor.Name, out var existing))
@@ -25,6 +32,7 @@ public sealed class MageTaskRegistry
         _returnFieldByMessageType.TryAdd(descriptor.MessageType, descriptor.Options.ReturnField);
     }
 
+    /// <summary>Finds the task named <paramref name="taskName"/> (ordinal comparison).</summary>
     public bool TryGet(string taskName, [NotNullWhen(true)] out TaskDescriptor? descriptor) => _byName.TryGetValue(taskName, out descriptor);
 
     /// <summary>The return field of a registered message type, or null when no task takes that type.</summary>
@@ -42,6 +50,7 @@ public static class MageTaskCatalog
     private static readonly List<TaskDescriptor> Registered = [];
 
     /// <summary>Called by generated code.</summary>
+    [EditorBrowsable(EditorBrowsableState.Never)]
     public static void Register(TaskDescriptor descriptor)
     {
         lock (Gate)
@@ -55,6 +64,7 @@ public static class MageTaskCatalog
     public static void IncludeAssemblyOf<TMarker>() =>
         System.Runtime.CompilerServices.RuntimeHelpers.RunModuleConstructor(typeof(TMarker).Module.ModuleHandle);
 
+    /// <summary>The tasks registered so far, in registration order.</summary>
     public static IReadOnlyList<TaskDescriptor> Snapshot()
     {
         lock (Gate) return Registered.ToArray();

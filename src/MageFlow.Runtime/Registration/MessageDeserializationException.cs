@@ -17,8 +17,10 @@ public sealed class MessageDeserializationException : Exception
         MemberPath = memberPath;
     }
 
+    /// <summary>The task whose input did not fit.</summary>
     public string TaskName { get; }
 
+    /// <summary>The task's message type.</summary>
     public Type MessageType { get; }
 
     /// <summary>JSON path of the offending member (<c>$.receipt.charged</c>), when known.</summary>

@@ -13,8 +13,10 @@ public sealed class TaskContext
         Failure = failure;
     }
 
+    /// <summary>The signature being run.</summary>
     public string SignatureId { get; }
 
+    /// <summary>The task being run.</summary>
     public string TaskName { get; }
 
     /// <summary>1 for the first attempt.</summary>

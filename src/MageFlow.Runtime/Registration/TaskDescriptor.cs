@@ -49,18 +49,22 @@ public abstract class TaskDescriptor
         Options = options;
     }
 
+    /// <summary>The task's name, unique across a deployment.</summary>
     public string Name { get; }
 
+    /// <summary>The type the input is deserialized into.</summary>
     public Type MessageType { get; }
 
     /// <summary>Null when the task returns nothing (its callbacks receive null).</summary>
     public Type? ResultType { get; }
 
+    /// <summary>Retries, time limit, retry delay and return field.</summary>
     public TaskOptions Options { get; }
 
     /// <summary>The id stored on signatures to name the message type (rule 15: looked up, never loaded).</summary>
     public string MessageTypeId => MessageType.FullName ?? MessageType.Name;
 
+    /// <summary>Retries + 1.</summary>
     public int MaxAttempts => Options.Retries + 1;
 
     /// <summary>Describes a task that returns a value.</summary>

@@ -32,10 +32,13 @@ public sealed class SignatureInfo
             : null;
     }
 
+    /// <summary>The signature's id.</summary>
     public string Id { get; }
 
+    /// <summary>The task it runs.</summary>
     public string TaskName { get; }
 
+    /// <summary>Its status when it was read.</summary>
     public SignatureStatus Status { get; }
 
     /// <summary>The status before the last change; for a Suspended or Interrupted signature, the one resume returns to.</summary>
@@ -44,8 +47,10 @@ public sealed class SignatureInfo
     /// <summary>The bound kwargs, as a JSON object.</summary>
     public JsonElement Kwargs { get; }
 
+    /// <summary>The signatures dispatched with its result when it succeeds.</summary>
     public IReadOnlyList<string> SuccessCallbackIds { get; }
 
+    /// <summary>The signatures dispatched when it finally fails.</summary>
     public IReadOnlyList<string> ErrorCallbackIds { get; }
 
     /// <summary>Wire name of the member that receives a result when this signature runs as a success callback.</summary>
@@ -54,6 +59,7 @@ public sealed class SignatureInfo
     /// <summary>Runs started so far (a run handed back at shutdown or stopped by an interrupt does not count).</summary>
     public int Attempts { get; }
 
+    /// <summary>When it was signed.</summary>
     public DateTimeOffset CreatedAt { get; }
 
     /// <summary>When a worker last started it; null before the first start.</summary>
@@ -83,6 +89,7 @@ public sealed class SignatureInfo
     /// <summary>Done, Failed or Canceled: it will not run again.</summary>
     public bool IsFinished => Status.IsFinished();
 
+    /// <summary><c>task#id status</c>.</summary>
     public override string ToString() => $"{TaskName}#{Id} {Status}";
 }
 

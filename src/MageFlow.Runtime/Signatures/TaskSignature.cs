@@ -1,3 +1,4 @@
+using System.ComponentModel;
 using System.Text.Json;
 using MageFlow.Backends;
 using MageFlow.Signatures;
@@ -20,6 +21,7 @@ public class TaskSignature
     }
 
     /// <summary>Wraps another signature object (used by generated typed signatures).</summary>
+    [EditorBrowsable(EditorBrowsableState.Never)]
     protected TaskSignature(TaskSignature signature)
     {
         ArgumentNullException.ThrowIfNull(signature);
@@ -32,15 +34,19 @@ public class TaskSignature
 
     internal MageFlowClient Client => _client;
 
+    /// <summary>The signature's id.</summary>
     public string Id => Record.Id;
 
+    /// <summary>The task it runs.</summary>
     public string TaskName => Record.TaskName;
 
     /// <summary>Wire name of the member that receives a result when this signature runs as a success callback.</summary>
     public string ReturnField => Record.ReturnField;
 
+    /// <summary>The signatures dispatched with its result when it succeeds.</summary>
     public IReadOnlyList<string> SuccessCallbackIds => Record.SuccessCallbackIds;
 
+    /// <summary>The signatures dispatched when it finally fails.</summary>
     public IReadOnlyList<string> ErrorCallbackIds => Record.ErrorCallbackIds;
 
     /// <summary>The kwargs bound to this signature; update them with <c>Kwargs.UpdateAsync(...)</c>.</summary>
@@ -113,6 +119,7 @@ public class TaskSignature
         RunAndWaitCoreAsync<TMessage, JsonElement>(message, timeout, cancellationToken);
 
     /// <summary>The typed run-and-wait generated signatures expose: dispatch, wait, and read the result as <typeparamref name="TResult"/>.</summary>
+    [EditorBrowsable(EditorBrowsableState.Never)]
     protected async Task<TResult> RunAndWaitCoreAsync<TMessage, TResult>(TMessage message, TimeSpan? timeout, CancellationToken cancellationToken)
     {
         var finished = await FinishAsync(message, timeout, cancellationToken).ConfigureAwait(false);
@@ -129,6 +136,7 @@ public class TaskSignature
     }
 
     /// <summary>The run-and-wait of a task that returns nothing: dispatch and wait.</summary>
+    [EditorBrowsable(EditorBrowsableState.Never)]
     protected async Task RunAndWaitCoreAsync<TMessage>(TMessage message, TimeSpan? timeout, CancellationToken cancellationToken) =>
         await FinishAsync(message, timeout, cancellationToken).ConfigureAwait(false);
 
@@ -143,6 +151,7 @@ public class TaskSignature
         };
     }
 
+    /// <summary><c>task#id</c>.</summary>
     public override string ToString() => $"{TaskName}#{Id}";
 }
 
@@ -151,6 +160,8 @@ public class TaskSignature<TMessage> : TaskSignature
 {
     internal TaskSignature(MageFlowClient client, SignatureRecord record) : base(client, record) { }
 
+    /// <summary>Wraps another signature object (used by generated typed signatures).</summary>
+    [EditorBrowsable(EditorBrowsableState.Never)]
     protected TaskSignature(TaskSignature signature) : base(signature) { }
 
     /// <summary>Dispatches a run with <paramref name="message"/>; does not wait for it.</summary>
@@ -164,6 +175,7 @@ public class SignatureKwargs
     private readonly TaskSignature _signature;
 
     /// <summary>Wraps the kwargs of <paramref name="signature"/> (generated typed kwargs derive from this class).</summary>
+    [EditorBrowsable(EditorBrowsableState.Never)]
     protected internal SignatureKwargs(TaskSignature signature) => _signature = signature;
 
     /// <summary>The serializer options for values bound through this object.</summary>
@@ -177,6 +189,7 @@ public class SignatureKwargs
         UpdateAsync(_signature.Client.KwargsOf(_signature.TaskName, kwargs, "kwargs"), cancellationToken);
 
     /// <summary>Replaces each kwarg in <paramref name="kwargs"/>; persisted atomically at once.</summary>
+    [EditorBrowsable(EditorBrowsableState.Never)]
     public async Task UpdateAsync(KwargsBuilder kwargs, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(kwargs);
@@ -197,5 +210,6 @@ public class SignatureKwargs
     }
 
     /// <summary>Starts a typed update: generated code adds each set member, then calls <see cref="UpdateAsync(KwargsBuilder, CancellationToken)"/>.</summary>
+    [EditorBrowsable(EditorBrowsableState.Never)]
     protected KwargsBuilder NewBuilder() => new(JsonOptions);
 }

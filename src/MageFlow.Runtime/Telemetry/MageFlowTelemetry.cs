@@ -10,6 +10,7 @@ namespace MageFlow;
 /// </summary>
 public static class MageFlowTelemetry
 {
+    /// <summary>The name of the activity source and of the meter.</summary>
     public const string Name = "MageFlow";
 
     internal static readonly ActivitySource Source = new(Name, typeof(MageFlowTelemetry).Assembly.GetName().Version?.ToString());

@@ -36,6 +36,7 @@ public sealed record SwarmItemResult<T>(string SignatureId, bool Succeeded, T? R
 public sealed class SwarmFullException(string swarmId, int maxTasks, int added, int adding)
     : InvalidOperationException($"Swarm {swarmId} is full: it holds {added} of at most {maxTasks} items (SwarmOptions.MaxTasks), so {adding} more cannot be added; nothing was added.")
 {
+    /// <summary>The full swarm.</summary>
     public string SwarmId { get; } = swarmId;
 }
 
@@ -43,5 +44,6 @@ public sealed class SwarmFullException(string swarmId, int maxTasks, int added, 
 public sealed class SwarmClosedException(string swarmId, string why)
     : InvalidOperationException($"Swarm {swarmId} takes no more items: {why}.")
 {
+    /// <summary>The swarm that takes no more items.</summary>
     public string SwarmId { get; } = swarmId;
 }
