@@ -131,7 +131,7 @@ public sealed class CallbackAnalyzer : DiagnosticAnalyzer
 
     /// <summary>
     /// The kwargs (as member names, any case) bound where the callback was signed: the element is the
-    /// <c>await X.AsignAsync(…)</c> itself, or a local assigned exactly once from it. Null when unknown.
+    /// <c>await X.AsignAsync(…)</c> itself, or a local assigned exactly once from it whose kwargs are not updated later. Null when unknown.
     /// </summary>
     private static HashSet<string>? BoundKwargs(ExpressionSyntax element, SemanticModel semanticModel, CancellationToken cancellationToken)
     {
@@ -158,6 +158,9 @@ public sealed class CallbackAnalyzer : DiagnosticAnalyzer
                             .Where(a => a.ArgumentKind == ArgumentKind.Explicit && a.Parameter is { } p && !NonKwargParameters.Contains(p.Name))
                             .Select(a => a.Parameter!.Name),
                         StringComparer.OrdinalIgnoreCase);
+                // kwargs updated later may arrive as an object or dictionary built at run time: what they bind is unknown
+                case ILocalReferenceOperation localReference when SignatureCollection.HasKwargsUpdated(localReference.Local, semanticModel, cancellationToken):
+                    return null;
                 case ILocalReferenceOperation localReference:
                     operation = SignatureCollection.InitializerOfLocalAssignedOnce(localReference.Local, semanticModel, cancellationToken) is { } initializer
                         ? semanticModel.GetOperation(initializer, cancellationToken)

@@ -14,6 +14,8 @@ namespace MageFlow.Analyzers;
 /// </summary>
 internal static class SignatureCollection
 {
+    private const string KwargsMemberName = "Kwargs";
+
     /// <summary>The expression written for the parameter named <paramref name="parameterName"/>; null when it is left to its default.</summary>
     public static ExpressionSyntax? ArgumentExpression(IInvocationOperation invocation, string parameterName) =>
         invocation.Arguments.FirstOrDefault(a => a.ArgumentKind == ArgumentKind.Explicit && a.Parameter?.Name == parameterName)?.Syntax is ArgumentSyntax { Expression: var expression }
@@ -42,6 +44,12 @@ internal static class SignatureCollection
         && !References(local, declarator, semanticModel, cancellationToken).Any(IsWrittenTo)
             ? declarator.Initializer!.Value
             : null;
+
+    /// <summary>Whether the local's kwargs are changed after signing somewhere in its member (<c>notify.Kwargs.UpdateAsync(…)</c>).</summary>
+    public static bool HasKwargsUpdated(ILocalSymbol local, SemanticModel semanticModel, CancellationToken cancellationToken) =>
+        Declaration(local, semanticModel, cancellationToken) is not { } declarator
+        || References(local, declarator, semanticModel, cancellationToken)
+            .Any(reference => reference.Parent is MemberAccessExpressionSyntax { Name.Identifier.ValueText: KwargsMemberName } access && access.Expression == reference);
 
     /// <summary>
     /// The initializer of a local whose only reference is <paramref name="onlyReference"/>. A collection can change through

@@ -149,7 +149,9 @@ public sealed class ErrorCallbackMemberWithoutSourceTests
             {
                 var notify = await NotifyFailure.AsignAsync(mage);
                 if (urgent) notify = await NotifyFailure.AsignAsync(mage, channel: "sms");
-                await ProcessOrder.AsignAsync(mage, errorCallbacks: [fromCaller, notify]);
+                var updated = await NotifyFailure.AsignAsync(mage);
+                await updated.Kwargs.UpdateAsync(new { channel = "email" });
+                await ProcessOrder.AsignAsync(mage, errorCallbacks: [fromCaller, notify, updated]);
                 await mage.AsignAsync("unknown-task", errorCallbacks: [await NotifyFailure.AsignAsync(mage)]);
             }
         }
@@ -162,10 +164,9 @@ public sealed class ErrorCallbackMemberWithoutSourceTests
             public static async Task Run(IMageFlow mage)
             {
                 var notify = await NotifyFailure.AsignAsync(mage);
-        #pragma warning disable MAGE003 // the channel is bound later with Kwargs.UpdateAsync
+        #pragma warning disable MAGE003 // the channel is bound in the worker before the callback runs
                 await ProcessOrder.AsignAsync(mage, errorCallbacks: [notify]);
         #pragma warning restore MAGE003
-                await notify.Kwargs.UpdateAsync(new { channel = "email" });
             }
         }
         """);
