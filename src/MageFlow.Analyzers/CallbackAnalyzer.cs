@@ -4,7 +4,6 @@ using System.Collections.Immutable;
 using System.Linq;
 using System.Threading;
 using Microsoft.CodeAnalysis;
-using Microsoft.CodeAnalysis.CSharp;
 using Microsoft.CodeAnalysis.CSharp.Syntax;
 using Microsoft.CodeAnalysis.Diagnostics;
 using Microsoft.CodeAnalysis.Operations;
@@ -70,9 +69,9 @@ public sealed class CallbackAnalyzer : DiagnosticAnalyzer
             if (!isSuccess && argument.Parameter.Name != ErrorCallbacksParameter) continue;
             if (argument.Syntax is not ArgumentSyntax { Expression: var collection }) continue;
 
-            foreach (var element in SignatureCollection.Elements(collection).OfType<ExpressionSyntax>())
+            var semanticModel = invocation.SemanticModel!;
+            foreach (var element in SignatureCollection.Elements(collection, semanticModel, context.CancellationToken).OfType<ExpressionSyntax>())
             {
-                var semanticModel = invocation.SemanticModel!;
                 if (GeneratedTask.FromSignatureExpression(element, semanticModel, symbols, context.CancellationToken) is not { } callback) continue;
 
                 if (!isSuccess)
@@ -132,7 +131,7 @@ public sealed class CallbackAnalyzer : DiagnosticAnalyzer
 
     /// <summary>
     /// The kwargs (as member names, any case) bound where the callback was signed: the element is the
-    /// <c>await X.AsignAsync(…)</c> itself, or a local assigned exactly once from it. Null when unknown.
+    /// <c>await X.AsignAsync(…)</c> itself, or a local assigned exactly once from it whose kwargs are not updated later. Null when unknown.
     /// </summary>
     private static HashSet<string>? BoundKwargs(ExpressionSyntax element, SemanticModel semanticModel, CancellationToken cancellationToken)
     {
@@ -159,8 +158,13 @@ public sealed class CallbackAnalyzer : DiagnosticAnalyzer
                             .Where(a => a.ArgumentKind == ArgumentKind.Explicit && a.Parameter is { } p && !NonKwargParameters.Contains(p.Name))
                             .Select(a => a.Parameter!.Name),
                         StringComparer.OrdinalIgnoreCase);
+                // kwargs updated later may arrive as an object or dictionary built at run time: what they bind is unknown
+                case ILocalReferenceOperation localReference when SignatureCollection.HasKwargsUpdated(localReference.Local, semanticModel, cancellationToken):
+                    return null;
                 case ILocalReferenceOperation localReference:
-                    operation = SingleAssignment(localReference.Local, semanticModel, cancellationToken);
+                    operation = SignatureCollection.InitializerOfLocalAssignedOnce(localReference.Local, semanticModel, cancellationToken) is { } initializer
+                        ? semanticModel.GetOperation(initializer, cancellationToken)
+                        : null;
                     break;
                 default:
                     return null;
@@ -168,30 +172,4 @@ public sealed class CallbackAnalyzer : DiagnosticAnalyzer
         }
         return null;
     }
-
-    /// <summary>The initializer of a local that is never assigned again, else null.</summary>
-    private static IOperation? SingleAssignment(ILocalSymbol local, SemanticModel semanticModel, CancellationToken cancellationToken)
-    {
-        if (local.DeclaringSyntaxReferences is not [var reference]
-            || reference.GetSyntax(cancellationToken) is not VariableDeclaratorSyntax { Initializer.Value: { } initializer } declarator
-            || declarator.SyntaxTree != semanticModel.SyntaxTree)
-            return null;
-
-        var scope = declarator.Ancestors().FirstOrDefault(a => a is BaseMethodDeclarationSyntax or AccessorDeclarationSyntax or CompilationUnitSyntax);
-        if (scope is null) return null;
-        foreach (var identifier in scope.DescendantNodes().OfType<IdentifierNameSyntax>())
-        {
-            if (identifier.Identifier.ValueText != local.Name || !IsWrittenTo(identifier)) continue;
-            if (SymbolEqualityComparer.Default.Equals(semanticModel.GetSymbolInfo(identifier, cancellationToken).Symbol, local)) return null;
-        }
-        return semanticModel.GetOperation(initializer, cancellationToken);
-    }
-
-    private static bool IsWrittenTo(IdentifierNameSyntax identifier) => identifier.Parent switch
-    {
-        AssignmentExpressionSyntax assignment => assignment.Left == identifier,
-        ArgumentSyntax argument => !argument.RefKindKeyword.IsKind(SyntaxKind.None),
-        PrefixUnaryExpressionSyntax or PostfixUnaryExpressionSyntax => true,
-        _ => false,
-    };
 }

@@ -43,7 +43,7 @@ public sealed class ChainAnalyzer : DiagnosticAnalyzer
         if (invocation.TargetMethod.Name != ChainMethodName || !MageSymbols.Is(invocation.TargetMethod.ContainingType, symbols.MageFlowClient)) return;
         if (SignatureCollection.ArgumentExpression(invocation, StepsParameter) is not { } stepsSyntax) return;
 
-        var steps = SignatureCollection.Elements(stepsSyntax)
+        var steps = SignatureCollection.Elements(stepsSyntax, invocation.SemanticModel!, context.CancellationToken)
             .Select(element => new Step(
                 element,
                 element is null ? null : GeneratedTask.FromSignatureExpression(element, invocation.SemanticModel!, symbols, context.CancellationToken)))

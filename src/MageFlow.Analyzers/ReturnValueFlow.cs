@@ -58,7 +58,7 @@ internal static class ReturnValueFlow
     public static void CheckSuccessCallbacks(OperationAnalysisContext context, MageSymbols symbols, IInvocationOperation invocation, SentResult result)
     {
         if (SignatureCollection.ArgumentExpression(invocation, SuccessCallbacksParameter) is not { } callbacks) return;
-        foreach (var element in SignatureCollection.Elements(callbacks).OfType<ExpressionSyntax>())
+        foreach (var element in SignatureCollection.Elements(callbacks, invocation.SemanticModel!, context.CancellationToken).OfType<ExpressionSyntax>())
         {
             if (GeneratedTask.FromSignatureExpression(element, invocation.SemanticModel!, symbols, context.CancellationToken) is { } callback)
                 CheckSuccessCallback(context, symbols, result, callback, element);

@@ -1,6 +1,7 @@
 using System.Collections.Generic;
 using System.Collections.Immutable;
 using System.Linq;
+using System.Threading;
 using Microsoft.CodeAnalysis;
 using Microsoft.CodeAnalysis.CSharp.Syntax;
 using Microsoft.CodeAnalysis.Diagnostics;
@@ -56,17 +57,17 @@ public sealed class SwarmAnalyzer : DiagnosticAnalyzer
             && invocation.Instance?.Type is INamedTypeSymbol { TypeArguments: [var swarmResultType] } swarm
             && MageSymbols.Is(swarm, symbols.SwarmSignatureOfT))
         {
-            foreach (var item in Items(invocation))
+            foreach (var item in Items(invocation, context.CancellationToken))
                 CheckItem(context, symbols, swarmResultType, item);
         }
     }
 
     /// <summary>The items written out in the call: the one <c>item</c>, or the elements of <c>items</c>.</summary>
-    private static IEnumerable<ExpressionSyntax> Items(IInvocationOperation invocation) =>
+    private static IEnumerable<ExpressionSyntax> Items(IInvocationOperation invocation, CancellationToken cancellationToken) =>
         SignatureCollection.ArgumentExpression(invocation, ItemParameter) is { } item
             ? [item]
             : SignatureCollection.ArgumentExpression(invocation, ItemsParameter) is { } items
-                ? SignatureCollection.Elements(items).OfType<ExpressionSyntax>()
+                ? SignatureCollection.Elements(items, invocation.SemanticModel!, cancellationToken).OfType<ExpressionSyntax>()
                 : [];
 
     private static void CheckItem(OperationAnalysisContext context, MageSymbols symbols, ITypeSymbol swarmResultType, ExpressionSyntax element)

@@ -196,8 +196,6 @@ public sealed class ChainStepTests
                 await mage.ChainAsync([nested, await ChargeOrder.AsignAsync(mage)]);
                 // OrderMessage has no return member: the step runs after the previous one without its result
                 await mage.ChainAsync([await ShipOrder.AsignAsync(mage), await ValidateOrder.AsignAsync(mage)]);
-                TaskSignature[] steps = [await ValidateOrder.AsignAsync(mage), await ShipOrder.AsignAsync(mage)];
-                await mage.ChainAsync(steps);
             }
         }
         """);
@@ -231,6 +229,53 @@ public sealed class ChainStepTests
         #pragma warning disable MAGE007 // this step reads its receipt from kwargs, not from the previous step
                 await mage.ChainAsync([validate, ship]);
         #pragma warning restore MAGE007
+            }
+        }
+        """);
+
+    [Fact]
+    public Task Steps_and_callbacks_in_a_local_assigned_once_are_reported_in_its_initializer() => Verify.VerifyAsync(Fulfilment + """
+        public static class Flow
+        {
+            public static async Task Run(IMageFlow mage)
+            {
+                var confirm = await SendConfirmation.AsignAsync(mage, template: "welcome");
+                TaskSignature[] steps = [await ValidateOrder.AsignAsync(mage), {|#0:await ShipOrder.AsignAsync(mage)|}];
+                var callbacks = new List<TaskSignature> { {|#1:confirm|} };
+                await mage.ChainAsync(steps, successCallbacks: callbacks);
+            }
+        }
+        """,
+        [
+            new DiagnosticResult(DiagnosticDescriptors.ChainStepTypeMismatch).WithLocation(0)
+                .WithArguments("validate-order", "Shop.ValidatedOrder", "ship-order", "Receipt", "Shop.OrderReceipt"),
+            new DiagnosticResult(DiagnosticDescriptors.ReturnValueTypeMismatch).WithLocation(1)
+                .WithArguments("ship-order", "Shop.ShipmentId", "send-confirmation", "Receipt", "Shop.OrderReceipt?"),
+        ]);
+
+    [Fact]
+    public Task Steps_in_a_local_that_may_change_report_nothing() => Verify.VerifyAsync(Fulfilment + """
+        public static class Flow
+        {
+            public static async Task Run(IMageFlow mage, bool express)
+            {
+                var validate = await ValidateOrder.AsignAsync(mage);
+                var charge = await ChargeOrder.AsignAsync(mage);
+                var ship = await ShipOrder.AsignAsync(mage);
+
+                // charge goes between the two: validate → charge → ship fits
+                var inserted = new List<TaskSignature> { validate, ship };
+                inserted.Insert(1, charge);
+                await mage.ChainAsync(inserted);
+
+                TaskSignature[] reassigned = [validate, ship];
+                if (express) reassigned = [validate, charge];
+                await mage.ChainAsync(reassigned);
+
+                TaskSignature[] aliased = [validate, ship];
+                var alias = aliased;
+                alias[1] = charge;
+                await mage.ChainAsync(aliased);
             }
         }
         """);

@@ -68,6 +68,38 @@ public sealed class ErrorCallbackMemberWithoutSourceTests
             """[{|MAGE003:{|MAGE003:{|MAGE003:await NotifyFailure.AsignAsync(mage, channel: "sms")|}|}|}]"""));
 
     [Fact]
+    public Task Error_callbacks_in_a_local_assigned_once_are_reported_in_its_initializer() => Verify.VerifyAsync(ShopModel.Declarations + """
+        public static class Flow
+        {
+            public static async Task Run(IMageFlow mage)
+            {
+                var email = await NotifyFailure.AsignAsync(mage, channel: "email");
+                TaskSignature[] onFailure = [email, {|#0:await NotifyFailure.AsignAsync(mage)|}];
+                await ProcessOrder.AsignAsync(mage, errorCallbacks: onFailure);
+            }
+        }
+        """,
+        [
+            new DiagnosticResult(DiagnosticDescriptors.ErrorCallbackMemberWithoutSource).WithLocation(0)
+                .WithArguments("notify-failure", "Channel", "Shop.OrderFailedMessage", "Shop.OrderMessage", "channel"),
+        ]);
+
+    [Fact]
+    public Task Error_callbacks_in_a_local_that_may_change_report_nothing() => Verify.VerifyAsync(ShopModel.Declarations + """
+        public static class Flow
+        {
+            public static async Task Run(IMageFlow mage, TaskSignature[] fromCaller)
+            {
+                var notify = await NotifyFailure.AsignAsync(mage);
+                var onFailure = new List<TaskSignature> { notify };
+                onFailure.Clear();
+                await ProcessOrder.AsignAsync(mage, errorCallbacks: onFailure);
+                await ProcessOrder.AsignAsync(mage, errorCallbacks: fromCaller);
+            }
+        }
+        """);
+
+    [Fact]
     public Task Members_bound_by_the_callback_or_found_in_the_failed_message_report_nothing() => Verify.VerifyAsync(ShopModel.Declarations + """
         public sealed class EscalationMessage
         {
@@ -117,7 +149,9 @@ public sealed class ErrorCallbackMemberWithoutSourceTests
             {
                 var notify = await NotifyFailure.AsignAsync(mage);
                 if (urgent) notify = await NotifyFailure.AsignAsync(mage, channel: "sms");
-                await ProcessOrder.AsignAsync(mage, errorCallbacks: [fromCaller, notify]);
+                var updated = await NotifyFailure.AsignAsync(mage);
+                await updated.Kwargs.UpdateAsync(new { channel = "email" });
+                await ProcessOrder.AsignAsync(mage, errorCallbacks: [fromCaller, notify, updated]);
                 await mage.AsignAsync("unknown-task", errorCallbacks: [await NotifyFailure.AsignAsync(mage)]);
             }
         }
@@ -130,10 +164,9 @@ public sealed class ErrorCallbackMemberWithoutSourceTests
             public static async Task Run(IMageFlow mage)
             {
                 var notify = await NotifyFailure.AsignAsync(mage);
-        #pragma warning disable MAGE003 // the channel is bound later with Kwargs.UpdateAsync
+        #pragma warning disable MAGE003 // the channel is bound in the worker before the callback runs
                 await ProcessOrder.AsignAsync(mage, errorCallbacks: [notify]);
         #pragma warning restore MAGE003
-                await notify.Kwargs.UpdateAsync(new { channel = "email" });
             }
         }
         """);

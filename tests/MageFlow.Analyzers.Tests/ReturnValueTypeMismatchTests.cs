@@ -104,6 +104,84 @@ public sealed class ReturnValueTypeMismatchTests
         """);
 
     [Fact]
+    public Task Callbacks_in_a_local_assigned_once_are_reported_in_its_initializer() => Verify.VerifyAsync(ShopModel.Declarations + """
+        public sealed record TextConfirmation([property: ReturnValue] string Receipt);
+        public static class TextTasks { [MageTask] public static Task SendText(TextConfirmation message) => Task.CompletedTask; }
+
+        public static class Flow
+        {
+            public static async Task Run(IMageFlow mage)
+            {
+                var text = await SendText.AsignAsync(mage);
+                var confirm = await SendConfirmation.AsignAsync(mage, template: "welcome");
+                List<TaskSignature> expression = [confirm, {|#0:text|}];
+                var array = new TaskSignature[] { {|#1:text|}, confirm };
+                var list = new List<TaskSignature> { {|#2:await SendText.AsignAsync(mage)|} };
+                await ProcessOrder.AsignAsync(mage, successCallbacks: expression);
+                await ProcessOrder.AsignAsync(mage, successCallbacks: array);
+                await mage.AsignAsync("process-order", successCallbacks: list);
+            }
+        }
+        """,
+        [
+            new DiagnosticResult(DiagnosticDescriptors.ReturnValueTypeMismatch).WithLocation(0)
+                .WithArguments("process-order", "Shop.OrderReceipt", "send-text", "Receipt", "string"),
+            new DiagnosticResult(DiagnosticDescriptors.ReturnValueTypeMismatch).WithLocation(1)
+                .WithArguments("process-order", "Shop.OrderReceipt", "send-text", "Receipt", "string"),
+            new DiagnosticResult(DiagnosticDescriptors.ReturnValueTypeMismatch).WithLocation(2)
+                .WithArguments("process-order", "Shop.OrderReceipt", "send-text", "Receipt", "string"),
+        ]);
+
+    [Fact]
+    public Task Callback_lists_that_may_change_or_come_from_elsewhere_report_nothing() => Verify.VerifyAsync(ShopModel.Declarations + """
+        public sealed record TextConfirmation([property: ReturnValue] string Receipt);
+        public static class TextTasks { [MageTask] public static Task SendText(TextConfirmation message) => Task.CompletedTask; }
+
+        public static class Flow
+        {
+            private static TaskSignature[] s_callbacks = [];
+
+            public static async Task Run(IMageFlow mage, TaskSignature[] fromCaller, bool retry)
+            {
+                var text = await SendText.AsignAsync(mage);
+                var confirm = await SendConfirmation.AsignAsync(mage, template: "welcome");
+
+                TaskSignature[] reassigned = [text];
+                if (retry) reassigned = [confirm];
+                await ProcessOrder.AsignAsync(mage, successCallbacks: reassigned);
+
+                var added = new List<TaskSignature> { text };
+                added.Add(confirm);
+                await ProcessOrder.AsignAsync(mage, successCallbacks: added);
+
+                var indexed = new TaskSignature[] { text };
+                indexed[0] = confirm;
+                await ProcessOrder.AsignAsync(mage, successCallbacks: indexed);
+
+                List<TaskSignature> byRef = [text];
+                Replace(ref byRef, confirm);
+                await ProcessOrder.AsignAsync(mage, successCallbacks: byRef);
+
+                List<TaskSignature> shared = [text];
+                Fill(shared);
+                await ProcessOrder.AsignAsync(mage, successCallbacks: shared);
+
+                TaskSignature[] declaredLater;
+                declaredLater = [text];
+                await ProcessOrder.AsignAsync(mage, successCallbacks: declaredLater);
+
+                await ProcessOrder.AsignAsync(mage, successCallbacks: fromCaller);
+                await ProcessOrder.AsignAsync(mage, successCallbacks: s_callbacks);
+                await ProcessOrder.AsignAsync(mage, successCallbacks: Build(text));
+            }
+
+            private static void Replace(ref List<TaskSignature> callbacks, TaskSignature callback) => callbacks = [callback];
+            private static void Fill(List<TaskSignature> callbacks) => callbacks.Clear();
+            private static TaskSignature[] Build(TaskSignature callback) => [callback];
+        }
+        """);
+
+    [Fact]
     public Task Compatible_members_report_nothing() => Verify.VerifyAsync(ShopModel.Declarations + """
         public sealed record ListMessage([property: ReturnValue] IReadOnlyList<long>? Numbers);
         public sealed record ObjectMessage([property: ReturnValue] object? Value);

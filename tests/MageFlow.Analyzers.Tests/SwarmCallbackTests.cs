@@ -132,11 +132,54 @@ public sealed class SwarmCallbackTests
                 TaskSignature untyped = confirm;
                 var byName = await mage.AsignAsync("send-confirmation", new { template = "welcome" });
                 var typedByName = await mage.AsignAsync<ConfirmationMessage>("send-confirmation");
-                TaskSignature[] callbacks = [confirm];
                 await mage.SwarmAsync(successCallbacks: [confirm]);
                 await mage.SwarmAsync<OrderReceipt>(successCallbacks: [untyped, byName, typedByName, .. more]);
-                await mage.SwarmAsync<OrderReceipt>(successCallbacks: callbacks);
                 await Pipeline.SwarmAsync<OrderReceipt>(successCallbacks: [confirm]);
+            }
+        }
+        """);
+
+    [Fact]
+    public Task Callbacks_and_items_in_a_local_assigned_once_are_reported_in_its_initializer() => Verify.VerifyAsync(Batch + """
+        public static class Flow
+        {
+            public static async Task Run(IMageFlow mage)
+            {
+                var confirm = await SendConfirmation.AsignAsync(mage, template: "welcome");
+                var process = await ProcessOrder.AsignAsync(mage);
+                var ship = await ShipOrder.AsignAsync(mage);
+                TaskSignature[] callbacks = [{|#0:confirm|}];
+                await mage.SwarmAsync<OrderReceipt>(successCallbacks: callbacks);
+                var swarm = await mage.SwarmAsync<OrderReceipt>();
+                var items = new List<TaskSignature> { process, {|#1:ship|} };
+                await swarm.AddAsync(items);
+            }
+        }
+        """,
+        [
+            new DiagnosticResult(DiagnosticDescriptors.ReturnValueTypeMismatch).WithLocation(0)
+                .WithArguments("swarm", Receipts, "send-confirmation", "Receipt", "Shop.OrderReceipt?"),
+            new DiagnosticResult(DiagnosticDescriptors.SwarmItemTypeMismatch).WithLocation(1)
+                .WithArguments("ship-order", "Shop.ShipmentId", "Shop.OrderReceipt"),
+        ]);
+
+    [Fact]
+    public Task Callbacks_and_items_in_a_local_that_may_change_report_nothing() => Verify.VerifyAsync(Batch + """
+        public static class Flow
+        {
+            public static async Task Run(IMageFlow mage, List<TaskSignature> fromCaller)
+            {
+                var confirm = await SendConfirmation.AsignAsync(mage, template: "welcome");
+                var process = await ProcessOrder.AsignAsync(mage);
+                var ship = await ShipOrder.AsignAsync(mage);
+                List<TaskSignature> callbacks = [confirm];
+                callbacks.RemoveAt(0);
+                await mage.SwarmAsync<OrderReceipt>(successCallbacks: callbacks);
+                var swarm = await mage.SwarmAsync<OrderReceipt>();
+                var items = new List<TaskSignature> { ship };
+                items[0] = process;
+                await swarm.AddAsync(items);
+                await swarm.AddAsync(fromCaller);
             }
         }
         """);
