@@ -24,13 +24,24 @@ internal static class HangfireBaseline
         var client = new BackgroundJobClient(storage);
         HangfireJobs.Start(jobs);
 
+        // Enqueueing is synchronous in Hangfire; a few threads keep it from being the bottleneck. Eight thread-pool
+        // threads blocked in synchronous Redis calls can starve the pool that completes those very calls on a 2-core
+        // machine (StackExchange.Redis then reports "Timeout performing EXEC"): give the pool room while they block.
+        ThreadPool.GetMinThreads(out var minWorkers, out var minIo);
+        ThreadPool.SetMinThreads(Math.Max(minWorkers, 32), minIo);
         var clock = Stopwatch.StartNew();
-        // Enqueueing is synchronous in Hangfire; a few threads keep it from being the bottleneck.
-        await Concurrency.WithTimeout(Task.Run(() => Parallel.For(0, jobs, new ParallelOptions { MaxDegreeOfParallelism = 8, CancellationToken = cancellationToken }, i =>
+        try
         {
-            var parent = client.Enqueue(() => HangfireJobs.Work(i));
-            client.ContinueJobWith(parent, () => HangfireJobs.Continuation(i));
-        }), cancellationToken), timeout, () => $"Hangfire: enqueueing {jobs} job + continuation pairs did not finish", cancellationToken).ConfigureAwait(false);
+            await Concurrency.WithTimeout(Task.Run(() => Parallel.For(0, jobs, new ParallelOptions { MaxDegreeOfParallelism = 8, CancellationToken = cancellationToken }, i =>
+            {
+                var parent = client.Enqueue(() => HangfireJobs.Work(i));
+                client.ContinueJobWith(parent, () => HangfireJobs.Continuation(i));
+            }), cancellationToken), timeout, () => $"Hangfire: enqueueing {jobs} job + continuation pairs did not finish", cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            ThreadPool.SetMinThreads(minWorkers, minIo);
+        }
 
         var enqueueSeconds = clock.Elapsed.TotalSeconds;
         var server = new BackgroundJobServer(new BackgroundJobServerOptions { ShutdownTimeout = TimeSpan.FromSeconds(5) }, storage);
