@@ -259,6 +259,12 @@ internal static class BenchmarkProgram
 
         await RunExperimentsAsync(report, redis, inMemory, workload, settings, timeout, cancellationToken).ConfigureAwait(false);
 
+        if (redis is not null)
+        {
+            report.ScriptCosts.AddRange(await ScriptCost.MeasureAsync(redis, info, settings.Quick ? 1_000 : 4_000, cancellationToken).ConfigureAwait(false));
+            Step($"script cost: {string.Join(", ", report.ScriptCosts.Select(p => $"{p.Name} {p.ScriptMicroseconds:0.0} µs"))}");
+        }
+
         report.HotPath.AddRange(HotPathSections.Measure(settings.Quick ? 20_000 : 200_000));
         Step("hot-path sections measured");
 

@@ -98,6 +98,9 @@ internal sealed class BenchReport
 
     public List<SectionCost> HotPath { get; } = [];
 
+    /// <summary>Server time per transition inside the Redis scripts, and in the commands they ran.</summary>
+    public List<Measurements.ScriptCost.Phase> ScriptCosts { get; } = [];
+
     /// <summary>Diagnostic runs with one knob changed (not part of the target table).</summary>
     public List<Experiment> Experiments { get; } = [];
 

@@ -232,6 +232,17 @@ internal static class ReportWriter
             md.AppendLine();
         }
 
+        if (report.ScriptCosts.Count > 0)
+        {
+            md.AppendLine("### Script cost per transition (redis-server µs; transitions issued together, as a worker's coalesce)");
+            md.AppendLine();
+            md.AppendLine("| transition | operations | script calls | µs inside scripts per operation | of which commands | Lua's own share |");
+            md.AppendLine("|---|---|---|---|---|---|");
+            foreach (var phase in report.ScriptCosts)
+                md.AppendLine(Invariant, $"| {phase.Name} | {phase.Operations:N0} | {phase.ScriptCalls:N0} | {phase.ScriptMicroseconds:0.0} | {phase.CommandMicroseconds:0.0} | {phase.ScriptMicroseconds - phase.CommandMicroseconds:0.0} |");
+            md.AppendLine();
+        }
+
         if (report.HotPath.Count > 0)
         {
             md.AppendLine("### Hot-path CPU sections (one thread, in isolation)");
