@@ -304,7 +304,7 @@ internal sealed class MageWorker : BackgroundService
     private void Hold(IEnumerable<QueueEntry> entries)
     {
         var now = _time.GetTimestamp();
-        foreach (var entry in entries) _held[(entry.TaskName, entry.EntryId)] = new Held(entry, now);
+        foreach (var entry in entries) _held[(entry.TaskName, entry.EntryId)] = new Held(entry, now, _hardStop.Token);
     }
 
     /// <summary>Starts a run on the thread pool; the caller holds one slot for it.</summary>
@@ -370,15 +370,16 @@ internal sealed class MageWorker : BackgroundService
                 return;
         }
         var signature = start.Signature!;
-        var stop = _held.TryGetValue((delivery.TaskName, delivery.EntryId), out var held) ? held.StopToken : CancellationToken.None;
-        var outcome = await _executor.RunAsync(delivery, signature, start.Stalls, _hardStop.Token, stop).ConfigureAwait(false);
+        var run = _held.TryGetValue((delivery.TaskName, delivery.EntryId), out var held) ? held.RunToken : _hardStop.Token;
+        var outcome = await _executor.RunAsync(delivery, signature, start.Stalls, _hardStop.Token, run).ConfigureAwait(false);
         await _applier.ApplyAsync(delivery, signature, outcome).ConfigureAwait(false);
     }
 
     /// <summary>An entry this worker holds.</summary>
-    private sealed class Held(QueueEntry entry, long keptAliveAt) : IDisposable
+    private sealed class Held(QueueEntry entry, long keptAliveAt, CancellationToken hardStop) : IDisposable
     {
-        private readonly CancellationTokenSource _stop = new();
+        // One source per held entry serves the body as is: it fires at shutdown and on interrupt or cancel.
+        private readonly CancellationTokenSource _stop = CancellationTokenSource.CreateLinkedTokenSource(hardStop);
 
         public QueueEntry Entry { get; } = entry;
 
@@ -387,8 +388,8 @@ internal sealed class MageWorker : BackgroundService
 
         public bool Running { get; set; }
 
-        /// <summary>Fires when the signature is interrupted or canceled.</summary>
-        public CancellationToken StopToken => _stop.Token;
+        /// <summary>The body's token: fires at shutdown, and when the signature is interrupted or canceled.</summary>
+        public CancellationToken RunToken => _stop.Token;
 
         public void RequestStop()
         {

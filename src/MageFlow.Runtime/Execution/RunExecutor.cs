@@ -19,8 +19,11 @@ internal sealed class RunExecutor(
     IServiceScopeFactory scopes,
     ILogger logger)
 {
-    /// <summary>Runs a started delivery; <paramref name="hardStop"/> fires at shutdown, <paramref name="stop"/> when the signature is interrupted or canceled (rule 25).</summary>
-    public async Task<RunOutcome> RunAsync(Delivery delivery, SignatureRecord signature, int stalls, CancellationToken hardStop, CancellationToken stop)
+    /// <summary>
+    /// Runs a started delivery. <paramref name="hardStop"/> fires at shutdown; <paramref name="run"/> fires then too, and
+    /// when the signature is interrupted or canceled (rule 25): which one fired decides the outcome.
+    /// </summary>
+    public async Task<RunOutcome> RunAsync(Delivery delivery, SignatureRecord signature, int stalls, CancellationToken hardStop, CancellationToken run)
     {
         var envelope = delivery.Envelope;
         if (!registry.TryGet(signature.TaskName, out var task))
@@ -46,26 +49,26 @@ internal sealed class RunExecutor(
         using var activity = MageFlowTelemetry.StartRun(signature.TaskName, signature.Id, signature.Attempts);
         MageFlowTelemetry.RunsStarted.Add(1, new KeyValuePair<string, object?>("mageflow.task", signature.TaskName));
         var started = System.Diagnostics.Stopwatch.GetTimestamp();
-        var outcome = await InvokeAsync(task, signature, envelope, input, hardStop, stop).ConfigureAwait(false);
+        var outcome = await InvokeAsync(task, signature, envelope, input, hardStop, run).ConfigureAwait(false);
         MageFlowTelemetry.RecordOutcome(activity, signature.TaskName, outcome.Label, started);
         return outcome;
     }
 
-    private async Task<RunOutcome> InvokeAsync(TaskDescriptor task, SignatureRecord signature, Envelope envelope, byte[] input, CancellationToken hardStop, CancellationToken stop)
+    private async Task<RunOutcome> InvokeAsync(TaskDescriptor task, SignatureRecord signature, Envelope envelope, byte[] input, CancellationToken hardStop, CancellationToken run)
     {
-        if (stop.IsCancellationRequested) return new RunOutcome.Stopped(); // interrupted between start and here
+        if (Stopped(hardStop, run)) return new RunOutcome.Stopped(); // interrupted between start and here
         await using var scope = scopes.CreateAsyncScope();
         var context = new TaskContext(signature.Id, signature.TaskName, signature.Attempts, task.MaxAttempts, scope.ServiceProvider, envelope.Failure);
-        // The body's token: shutdown, interrupt/cancel, and the time limit; which one fired decides the outcome.
-        using var bodyToken = CancellationTokenSource.CreateLinkedTokenSource(hardStop, stop);
-        if (task.Options.Timeout is { } timeout) bodyToken.CancelAfter(timeout);
+        // A linked source only when the task has a time limit; otherwise the run's own token will do.
+        using var timeLimit = task.Options.Timeout is { } timeout ? CancellationTokenSource.CreateLinkedTokenSource(run) : null;
+        timeLimit?.CancelAfter(task.Options.Timeout!.Value);
 
         byte[] result;
         try
         {
-            result = await task.InvokeAsync(input, context, options.JsonOptions, bodyToken.Token).ConfigureAwait(false);
+            result = await task.InvokeAsync(input, context, options.JsonOptions, timeLimit?.Token ?? run).ConfigureAwait(false);
         }
-        catch (Exception) when (stop.IsCancellationRequested && !hardStop.IsCancellationRequested)
+        catch (Exception) when (Stopped(hardStop, run))
         {
             // Whatever the body threw once it was told to stop, the stop decides: not an attempt, no callback.
             return new RunOutcome.Stopped();
@@ -87,7 +90,7 @@ internal sealed class RunExecutor(
         }
         catch (Exception ex)
         {
-            var timedOut = ex is OperationCanceledException && bodyToken.IsCancellationRequested;
+            var timedOut = ex is OperationCanceledException && timeLimit is { IsCancellationRequested: true };
             var error = timedOut ? $"Timed out after {task.Options.Timeout}." : $"{ex.GetType().Name}: {ex.Message}";
             if (ex is NonRetryableException || signature.Attempts >= task.MaxAttempts)
                 return Fail(signature, input, timedOut ? TaskFailureKind.TimedOut : TaskFailureKind.Error, error, ex);
@@ -99,6 +102,9 @@ internal sealed class RunExecutor(
                 $"Task '{signature.TaskName}': its result is {result.Length:N0} bytes of UTF-8 JSON, over the limit of {options.MaxPayloadBytes:N0} bytes (MageFlowOptions.MaxPayloadBytes); results are copied into every success callback's queue entry.");
         return new RunOutcome.Succeeded(result);
     }
+
+    /// <summary>The run's token fired and it was not the shutdown: the signature was interrupted or canceled.</summary>
+    private static bool Stopped(CancellationToken hardStop, CancellationToken run) => run.IsCancellationRequested && !hardStop.IsCancellationRequested;
 
     /// <summary>
     /// The delay before retrying after attempt <paramref name="attempt"/>: <paramref name="first"/> doubled per
