@@ -40,6 +40,9 @@ internal sealed record BenchSettings
     /// <summary>Time builds of a synthetic 500-task project with and without the generator (default run: on; --quick: off).</summary>
     public bool GeneratorCost { get; init; } = true;
 
+    /// <summary>Only the "Script cost per transition" section, a few times (the lowest per phase): a quick check of one script change.</summary>
+    public bool ScriptCostOnly { get; init; }
+
     public static BenchSettings Parse(string[] args)
     {
         var quick = args.Contains("--quick");
@@ -76,6 +79,7 @@ internal sealed record BenchSettings
                 case "--hand-registered": settings = settings with { HandRegistered = true }; break;
                 case "--generator-cost": settings = settings with { GeneratorCost = true }; break;
                 case "--no-generator-cost": settings = settings with { GeneratorCost = false }; break;
+                case "--script-cost-only": settings = settings with { ScriptCostOnly = true }; break;
                 case "--help" or "-h":
                     throw new HelpRequestedException();
                 default:
@@ -87,7 +91,7 @@ internal sealed record BenchSettings
 
     public const string Usage =
         "Usage: dotnet run -c Release --project bench/MageFlow.Benchmarks [-- --quick] [--redis host:port] " +
-        "[--tasks N] [--swarm-items N] [--hangfire-tasks N] [--repetitions N] [--memory-signatures N] [--no-hangfire] [--hand-registered] [--generator-cost | --no-generator-cost] [--out DIR]";
+        "[--tasks N] [--swarm-items N] [--hangfire-tasks N] [--repetitions N] [--memory-signatures N] [--no-hangfire] [--hand-registered] [--generator-cost | --no-generator-cost] [--script-cost-only] [--out DIR]";
 }
 
 internal sealed class HelpRequestedException : Exception;

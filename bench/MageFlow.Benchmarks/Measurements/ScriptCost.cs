@@ -31,7 +31,7 @@ internal static class ScriptCost
         var phases = new List<Phase>();
 
         var ids = new string[tasks];
-        phases.Add(await PhaseAsync("create (per signature)", 2 * tasks, Task.WhenAll(Enumerable.Range(0, tasks).Select(async i =>
+        phases.Add(await PhaseAsync("create (per signature)", 2 * tasks, () => Task.WhenAll(Enumerable.Range(0, tasks).Select(async i =>
         {
             var callback = Record("cost-callback", []);
             var task = Record("cost-task", [callback.Id]);
@@ -44,16 +44,18 @@ internal static class ScriptCost
         while (deliveries.Count < tasks)
             deliveries.AddRange((await backend.ReadAsync(["cost-task"], "cost", 500, TimeSpan.FromMilliseconds(100), cancellationToken).ConfigureAwait(false)).OfType<Delivery>());
 
-        phases.Add(await PhaseAsync("start", tasks, Task.WhenAll(deliveries.Select(d => backend.StartAsync(d, lifetimes.Active, cancellationToken)))).ConfigureAwait(false));
+        phases.Add(await PhaseAsync("start", tasks, () => Task.WhenAll(deliveries.Select(d => backend.StartAsync(d, lifetimes.Active, cancellationToken)))).ConfigureAwait(false));
         var result = "{\"orderId\":\"o-1\",\"charged\":1}"u8.ToArray();
-        phases.Add(await PhaseAsync("complete (one callback queued)", tasks, Task.WhenAll(deliveries.Select(d => backend.CompleteAsync(d, result, lifetimes, cancellationToken)))).ConfigureAwait(false));
+        phases.Add(await PhaseAsync("complete (one callback queued)", tasks, () => Task.WhenAll(deliveries.Select(d => backend.CompleteAsync(d, result, lifetimes, cancellationToken)))).ConfigureAwait(false));
         await redis.ResetAsync().ConfigureAwait(false);
         return phases;
 
-        async Task<Phase> PhaseAsync(string name, int operations, Task work)
+        async Task<Phase> PhaseAsync(string name, int operations, Func<Task> work)
         {
             var before = await info.SnapshotAsync().ConfigureAwait(false);
-            await work.ConfigureAwait(false);
+            Callgrind("-z");
+            await work().ConfigureAwait(false);
+            Callgrind("-d");
             var after = await info.SnapshotAsync().ConfigureAwait(false);
             long scriptCalls = 0, scriptUs = 0, commandUs = 0;
             foreach (var (command, count) in after.PerCommand)
@@ -65,6 +67,17 @@ internal static class ScriptCost
             }
             return new Phase(name, operations, scriptCalls, (double)scriptUs / operations, (double)commandUs / operations);
         }
+    }
+
+    /// <summary>
+    /// Under <c>bench/script-instructions.sh</c> (redis-server run by callgrind, its pid in
+    /// MAGEFLOW_BENCH_CALLGRIND_PID): zeroes the counts before a phase and dumps them after, so each phase is counted alone.
+    /// </summary>
+    private static void Callgrind(string action)
+    {
+        if (Environment.GetEnvironmentVariable("MAGEFLOW_BENCH_CALLGRIND_PID") is not { } pid) return;
+        using var process = System.Diagnostics.Process.Start("callgrind_control", [action, pid])!;
+        process.WaitForExit();
     }
 
     private static SignatureRecord Record(string task, string[] successCallbacks) =>

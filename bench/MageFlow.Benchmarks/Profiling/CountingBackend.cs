@@ -132,6 +132,9 @@ internal sealed class CountingBackend(IMageBackend inner, bool ownsInner, Backen
     public Task<IReadOnlyList<string>> KeepAliveAsync(IReadOnlyCollection<QueueEntry> held, string consumer, TimeSpan activeTtl, CancellationToken cancellationToken) =>
         Time("keep alive", inner.KeepAliveAsync(held, consumer, activeTtl, cancellationToken));
 
+    public Task<long> TrimQueuesAsync(IReadOnlyCollection<string> taskNames, CancellationToken cancellationToken) =>
+        Time("trim queues", inner.TrimQueuesAsync(taskNames, cancellationToken));
+
     public Task<int> RemoveIdleConsumersAsync(IReadOnlyCollection<string> taskNames, string? stoppingConsumer, TimeSpan idleFor, CancellationToken cancellationToken) =>
         Time("remove idle consumers", inner.RemoveIdleConsumersAsync(taskNames, stoppingConsumer, idleFor, cancellationToken));
 

@@ -73,10 +73,11 @@ internal enum StartResult
 }
 
 /// <param name="Result">What happened.</param>
-/// <param name="Signature">The signature after the transition (for <see cref="StartResult.NotRunnable"/>: as found).</param>
+/// <param name="Signature">For <see cref="StartResult.Started"/>: what the run needs of its signature, after the transition.</param>
 /// <param name="Stalls">How many times in a row this very entry was started and never finished: take-overs from workers that stopped answering.</param>
 /// <param name="Problem">For <see cref="StartResult.Corrupt"/>: what is wrong with the stored signature.</param>
-internal sealed record StartOutcome(StartResult Result, SignatureRecord? Signature, int Stalls = 0, string? Problem = null);
+/// <param name="FoundStatus">For <see cref="StartResult.NotRunnable"/> and <see cref="StartResult.Parked"/>: the signature's status.</param>
+internal sealed record StartOutcome(StartResult Result, SignatureRecord? Signature, int Stalls = 0, string? Problem = null, SignatureStatus FoundStatus = default);
 
 /// <summary>What a finishing transition did.</summary>
 /// <param name="Applied">False when the signature was already finished or gone (a duplicate run), or paused: nothing was dispatched.</param>
@@ -222,6 +223,13 @@ internal interface IMageBackend : IAsyncDisposable
     /// <paramref name="idleFor"/> (stopped workers), and <paramref name="stoppingConsumer"/> when it holds none. Returns how many.
     /// </summary>
     Task<int> RemoveIdleConsumersAsync(IReadOnlyCollection<string> taskNames, string? stoppingConsumer, TimeSpan idleFor, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Removes from the given queues the entries their consumers have finished with, for a backend that keeps them
+    /// after acknowledgement (one trim for many entries is cheaper than a delete per entry). Never removes an entry
+    /// that is pending or not yet delivered. Returns how many were removed.
+    /// </summary>
+    Task<long> TrimQueuesAsync(IReadOnlyCollection<string> taskNames, CancellationToken cancellationToken);
 
     /// <summary>Moves delayed retries whose time has come back to their queues. Returns how many moved.</summary>
     Task<int> PromoteDueRetriesAsync(DateTimeOffset now, int maxCount, CancellationToken cancellationToken);

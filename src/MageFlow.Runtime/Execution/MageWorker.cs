@@ -140,6 +140,7 @@ internal sealed class MageWorker : BackgroundService
             RunLoopAsync(ReadOnceAsync, TimeSpan.Zero, stoppingToken),
             RunLoopAsync(ReclaimOnceAsync, ReclaimInterval, stoppingToken),
             RunLoopAsync(PromoteOnceAsync, PromoteInterval, stoppingToken),
+            RunLoopAsync(TrimOnceAsync, TrimInterval, stoppingToken),
             RunLoopAsync(KeepAliveOnceAsync, KeepAliveInterval, stoppingToken),
             RunLoopAsync(MaintainOnceAsync, _worker.MaintenanceInterval, stoppingToken),
         };
@@ -207,6 +208,9 @@ internal sealed class MageWorker : BackgroundService
     private TimeSpan KeepAliveInterval => Clamp(TimeSpan.FromTicks(Math.Min(_worker.VisibilityTimeout.Ticks, _options.ActiveTtl.Ticks) / 3));
 
     private TimeSpan PromoteInterval => Clamp(TimeSpan.FromTicks(Math.Min(_worker.RetryDelay.Ticks / 2, TimeSpan.FromMilliseconds(250).Ticks)));
+
+    // Finished entries wait this long at most in a Redis stream: a second's worth is a few hundred KB at full speed.
+    private static readonly TimeSpan TrimInterval = TimeSpan.FromSeconds(1);
 
     /// <summary>How long a consumer must hold nothing and be silent before it counts as a stopped worker's.</summary>
     private TimeSpan StoppedConsumerIdle => TimeSpan.FromTicks(Math.Max(_worker.VisibilityTimeout.Ticks * 2, _worker.ReadWait.Ticks * 10));
@@ -280,6 +284,9 @@ internal sealed class MageWorker : BackgroundService
 
     private async Task PromoteOnceAsync(CancellationToken stoppingToken) =>
         await _backend.PromoteDueRetriesAsync(_time.GetUtcNow(), _worker.BatchSize * 4, stoppingToken).ConfigureAwait(false);
+
+    private async Task TrimOnceAsync(CancellationToken stoppingToken) =>
+        await _backend.TrimQueuesAsync(_taskNames, stoppingToken).ConfigureAwait(false);
 
     private async Task KeepAliveOnceAsync(CancellationToken stoppingToken)
     {
@@ -360,13 +367,13 @@ internal sealed class MageWorker : BackgroundService
                 Log.RunDroppedMissing(_logger, id, delivery.TaskName);
                 return;
             case StartResult.NotRunnable:
-                Log.RunSkippedNotRunnable(_logger, id, delivery.TaskName, start.Signature!.Status);
+                Log.RunSkippedNotRunnable(_logger, id, delivery.TaskName, start.FoundStatus);
                 return;
             case StartResult.Corrupt:
                 Log.RunDroppedCorrupt(_logger, id, delivery.TaskName, start.Problem ?? "unknown");
                 return;
             case StartResult.Parked:
-                Log.RunParked(_logger, id, delivery.TaskName, start.Signature!.Status);
+                Log.RunParked(_logger, id, delivery.TaskName, start.FoundStatus);
                 return;
         }
         var signature = start.Signature!;

@@ -28,7 +28,13 @@ internal sealed class RedisProbe(RedisServerFixture redis, string prefix) : ISto
 
     public async Task<long> QueueLengthAsync(string taskName)
     {
+        // Entries still to run or running: pending ones and those after the group's last delivered id. Finished
+        // entries stay in the stream until a worker trims them.
         var key = (RedisKey)$"{prefix}:q:{taskName}";
-        return await redis.Database.KeyTypeAsync(key) == RedisType.Stream ? await redis.Database.StreamLengthAsync(key) : 0;
+        if (await redis.Database.KeyTypeAsync(key) != RedisType.Stream) return 0;
+        var group = (await redis.Database.StreamGroupInfoAsync(key)).FirstOrDefault(g => g.Name == "mf");
+        if (group.Name is null) return await redis.Database.StreamLengthAsync(key);
+        var undelivered = await redis.Database.StreamRangeAsync(key, minId: "(" + group.LastDeliveredId, maxId: "+");
+        return group.PendingMessageCount + undelivered.Length;
     }
 }

@@ -127,6 +127,34 @@ public sealed class RedisBackendTests(RedisServerFixture redis, ITestOutputHelpe
     }
 
     [Fact]
+    public async Task Trimming_removes_finished_entries_only_never_a_pending_or_undelivered_one()
+    {
+        await PrepareAsync("task-a");
+        var signatures = new[] { await CreateAsync("task-a"), await CreateAsync("task-a"), await CreateAsync("task-a") };
+        foreach (var signature in signatures)
+            await _backend.DispatchAsync("task-a", new Envelope(signature.Id, EnvelopeKind.Message, Json("{}")), default);
+        var read = (await _backend.ReadAsync(["task-a"], Consumer, 2, NoWait, default)).Select(D).ToArray();
+        Assert.Equal(2, read.Length);
+        var lifetimes = Lifetimes(TimeSpan.FromMinutes(5));
+        await _backend.StartAsync(read[0], ActiveTtl, default);
+        await _backend.CompleteAsync(read[0], Json("1"), lifetimes, default);
+
+        // The first is finished; the second is pending (read, not finished); the third was never delivered.
+        Assert.Equal(1, await _backend.TrimQueuesAsync(["task-a"], default));
+        Assert.Equal(2, await Db.StreamLengthAsync(QueueKey("task-a")));
+
+        await _backend.StartAsync(read[1], ActiveTtl, default);
+        await _backend.CompleteAsync(read[1], Json("1"), lifetimes, default);
+        Assert.Equal(1, await _backend.TrimQueuesAsync(["task-a"], default));
+        Assert.Equal(0, await _backend.TrimQueuesAsync(["task-a"], default));
+
+        var third = D(Assert.Single(await _backend.ReadAsync(["task-a"], Consumer, 10, NoWait, default)));
+        Assert.Equal(signatures[2].Id, third.Envelope.SignatureId);
+        Assert.Equal(StartResult.Started, (await _backend.StartAsync(third, ActiveTtl, default)).Result);
+        Assert.Equal(0, await _backend.TrimQueuesAsync(["task-a", "never-prepared"], default));
+    }
+
+    [Fact]
     public async Task Start_on_a_missing_signature_acknowledges_the_entry_and_returns_missing()
     {
         await PrepareAsync("task-a");
@@ -137,6 +165,7 @@ public sealed class RedisBackendTests(RedisServerFixture redis, ITestOutputHelpe
         Assert.Equal(StartResult.Missing, outcome.Result);
         Assert.Null(outcome.Signature);
         Assert.Equal(0, await PendingCountAsync("task-a"));
+        await _backend.TrimQueuesAsync(["task-a"], default);
         Assert.Equal(0, await Db.StreamLengthAsync(QueueKey("task-a")));
     }
 
@@ -153,8 +182,8 @@ public sealed class RedisBackendTests(RedisServerFixture redis, ITestOutputHelpe
             var again = await DispatchAndReadAsync("task-a", signature.Id);
             var outcome = await _backend.StartAsync(again, ActiveTtl, default);
             Assert.Equal(StartResult.NotRunnable, outcome.Result);
-            Assert.Equal(SignatureStatus.Done, outcome.Signature!.Status);
-            Assert.Equal(1, outcome.Signature.Attempts);
+            Assert.Equal(SignatureStatus.Done, outcome.FoundStatus);
+            Assert.Equal(1, (await _backend.GetSignatureAsync(signature.Id, default))!.Attempts);
         }
         Assert.Equal(0, await PendingCountAsync("task-a"));
     }
@@ -190,6 +219,7 @@ public sealed class RedisBackendTests(RedisServerFixture redis, ITestOutputHelpe
         Assert.Equal((ok2.Id, EnvelopeKind.Result, "{\"n\":42}"), (envelope2.SignatureId, envelope2.Kind, Text(envelope2.Payload)));
         Assert.Empty(await _backend.ReadAsync(["on-error"], Consumer, 10, NoWait, default));
         Assert.Equal(0, await PendingCountAsync("task-a"));
+        await _backend.TrimQueuesAsync(["task-a"], default);
         Assert.Equal(0, await Db.StreamLengthAsync(QueueKey("task-a")));
         // Released to the done TTL: the error callback and the signature; dispatched callbacks keep their active TTL.
         Assert.True((await Db.KeyTimeToLiveAsync(SignatureKey(error.Id)))!.Value <= TimeSpan.FromMinutes(5));
@@ -483,6 +513,7 @@ public sealed class RedisBackendTests(RedisServerFixture redis, ITestOutputHelpe
         output.WriteLine(string.Join(Environment.NewLine, malformed.Select(d => d.Reason)));
         foreach (var entry in malformed) await _backend.AcknowledgeAsync(entry, default);
         Assert.Equal(0, await PendingCountAsync("task-a"));
+        await _backend.TrimQueuesAsync(["task-a"], default);
         Assert.Equal(0, await Db.StreamLengthAsync(QueueKey("task-a")));
     }
 

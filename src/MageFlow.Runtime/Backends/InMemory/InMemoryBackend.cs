@@ -258,6 +258,9 @@ internal sealed partial class InMemoryBackend(TimeProvider time) : IMageBackend
     public Task<int> RemoveIdleConsumersAsync(IReadOnlyCollection<string> taskNames, string? stoppingConsumer, TimeSpan idleFor, CancellationToken cancellationToken) =>
         Task.FromResult(0);
 
+    /// <summary>Acknowledged entries are removed at once here: nothing to trim.</summary>
+    public Task<long> TrimQueuesAsync(IReadOnlyCollection<string> taskNames, CancellationToken cancellationToken) => Task.FromResult(0L);
+
     public Task<int> PromoteDueRetriesAsync(DateTimeOffset now, int maxCount, CancellationToken cancellationToken)
     {
         var moved = 0;
@@ -286,12 +289,12 @@ internal sealed partial class InMemoryBackend(TimeProvider time) : IMageBackend
             if (stored.Record.Status.IsPaused())
             {
                 if (Acknowledge(delivery)) Park(stored, delivery.Envelope);
-                return Task.FromResult(new StartOutcome(StartResult.Parked, stored.Snapshot()));
+                return Task.FromResult(new StartOutcome(StartResult.Parked, null, FoundStatus: stored.Record.Status));
             }
             if (!stored.Record.Status.IsRunnable())
             {
                 Acknowledge(delivery);
-                return Task.FromResult(new StartOutcome(StartResult.NotRunnable, stored.Record));
+                return Task.FromResult(new StartOutcome(StartResult.NotRunnable, null, FoundStatus: stored.Record.Status));
             }
             if (stored.Record.Status != SignatureStatus.Active) Transition(stored, SignatureStatus.Active);
             stored.Record = stored.Record with { Attempts = stored.Record.Attempts + 1, StartedAt = time.GetUtcNow() };

@@ -218,6 +218,14 @@ internal sealed partial class RedisBackend
         return removed.Sum(r => (int)r);
     }
 
+    public async Task<long> TrimQueuesAsync(IReadOnlyCollection<string> taskNames, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(taskNames);
+        if (taskNames.Count == 0) return 0;
+        var db = await DatabaseAsync(cancellationToken).ConfigureAwait(false);
+        return (long)await TrimQueuesScript.RunAsync(db, taskNames.Select(name => _layout.Queue(name)).ToArray(), [_group]).ConfigureAwait(false);
+    }
+
     public async Task<int> PromoteDueRetriesAsync(DateTimeOffset now, int maxCount, CancellationToken cancellationToken)
     {
         if (maxCount < 1) return 0;

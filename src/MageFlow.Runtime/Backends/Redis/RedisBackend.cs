@@ -36,12 +36,13 @@ internal sealed partial class RedisBackend : IMageBackend
     private static readonly RedisScript PromoteDueScript = RedisScript.FromResource("promote_due");
     private static readonly RedisScript AcknowledgeScript = RedisScript.FromResource("acknowledge");
     private static readonly RedisScript KeepAliveScript = RedisScript.FromResource("keep_alive");
+    private static readonly RedisScript TrimQueuesScript = RedisScript.FromResource("trim_queues");
     private static readonly RedisScript RemoveIdleConsumersScript = RedisScript.FromResource("remove_idle_consumers");
 
     private static readonly RedisScript[] AllScripts =
     [
         CreateSignatureScript, UpdateKwargsScript, DispatchScript, CreateContainerScript, SwarmAddScript, SwarmCloseScript, LifecycleScript, StartScript, CompleteScript, FailScript,
-        RetryLaterScript, ParkScript, ReleaseScript, PromoteDueScript, AcknowledgeScript, KeepAliveScript, RemoveIdleConsumersScript,
+        RetryLaterScript, ParkScript, ReleaseScript, PromoteDueScript, AcknowledgeScript, KeepAliveScript, TrimQueuesScript, RemoveIdleConsumersScript,
     ];
 
     private readonly RedisBackendOptions _options;
@@ -340,7 +341,8 @@ internal sealed partial class RedisBackend : IMageBackend
         var values = new RedisValue[3 + starts.Count * 2];
         values[0] = _group;
         values[1] = _layout.Prefix;
-        values[2] = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
+        var now = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
+        values[2] = now;
         for (var i = 0; i < starts.Count; i++)
         {
             var (delivery, activeTtlMs) = starts[i];
@@ -357,7 +359,7 @@ internal sealed partial class RedisBackend : IMageBackend
             var id = starts[i].Delivery.Envelope.SignatureId;
             try
             {
-                outcomes[i] = ItemResult<StartOutcome>.Of(StartOutcomeOf(id, replies[i]));
+                outcomes[i] = ItemResult<StartOutcome>.Of(StartOutcomeOf(id, replies[i], now));
             }
             catch (Exception ex) when (ex is InvalidDataException or InvalidCastException or RedisException)
             {
@@ -368,12 +370,12 @@ internal sealed partial class RedisBackend : IMageBackend
     }
 
     /// <summary>A start reply; the script reports a corrupt hash itself (3), so only parsing can still throw.</summary>
-    private static StartOutcome StartOutcomeOf(string id, RedisResult reply) => (int)reply[0] switch
+    private static StartOutcome StartOutcomeOf(string id, RedisResult reply, long now) => (int)reply[0] switch
     {
         0 => new StartOutcome(StartResult.Missing, null),
-        1 => new StartOutcome(StartResult.Started, RedisLayout.ParseSignature(id, reply[1]), (int)reply[2]),
-        2 => new StartOutcome(StartResult.NotRunnable, RedisLayout.ParseSignature(id, reply[1])),
-        4 => new StartOutcome(StartResult.Parked, RedisLayout.ParseSignature(id, reply[1])),
+        1 => new StartOutcome(StartResult.Started, RedisLayout.ParseStarted(id, reply, now), (int)reply[1]),
+        2 => new StartOutcome(StartResult.NotRunnable, null, FoundStatus: (SignatureStatus)(int)reply[1]),
+        4 => new StartOutcome(StartResult.Parked, null, FoundStatus: (SignatureStatus)(int)reply[1]),
         _ => new StartOutcome(StartResult.Corrupt, null, Problem: (string?)reply[1]),
     };
 

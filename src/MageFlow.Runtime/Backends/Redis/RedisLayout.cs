@@ -249,6 +249,25 @@ internal sealed class RedisLayout(string prefix)
         };
     }
 
+    /// <summary>
+    /// The signature of a run the start script just started, from its reply <c>{1, stalls, attempts, task, message
+    /// type, return field, success ids, error ids, last status, created, kwargs}</c>: only what a run needs, which the
+    /// script has already checked.
+    /// </summary>
+    public static SignatureRecord ParseStarted(string id, RedisResult reply, long startedAt)
+    {
+        var kwargsFlat = (RedisValue[])reply[10]!;
+        var kwargs = new List<KeyValuePair<string, byte[]>>(kwargsFlat.Length / 2);
+        for (var i = 0; i + 1 < kwargsFlat.Length; i += 2)
+            kwargs.Add(new(((string)kwargsFlat[i]!)[KwargFieldPrefix.Length..], (byte[])kwargsFlat[i + 1]!));
+        return new SignatureRecord(id, (string)reply[3]!, (string)reply[4]!, kwargs, SplitIds((RedisValue)reply[6]), SplitIds((RedisValue)reply[7]),
+            SignatureStatus.Active, (SignatureStatus)Number(id, LastStatusField, (RedisValue)reply[8]), (string)reply[5]!,
+            DateTimeOffset.FromUnixTimeMilliseconds(Number(id, CreatedField, (RedisValue)reply[9])), (int)reply[2])
+        {
+            StartedAt = DateTimeOffset.FromUnixTimeMilliseconds(startedAt),
+        };
+    }
+
     /// <summary>A numeric field; anything else means the hash was not written by MageFlow.</summary>
     private static long Number(string id, string field, RedisValue value)
     {

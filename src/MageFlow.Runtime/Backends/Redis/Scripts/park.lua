@@ -5,8 +5,7 @@
 -- ARGV[1] consumer group, ARGV[2] entry id, ARGV[3] key prefix
 -- Returns 1 parked, 2 queued again, 0 dropped.
 local entry = redis.call('XRANGE', KEYS[2], ARGV[2], ARGV[2])
-acknowledge(KEYS[2], ARGV[1], ARGV[2])
-if #entry == 0 or not is_hash(KEYS[1]) then return 0 end
+if acknowledge(KEYS[2], ARGV[1], ARGV[2]) == 0 or #entry == 0 or not is_hash(KEYS[1]) then return 0 end
 local found = redis.call('HMGET', KEYS[1], F_STATUS, F_SUCCESS_IDS, F_ERROR_IDS, F_RUNNING_ENTRY, F_ATTEMPTS)
 if found[4] == ARGV[2] then redis.call('HDEL', KEYS[1], F_RUNNING_ENTRY, F_STALLS) end
 redis.call('HSET', KEYS[1], F_ATTEMPTS, tostring(math.max(0, (tonumber(found[5]) or 1) - 1)))

@@ -1,15 +1,15 @@
 -- Retry-later transition (rules 11, 19, 26): acknowledges the entry and parks one copy of its fields in the
 -- delayed set; the signature and its callbacks are kept until the retry is due plus the active TTL.
--- The copy is read from the stream itself, so an entry another worker already finished is not revived.
+-- The copy is read from the stream itself, and only while the entry is still pending, so an entry another
+-- worker already finished is not revived.
 -- A suspended task is not retried: when Suspended or Interrupted the run is parked on the signature for
 -- resume; when finished (Canceled) it is dropped.
 -- KEYS[1] stream of the entry, KEYS[2] delayed sorted set, KEYS[3] signature hash
 -- ARGV[1] consumer group, ARGV[2] entry id, ARGV[3] due unix ms, ARGV[4] task name, ARGV[5] key prefix,
 -- ARGV[6] how long to keep the signature, in ms from now
--- Returns 1 when delayed, 2 when parked, 0 when the entry was already gone or the signature finished.
+-- Returns 1 when delayed, 2 when parked, 0 when the entry was already finished with or the signature finished.
 local entry = redis.call('XRANGE', KEYS[1], ARGV[2], ARGV[2])
-acknowledge(KEYS[1], ARGV[1], ARGV[2])
-if #entry == 0 then return 0 end
+if acknowledge(KEYS[1], ARGV[1], ARGV[2]) == 0 or #entry == 0 then return 0 end
 local found = {false, false, false}
 if is_hash(KEYS[3]) then found = redis.call('HMGET', KEYS[3], F_STATUS, F_SUCCESS_IDS, F_ERROR_IDS) end
 if is_paused(found[1]) then

@@ -2,19 +2,23 @@
 -- KEYS: for each entry i, KEYS[2i-1] signature hash and KEYS[2i] stream of the entry
 -- ARGV[1] consumer group, ARGV[2] key prefix, ARGV[3] now (unix ms); for each entry i: ARGV[2i+2] entry id,
 -- ARGV[2i+3] active TTL ms
--- Returns one reply per entry: {0} missing, {1, hash, stalls} started, {2, hash} not runnable,
--- {3, problem} corrupt, {4, hash} parked (Suspended or Interrupted: the run is saved on the signature for
--- resume); an entry is acknowledged (and removed) unless started.
--- stalls: how many times in a row this same entry was started and never finished (take-overs).
+-- Returns one reply per entry: {0} missing; {1, stalls, attempts, task, message type, return field, success ids,
+-- error ids, last status, created, kwargs} started; {2, status} not runnable; {3, problem} corrupt; {4, status}
+-- parked (Suspended or Interrupted: the run is saved on the signature for resume). An entry is acknowledged
+-- unless started. stalls: how many times in a row this same entry was started and never finished
+-- (take-overs). kwargs: the bound kwargs as a flat list of field, JSON (field names keep their prefix).
+-- The reply carries only what a run needs: one HGETALL is the cheapest read of a small hash, and every value
+-- converted into Lua and back out costs more than the command itself.
 local group, prefix, now = ARGV[1], ARGV[2], ARGV[3]
+local KWARG_PREFIX_LENGTH = #F_KWARG_PREFIX
 
 -- Why a hash cannot be read as a signature, or nil: a required field missing, or a number that is not one.
-local function unreadable(fields, at)
+local function unreadable(at)
   if not (at[F_TASK] and at[F_MESSAGE_TYPE] and at[F_RETURN_FIELD] and at[F_STATUS]) then
     return 'it lacks its task name, message type, return field or status'
   end
   for _, name in ipairs({F_STATUS, F_LAST_STATUS, F_ATTEMPTS, F_CREATED}) do
-    if at[name] and not tonumber(fields[at[name]]) then
+    if at[name] and not tonumber(at[name]) then
       return 'its field ' .. name .. ' is not a number'
     end
   end
@@ -23,72 +27,65 @@ end
 
 -- A hash that cannot be read never runs, yet ends as every signature does: Failed, its error callbacks
 -- queued once with an empty input and the failure, its entry acknowledged (rule 20).
-local function fail_corrupt(signature, stream, entry, ttl, fields, at, problem)
+local function fail_corrupt(signature, stream, entry, ttl, at, problem)
   acknowledge(stream, group, entry)
-  local status = at[F_STATUS] and fields[at[F_STATUS]]
+  local status = at[F_STATUS]
   if status == DONE or status == FAILED then return end
   redis.call('HSET', signature, F_STATUS, FAILED, F_LAST_STATUS, status or PENDING)
   local id = string.sub(signature, #prefix + #SIGNATURE_KEY_PART + 1)
-  local task = (at[F_TASK] and fields[at[F_TASK]]) or string.sub(stream, #prefix + #QUEUE_KEY_PART + 1)
-  dispatch_callbacks({prefix = prefix, active = ttl, done = tonumber(ttl), now = now}, at[F_ERROR_IDS] and fields[at[F_ERROR_IDS]], {E_KIND, KIND_ERROR_INPUT, E_PAYLOAD, '{}',
+  local task = at[F_TASK] or string.sub(stream, #prefix + #QUEUE_KEY_PART + 1)
+  dispatch_callbacks({prefix = prefix, active = ttl, done = tonumber(ttl), now = now}, at[F_ERROR_IDS], {E_KIND, KIND_ERROR_INPUT, E_PAYLOAD, '{}',
     E_FAILURE_SIGNATURE_ID, id, E_FAILURE_TASK_NAME, task,
     E_FAILURE_ERROR, "Task '" .. task .. "': the stored signature " .. id .. ' is corrupt (' .. problem .. '); it was not run.',
     E_FAILURE_KIND, FAILURE_INVALID_INPUT})
 end
 
 local function start(signature, stream, entry, ttl)
-  -- Reads the hash once and patches the copy it returns. A key of another type raises here, before any
-  -- write, and the loop below reports it as corrupt.
-  local fields = redis.call('HGETALL', signature)
-  if #fields == 0 then
+  -- A key of another type raises here, before any write, and the loop below reports it as corrupt.
+  local all = redis.call('HGETALL', signature)
+  if #all == 0 then
     acknowledge(stream, group, entry)
     return {0}
   end
-  local at = {}
-  for i = 1, #fields, 2 do at[fields[i]] = i + 1 end
-  local problem = unreadable(fields, at)
+  local at, kwargs = {}, {}
+  for i = 1, #all, 2 do
+    local name = all[i]
+    if string.sub(name, 1, KWARG_PREFIX_LENGTH) == F_KWARG_PREFIX then
+      kwargs[#kwargs + 1] = name
+      kwargs[#kwargs + 1] = all[i + 1]
+    else
+      at[name] = all[i + 1]
+    end
+  end
+  local problem = unreadable(at)
   if problem then
-    fail_corrupt(signature, stream, entry, ttl, fields, at, problem)
+    fail_corrupt(signature, stream, entry, ttl, at, problem)
     return {3, problem}
   end
-  local status = at[F_STATUS] and fields[at[F_STATUS]]
+  local status = at[F_STATUS]
   if is_paused(status) then
     local run = redis.call('XRANGE', stream, entry, entry)
-    acknowledge(stream, group, entry)
-    if #run > 0 then
-      park(prefix, signature, run[1][2], at[F_SUCCESS_IDS] and fields[at[F_SUCCESS_IDS]], at[F_ERROR_IDS] and fields[at[F_ERROR_IDS]])
-    end
-    return {4, redis.call('HGETALL', signature)}
+    if acknowledge(stream, group, entry) == 1 and #run > 0 then park(prefix, signature, run[1][2], at[F_SUCCESS_IDS], at[F_ERROR_IDS]) end
+    return {4, status}
   end
   if status ~= PENDING and status ~= ACTIVE then
     acknowledge(stream, group, entry)
-    return {2, fields}
+    return {2, status}
   end
-  local attempts = tostring((at[F_ATTEMPTS] and tonumber(fields[at[F_ATTEMPTS]]) or 0) + 1)
+  local attempts = (tonumber(at[F_ATTEMPTS]) or 0) + 1
   local stalls = 0
-  if at[F_RUNNING_ENTRY] and fields[at[F_RUNNING_ENTRY]] == entry then
-    stalls = (at[F_STALLS] and tonumber(fields[at[F_STALLS]]) or 0) + 1
-  end
-  local function put(name, value)
-    if at[name] then fields[at[name]] = value
-    else
-      table.insert(fields, name); table.insert(fields, value)
-      at[name] = #fields
-    end
-  end
+  if at[F_RUNNING_ENTRY] == entry then stalls = (tonumber(at[F_STALLS]) or 0) + 1 end
+  local last_status = at[F_LAST_STATUS] or PENDING
   if status == PENDING then
-    redis.call('HSET', signature, F_STATUS, ACTIVE, F_LAST_STATUS, status,
-      F_ATTEMPTS, attempts, F_RUNNING_ENTRY, entry, F_STALLS, tostring(stalls), F_STARTED, now)
-    put(F_STATUS, ACTIVE)
-    put(F_LAST_STATUS, status)
+    last_status = PENDING
+    redis.call('HSET', signature, F_STATUS, ACTIVE, F_LAST_STATUS, PENDING,
+      F_ATTEMPTS, attempts, F_RUNNING_ENTRY, entry, F_STALLS, stalls, F_STARTED, now)
   else
-    redis.call('HSET', signature, F_ATTEMPTS, attempts, F_RUNNING_ENTRY, entry, F_STALLS, tostring(stalls), F_STARTED, now)
+    redis.call('HSET', signature, F_ATTEMPTS, attempts, F_RUNNING_ENTRY, entry, F_STALLS, stalls, F_STARTED, now)
   end
-  put(F_ATTEMPTS, attempts)
-  put(F_STARTED, now)
-  keep_with_callbacks(prefix, signature, ttl,
-    at[F_SUCCESS_IDS] and fields[at[F_SUCCESS_IDS]], at[F_ERROR_IDS] and fields[at[F_ERROR_IDS]])
-  return {1, fields, stalls}
+  keep_with_callbacks(prefix, signature, ttl, at[F_SUCCESS_IDS], at[F_ERROR_IDS])
+  return {1, stalls, attempts, at[F_TASK], at[F_MESSAGE_TYPE], at[F_RETURN_FIELD], at[F_SUCCESS_IDS] or '',
+    at[F_ERROR_IDS] or '', last_status, at[F_CREATED] or '0', kwargs}
 end
 
 local replies = {}
