@@ -58,6 +58,21 @@ public static class DiagnosticDescriptors
         description: "A task method takes at most one message parameter plus an optional CancellationToken and TaskContext, returns void, T, Task, Task<T>, ValueTask or ValueTask<T>, and is reachable from generated code in its assembly.",
         helpLinkUri: HelpLink(DiagnosticIds.UnsupportedTaskMethod));
 
+    /// <summary>
+    /// MAGE005 too, for a valid method whose builder class another task keeps: which one keeps it is settled over every
+    /// task of the compilation, so it is reported at compilation end (hence its own descriptor, as MAGE007 has two).
+    /// </summary>
+    public static readonly DiagnosticDescriptor BuilderClassTaken = new(
+        DiagnosticIds.UnsupportedTaskMethod,
+        title: "Unsupported [MageTask] method",
+        messageFormat: "[MageTask] method '{0}' is not supported: {1}",
+        Category,
+        DiagnosticSeverity.Error,
+        isEnabledByDefault: true,
+        description: "Builder classes are named after their method in the namespace of its type; of two tasks wanting one class, the one whose generated file name sorts first keeps it and the other gets no builder.",
+        helpLinkUri: HelpLink(DiagnosticIds.UnsupportedTaskMethod),
+        customTags: WellKnownDiagnosticTags.CompilationEnd);
+
     public static readonly DiagnosticDescriptor DuplicateTaskName = new(
         DiagnosticIds.DuplicateTaskName,
         title: "Duplicate task name",

@@ -11,50 +11,32 @@ internal sealed class MageSymbols
         MageTaskAttribute = mageTask;
         ReturnValueAttribute = returnValue;
         GeneratedMageTaskAttribute = compilation.GetTypeByMetadataName("MageFlow.GeneratedMageTaskAttribute");
-        TaskContext = compilation.GetTypeByMetadataName("MageFlow.TaskContext");
         NoMessage = compilation.GetTypeByMetadataName("MageFlow.NoMessage");
         MageFlowClient = compilation.GetTypeByMetadataName("MageFlow.IMageFlow");
         AmbientMage = compilation.GetTypeByMetadataName("MageFlow.Mage");
         SwarmSignature = compilation.GetTypeByMetadataName("MageFlow.SwarmSignature");
         SwarmSignatureOfT = compilation.GetTypeByMetadataName("MageFlow.SwarmSignature`1");
         SwarmResults = compilation.GetTypeByMetadataName("MageFlow.SwarmResults`1");
-        CancellationToken = compilation.GetTypeByMetadataName("System.Threading.CancellationToken");
-        Task = compilation.GetTypeByMetadataName("System.Threading.Tasks.Task");
-        TaskOfT = compilation.GetTypeByMetadataName("System.Threading.Tasks.Task`1");
-        ValueTask = compilation.GetTypeByMetadataName("System.Threading.Tasks.ValueTask");
-        ValueTaskOfT = compilation.GetTypeByMetadataName("System.Threading.Tasks.ValueTask`1");
-        AsyncEnumerableOfT = compilation.GetTypeByMetadataName("System.Collections.Generic.IAsyncEnumerable`1");
         JsonElement = compilation.GetTypeByMetadataName("System.Text.Json.JsonElement");
         JsonNode = compilation.GetTypeByMetadataName("System.Text.Json.Nodes.JsonNode");
-        JsonPropertyNameAttribute = compilation.GetTypeByMetadataName("System.Text.Json.Serialization.JsonPropertyNameAttribute");
         JsonRequiredAttribute = compilation.GetTypeByMetadataName("System.Text.Json.Serialization.JsonRequiredAttribute");
         JsonConstructorAttribute = compilation.GetTypeByMetadataName("System.Text.Json.Serialization.JsonConstructorAttribute");
-        JsonIgnoreAttribute = compilation.GetTypeByMetadataName("System.Text.Json.Serialization.JsonIgnoreAttribute");
     }
 
     public Compilation Compilation { get; }
     public INamedTypeSymbol MageTaskAttribute { get; }
     public INamedTypeSymbol ReturnValueAttribute { get; }
     public INamedTypeSymbol? GeneratedMageTaskAttribute { get; }
-    public INamedTypeSymbol? TaskContext { get; }
     public INamedTypeSymbol? NoMessage { get; }
     public INamedTypeSymbol? MageFlowClient { get; }
     public INamedTypeSymbol? AmbientMage { get; }
     public INamedTypeSymbol? SwarmSignature { get; }
     public INamedTypeSymbol? SwarmSignatureOfT { get; }
     public INamedTypeSymbol? SwarmResults { get; }
-    public INamedTypeSymbol? CancellationToken { get; }
-    public INamedTypeSymbol? Task { get; }
-    public INamedTypeSymbol? TaskOfT { get; }
-    public INamedTypeSymbol? ValueTask { get; }
-    public INamedTypeSymbol? ValueTaskOfT { get; }
-    public INamedTypeSymbol? AsyncEnumerableOfT { get; }
     public INamedTypeSymbol? JsonElement { get; }
     public INamedTypeSymbol? JsonNode { get; }
-    public INamedTypeSymbol? JsonPropertyNameAttribute { get; }
     public INamedTypeSymbol? JsonRequiredAttribute { get; }
     public INamedTypeSymbol? JsonConstructorAttribute { get; }
-    public INamedTypeSymbol? JsonIgnoreAttribute { get; }
 
     /// <summary>Null when the compilation does not reference MageFlow: the analyzers then do nothing.</summary>
     public static MageSymbols? TryCreate(Compilation compilation)

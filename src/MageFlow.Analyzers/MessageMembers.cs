@@ -56,7 +56,7 @@ internal static class MessageMembers
     {
         var marked = ReturnValueMembers(messageType, symbols);
         if (marked.Count > 0)
-            return new MessageMember(marked[0].Symbol, marked[0].Type, WireName(marked[0].Symbol, symbols));
+            return new MessageMember(marked[0].Symbol, marked[0].Type, WireMembers.WireName(marked[0].Symbol));
 
         foreach (var member in SerializedMembers(messageType, symbols))
         {
@@ -78,8 +78,8 @@ internal static class MessageMembers
                 if (member is IPropertySymbol { IsIndexer: true } || member is IPropertySymbol { GetMethod: null }) continue;
                 if (member is not (IPropertySymbol or IFieldSymbol) || member.IsImplicitlyDeclared && member is IFieldSymbol) continue;
                 if (member.Name == "EqualityContract") continue;
-                if (IsAlwaysIgnored(member, symbols) || !seenNames.Add(member.Name)) continue;
-                members.Add(new MessageMember(member, MemberType(member), WireName(member, symbols)));
+                if (WireMembers.IsAlwaysIgnored(member) || !seenNames.Add(member.Name)) continue;
+                members.Add(new MessageMember(member, MemberType(member), WireMembers.WireName(member)));
             }
         }
         return members;
@@ -116,13 +116,6 @@ internal static class MessageMembers
         return required;
     }
 
-    public static string WireName(ISymbol member, MageSymbols symbols)
-    {
-        if (MageSymbols.FindAttribute(member, symbols.JsonPropertyNameAttribute) is { ConstructorArguments: [{ Value: string explicitName }] })
-            return explicitName;
-        return MageNaming.WireName(member.Name);
-    }
-
     public static ITypeSymbol MemberType(ISymbol member) => member switch
     {
         IPropertySymbol property => property.Type,
@@ -149,10 +142,6 @@ internal static class MessageMembers
 
     private static bool IsCopyConstructor(IMethodSymbol constructor, INamedTypeSymbol type) =>
         constructor.Parameters.Length == 1 && SymbolEqualityComparer.Default.Equals(constructor.Parameters[0].Type, type);
-
-    private static bool IsAlwaysIgnored(ISymbol member, MageSymbols symbols) =>
-        MageSymbols.FindAttribute(member, symbols.JsonIgnoreAttribute) is { } ignore
-        && (ignore.NamedArguments.Length == 0 || ignore.NamedArguments.Any(a => a.Key == "Condition" && a.Value.Value is 1));
 
     private static bool OverridesAny(ISymbol member, List<ReturnValueMember> found)
     {

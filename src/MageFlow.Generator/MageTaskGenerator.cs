@@ -2,6 +2,7 @@ using System;
 using System.Linq;
 using MageFlow.Generator.Emit;
 using MageFlow.Generator.Model;
+using MageFlow.Shared;
 using Microsoft.CodeAnalysis;
 using Microsoft.CodeAnalysis.CSharp.Syntax;
 
@@ -9,7 +10,8 @@ namespace MageFlow.Generator;
 
 /// <summary>
 /// Emits a typed builder class for every <c>[MageTask]</c> method and one module initializer registering them all.
-/// Invalid methods produce no output and no diagnostic: the analyzers explain them.
+/// Which methods are valid is decided by the <see cref="TaskClassifier"/> the analyzers share; invalid methods
+/// produce no output and no diagnostic: the analyzers explain them.
 /// </summary>
 [Generator(LanguageNames.CSharp)]
 public sealed class MageTaskGenerator : IIncrementalGenerator
@@ -22,7 +24,9 @@ public sealed class MageTaskGenerator : IIncrementalGenerator
             .ForAttributeWithMetadataName(
                 MageTaskAttributeName,
                 predicate: static (node, _) => node is MethodDeclarationSyntax,
-                transform: TaskModelBuilder.Build)
+                transform: static (context, cancellationToken) => context.TargetSymbol is IMethodSymbol method && context.Attributes.Length > 0
+                    ? TaskClassifier.Classify(method, context.Attributes[0], cancellationToken).Model
+                    : null)
             .WithTrackingName(TrackingNames.TaskModels);
 
         var validTasks = tasks
@@ -30,21 +34,16 @@ public sealed class MageTaskGenerator : IIncrementalGenerator
             .Select(static (task, _) => task!)
             .WithTrackingName(TrackingNames.ValidTasks);
 
-        // Builders are named after their method, so two tasks of one namespace can want the same class; only one
-        // may have it, or the whole namespace stops compiling. Which one needs every task, hence Collect.
-        var builderNameClashes = validTasks
-            .Select(static (task, _) => new BuilderClaim(task.BuilderFullName, task.HintName))
-            .WithTrackingName(TrackingNames.BuilderClaims)
+        // Which task keeps a contested builder class or task name needs every task, hence Collect.
+        var nameClashes = validTasks
+            .Select(static (task, _) => TaskClaim.Of(task))
+            .WithTrackingName(TrackingNames.TaskClaims)
             .Collect()
-            .Select(static (claims, _) => claims
-                .GroupBy(static claim => claim.BuilderFullName, StringComparer.Ordinal)
-                .SelectMany(static group => group.Select(static claim => claim.HintName).OrderBy(static hint => hint, StringComparer.Ordinal).Skip(1))
-                .OrderBy(static hint => hint, StringComparer.Ordinal)
-                .ToEquatableArray())
-            .WithTrackingName(TrackingNames.BuilderNameClashes);
+            .Select(static (claims, _) => TaskClaims.Settle(claims).LeftOutHintNames().ToEquatableArray())
+            .WithTrackingName(TrackingNames.NameClashes);
 
         var emittedTasks = validTasks
-            .Combine(builderNameClashes)
+            .Combine(nameClashes)
             .Where(static pair => !pair.Right.Contains(pair.Left.HintName))
             .Select(static (pair, _) => pair.Left)
             .WithTrackingName(TrackingNames.EmittedTasks);

@@ -12,14 +12,14 @@ public static class TrackingNames
     /// <summary>The task models of valid methods only.</summary>
     public const string ValidTasks = "MageFlow.ValidTasks";
 
-    /// <summary>Each valid task's claim on its builder class name.</summary>
-    public const string BuilderClaims = "MageFlow.BuilderClaims";
+    /// <summary>Each valid task's claims on its builder class name and its task name.</summary>
+    public const string TaskClaims = "MageFlow.TaskClaims";
 
     /// <summary>
-    /// Hint names of valid tasks left out because another task of the compilation wants the same builder class
-    /// (same method name in one namespace); the ordinally first hint name keeps the builder.
+    /// Hint names of valid tasks left out: another task keeps the same builder class (same method name in one
+    /// namespace; the ordinally first hint name keeps it), or another task that keeps a builder has its task name.
     /// </summary>
-    public const string BuilderNameClashes = "MageFlow.BuilderNameClashes";
+    public const string NameClashes = "MageFlow.NameClashes";
 
     /// <summary>The valid tasks that get a builder: one builder file is emitted per item.</summary>
     public const string EmittedTasks = "MageFlow.EmittedTasks";

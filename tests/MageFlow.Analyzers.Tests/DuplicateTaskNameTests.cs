@@ -77,6 +77,28 @@ public sealed class DuplicateTaskNameTests
             new DiagnosticResult(DiagnosticDescriptors.DuplicateTaskName).WithLocation(2).WithArguments("audit", "Shop.Audit.Third", "'Shop.Audit.First', 'Shop.Audit.Second'"),
         ]);
 
+    // Only tasks that get a builder are registered, so only they can take a task name: a private Hidden and an
+    // Orders.Process that loses its builder class to Legacy.Process leave theirs free.
+    [Fact]
+    public Task Tasks_without_a_builder_do_not_take_a_task_name() => Verify.VerifyAsync(Header + """
+        public static class Tasks
+        {
+            [MageTask("import")] private static void {|MAGE005:Hidden|}(OrderMessage message) { }
+            [MageTask("import")] public static void Import(OrderMessage message) { }
+            public static void Run() => Hidden(new OrderMessage("o"));
+        }
+
+        public static class Legacy
+        {
+            [MageTask("process")] public static void Process(OrderMessage message) { }
+        }
+
+        public static class Orders
+        {
+            [MageTask("process")] public static void {|MAGE005:Process|}(OrderMessage message) { }
+        }
+        """);
+
     [Fact]
     public Task Distinct_names_report_nothing() => Verify.VerifyAsync(Header + """
         public static class Orders

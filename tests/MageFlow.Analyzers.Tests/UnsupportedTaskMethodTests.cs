@@ -118,7 +118,7 @@ public sealed class UnsupportedTaskMethodTests
 
     [Fact]
     public Task Builder_class_names_taken_in_the_namespace_are_reported() => Verify.VerifyAsync(Usings + """
-        // the generator keeps the builder 'Shop.Process' for Legacy (ordinally first) and skips Orders.Process
+        // Legacy.Process sorts first (by generated file name) and keeps the builder class 'Shop.Process'
         public static class Orders
         {
             [MageTask("orders-process")] public static void {|MAGE005:Process|}(OrderMessage message) { }
@@ -136,6 +136,39 @@ public sealed class UnsupportedTaskMethodTests
 
         public sealed class Shipment { }
         """);
+
+    // Builder classes are settled among valid tasks only, as the generator does: A.Import sorts first but is private,
+    // so B.Import keeps the builder class and gets no MAGE005.
+    [Fact]
+    public Task Invalid_task_does_not_take_the_builder_class_of_a_valid_one() => Verify.VerifyAsync(Usings + """
+        public static class A
+        {
+            [MageTask] private static void {|MAGE005:Import|}(OrderMessage message) { }
+            public static void Run() => Import(new OrderMessage("o", 1m));
+        }
+
+        public static class B
+        {
+            [MageTask] public static void Import(OrderMessage message) { }
+        }
+        """);
+
+    [Fact]
+    public Task Builder_class_clash_names_the_task_that_keeps_it() => Verify.VerifyAsync(Usings + """
+        public static class Orders
+        {
+            [MageTask("orders-process")] public static void {|#0:Process|}(OrderMessage message) { }
+        }
+
+        public static class Legacy
+        {
+            [MageTask("legacy-process")] public static void Process(OrderMessage message) { }
+        }
+        """, expected:
+        [
+            new Microsoft.CodeAnalysis.Testing.DiagnosticResult(DiagnosticDescriptors.BuilderClassTaken).WithLocation(0)
+                .WithArguments("Process", "'Shop.Legacy.Process' already gets the builder class 'Shop.Process'; rename one of the methods and keep the task name with [MageTask(\"...\")]"),
+        ]);
 
     [Fact]
     public Task Reason_is_in_the_message() => Verify.VerifyAsync(Usings + """

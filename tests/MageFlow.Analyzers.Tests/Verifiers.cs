@@ -33,6 +33,8 @@ internal static class AnalyzerVerifier<TAnalyzer>
             TestCompilation.Configure(TestState, SolutionTransforms);
             // generated builders are the generator's concern (its own snapshot tests); here they are only input
             TestBehaviors |= TestBehaviors.SkipGeneratedSourcesCheck;
+            // an id can have two descriptors (MAGE005: per method and at compilation end); a markup span checks id and place
+            MarkupOptions = MarkupOptions.UseFirstDescriptor;
         }
 
         protected override IEnumerable<Type> GetSourceGenerators() => [typeof(MageTaskGenerator)];

@@ -144,4 +144,125 @@ public sealed class NameClashTests
 
         Assert.Equal(3, run.GeneratedSources.Length);
     }
+
+    /// <summary>
+    /// Claims are settled among valid tasks only (the analyzers agree: no MAGE005 on B.Import). The tests below
+    /// assert which files exist rather than keep snapshots: the builders themselves are snapshotted elsewhere.
+    /// </summary>
+    [Fact]
+    public void Invalid_task_claims_no_builder_class()
+    {
+        // A.Import sorts first but is private: B.Import keeps the builder class Shop.Import.
+        var run = GeneratesClean("""
+            using System.Threading.Tasks;
+            using MageFlow;
+
+            namespace Shop;
+
+            public sealed record OrderMessage(string OrderId);
+
+            public static class A
+            {
+                [MageTask]
+                private static Task Import(OrderMessage message) => Task.CompletedTask;
+
+                public static Task Run() => Import(new OrderMessage("o-1"));
+            }
+
+            public static class B
+            {
+                [MageTask]
+                public static Task Import(OrderMessage message) => Task.CompletedTask;
+            }
+            """);
+
+        Assert.Equal(["MageFlow.Shop.B.Import.g.cs", "MageFlow.TaskRegistration.g.cs"], run.GeneratedSources.Select(source => source.HintName));
+    }
+
+    [Fact]
+    public void Tasks_sharing_a_task_name_get_no_builder()
+    {
+        // The runtime refuses a task name registered twice (MAGE006); which task is meant is for the user to say.
+        var run = GeneratesClean("""
+            using System.Threading.Tasks;
+            using MageFlow;
+
+            public sealed record OrderMessage(string OrderId);
+
+            namespace Shop.Orders
+            {
+                public static class Orders
+                {
+                    [MageTask]
+                    public static Task ProcessOrder(OrderMessage message) => Task.CompletedTask;
+
+                    [MageTask]
+                    public static Task Ship(OrderMessage message) => Task.CompletedTask;
+                }
+            }
+
+            namespace Shop.Legacy
+            {
+                public static class Legacy
+                {
+                    [MageTask]
+                    public static Task ProcessOrder(OrderMessage message) => Task.CompletedTask;
+                }
+            }
+            """);
+
+        Assert.Equal(["MageFlow.Shop.Orders.Orders.Ship.g.cs", "MageFlow.TaskRegistration.g.cs"], run.GeneratedSources.Select(source => source.HintName));
+    }
+
+    [Fact]
+    public void Invalid_tasks_and_builder_losers_claim_no_task_name()
+    {
+        // Hidden is private and Orders.Process loses its builder class to Legacy.Process: neither is registered,
+        // so neither takes a task name from the task that is.
+        var run = GeneratesClean("""
+            using System.Threading.Tasks;
+            using MageFlow;
+
+            namespace Shop;
+
+            public sealed record OrderMessage(string OrderId);
+
+            public static class Tasks
+            {
+                [MageTask("import")]
+                private static Task Hidden(OrderMessage message) => Task.CompletedTask;
+
+                [MageTask("import")]
+                public static Task Import(OrderMessage message) => Task.CompletedTask;
+
+                public static Task Run() => Hidden(new OrderMessage("o-1"));
+            }
+
+            public static class Legacy
+            {
+                [MageTask("process")]
+                public static Task Process(OrderMessage message) => Task.CompletedTask;
+            }
+
+            public static class Orders
+            {
+                [MageTask("process")]
+                public static Task Process(OrderMessage message) => Task.CompletedTask;
+            }
+            """);
+
+        Assert.Equal(
+            ["MageFlow.Shop.Legacy.Process.g.cs", "MageFlow.Shop.Tasks.Import.g.cs", "MageFlow.TaskRegistration.g.cs"],
+            run.GeneratedSources.Select(source => source.HintName));
+    }
+
+    private static GeneratorRun GeneratesClean(string source)
+    {
+        var run = GeneratorRun.Start(TestCompilation.Create(source));
+        GeneratorAssert.NoGeneratorFailures(run);
+        GeneratorAssert.CompilesCleanly(run.Output);
+        GeneratorAssert.NoCompilerObjectsInSteps(run);
+        GeneratorAssert.FullyCachedOnRerun(run);
+        return run;
+    }
 }

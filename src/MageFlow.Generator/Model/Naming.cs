@@ -5,10 +5,6 @@ namespace MageFlow.Generator.Model;
 /// <summary>C# spelling helpers of the emitter; task and wire naming rules are in MageFlow.Shared.MageNaming.</summary>
 internal static class Naming
 {
-    /// <summary>Prefixes <c>@</c> when <paramref name="identifier"/> is a reserved C# keyword.</summary>
-    public static string EscapeIdentifier(string identifier) =>
-        SyntaxFacts.GetKeywordKind(identifier) != SyntaxKind.None ? "@" + identifier : identifier;
-
     /// <summary>A C# string literal for <paramref name="value"/>, quotes included.</summary>
     public static string StringLiteral(string value) => SymbolDisplay.FormatLiteral(value, quote: true);
 }

@@ -2,7 +2,7 @@ using System;
 using System.Collections;
 using System.Collections.Generic;
 
-namespace MageFlow.Generator.Model;
+namespace MageFlow.Shared;
 
 /// <summary>
 /// An immutable array compared by its items, so pipeline models holding lists stay value-equal

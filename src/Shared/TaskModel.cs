@@ -1,4 +1,4 @@
-namespace MageFlow.Generator.Model;
+namespace MageFlow.Shared;
 
 /// <summary>How the user's method returns, which decides how the generated handler adapts it to a ValueTask.</summary>
 internal enum ReturnShape
@@ -70,9 +70,3 @@ internal sealed record TaskModel(
 /// <param name="WireName">JSON name of the member.</param>
 /// <param name="Type">Member type with nullable annotations, <c>global::</c>-qualified.</param>
 internal sealed record KwargModel(string ParameterName, string WireName, string Type);
-
-/// <summary>One line of the module initializer: the builder whose descriptor is registered.</summary>
-internal sealed record RegistrationEntry(string BuilderFullName);
-
-/// <summary>A task's claim on a builder class name, to settle clashes between tasks.</summary>
-internal sealed record BuilderClaim(string BuilderFullName, string HintName);
