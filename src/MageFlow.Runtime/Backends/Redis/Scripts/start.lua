@@ -12,12 +12,15 @@
 local group, prefix, now = ARGV[1], ARGV[2], ARGV[3]
 local KWARG_PREFIX_LENGTH = #F_KWARG_PREFIX
 
+local NUMERIC_FIELDS = {F_STATUS, F_LAST_STATUS, F_ATTEMPTS, F_CREATED}
+
 -- Why a hash cannot be read as a signature, or nil: a required field missing, or a number that is not one.
 local function unreadable(at)
   if not (at[F_TASK] and at[F_MESSAGE_TYPE] and at[F_RETURN_FIELD] and at[F_STATUS]) then
     return 'it lacks its task name, message type, return field or status'
   end
-  for _, name in ipairs({F_STATUS, F_LAST_STATUS, F_ATTEMPTS, F_CREATED}) do
+  for i = 1, #NUMERIC_FIELDS do
+    local name = NUMERIC_FIELDS[i]
     if at[name] and not tonumber(at[name]) then
       return 'its field ' .. name .. ' is not a number'
     end

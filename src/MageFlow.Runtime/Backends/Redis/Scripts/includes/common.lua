@@ -25,10 +25,14 @@ end
 local function is_hash(key) return redis.call('TYPE', key)['ok'] == 'hash' end
 
 -- Keeps a signature and the callbacks it can still fire for ttl ms from now (rule 19).
+-- On the hot path (every start): no tables, and an id listed twice is simply kept alive twice.
 local function keep_with_callbacks(prefix, signature, ttl, success_ids, error_ids)
   redis.call('PEXPIRE', signature, ttl)
-  for _, joined in ipairs({success_ids, error_ids}) do
-    for _, id in ipairs(ids_of(joined)) do redis.call('PEXPIRE', signature_key(prefix, id), ttl) end
+  if success_ids then
+    for id in string.gmatch(success_ids, '[^,]+') do redis.call('PEXPIRE', prefix .. SIGNATURE_KEY_PART .. id, ttl) end
+  end
+  if error_ids then
+    for id in string.gmatch(error_ids, '[^,]+') do redis.call('PEXPIRE', prefix .. SIGNATURE_KEY_PART .. id, ttl) end
   end
 end
 
@@ -40,6 +44,7 @@ end
 -- Releases callbacks that can never fire now and every callback below them; `spare` holds ids not to touch
 -- (the ones just dispatched).
 local function release_tree(prefix, joined, done_ttl, spare)
+  if not joined or joined == '' then return end
   local seen, stack = {}, ids_of(joined)
   for id in pairs(spare) do seen[id] = true end
   while #stack > 0 do
@@ -158,21 +163,24 @@ local dispatch_known, child_finished, fill, complete_swarm_if_due
 
 -- Queues one run of each callback (once each, rule 22): a task's run, or the start of a chain or swarm. A
 -- callback whose return member is SwarmResults gets `rs_fields` when given. Returns the ids of callbacks that
--- no longer exist, and the set of ids dispatched.
+-- no longer exist, and the set of ids handled (dispatched or missing): release_tree must not touch them.
 local function dispatch_callbacks(ctx, joined, fields, rs_fields)
-  local missing, dispatched = {}, {}
-  for _, id in ipairs(ids_of(joined)) do
-    local key = signature_key(ctx.prefix, id)
-    -- pcall: a key of another type counts as missing, without a TYPE call per callback
-    local ok, found = pcall(redis.call, 'HMGET', key, F_TASK, F_KIND, F_RECEIVES_SWARM)
-    if ok and found[1] then
-      dispatch_known(ctx, key, id, found[1], found[2], (rs_fields and found[3]) and rs_fields or fields)
-      dispatched[id] = true
-    else
-      table.insert(missing, id)
+  local missing, handled = {}, {}
+  if not joined then return missing, handled end
+  for id in string.gmatch(joined, '[^,]+') do
+    if not handled[id] then
+      handled[id] = true
+      local key = signature_key(ctx.prefix, id)
+      -- pcall: a key of another type counts as missing, without a TYPE call per callback
+      local ok, found = pcall(redis.call, 'HMGET', key, F_TASK, F_KIND, F_RECEIVES_SWARM)
+      if ok and found[1] then
+        dispatch_known(ctx, key, id, found[1], found[2], (rs_fields and found[3]) and rs_fields or fields)
+      else
+        missing[#missing + 1] = id
+      end
     end
   end
-  return missing, dispatched
+  return missing, handled
 end
 
 -- Makes a signature Done (failure nil: payload is the result) or Failed (failure = {id, task, error, kind}:
