@@ -62,7 +62,7 @@ internal static class ScriptCost
             {
                 var was = before.PerCommand.GetValueOrDefault(command);
                 var (calls, us) = (count.Calls - was.Calls, count.Microseconds - was.Microseconds);
-                if (command is "evalsha" or "eval") (scriptCalls, scriptUs) = (scriptCalls + calls, scriptUs + us);
+                if (command is "evalsha" or "eval" or "fcall") (scriptCalls, scriptUs) = (scriptCalls + calls, scriptUs + us);
                 else if (command != "info") commandUs += us; // the snapshots' own INFO calls stay out
             }
             return new Phase(name, operations, scriptCalls, (double)scriptUs / operations, (double)commandUs / operations);

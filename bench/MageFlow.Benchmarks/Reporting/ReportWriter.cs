@@ -88,7 +88,7 @@ internal static class ReportWriter
                 "≤ 6", Status(life.ExecutedPerTask <= 6),
                 "task = sign task + callback, run both. Executed: INFO commandstats delta ÷ N (includes the commands inside scripts); sent: StackExchange.Redis operation counters of every MageFlow connection ÷ N"));
             rows.Add(new TableRow("Redis server CPU per task", $"{life.ServerCpuMicrosecondsPerTask:0.0} µs", $"of which executing scripts {life.ScriptMicrosecondsPerTask:0.0} µs; the floor loop: {report.FloorServerCpuMicrosecondsPerTask ?? double.NaN:0.0} µs per item",
-                "— (info)", "—", "INFO cpu used_cpu_user + used_cpu_sys delta ÷ N (the whole server process); scripts: commandstats evalsha usec"));
+                "— (info)", "—", "INFO cpu used_cpu_user + used_cpu_sys delta ÷ N (the whole server process); scripts: commandstats fcall usec (the library functions)"));
         }
         if (report.RoundTripsPerTask is { } trips && life is not null)
         {

@@ -148,22 +148,17 @@ internal sealed partial class RedisBackend
         return (version, policy);
     }
 
-    /// <summary>Loads every script up front so the first transitions already run by hash.</summary>
+    /// <summary>Loads the script library up front so the first transitions find it.</summary>
     private async Task PreloadScriptsAsync(ConnectionMultiplexer connection)
     {
-        foreach (var endPoint in connection.GetEndPoints())
+        try
         {
-            var server = connection.GetServer(endPoint);
-            if (!server.IsConnected || server.IsReplica) continue;
-            try
-            {
-                await Task.WhenAll(AllScripts.Select(s => server.ScriptLoadAsync(s.Source))).ConfigureAwait(false);
-            }
-            catch (Exception ex) when (ex is RedisException or RedisCommandException or TimeoutException)
-            {
-                // Not fatal: a script missing from the cache is sent with EVAL on first use.
-                RedisLog.ScriptPreloadFailed(_logger, ex, endPoint.ToString() ?? "?");
-            }
+            await RedisScript.LoadLibraryAsync(connection.GetDatabase(_options.Database)).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is RedisException or RedisCommandException or TimeoutException)
+        {
+            // Not fatal: a transition that finds no library loads it first.
+            RedisLog.ScriptPreloadFailed(_logger, ex, _configurationForMessages);
         }
     }
 
@@ -194,8 +189,8 @@ internal sealed partial class RedisBackend
         [LoggerMessage(100, LogLevel.Information, "Connected to Redis at {Configuration} for {Purpose}")]
         public static partial void Connected(ILogger logger, string configuration, string purpose);
 
-        [LoggerMessage(101, LogLevel.Warning, "Could not preload the MageFlow Lua scripts on {EndPoint}; they are sent on first use")]
-        public static partial void ScriptPreloadFailed(ILogger logger, Exception exception, string endPoint);
+        [LoggerMessage(101, LogLevel.Warning, "Could not load the MageFlow Lua library on Redis at {Configuration}; the first transition loads it")]
+        public static partial void ScriptPreloadFailed(ILogger logger, Exception exception, string configuration);
 
         [LoggerMessage(102, LogLevel.Warning, "A read abandoned on cancellation failed; entries it took are reclaimed after the visibility timeout")]
         public static partial void AbandonedReadFailed(ILogger logger, Exception exception);

@@ -38,12 +38,6 @@ internal sealed partial class RedisBackend : IMageBackend
     private static readonly RedisScript TrimQueuesScript = RedisScript.FromResource("trim_queues");
     private static readonly RedisScript RemoveIdleConsumersScript = RedisScript.FromResource("remove_idle_consumers");
 
-    private static readonly RedisScript[] AllScripts =
-    [
-        UpdateKwargsScript, DispatchScript, CreateContainerScript, SwarmAddScript, SwarmCloseScript, LifecycleScript, StartScript, CompleteScript, FailScript,
-        RetryLaterScript, ParkScript, ReleaseScript, PromoteDueScript, AcknowledgeScript, KeepAliveScript, TrimQueuesScript, RemoveIdleConsumersScript,
-    ];
-
     private readonly RedisBackendOptions _options;
     private readonly ILogger<RedisBackend> _logger;
     private readonly RedisLayout _layout;

@@ -7,50 +7,98 @@ using StackExchange.Redis;
 namespace MageFlow.Backends.Redis;
 
 /// <summary>
-/// One embedded Lua script, run by its SHA1 (EVALSHA) so each call sends only the hash. When the server's
-/// script cache was emptied (restart, failover, SCRIPT FLUSH) the call is repeated once with EVAL, which also
-/// caches it again; NOSCRIPT means the script did not run, so repeating it is safe.
-/// Every script is sent as <see cref="Prelude"/> + <c>includes/common.lua</c> + its own file, so statuses, kinds,
-/// key parts and field names have one definition (the C# one) and helpers are written once.
+/// One transition of the Redis backend: a function of MageFlow's Lua library, called with FCALL. The library —
+/// the constants of <see cref="Prelude"/>, <c>includes/common.lua</c>, and each script file as one function — is
+/// loaded once per server (FUNCTION LOAD), so a call runs only its own function; as EVAL scripts, every call ran
+/// the shared prelude and helpers again (~100k instructions, more than a whole start transition). The library's
+/// name carries a hash of its source, so a server shared by two MageFlow versions holds each one's library side
+/// by side. When the server lost it (a restart without persistence, FUNCTION FLUSH) the call loads it again and is
+/// repeated once: "Function not found" means nothing ran.
 /// </summary>
 internal sealed class RedisScript
 {
-    private static readonly string Common = ReadResource("MageFlow.Redis.includes.common.lua");
+    private const string ScriptResourcePrefix = "MageFlow.Redis.";
+    private const string IncludesResourcePrefix = "MageFlow.Redis.includes.";
 
-    private RedisScript(string name, string source)
+    private static readonly string Common = ReadResource(IncludesResourcePrefix + "common.lua");
+
+    private RedisScript(string name)
     {
-        Name = name;
-        Source = source;
-        Hash = SHA1.HashData(Encoding.UTF8.GetBytes(source));
+        if (!ScriptFileNames.Contains(name))
+            throw new InvalidOperationException($"The embedded Lua script '{name}.lua' is missing from MageFlow.Runtime.");
+        FunctionName = $"{LibraryName}_{name}";
     }
 
-    public string Name { get; }
-
-    public string Source { get; }
-
-    public byte[] Hash { get; }
+    /// <summary>The name FCALL calls it by: the library's name and the script file's.</summary>
+    public string FunctionName { get; }
 
     /// <summary>The constants the scripts use, generated from <see cref="SignatureStatus"/>, <see cref="EnvelopeKind"/> and <see cref="RedisLayout"/>.</summary>
     internal static string Prelude { get; } = BuildPrelude();
 
-    /// <summary>Loads <c>Backends/Redis/Scripts/{fileName}.lua</c> from this assembly's resources.</summary>
-    public static RedisScript FromResource(string fileName) =>
-        new(fileName, $"{Prelude}\n{Common}\n-- {fileName}.lua\n{ReadResource($"MageFlow.Redis.{fileName}.lua")}");
+    /// <summary>Every embedded script file (<c>Backends/Redis/Scripts/*.lua</c>), by name without extension.</summary>
+    private static IReadOnlyList<string> ScriptFileNames { get; } = typeof(RedisScript).Assembly.GetManifestResourceNames()
+        .Where(r => r.StartsWith(ScriptResourcePrefix, StringComparison.Ordinal) && !r.StartsWith(IncludesResourcePrefix, StringComparison.Ordinal))
+        .Select(r => r[ScriptResourcePrefix.Length..^".lua".Length])
+        .Order(StringComparer.Ordinal)
+        .ToArray();
+
+    // After Common, Prelude and ScriptFileNames: static initializers run in the order they are written.
+    private static readonly (string Name, string Source) Library = BuildLibrary();
+
+    /// <summary><c>mageflow_</c> and a hash of the source.</summary>
+    internal static string LibraryName => Library.Name;
+
+    /// <summary>The library's source, as FUNCTION LOAD takes it.</summary>
+    internal static string LibrarySource => Library.Source;
+
+    /// <summary>The function of <c>Backends/Redis/Scripts/{fileName}.lua</c>.</summary>
+    public static RedisScript FromResource(string fileName) => new(fileName);
 
     public async Task<RedisResult> RunAsync(IDatabaseAsync database, RedisKey[] keys, RedisValue[] values)
     {
+        var arguments = new List<object>(2 + keys.Length + values.Length) { FunctionName, keys.Length };
+        foreach (var key in keys) arguments.Add(key);
+        foreach (var value in values) arguments.Add(value);
         try
         {
-            return await database.ScriptEvaluateAsync(Hash, keys, values).ConfigureAwait(false);
+            return await database.ExecuteAsync("FCALL", arguments).ConfigureAwait(false);
         }
-        catch (RedisServerException ex) when (ex.Message.StartsWith("NOSCRIPT", StringComparison.Ordinal))
+        catch (RedisServerException ex) when (ex.Message.Contains("Function not found", StringComparison.Ordinal))
         {
-            // A plain EVAL (not the library's string overload, which may itself choose EVALSHA from a stale cache).
-            var arguments = new List<object>(2 + keys.Length + values.Length) { Source, keys.Length };
-            foreach (var key in keys) arguments.Add(key);
-            foreach (var value in values) arguments.Add(value);
-            return await database.ExecuteAsync("EVAL", arguments).ConfigureAwait(false);
+            await LoadLibraryAsync(database).ConfigureAwait(false);
+            return await database.ExecuteAsync("FCALL", arguments).ConfigureAwait(false);
         }
+    }
+
+    /// <summary>Loads the library on the server behind <paramref name="database"/>; one already there (same name, same source) is fine.</summary>
+    public static async Task LoadLibraryAsync(IDatabaseAsync database)
+    {
+        try
+        {
+            await database.ExecuteAsync("FUNCTION", "LOAD", LibrarySource).ConfigureAwait(false);
+        }
+        catch (RedisServerException ex) when (ex.Message.Contains("already exists", StringComparison.Ordinal))
+        {
+            // Loaded by another client meanwhile: the name is a hash of the source, so it is this very library.
+        }
+    }
+
+    /// <summary>
+    /// The prelude and common helpers run once, at load; each script file becomes a function whose body is the
+    /// file as written (it reads KEYS and ARGV, which are the function's parameters).
+    /// </summary>
+    private static (string Name, string Source) BuildLibrary()
+    {
+        var functions = new StringBuilder();
+        foreach (var file in ScriptFileNames)
+        {
+            functions.Append(CultureInfo.InvariantCulture, $"\n-- {file}.lua\nredis.register_function('{{LIBRARY}}_{file}', function(KEYS, ARGV)\n");
+            functions.Append(ReadResource($"{ScriptResourcePrefix}{file}.lua"));
+            functions.Append("\nend)\n");
+        }
+        var body = $"{Prelude}\n{Common}\n{functions}";
+        var name = "mageflow_" + Convert.ToHexStringLower(SHA1.HashData(Encoding.UTF8.GetBytes(body)))[..12];
+        return (name, $"#!lua name={name}\n{body.Replace("{LIBRARY}", name, StringComparison.Ordinal)}");
     }
 
     private static string ReadResource(string resource)
