@@ -77,7 +77,8 @@ internal sealed class MageWorker : BackgroundService
             await PrepareOnceAsync(cancellationToken).ConfigureAwait(false);
             _prepared = true;
         }
-        catch (Exception ex) when (ex is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
+        // A store MageFlow cannot use (NotSupportedException: a Redis too old, a Redis Cluster) fails the host's start.
+        catch (Exception ex) when (ex is not NotSupportedException && (ex is not OperationCanceledException || !cancellationToken.IsCancellationRequested))
         {
             Log.WorkerStartDelayed(_logger, ex, _worker.ConsumerName, ex.Message, TimeSpan.Zero);
         }
@@ -168,7 +169,9 @@ internal sealed class MageWorker : BackgroundService
             {
                 return false;
             }
-            catch (Exception ex)
+            // A store MageFlow cannot use (a Redis too old, a Redis Cluster, found once it answers) will not heal by
+            // waiting: the worker fails, and with it the host (BackgroundServiceExceptionBehavior.StopHost), saying why.
+            catch (Exception ex) when (ex is not NotSupportedException)
             {
                 Log.WorkerStartDelayed(_logger, ex, _worker.ConsumerName, ex.Message, delay);
                 try { await Task.Delay(delay, _time, stoppingToken).ConfigureAwait(false); }

@@ -30,52 +30,70 @@ public sealed class RedisServerFixture : IAsyncLifetime
 
     public async Task InitializeAsync()
     {
-        var executable = FindRedisServer()
-                         ?? throw new InvalidOperationException(
-                             "redis-server was not found on PATH or at /usr/bin/redis-server. The Redis tests need a real server: run `bash scripts/test.sh`, which installs it.");
-        Port = FreeLoopbackPort();
-        var start = new ProcessStartInfo(executable)
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-        };
-        foreach (var argument in new[] { "--port", Port.ToString(), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--daemonize", "no" })
-            start.ArgumentList.Add(argument);
-        var output = new StringBuilder();
-        _server = new Process { StartInfo = start };
-        _server.OutputDataReceived += (_, e) => { lock (output) output.AppendLine(e.Data); };
-        _server.ErrorDataReceived += (_, e) => { lock (output) output.AppendLine(e.Data); };
-        _server.Start();
-        _server.BeginOutputReadLine();
-        _server.BeginErrorReadLine();
-
-        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(15);
-        while (!await AnswersPingAsync())
-        {
-            if (_server.HasExited || DateTime.UtcNow > deadline)
-            {
-                string log;
-                lock (output) log = output.ToString();
-                throw new InvalidOperationException($"redis-server ({executable}) did not answer PING on port {Port}. Its output:\n{log}");
-            }
-            await Task.Delay(50);
-        }
+        Port = RedisProcess.FreeLoopbackPort();
+        _server = await RedisProcess.StartAsync(Port, ["--save", "", "--appendonly", "no"]);
         _inspector = await ConnectionMultiplexer.ConnectAsync($"{Configuration},allowAdmin=true");
     }
 
     public async Task DisposeAsync()
     {
         if (_inspector is not null) await _inspector.DisposeAsync();
-        if (_server is { HasExited: false })
+        await RedisProcess.StopAsync(_server);
+    }
+}
+
+/// <summary>Starting and stopping real <c>redis-server</c> processes on free loopback ports.</summary>
+internal static class RedisProcess
+{
+    /// <summary>Starts <c>redis-server</c> on <paramref name="port"/> with the given settings and waits until it answers PING.</summary>
+    public static async Task<Process> StartAsync(int port, IEnumerable<string> settings, string? workingDirectory = null)
+    {
+        var executable = FindRedisServer()
+                         ?? throw new InvalidOperationException(
+                             "redis-server was not found on PATH or at /usr/bin/redis-server. The Redis tests need a real server: run `bash scripts/test.sh`, which installs it.");
+        var start = new ProcessStartInfo(executable)
         {
-            _server.Kill(entireProcessTree: true);
-            await _server.WaitForExitAsync();
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+            WorkingDirectory = workingDirectory ?? "",
+        };
+        foreach (var argument in new[] { "--port", port.ToString(), "--bind", "127.0.0.1", "--daemonize", "no" }.Concat(settings))
+            start.ArgumentList.Add(argument);
+        var output = new StringBuilder();
+        var server = new Process { StartInfo = start };
+        server.OutputDataReceived += (_, e) => { lock (output) output.AppendLine(e.Data); };
+        server.ErrorDataReceived += (_, e) => { lock (output) output.AppendLine(e.Data); };
+        server.Start();
+        server.BeginOutputReadLine();
+        server.BeginErrorReadLine();
+
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(15);
+        while (!await AnswersPingAsync(port))
+        {
+            if (server.HasExited || DateTime.UtcNow > deadline)
+            {
+                string log;
+                lock (output) log = output.ToString();
+                await StopAsync(server);
+                throw new InvalidOperationException($"redis-server ({executable}) did not answer PING on port {port}. Its output:\n{log}");
+            }
+            await Task.Delay(50);
         }
-        _server?.Dispose();
+        return server;
     }
 
-    private static string? FindRedisServer()
+    public static async Task StopAsync(Process? server)
+    {
+        if (server is { HasExited: false })
+        {
+            server.Kill(entireProcessTree: true);
+            await server.WaitForExitAsync();
+        }
+        server?.Dispose();
+    }
+
+    public static string? FindRedisServer()
     {
         foreach (var directory in (Environment.GetEnvironmentVariable("PATH") ?? "").Split(Path.PathSeparator, StringSplitOptions.RemoveEmptyEntries))
         {
@@ -85,7 +103,7 @@ public sealed class RedisServerFixture : IAsyncLifetime
         return File.Exists("/usr/bin/redis-server") ? "/usr/bin/redis-server" : null;
     }
 
-    private static int FreeLoopbackPort()
+    public static int FreeLoopbackPort()
     {
         var listener = new TcpListener(IPAddress.Loopback, 0);
         listener.Start();
@@ -99,12 +117,12 @@ public sealed class RedisServerFixture : IAsyncLifetime
         }
     }
 
-    private async Task<bool> AnswersPingAsync()
+    private static async Task<bool> AnswersPingAsync(int port)
     {
         try
         {
             using var client = new TcpClient();
-            await client.ConnectAsync(IPAddress.Loopback, Port);
+            await client.ConnectAsync(IPAddress.Loopback, port);
             var stream = client.GetStream();
             await stream.WriteAsync("PING\r\n"u8.ToArray());
             var buffer = new byte[16];

@@ -128,14 +128,15 @@ public sealed class RedisFaultTests(RedisServerFixture redis) : IAsyncLifetime
     }
 
     [Theory]
-    [InlineData("# Server\r\nredis_version:6.0.9\r\n# Memory\r\nmaxmemory_policy:allkeys-lru\r\n", "6.0.9", "allkeys-lru")]
-    [InlineData("redis_version:7.0.15\r\nmaxmemory_policy:noeviction\r\n", "7.0.15", "noeviction")]
-    [InlineData("# Server\r\nredis_mode:standalone\r\n", null, null)]
-    public void Startup_reads_the_server_version_and_eviction_policy_from_INFO(string info, string? version, string? policy)
+    [InlineData("# Server\r\nredis_version:6.0.9\r\n# Memory\r\nmaxmemory_policy:allkeys-lru\r\n", "6.0.9", "allkeys-lru", null)]
+    [InlineData("redis_version:7.0.15\r\nredis_mode:cluster\r\nmaxmemory_policy:noeviction\r\n", "7.0.15", "noeviction", "cluster")]
+    [InlineData("# Server\r\nredis_mode:standalone\r\n", null, null, "standalone")]
+    public void Startup_reads_the_server_version_eviction_policy_and_mode_from_INFO(string info, string? version, string? policy, string? mode)
     {
         var parsed = RedisBackend.ParseServerInfo(info);
         Assert.Equal(version, parsed.Version?.ToString());
         Assert.Equal(policy, parsed.Policy);
+        Assert.Equal(mode, parsed.Mode);
     }
 
     [Fact]

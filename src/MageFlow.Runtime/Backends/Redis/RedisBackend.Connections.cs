@@ -15,7 +15,7 @@ internal sealed partial class RedisBackend
     private const int MinBlockingTimeoutMs = 10_000;
 
     /// <summary>XAUTOCLAIM (crash recovery) came with Redis 6.2.</summary>
-    private static readonly Version MinimumServerVersion = new(6, 2);
+    private static readonly Version MinimumServerVersion = new(7, 0);
 
     private readonly ConfigurationOptions _configuration;
     private readonly string _configurationForMessages;
@@ -109,8 +109,9 @@ internal sealed partial class RedisBackend
     }
 
     /// <summary>
-    /// Refuses a server too old for crash recovery, and warns when Redis may evict keys: an eviction policy other
-    /// than <c>noeviction</c> silently deletes signatures and queues when memory runs out.
+    /// Refuses a server too old for MageFlow's Lua library (Redis functions) and a Redis Cluster, and warns when Redis
+    /// may evict keys: an eviction policy other than <c>noeviction</c> silently deletes signatures and queues when
+    /// memory runs out.
     /// </summary>
     private async Task CheckServerAsync(ConnectionMultiplexer connection)
     {
@@ -125,27 +126,36 @@ internal sealed partial class RedisBackend
         {
             return; // INFO denied by an ACL or renamed: the checks are advice, not requirements
         }
-        var (version, policy) = ParseServerInfo(info);
+        var (version, policy, mode) = ParseServerInfo(info);
         if (version is not null && version < MinimumServerVersion)
             throw new NotSupportedException(
-                $"Redis at {_configurationForMessages} is version {version}; MageFlow needs Redis {MinimumServerVersion} or later (XAUTOCLAIM recovers the runs of crashed workers).");
+                $"Redis at {_configurationForMessages} is version {version}; MageFlow needs Redis {MinimumServerVersion} or later (its transitions are a Lua function library: FUNCTION LOAD, FCALL).");
+        // Pointed at a cluster, the transitions would fail with CROSSSLOT on every call and no callback would ever
+        // arrive: refuse at once instead, saying why.
+        if (mode == "cluster")
+            throw new NotSupportedException(
+                $"Redis at {_configurationForMessages} runs in cluster mode (redis_mode:cluster). MageFlow's Redis backend keeps a signature, " +
+                "its callbacks and its task queues under keys of different hash slots and changes them together in one atomic script, which a " +
+                "Redis Cluster refuses (CROSSSLOT). Use a standalone Redis (a primary with replicas and Sentinel for failover); the cluster " +
+                "layout is designed in docs/redis-v2-design.md and not built yet.");
         if (policy is not null && policy != "noeviction")
             RedisLog.EvictionPolicy(_logger, _configurationForMessages, policy);
     }
 
-    /// <summary>The server version and eviction policy from INFO text (<c>name:value</c> lines); null where absent.</summary>
-    internal static (Version? Version, string? Policy) ParseServerInfo(string info)
+    /// <summary>The server version, eviction policy and mode (standalone, sentinel, cluster) from INFO text (<c>name:value</c> lines); null where absent.</summary>
+    internal static (Version? Version, string? Policy, string? Mode) ParseServerInfo(string info)
     {
         Version? version = null;
-        string? policy = null;
+        string? policy = null, mode = null;
         foreach (var line in info.Split('\n'))
         {
             var pair = line.Trim().Split(':', 2);
             if (pair.Length != 2) continue;
             if (pair[0] == "redis_version" && Version.TryParse(pair[1], out var parsed)) version = parsed;
             else if (pair[0] == "maxmemory_policy") policy = pair[1];
+            else if (pair[0] == "redis_mode") mode = pair[1];
         }
-        return (version, policy);
+        return (version, policy, mode);
     }
 
     /// <summary>Loads the script library up front so the first transitions find it.</summary>
