@@ -40,6 +40,9 @@ internal sealed record BenchSettings
     /// <summary>Time builds of a synthetic 500-task project with and without the generator (default run: on; --quick: off).</summary>
     public bool GeneratorCost { get; init; } = true;
 
+    /// <summary>Measure the generator cost alone: no Redis server, no other measurement (<c>--only generator</c>).</summary>
+    public bool OnlyGenerator { get; init; }
+
     public static BenchSettings Parse(string[] args)
     {
         var quick = args.Contains("--quick");
@@ -76,6 +79,11 @@ internal sealed record BenchSettings
                 case "--hand-registered": settings = settings with { HandRegistered = true }; break;
                 case "--generator-cost": settings = settings with { GeneratorCost = true }; break;
                 case "--no-generator-cost": settings = settings with { GeneratorCost = false }; break;
+                case "--only":
+                    var only = Value();
+                    if (only != "generator") throw new ArgumentException($"--only takes 'generator', not '{only}'.");
+                    settings = settings with { OnlyGenerator = true, GeneratorCost = true };
+                    break;
                 case "--help" or "-h":
                     throw new HelpRequestedException();
                 default:
@@ -87,7 +95,7 @@ internal sealed record BenchSettings
 
     public const string Usage =
         "Usage: dotnet run -c Release --project bench/MageFlow.Benchmarks [-- --quick] [--redis host:port] " +
-        "[--tasks N] [--swarm-items N] [--hangfire-tasks N] [--repetitions N] [--memory-signatures N] [--no-hangfire] [--hand-registered] [--generator-cost | --no-generator-cost] [--out DIR]";
+        "[--tasks N] [--swarm-items N] [--hangfire-tasks N] [--repetitions N] [--memory-signatures N] [--no-hangfire] [--hand-registered] [--generator-cost | --no-generator-cost] [--only generator] [--out DIR]";
 }
 
 internal sealed class HelpRequestedException : Exception;
