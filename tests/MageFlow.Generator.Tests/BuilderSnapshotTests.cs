@@ -383,8 +383,8 @@ public sealed class BuilderSnapshotTests
 
         namespace Shop;
 
-        // camelCased, these clash with C# keywords, with the builder's own parameters, and with the names of
-        // the lambda parameters in its bodies (signature, self).
+        // camelCased, these clash with C# keywords, with the builder's own parameters, and with the lambda
+        // parameter in the body of AsignAsync (signature).
         public sealed record AwkwardMessage(
             string Class,
             string Event,
@@ -393,8 +393,7 @@ public sealed class BuilderSnapshotTests
             string SuccessCallbacks,
             string ErrorCallbacks,
             string CancellationToken,
-            string Signature,
-            string Self);
+            string Signature);
 
         public static class Awkward
         {

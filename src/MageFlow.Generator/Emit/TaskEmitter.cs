@@ -105,7 +105,7 @@ internal static class TaskEmitter
         writer.WriteLine("/// <summary>Signs this task with <paramref name=\"mage\"/>: each member argument passed is bound (null included), the others stay unbound; the callbacks run after it succeeds or finally fails.</summary>");
         writer.WriteLine(
             $"public static {TaskType}<Signature> AsignAsync(global::MageFlow.IMageFlow mage, {parameters}) => " +
-            $"global::MageFlow.GeneratedSigning.AsignAsync(mage, Descriptor, {kwargs}, successCallbacks, errorCallbacks, static signature => new Signature(signature), cancellationToken);");
+            $"global::MageFlow.GeneratedSigning.AsignAsync<Signature>(mage, Descriptor, {kwargs}, successCallbacks, errorCallbacks, static signature => new Signature(signature), cancellationToken);");
 
         var forwarded = string.Join(", ", new[] { "global::MageFlow.Mage.Default" }
             .Concat(task.Kwargs.Select(kwarg => kwarg.ParameterName))
@@ -124,7 +124,8 @@ internal static class TaskEmitter
         writer.WriteLine($"public sealed class Signature : {baseType}");
         using (writer.OpenBlock())
         {
-            writer.WriteLine($"internal Signature({SignatureType} signature) : base(signature, static self => new KwargsBinder(self)) {{ }}");
+            // The binder reads only the stored signature (client, id, task name), so it can wrap the untyped one.
+            writer.WriteLine($"internal Signature({SignatureType} signature) : base(signature, new KwargsBinder(signature)) {{ }}");
         }
     }
 

@@ -54,13 +54,13 @@ public static class GeneratedSigning
 public abstract class GeneratedSignature<TMessage, TKwargs> : TaskSignature<TMessage>
     where TKwargs : SignatureKwargs
 {
-    /// <summary>Wraps <paramref name="signature"/>, with its kwargs made by <paramref name="kwargs"/>.</summary>
+    /// <summary>Wraps <paramref name="signature"/>, whose kwargs <paramref name="kwargs"/> gives typed access to.</summary>
     [EditorBrowsable(EditorBrowsableState.Never)]
-    protected GeneratedSignature(TaskSignature signature, Func<TaskSignature, TKwargs> kwargs)
+    protected GeneratedSignature(TaskSignature signature, TKwargs kwargs)
         : base(signature)
     {
         ArgumentNullException.ThrowIfNull(kwargs);
-        Kwargs = kwargs(this);
+        Kwargs = kwargs;
     }
 
     /// <summary>The kwargs bound to this signature, updatable member by member.</summary>
@@ -86,13 +86,13 @@ public abstract class GeneratedSignature<TMessage, TKwargs> : TaskSignature<TMes
 public abstract class GeneratedSignature<TMessage, TKwargs, TResult> : TaskSignature<TMessage>
     where TKwargs : SignatureKwargs
 {
-    /// <summary>Wraps <paramref name="signature"/>, with its kwargs made by <paramref name="kwargs"/>.</summary>
+    /// <summary>Wraps <paramref name="signature"/>, whose kwargs <paramref name="kwargs"/> gives typed access to.</summary>
     [EditorBrowsable(EditorBrowsableState.Never)]
-    protected GeneratedSignature(TaskSignature signature, Func<TaskSignature, TKwargs> kwargs)
+    protected GeneratedSignature(TaskSignature signature, TKwargs kwargs)
         : base(signature)
     {
         ArgumentNullException.ThrowIfNull(kwargs);
-        Kwargs = kwargs(this);
+        Kwargs = kwargs;
     }
 
     /// <summary>The kwargs bound to this signature, updatable member by member.</summary>

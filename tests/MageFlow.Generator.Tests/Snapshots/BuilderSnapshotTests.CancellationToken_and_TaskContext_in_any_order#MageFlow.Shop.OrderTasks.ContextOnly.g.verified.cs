@@ -11,13 +11,13 @@ public static class ContextOnly
     /// <summary>How workers run this task; registered in the task catalogue when the assembly loads.</summary>
     public static global::MageFlow.TaskDescriptor Descriptor { get; } = global::MageFlow.TaskDescriptor.Create<global::MageFlow.NoMessage>(TaskName, static (_, context, _) => new global::System.Threading.Tasks.ValueTask(global::Shop.OrderTasks.ContextOnly(context)), new global::MageFlow.TaskOptions { ReturnField = "mageflow_results" });
     /// <summary>Signs this task with <paramref name="mage"/>: each member argument passed is bound (null included), the others stay unbound; the callbacks run after it succeeds or finally fails.</summary>
-    public static global::System.Threading.Tasks.Task<Signature> AsignAsync(global::MageFlow.IMageFlow mage, global::System.Collections.Generic.IEnumerable<global::MageFlow.TaskSignature>? successCallbacks = null, global::System.Collections.Generic.IEnumerable<global::MageFlow.TaskSignature>? errorCallbacks = null, global::System.Threading.CancellationToken cancellationToken = default) => global::MageFlow.GeneratedSigning.AsignAsync(mage, Descriptor, global::MageFlow.GeneratedSigning.NewKwargs(mage), successCallbacks, errorCallbacks, static signature => new Signature(signature), cancellationToken);
+    public static global::System.Threading.Tasks.Task<Signature> AsignAsync(global::MageFlow.IMageFlow mage, global::System.Collections.Generic.IEnumerable<global::MageFlow.TaskSignature>? successCallbacks = null, global::System.Collections.Generic.IEnumerable<global::MageFlow.TaskSignature>? errorCallbacks = null, global::System.Threading.CancellationToken cancellationToken = default) => global::MageFlow.GeneratedSigning.AsignAsync<Signature>(mage, Descriptor, global::MageFlow.GeneratedSigning.NewKwargs(mage), successCallbacks, errorCallbacks, static signature => new Signature(signature), cancellationToken);
     /// <summary>Signs this task with the ambient client <see cref="global::MageFlow.Mage.Default"/> (set once a host with AddMageFlow has started).</summary>
     public static global::System.Threading.Tasks.Task<Signature> AsignAsync(global::System.Collections.Generic.IEnumerable<global::MageFlow.TaskSignature>? successCallbacks = null, global::System.Collections.Generic.IEnumerable<global::MageFlow.TaskSignature>? errorCallbacks = null, global::System.Threading.CancellationToken cancellationToken = default) => AsignAsync(global::MageFlow.Mage.Default, successCallbacks, errorCallbacks, cancellationToken);
     /// <summary>A signed <c>context-only</c> task, with typed kwargs and run-and-wait.</summary>
     public sealed class Signature : global::MageFlow.GeneratedSignature<global::MageFlow.NoMessage, KwargsBinder>
     {
-        internal Signature(global::MageFlow.TaskSignature signature) : base(signature, static self => new KwargsBinder(self)) { }
+        internal Signature(global::MageFlow.TaskSignature signature) : base(signature, new KwargsBinder(signature)) { }
     }
     /// <summary>Typed access to a signature's bound kwargs.</summary>
     public sealed class KwargsBinder : global::MageFlow.SignatureKwargs
