@@ -9,7 +9,7 @@ public sealed class GeneratedSigningTests
     [Fact]
     public void AddIfSet_binds_the_members_passed_null_included_and_skips_the_others()
     {
-        var kwargs = new KwargsBuilder(new JsonSerializerOptions())
+        var kwargs = new KwargsBuilder(JsonSerializerOptions.Default)
             .AddIfSet("orderId", new Optional<string>("o-1"))
             .AddIfSet("priority", new Optional<string?>(null))
             .AddIfSet("amount", default(Optional<decimal>));
