@@ -383,7 +383,8 @@ public sealed class BuilderSnapshotTests
 
         namespace Shop;
 
-        // camelCased, these clash with C# keywords and with the builder's own parameters.
+        // camelCased, these clash with C# keywords, with the builder's own parameters, and with the lambda
+        // parameter in the body of AsignAsync (signature).
         public sealed record AwkwardMessage(
             string Class,
             string Event,
@@ -391,7 +392,8 @@ public sealed class BuilderSnapshotTests
             string Mage,
             string SuccessCallbacks,
             string ErrorCallbacks,
-            string CancellationToken);
+            string CancellationToken,
+            string Signature);
 
         public static class Awkward
         {

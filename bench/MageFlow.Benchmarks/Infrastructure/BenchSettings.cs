@@ -40,8 +40,11 @@ internal sealed record BenchSettings
     /// <summary>Time builds of a synthetic 500-task project with and without the generator (default run: on; --quick: off).</summary>
     public bool GeneratorCost { get; init; } = true;
 
-    /// <summary>Only the "Script cost per transition" section, a few times (the lowest per phase): a quick check of one script change.</summary>
-    public bool ScriptCostOnly { get; init; }
+    /// <summary>Measure the generator cost alone: no Redis server, no other measurement (<c>--only generator</c>).</summary>
+    public bool OnlyGenerator { get; init; }
+
+    /// <summary>Only the "Script cost per transition" section, three runs, the lowest per phase (<c>--only script-cost</c>): a quick check of one script change.</summary>
+    public bool OnlyScriptCost { get; init; }
 
     public static BenchSettings Parse(string[] args)
     {
@@ -79,7 +82,14 @@ internal sealed record BenchSettings
                 case "--hand-registered": settings = settings with { HandRegistered = true }; break;
                 case "--generator-cost": settings = settings with { GeneratorCost = true }; break;
                 case "--no-generator-cost": settings = settings with { GeneratorCost = false }; break;
-                case "--script-cost-only": settings = settings with { ScriptCostOnly = true }; break;
+                case "--only":
+                    settings = Value() switch
+                    {
+                        "generator" => settings with { OnlyGenerator = true, GeneratorCost = true },
+                        "script-cost" => settings with { OnlyScriptCost = true },
+                        var other => throw new ArgumentException($"--only takes 'generator' or 'script-cost', not '{other}'."),
+                    };
+                    break;
                 case "--help" or "-h":
                     throw new HelpRequestedException();
                 default:
@@ -91,7 +101,7 @@ internal sealed record BenchSettings
 
     public const string Usage =
         "Usage: dotnet run -c Release --project bench/MageFlow.Benchmarks [-- --quick] [--redis host:port] " +
-        "[--tasks N] [--swarm-items N] [--hangfire-tasks N] [--repetitions N] [--memory-signatures N] [--no-hangfire] [--hand-registered] [--generator-cost | --no-generator-cost] [--script-cost-only] [--out DIR]";
+        "[--tasks N] [--swarm-items N] [--hangfire-tasks N] [--repetitions N] [--memory-signatures N] [--no-hangfire] [--hand-registered] [--generator-cost | --no-generator-cost] [--only generator|script-cost] [--out DIR]";
 }
 
 internal sealed class HelpRequestedException : Exception;

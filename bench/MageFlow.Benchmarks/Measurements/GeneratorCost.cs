@@ -53,9 +53,10 @@ internal static class GeneratorCost
             var analyzersTime = ReportedSeconds(log, "Total analyzer execution time:");
             var withSpread = Spread.Of(withSeconds);
             var withoutSpread = Spread.Of(withoutSeconds);
-            return new GeneratorFigure(Tasks, withoutSpread, withSpread, withSpread.Median / withoutSpread.Median,
+            var linesPerTask = generatedLines / (double)Tasks;
+            return new GeneratorFigure(Tasks, withoutSpread, withSpread, withSpread.Median / withoutSpread.Median, linesPerTask, $"{generatorTime} s",
                 $"builds alternate, each after a one-line edit of an unrelated file; the generator wrote {generatedFiles.Length} files, {generatedLines:N0} lines " +
-                $"({generatedLines / (double)Tasks:0} per task); compiler report (ReportAnalyzer) of one more build: MageTaskGenerator {generatorTime} s, all analyzers {analyzersTime} s");
+                $"({linesPerTask:0.0} per task); compiler report (ReportAnalyzer) of one more build: MageTaskGenerator {generatorTime} s, all analyzers {analyzersTime} s");
         }
         finally
         {

@@ -26,7 +26,8 @@ internal sealed record CommandBreakdown(
 /// </summary>
 internal sealed record SwarmFigure(int Items, Spread Rate, double SignExecutedPerItem, CommandBreakdown ItemLife, string What);
 
-internal sealed record GeneratorFigure(int Tasks, Spread WithoutGeneratorSeconds, Spread WithGeneratorSeconds, double Ratio, string? Note);
+/// <summary>Build time with ÷ without the generator, generated lines per task, and the generator's own time as the compiler reports it ("?" when absent).</summary>
+internal sealed record GeneratorFigure(int Tasks, Spread WithoutGeneratorSeconds, Spread WithGeneratorSeconds, double Ratio, double LinesPerTask, string GeneratorSeconds, string? Note);
 
 internal sealed record Experiment(string Name, double PairsPerSecond, double AllocatedBytesPerTask, string Note);
 

@@ -27,9 +27,11 @@ internal static class ReportWriter
         var floor = report.Throughput.FirstOrDefault(t => t.Name == Floor);
         var hangfire = report.Throughput.FirstOrDefault(t => t.Name == Hangfire);
 
-        rows.Add(redis is null
-            ? new TableRow("End-to-end tasks/s, " + MageFlowRedis, "not measured", "", "≥ 30,000/s", "n/a", "Redis backend not available in this build")
-            : Rate(redis, "≥ 30,000/s", redis.Rate.Median >= 30_000));
+        // A run that measured no throughput at all (--only generator) has no end-to-end row to show.
+        if (report.Throughput.Count > 0)
+            rows.Add(redis is null
+                ? new TableRow("End-to-end tasks/s, " + MageFlowRedis, "not measured", "", "≥ 30,000/s", "n/a", "Redis backend not available in this build")
+                : Rate(redis, "≥ 30,000/s", redis.Rate.Median >= 30_000));
         var life = report.Commands.FirstOrDefault(c => c.Phase == "whole task life");
         if (report.Swarm is { } swarm && redis is not null)
         {
@@ -119,9 +121,9 @@ internal static class ReportWriter
 
         if (report.Generator is { } gen)
         {
-            rows.Add(new TableRow($"Generator: build of {gen.Tasks} [MageTask]s, with ÷ without", $"{gen.Ratio:0.00} ×",
-                $"{gen.WithGeneratorSeconds.Median:0.00} s vs {gen.WithoutGeneratorSeconds.Median:0.00} s (median of {gen.WithGeneratorSeconds.Samples.Count})",
-                "≤ 1.05 ×", Status(gen.Ratio <= 1.05), "dotnet build --no-restore wall time after a warm-up build"));
+            rows.Add(new TableRow($"Generator: build of {gen.Tasks} [MageTask]s, with ÷ without", $"{gen.Ratio:0.00} ×; {gen.LinesPerTask:0.0} generated lines per task",
+                $"{gen.WithGeneratorSeconds.Median:0.00} s vs {gen.WithoutGeneratorSeconds.Median:0.00} s (median of {gen.WithGeneratorSeconds.Samples.Count}); the generator's own time {gen.GeneratorSeconds}",
+                "≤ 1.5 ×, ≤ 30 lines per task", Status(gen.Ratio <= 1.5 && gen.LinesPerTask <= 30), "dotnet build --no-restore wall time after a warm-up build; own time from -p:ReportAnalyzer=true"));
         }
     }
 

@@ -14,24 +14,20 @@ internal static class RegistrationEmitter
     {
         var writer = new SourceWriter();
         GeneratedCode.WriteHeader(writer);
-        writer.WriteLine("namespace MageFlow.Generated");
+        writer.WriteLine("namespace MageFlow.Generated;");
+        writer.WriteLine("/// <summary>Registers this assembly's [MageTask] methods with the task catalogue when the module loads.</summary>");
+        writer.WriteLine($"[{GeneratedCode.GeneratedCodeAttribute}, global::System.ComponentModel.EditorBrowsable(global::System.ComponentModel.EditorBrowsableState.Never)]");
+        writer.WriteLine("internal static class MageTaskRegistration");
         using (writer.OpenBlock())
         {
-            writer.WriteLine("/// <summary>Registers this assembly's [MageTask] methods with the task catalogue when the module loads.</summary>");
-            writer.WriteLine(GeneratedCode.GeneratedCodeAttribute);
-            writer.WriteLine("[global::System.ComponentModel.EditorBrowsable(global::System.ComponentModel.EditorBrowsableState.Never)]");
-            writer.WriteLine("internal static class MageTaskRegistration");
+            writer.WriteLine("[global::System.Runtime.CompilerServices.ModuleInitializer]");
+            writer.WriteLine("[global::System.Diagnostics.CodeAnalysis.SuppressMessage(\"Usage\", \"CA2255:The 'ModuleInitializer' attribute should not be used in libraries\", Justification = \"Registering the tasks on load is what replaces assembly scanning; libraries are loaded with AddMageFlowTasksFrom<T>().\")]");
+            writer.WriteLine("internal static void RegisterTasks()");
             using (writer.OpenBlock())
             {
-                writer.WriteLine("[global::System.Runtime.CompilerServices.ModuleInitializer]");
-                writer.WriteLine("[global::System.Diagnostics.CodeAnalysis.SuppressMessage(\"Usage\", \"CA2255:The 'ModuleInitializer' attribute should not be used in libraries\", Justification = \"Registering the tasks on load is what replaces assembly scanning; libraries are loaded with AddMageFlowTasksFrom<T>().\")]");
-                writer.WriteLine("internal static void RegisterTasks()");
-                using (writer.OpenBlock())
+                foreach (var entry in entries)
                 {
-                    foreach (var entry in entries)
-                    {
-                        writer.WriteLine($"global::MageFlow.MageTaskCatalog.Register({entry.BuilderFullName}.Descriptor);");
-                    }
+                    writer.WriteLine($"global::MageFlow.MageTaskCatalog.Register({entry.BuilderFullName}.Descriptor);");
                 }
             }
         }

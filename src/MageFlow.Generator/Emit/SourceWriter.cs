@@ -24,34 +24,25 @@ internal sealed class SourceWriter
     public SourceWriter WriteLine() => WriteLine(string.Empty);
 
     /// <summary>Writes "{" and indents until the returned scope is disposed, which writes the closing brace.</summary>
-    public Block OpenBlock(string closing = "}")
+    public Block OpenBlock()
     {
         WriteLine("{");
         _indentation++;
-        return new Block(this, closing);
+        return new Block(this);
     }
-
-    public void Indent() => _indentation++;
-
-    public void Unindent() => _indentation = Math.Max(0, _indentation - 1);
 
     public override string ToString() => _text.ToString();
 
     public readonly struct Block : IDisposable
     {
         private readonly SourceWriter _writer;
-        private readonly string _closing;
 
-        public Block(SourceWriter writer, string closing)
-        {
-            _writer = writer;
-            _closing = closing;
-        }
+        public Block(SourceWriter writer) => _writer = writer;
 
         public void Dispose()
         {
-            _writer.Unindent();
-            _writer.WriteLine(_closing);
+            _writer._indentation--;
+            _writer.WriteLine("}");
         }
     }
 }

@@ -4,56 +4,44 @@ using MageFlow.Generator.Model;
 
 namespace MageFlow.Generator.Emit;
 
-/// <summary>Writes one task's builder class: name, descriptor, typed signing overloads, typed signature and kwargs.</summary>
+/// <summary>
+/// Writes one task's builder class: name, descriptor, typed signing overloads, typed signature and kwargs. Only what
+/// must be typed per task is written here, one member per line; the bodies live in the runtime's generic helpers
+/// (<c>GeneratedSigning</c>, <c>GeneratedSignature</c>), because every generated line is compiled in every build of
+/// the user's project.
+/// </summary>
 internal static class TaskEmitter
 {
     private const string TaskType = "global::System.Threading.Tasks.Task";
     private const string ValueTaskType = "global::System.Threading.Tasks.ValueTask";
     private const string CancellationTokenType = "global::System.Threading.CancellationToken";
     private const string CallbacksType = "global::System.Collections.Generic.IEnumerable<global::MageFlow.TaskSignature>?";
+    private const string SignatureType = "global::MageFlow.TaskSignature";
 
     public static string Emit(TaskModel task)
     {
         var writer = new SourceWriter();
         GeneratedCode.WriteHeader(writer);
-
-        if (task.Namespace.Length == 0)
-        {
-            WriteBuilder(writer, task);
-        }
-        else
-        {
-            writer.WriteLine("namespace " + task.Namespace);
-            using (writer.OpenBlock())
-            {
-                WriteBuilder(writer, task);
-            }
-        }
+        if (task.Namespace.Length > 0) writer.WriteLine($"namespace {task.Namespace};");
+        WriteBuilder(writer, task);
         return writer.ToString();
     }
 
     private static void WriteBuilder(SourceWriter writer, TaskModel task)
     {
         var taskNameText = GeneratedCode.XmlText(task.TaskName);
-        writer.WriteLine($"/// <summary>The MageFlow task <c>{taskNameText}</c>: its name, how workers run it, and typed signing.</summary>");
-        writer.WriteLine(GeneratedCode.GeneratedCodeAttribute);
         var resultTypeOf = task.ResultTypeOf is null ? "null" : $"typeof({task.ResultTypeOf})";
+        writer.WriteLine($"/// <summary>The MageFlow task <c>{taskNameText}</c>: its name, how workers run it, and typed signing.</summary>");
         writer.WriteLine(
-            $"[global::MageFlow.GeneratedMageTask({Naming.StringLiteral(task.TaskName)}, typeof({task.MessageTypeOf}), {resultTypeOf}, {Naming.StringLiteral(task.ReturnField)})]");
+            $"[{GeneratedCode.GeneratedCodeAttribute}, global::MageFlow.GeneratedMageTask({Naming.StringLiteral(task.TaskName)}, typeof({task.MessageTypeOf}), {resultTypeOf}, {Naming.StringLiteral(task.ReturnField)})]");
         writer.WriteLine($"{(task.IsPublic ? "public" : "internal")} static class {task.BuilderName}");
         using (writer.OpenBlock())
         {
             writer.WriteLine("/// <summary>The task's name, shared by every process that signs or runs it.</summary>");
             writer.WriteLine($"public const string TaskName = {Naming.StringLiteral(task.TaskName)};");
-            writer.WriteLine();
             WriteDescriptor(writer, task);
-            writer.WriteLine();
-            WriteAsignWithClient(writer, task);
-            writer.WriteLine();
-            WriteAsignWithAmbientClient(writer, task);
-            writer.WriteLine();
+            WriteAsign(writer, task);
             WriteSignature(writer, task);
-            writer.WriteLine();
             WriteKwargsBinder(writer, task);
         }
     }
@@ -62,23 +50,12 @@ internal static class TaskEmitter
     {
         var typeArguments = task.ResultType is null ? task.MessageType : $"{task.MessageType}, {task.ResultType}";
         writer.WriteLine("/// <summary>How workers run this task; registered in the task catalogue when the assembly loads.</summary>");
-        writer.WriteLine($"public static global::MageFlow.TaskDescriptor Descriptor {{ get; }} = global::MageFlow.TaskDescriptor.Create<{typeArguments}>(");
-        writer.Indent();
-        writer.WriteLine("TaskName,");
-        WriteHandler(writer, task);
-        writer.WriteLine("new global::MageFlow.TaskOptions");
-        using (writer.OpenBlock("});"))
-        {
-            writer.WriteLine($"Retries = {task.Retries},");
-            writer.WriteLine(task.TimeoutSeconds > 0 ? $"Timeout = global::System.TimeSpan.FromSeconds({task.TimeoutSeconds})," : "Timeout = null,");
-            writer.WriteLine(task.RetryDelayMilliseconds > 0 ? $"RetryDelay = global::System.TimeSpan.FromMilliseconds({task.RetryDelayMilliseconds})," : "RetryDelay = null,");
-            writer.WriteLine($"ReturnField = {Naming.StringLiteral(task.ReturnField)},");
-        }
-        writer.Unindent();
+        writer.WriteLine(
+            $"public static global::MageFlow.TaskDescriptor Descriptor {{ get; }} = global::MageFlow.TaskDescriptor.Create<{typeArguments}>(TaskName, {Handler(task)}, {Options(task)});");
     }
 
     /// <summary>The lambda adapting the user's method to the runtime's ValueTask-returning handler delegate.</summary>
-    private static void WriteHandler(SourceWriter writer, TaskModel task)
+    private static string Handler(TaskModel task)
     {
         var usesMessage = task.Arguments.Contains(ArgumentKind.Message);
         var usesContext = task.IsInstance || task.Arguments.Contains(ArgumentKind.Context);
@@ -96,163 +73,82 @@ internal static class TaskEmitter
         }));
         var call = $"{target}.{task.MethodName}({arguments})";
 
-        switch (task.ReturnShape)
+        return task.ReturnShape switch
         {
-            case ReturnShape.Void:
-                writer.WriteLine(parameters + " =>");
-                using (writer.OpenBlock("},"))
-                {
-                    writer.WriteLine(call + ";");
-                    writer.WriteLine("return default;");
-                }
-                break;
-            case ReturnShape.Value:
-                writer.WriteLine($"{parameters} => new {ValueTaskType}<{task.ResultType}>({call}),");
-                break;
-            case ReturnShape.Task:
-                writer.WriteLine($"{parameters} => new {ValueTaskType}({call}),");
-                break;
-            case ReturnShape.TaskOfResult:
-                writer.WriteLine($"{parameters} => new {ValueTaskType}<{task.ResultType}>({call}),");
-                break;
-            default:
-                writer.WriteLine($"{parameters} => {call},");
-                break;
-        }
+            ReturnShape.Void => $"{parameters} => {{ {call}; return default; }}",
+            ReturnShape.Value or ReturnShape.TaskOfResult => $"{parameters} => new {ValueTaskType}<{task.ResultType}>({call})",
+            ReturnShape.Task => $"{parameters} => new {ValueTaskType}({call})",
+            _ => $"{parameters} => {call}",
+        };
     }
 
-    private static void WriteAsignWithClient(SourceWriter writer, TaskModel task)
+    /// <summary>The task's options; settings left at the runtime's default are not written.</summary>
+    private static string Options(TaskModel task)
     {
-        writer.WriteLine("/// <summary>");
-        writer.WriteLine("/// Signs this task with <paramref name=\"mage\"/>. Each member argument passed is bound (null included);");
-        writer.WriteLine("/// members left out stay unbound. The callbacks run after the task succeeds or finally fails.");
-        writer.WriteLine("/// </summary>");
-        writer.WriteLine($"public static async {TaskType}<Signature> AsignAsync(");
-        writer.Indent();
-        writer.WriteLine("global::MageFlow.IMageFlow mage,");
-        WriteSigningParameters(writer, task, ")");
-        writer.Unindent();
-        using (writer.OpenBlock())
-        {
-            writer.WriteLine("if (mage is null) throw new global::System.ArgumentNullException(nameof(mage));");
-            writer.WriteLine("var kwargs = new global::MageFlow.KwargsBuilder(mage.JsonOptions);");
-            WriteKwargsAdds(writer, task);
-            writer.WriteLine("var core = await mage.AsignAsync(");
-            writer.Indent();
-            writer.WriteLine("new global::MageFlow.SignatureRequest(TaskName)");
-            using (writer.OpenBlock("},"))
-            {
-                writer.WriteLine("Kwargs = kwargs,");
-                writer.WriteLine("SuccessCallbacks = successCallbacks,");
-                writer.WriteLine("ErrorCallbacks = errorCallbacks,");
-                writer.WriteLine($"MessageType = typeof({task.MessageTypeOf}),");
-                writer.WriteLine($"ReturnField = {Naming.StringLiteral(task.ReturnField)},");
-            }
-            writer.WriteLine("cancellationToken).ConfigureAwait(false);");
-            writer.Unindent();
-            writer.WriteLine("return new Signature(core);");
-        }
+        var settings = new List<string>();
+        if (task.Retries > 0) settings.Add($"Retries = {task.Retries}");
+        if (task.TimeoutSeconds > 0) settings.Add($"Timeout = global::System.TimeSpan.FromSeconds({task.TimeoutSeconds})");
+        if (task.RetryDelayMilliseconds > 0) settings.Add($"RetryDelay = global::System.TimeSpan.FromMilliseconds({task.RetryDelayMilliseconds})");
+        settings.Add($"ReturnField = {Naming.StringLiteral(task.ReturnField)}");
+        return $"new global::MageFlow.TaskOptions {{ {string.Join(", ", settings)} }}";
     }
 
-    private static void WriteAsignWithAmbientClient(SourceWriter writer, TaskModel task)
+    /// <summary>The two <c>AsignAsync</c> overloads: with an explicit client, and with the ambient one.</summary>
+    private static void WriteAsign(SourceWriter writer, TaskModel task)
     {
+        var parameters = string.Join(", ", MemberParameters(task).Concat([
+            $"{CallbacksType} successCallbacks = null",
+            $"{CallbacksType} errorCallbacks = null",
+            $"{CancellationTokenType} cancellationToken = default",
+        ]));
+        var kwargs = Bindings(task, "global::MageFlow.GeneratedSigning.NewKwargs(mage)");
+        writer.WriteLine("/// <summary>Signs this task with <paramref name=\"mage\"/>: each member argument passed is bound (null included), the others stay unbound; the callbacks run after it succeeds or finally fails.</summary>");
+        writer.WriteLine(
+            $"public static {TaskType}<Signature> AsignAsync(global::MageFlow.IMageFlow mage, {parameters}) => " +
+            $"global::MageFlow.GeneratedSigning.AsignAsync<Signature>(mage, Descriptor, {kwargs}, successCallbacks, errorCallbacks, static signature => new Signature(signature), cancellationToken);");
+
+        var forwarded = string.Join(", ", new[] { "global::MageFlow.Mage.Default" }
+            .Concat(task.Kwargs.Select(kwarg => kwarg.ParameterName))
+            .Concat(["successCallbacks", "errorCallbacks", "cancellationToken"]));
         writer.WriteLine("/// <summary>Signs this task with the ambient client <see cref=\"global::MageFlow.Mage.Default\"/> (set once a host with AddMageFlow has started).</summary>");
-        writer.WriteLine($"public static {TaskType}<Signature> AsignAsync(");
-        writer.Indent();
-        WriteSigningParameters(writer, task, ") =>");
-        var forwarded = new List<string> { "global::MageFlow.Mage.Default" };
-        forwarded.AddRange(task.Kwargs.Select(k => k.ParameterName));
-        forwarded.AddRange(["successCallbacks", "errorCallbacks", "cancellationToken"]);
-        writer.WriteLine($"AsignAsync({string.Join(", ", forwarded)});");
-        writer.Unindent();
+        writer.WriteLine($"public static {TaskType}<Signature> AsignAsync({parameters}) => AsignAsync({forwarded});");
     }
 
-    /// <summary>The member parameters, callbacks and token, then <paramref name="end"/> (")" or ") =&gt;").</summary>
-    private static void WriteSigningParameters(SourceWriter writer, TaskModel task, string end)
-    {
-        foreach (var kwarg in task.Kwargs)
-        {
-            writer.WriteLine($"global::MageFlow.Optional<{kwarg.Type}> {kwarg.ParameterName} = default,");
-        }
-        writer.WriteLine($"{CallbacksType} successCallbacks = null,");
-        writer.WriteLine($"{CallbacksType} errorCallbacks = null,");
-        writer.WriteLine($"{CancellationTokenType} cancellationToken = default{end}");
-    }
-
-    private static void WriteKwargsAdds(SourceWriter writer, TaskModel task)
-    {
-        foreach (var kwarg in task.Kwargs)
-        {
-            writer.WriteLine($"if ({kwarg.ParameterName}.HasValue) kwargs.Add<{kwarg.Type}>({Naming.StringLiteral(kwarg.WireName)}, {kwarg.ParameterName}.Value);");
-        }
-    }
-
+    /// <summary>A typed signature; its kwargs and run-and-wait come from the runtime's generic base.</summary>
     private static void WriteSignature(SourceWriter writer, TaskModel task)
     {
-        writer.WriteLine($"/// <summary>A signed <c>{GeneratedCode.XmlText(task.TaskName)}</c> task, with typed kwargs.</summary>");
-        writer.WriteLine(GeneratedCode.GeneratedCodeAttribute);
-        writer.WriteLine($"public sealed class Signature : global::MageFlow.TaskSignature<{task.MessageType}>");
+        var baseType = task.ResultType is null
+            ? $"global::MageFlow.GeneratedSignature<{task.MessageType}, KwargsBinder>"
+            : $"global::MageFlow.GeneratedSignature<{task.MessageType}, KwargsBinder, {task.ResultType}>";
+        writer.WriteLine($"/// <summary>A signed <c>{GeneratedCode.XmlText(task.TaskName)}</c> task, with typed kwargs and run-and-wait.</summary>");
+        writer.WriteLine($"public sealed class Signature : {baseType}");
         using (writer.OpenBlock())
         {
-            writer.WriteLine("internal Signature(global::MageFlow.TaskSignature signature)");
-            writer.Indent();
-            writer.WriteLine(": base(signature)");
-            writer.Unindent();
-            using (writer.OpenBlock())
-            {
-                writer.WriteLine("Kwargs = new KwargsBinder(this);");
-            }
-            writer.WriteLine();
-            writer.WriteLine("/// <summary>The kwargs bound to this signature, updatable member by member.</summary>");
-            writer.WriteLine("public new KwargsBinder Kwargs { get; }");
-            writer.WriteLine();
-            WriteRunAndWait(writer, task);
+            // The binder reads only the stored signature (client, id, task name), so it can wrap the untyped one.
+            writer.WriteLine($"internal Signature({SignatureType} signature) : base(signature, new KwargsBinder(signature)) {{ }}");
         }
-    }
-
-    /// <summary>The typed run-and-wait of contract §5; the runtime's base class does the work.</summary>
-    private static void WriteRunAndWait(SourceWriter writer, TaskModel task)
-    {
-        var parameters = $"{task.MessageType} message, global::System.TimeSpan? timeout = null, {CancellationTokenType} cancellationToken = default";
-        writer.WriteLine("/// <summary>Dispatches a run and waits for this signature to finish; throws MageTaskFailedException, OperationCanceledException (canceled) or TimeoutException (the run goes on).</summary>");
-        writer.WriteLine(task.ResultType is null
-            ? $"public {TaskType} RunAndWaitAsync({parameters}) => RunAndWaitCoreAsync(message, timeout, cancellationToken);"
-            : $"public {TaskType}<{task.ResultType}> RunAndWaitAsync({parameters}) => RunAndWaitCoreAsync<{task.MessageType}, {task.ResultType}>(message, timeout, cancellationToken);");
     }
 
     private static void WriteKwargsBinder(SourceWriter writer, TaskModel task)
     {
         writer.WriteLine("/// <summary>Typed access to a signature's bound kwargs.</summary>");
-        writer.WriteLine(GeneratedCode.GeneratedCodeAttribute);
         writer.WriteLine("public sealed class KwargsBinder : global::MageFlow.SignatureKwargs");
         using (writer.OpenBlock())
         {
-            writer.WriteLine("internal KwargsBinder(global::MageFlow.TaskSignature signature)");
-            writer.Indent();
-            writer.WriteLine(": base(signature)");
-            writer.Unindent();
-            using (writer.OpenBlock())
-            {
-            }
+            writer.WriteLine($"internal KwargsBinder({SignatureType} signature) : base(signature) {{ }}");
             if (task.Kwargs.Count == 0) return;
 
-            writer.WriteLine();
+            var parameters = string.Join(", ", MemberParameters(task).Concat([$"{CancellationTokenType} cancellationToken = default"]));
             writer.WriteLine("/// <summary>Binds each member argument passed (null included), replacing its earlier value; persisted at once.</summary>");
-            writer.WriteLine($"public {TaskType} UpdateAsync(");
-            writer.Indent();
-            foreach (var kwarg in task.Kwargs)
-            {
-                writer.WriteLine($"global::MageFlow.Optional<{kwarg.Type}> {kwarg.ParameterName} = default,");
-            }
-            writer.WriteLine($"{CancellationTokenType} cancellationToken = default)");
-            writer.Unindent();
-            using (writer.OpenBlock())
-            {
-                writer.WriteLine("var kwargs = NewBuilder();");
-                WriteKwargsAdds(writer, task);
-                // base: a member of type object would make this overload match its own call.
-                writer.WriteLine("return base.UpdateAsync(kwargs, cancellationToken);");
-            }
+            // base: a member of type object would make this overload match its own call.
+            writer.WriteLine($"public {TaskType} UpdateAsync({parameters}) => base.UpdateAsync({Bindings(task, "NewBuilder()")}, cancellationToken);");
         }
     }
+
+    private static IEnumerable<string> MemberParameters(TaskModel task) =>
+        task.Kwargs.Select(kwarg => $"global::MageFlow.Optional<{kwarg.Type}> {kwarg.ParameterName} = default");
+
+    /// <summary><paramref name="builder"/> followed by one binding per member: the members passed are bound, the others skipped.</summary>
+    private static string Bindings(TaskModel task, string builder) =>
+        builder + string.Concat(task.Kwargs.Select(kwarg => $".AddIfSet({Naming.StringLiteral(kwarg.WireName)}, {kwarg.ParameterName})"));
 }

@@ -25,6 +25,10 @@ public sealed class KwargsBuilder
     public KwargsBuilder Add<T>(string wireName, T value) =>
         AddJson(wireName, JsonSerializer.SerializeToUtf8Bytes(value, _options.TypeInfo<T>()));
 
+    /// <summary>Binds <paramref name="wireName"/> to the value of <paramref name="value"/> when one was passed (null included); otherwise binds nothing.</summary>
+    public KwargsBuilder AddIfSet<T>(string wireName, Optional<T> value) =>
+        value.HasValue ? Add(wireName, value.Value) : this;
+
     /// <summary>Binds <paramref name="wireName"/> to a value already serialized as UTF-8 JSON.</summary>
     public KwargsBuilder AddJson(string wireName, byte[] utf8Json)
     {
