@@ -101,7 +101,7 @@ internal static class ReportWriter
             rows.Add(new TableRow("Redis round trips per task (client)", $"{trips:0.00}",
                 $"{trips / 2:0.00} per run; script calls {scripts:0.00} (for {operations:0.00} create/start/complete operations), XREADGROUP {reads:0.00}, other {Math.Max(0, trips - scripts - reads):0.00} (dispatch XADD, set-up)",
                 "≤ 1.2", Status(trips <= 1.2),
-                "requests sent = StackExchange.Redis operation counters ÷ N; coalesced transitions share a request, reads served from the read-ahead buffer need none; concurrent requests also share socket writes (pipelining)"));
+                "requests sent = StackExchange.Redis operation counters ÷ N (every command of a MULTI/EXEC block counts, though the block is one round trip: signing sends HSET + PEXPIRE per signature that way); coalesced transitions share a request, reads served from the read-ahead buffer need none; concurrent requests also share socket writes (pipelining)"));
         }
 
         if (report.Memory is { } mem)
@@ -241,7 +241,12 @@ internal static class ReportWriter
             md.AppendLine("| transition | operations | script calls | µs inside scripts per operation | of which commands | Lua's own share |");
             md.AppendLine("|---|---|---|---|---|---|");
             foreach (var phase in report.ScriptCosts)
-                md.AppendLine(Invariant, $"| {phase.Name} | {phase.Operations:N0} | {phase.ScriptCalls:N0} | {phase.ScriptMicroseconds:0.0} | {phase.CommandMicroseconds:0.0} | {phase.ScriptMicroseconds - phase.CommandMicroseconds:0.0} |");
+            {
+                // A transition made of plain commands (signing: HSET + PEXPIRE in MULTI/EXEC) has no script time to split.
+                var inScripts = phase.ScriptCalls == 0 ? "— (plain commands)" : phase.ScriptMicroseconds.ToString("0.0", Invariant);
+                var luaShare = phase.ScriptCalls == 0 ? "—" : (phase.ScriptMicroseconds - phase.CommandMicroseconds).ToString("0.0", Invariant);
+                md.AppendLine(Invariant, $"| {phase.Name} | {phase.Operations:N0} | {phase.ScriptCalls:N0} | {inScripts} | {phase.CommandMicroseconds:0.0} | {luaShare} |");
+            }
             md.AppendLine();
         }
 
