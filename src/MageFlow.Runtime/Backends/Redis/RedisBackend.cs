@@ -85,6 +85,7 @@ internal sealed partial class RedisBackend : IMageBackend
         var db = await DatabaseAsync(CancellationToken.None).ConfigureAwait(false);
         var transaction = db.CreateTransaction();
         var writes = new Task[creations.Count];
+        var expiries = new Task[creations.Count];
         for (var i = 0; i < creations.Count; i++)
         {
             var (key, fields, ttlMs) = creations[i];
@@ -92,21 +93,24 @@ internal sealed partial class RedisBackend : IMageBackend
             arguments[0] = key;
             for (var f = 0; f < fields.Count; f++) arguments[1 + f] = fields[f];
             writes[i] = transaction.ExecuteAsync("HSET", arguments);
-            _ = transaction.KeyExpireAsync(key, TimeSpan.FromMilliseconds(ttlMs));
+            expiries[i] = transaction.KeyExpireAsync(key, TimeSpan.FromMilliseconds(ttlMs));
         }
-        await transaction.ExecuteAsync().ConfigureAwait(false);
+        try
+        {
+            await transaction.ExecuteAsync().ConfigureAwait(false);
+        }
+        finally
+        {
+            // Every command's task is observed, whatever became of the transaction: none faults unseen.
+            await Task.WhenAll(writes.Concat(expiries)).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+        }
         var results = new ItemResult<bool>[creations.Count];
         for (var i = 0; i < creations.Count; i++)
         {
-            try
-            {
-                await writes[i].ConfigureAwait(false);
-                results[i] = ItemResult<bool>.Of(true);
-            }
-            catch (RedisServerException ex)
-            {
-                results[i] = ItemResult<bool>.Failed(new InvalidDataException($"Signature key {creations[i].Key} failed in Redis: {ex.Message}. The key is not as MageFlow wrote it; other runs are not affected.", ex));
-            }
+            // A key of another type fails its HSET (and its PEXPIRE does no harm): only that signature fails.
+            results[i] = writes[i].Exception?.InnerException is { } error
+                ? ItemResult<bool>.Failed(new InvalidDataException($"Signature key {creations[i].Key} failed in Redis: {error.Message}. The key is not as MageFlow wrote it; other runs are not affected.", error))
+                : ItemResult<bool>.Of(true);
         }
         return results;
     }
