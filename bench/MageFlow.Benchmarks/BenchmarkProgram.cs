@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using MageFlow.Benchmarks.Infrastructure;
 using MageFlow.Benchmarks.Measurements;
 using MageFlow.Benchmarks.Profiling;

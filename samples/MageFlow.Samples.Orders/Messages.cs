@@ -1,5 +1,3 @@
-using MageFlow;
-
 namespace MageFlow.Samples.Orders;
 
 public record OrderMessage(string OrderId, decimal Amount, string? Priority = null);

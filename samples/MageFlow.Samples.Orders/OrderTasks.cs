@@ -1,5 +1,3 @@
-using MageFlow;
-
 namespace MageFlow.Samples.Orders;
 
 /// <summary>

@@ -1,4 +1,3 @@
-using MageFlow;
 using Microsoft.Extensions.Logging;
 
 namespace MageFlow.Samples.Worker;

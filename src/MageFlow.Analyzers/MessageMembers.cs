@@ -1,7 +1,7 @@
-using MageFlow.Shared;
 using System;
 using System.Collections.Generic;
 using System.Linq;
+using MageFlow.Shared;
 using Microsoft.CodeAnalysis;
 using Microsoft.CodeAnalysis.CSharp.Syntax;
 

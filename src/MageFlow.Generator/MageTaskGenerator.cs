@@ -2,7 +2,6 @@ using System;
 using System.Linq;
 using MageFlow.Generator.Emit;
 using MageFlow.Generator.Model;
-using MageFlow.Shared;
 using Microsoft.CodeAnalysis;
 using Microsoft.CodeAnalysis.CSharp.Syntax;
 

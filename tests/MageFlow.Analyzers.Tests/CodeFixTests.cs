@@ -103,14 +103,14 @@ public sealed class CodeFixTests
     [Fact]
     public Task Return_value_dropped_fixes_the_message_in_its_own_document()
     {
-        const string Messages = """
+        const string messages = """
             using MageFlow;
 
             namespace Shop;
 
             public sealed record ShipMessage(OrderReceipt? Receipt, string Carrier);
             """;
-        const string Flow = """
+        const string flow = """
             public static class MoreTasks { [MageTask] public static void Ship(ShipMessage message) { } }
 
             public static class Flow
@@ -120,10 +120,10 @@ public sealed class CodeFixTests
             }
             """;
         return CodeFixVerifier<CallbackAnalyzer, AddReturnValueCodeFixProvider>.VerifyAsync(
-            ShopModel.Declarations + Flow.Replace("MARK", "{|MAGE002:await Ship.AsignAsync(mage, carrier: \"post\")|}"),
-            ShopModel.Declarations + Flow.Replace("MARK", "await Ship.AsignAsync(mage, carrier: \"post\")"),
-            Messages,
-            Messages.Replace("ShipMessage(OrderReceipt?", "ShipMessage([property: ReturnValue] OrderReceipt?"));
+            ShopModel.Declarations + flow.Replace("MARK", "{|MAGE002:await Ship.AsignAsync(mage, carrier: \"post\")|}"),
+            ShopModel.Declarations + flow.Replace("MARK", "await Ship.AsignAsync(mage, carrier: \"post\")"),
+            messages,
+            messages.Replace("ShipMessage(OrderReceipt?", "ShipMessage([property: ReturnValue] OrderReceipt?"));
     }
 
     [Fact]

@@ -1,6 +1,6 @@
-using MageFlow.Runtime.Tests.Infrastructure;
 using System.Text.Json;
 using MageFlow.EndToEnd.Tests.Tasks;
+using MageFlow.Runtime.Tests.Infrastructure;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 

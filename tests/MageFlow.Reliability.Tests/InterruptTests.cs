@@ -1,6 +1,4 @@
-using System.Diagnostics;
 using System.Globalization;
-using MageFlow.Reliability;
 using MageFlow.Reliability.Tests.Infrastructure;
 using Xunit.Abstractions;
 

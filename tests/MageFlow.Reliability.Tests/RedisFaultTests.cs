@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using MageFlow.Reliability;
 using MageFlow.Reliability.Tests.Infrastructure;
 using StackExchange.Redis;
 using Xunit.Abstractions;

@@ -1,6 +1,5 @@
 using System.Diagnostics;
 using System.Globalization;
-using MageFlow.Reliability;
 using MageFlow.Reliability.Tests.Infrastructure;
 using StackExchange.Redis;
 using Xunit.Abstractions;

@@ -1,4 +1,3 @@
-using MageFlow.Backends;
 using MageFlow.Backends.InMemory;
 using MageFlow.Benchmarks.Infrastructure;
 

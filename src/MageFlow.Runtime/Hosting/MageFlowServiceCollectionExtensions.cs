@@ -1,4 +1,3 @@
-using MageFlow.Backends;
 using MageFlow.Execution;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;

@@ -1,5 +1,3 @@
-using MageFlow.Reliability;
-
 namespace MageFlow.Reliability.Tests.Infrastructure;
 
 /// <summary>Checks that a set of signed <c>work</c> tasks all ended Done with their success callback run exactly once.</summary>

@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using MageFlow.Reliability;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using StackExchange.Redis;

@@ -18,7 +18,7 @@ internal interface IStorageProbe
 
 /// <summary>
 /// One bad-input case running: the cluster, the recording tasks, and the three allowed endings —
-/// (a) <see cref="RefusedAsync{TException}"/>, (b) <see cref="FailedAsync"/>, (c) <see cref="DroppedAsync"/> —
+/// (a) <see cref="RefusedAsync{TException}"/>, (b) <see cref="FailedAsync"/>, (c) <see cref="DroppedAsync(string, string, string[])"/> —
 /// each followed by the canary that proves the worker is still alive.
 /// </summary>
 internal sealed class BadInputCase(LabCluster cluster, Lab lab, IStorageProbe storage)

@@ -1,5 +1,4 @@
 using System.Text.Json;
-using MageFlow.Runtime.Tests.Infrastructure;
 
 namespace MageFlow.Runtime.Tests.Contract;
 

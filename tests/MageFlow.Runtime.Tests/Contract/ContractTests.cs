@@ -1,4 +1,3 @@
-using System.Text.Json;
 using MageFlow.Backends;
 using MageFlow.Runtime.Tests.Infrastructure;
 

@@ -2,10 +2,8 @@ using MageFlow.Backends;
 using MageFlow.Backends.InMemory;
 using MageFlow.Runtime.Tests.Contract;
 using MageFlow.Runtime.Tests.Infrastructure;
-using MageFlow.Signatures;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
-using Microsoft.Extensions.Logging;
 using StackExchange.Redis;
 
 namespace MageFlow.Runtime.Tests.Unit;
