@@ -212,7 +212,7 @@ internal sealed class MageWorker : BackgroundService
 
     private TimeSpan PromoteInterval => Clamp(TimeSpan.FromTicks(Math.Min(_worker.RetryDelay.Ticks / 2, TimeSpan.FromMilliseconds(250).Ticks)));
 
-    // Finished entries wait this long at most in a Redis stream: a second's worth is a few hundred KB at full speed.
+    // Finished entries wait this long at most in a Redis stream: a second of them is about a megabyte at full speed.
     private static readonly TimeSpan TrimInterval = TimeSpan.FromSeconds(1);
 
     /// <summary>How long a consumer must hold nothing and be silent before it counts as a stopped worker's.</summary>

@@ -308,6 +308,29 @@ public sealed class RedisBackendTests(RedisServerFixture redis, ITestOutputHelpe
     // ---- retries ----
 
     [Fact]
+    public async Task A_run_another_worker_finished_is_neither_retried_nor_parked_by_its_first_worker()
+    {
+        // Worker A took the entry and stalled; worker B took it over and finished it. A's late retry or park must
+        // not revive it: the entry is no longer pending, though it is still in the stream until the next trim.
+        var signature = await CreateAsync("task-a");
+        var taken = await DispatchAndReadAsync("task-a", signature.Id);
+        await _backend.StartAsync(taken, ActiveTtl, default);
+        var takenOver = D(Assert.Single(await _backend.ReclaimAsync(["task-a"], "worker-b", TimeSpan.Zero, 10, default)));
+        Assert.Equal(StartResult.Started, (await _backend.StartAsync(takenOver, ActiveTtl, default)).Result);
+        Assert.True((await _backend.CompleteAsync(takenOver, Json("1"), Lifetimes(TimeSpan.FromMinutes(5)), default)).Applied);
+        Assert.Equal(1, await Db.StreamLengthAsync(QueueKey("task-a")));
+
+        await _backend.RetryLaterAsync(taken, DateTimeOffset.UtcNow, ActiveTtl, default);
+        await _backend.ParkAsync(taken, default);
+
+        Assert.Equal(0, await Db.SortedSetLengthAsync($"{_prefix}:delayed"));
+        Assert.Equal(0, await _backend.PromoteDueRetriesAsync(DateTimeOffset.UtcNow.AddMinutes(1), 10, default));
+        var done = (await _backend.GetSignatureAsync(signature.Id, default))!;
+        Assert.Equal((SignatureStatus.Done, 0), (done.Status, done.ParkedRuns));
+        Assert.Empty(await _backend.ReadAsync(["task-a"], Consumer, 10, NoWait, default));
+    }
+
+    [Fact]
     public async Task Retry_later_then_promote_moves_the_entry_back_after_its_due_time_and_not_before()
     {
         var signature = await CreateAsync("task-a");
