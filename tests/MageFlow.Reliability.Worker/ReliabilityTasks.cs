@@ -81,8 +81,9 @@ public static class ReliabilityTasks
         TaskDescriptor.Create<SwarmDoneMessage>(OnSwarmDone, async (message, _, ct) =>
         {
             if (recorder is null) return;
-            await recorder.AddAsync("swarm-callbacks", $"{message.Swarm}|{Recorder.NewRunId()}", ct);
+            // Results first: a test that sees this run recorded reads them next.
             await recorder.SetAsync("swarm-results", message.Swarm, string.Join(',', (message.Results ?? []).Select(r => r.Id).Order(StringComparer.Ordinal)), ct);
+            await recorder.AddAsync("swarm-callbacks", $"{message.Swarm}|{Recorder.NewRunId()}", ct);
         }, new TaskOptions { ReturnField = "results" }),
 
         TaskDescriptor.Create<PoisonMessage>(Poison, async (message, _, ct) =>
