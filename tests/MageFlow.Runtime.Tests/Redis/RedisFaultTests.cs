@@ -61,7 +61,7 @@ public sealed class RedisFaultTests(RedisServerFixture redis) : IAsyncLifetime
     }
 
     [Fact]
-    public async Task Rule21_a_signature_with_more_kwargs_than_lua_can_unpack_is_stored_beside_others_of_its_batch()
+    public async Task Rule21_a_signature_with_ten_thousand_kwargs_is_stored_beside_others_of_its_batch()
     {
         var many = Enumerable.Range(0, 10_000).Select(i => new KeyValuePair<string, byte[]>($"k{i}", Encoding.UTF8.GetBytes(i.ToString()))).ToArray();
         var created = await Task.WhenAll(
@@ -71,6 +71,21 @@ public sealed class RedisFaultTests(RedisServerFixture redis) : IAsyncLifetime
 
         foreach (var signature in created)
             Assert.Equal(signature.Kwargs.Count, (await _backend.GetSignatureAsync(signature.Id, default))!.Kwargs.Count);
+    }
+
+    [Fact]
+    public async Task Rule21_a_signature_whose_key_is_not_a_hash_fails_only_its_own_signing_in_a_batch()
+    {
+        var taken = new SignatureRecord(SignatureRecord.NewId(), "task-a", "Demo", [], [], [], SignatureStatus.Pending, SignatureStatus.Pending, "r", DateTimeOffset.UtcNow, 0);
+        await redis.Database.StringSetAsync($"{_prefix}:s:{taken.Id}", "not MageFlow's");
+
+        var failing = _backend.CreateSignatureAsync(taken, TimeSpan.FromHours(1), default);
+        var others = new[] { CreateAsync("task-a"), CreateAsync("task-a") };
+
+        var error = await Assert.ThrowsAsync<InvalidDataException>(() => failing);
+        Assert.Contains(taken.Id, error.Message);
+        foreach (var other in others) Assert.NotNull(await _backend.GetSignatureAsync((await other).Id, default));
+        Assert.Equal("not MageFlow's", (string?)await redis.Database.StringGetAsync($"{_prefix}:s:{taken.Id}"));
     }
 
     [Fact]

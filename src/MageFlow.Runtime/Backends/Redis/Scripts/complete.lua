@@ -11,7 +11,7 @@ local group, prefix, now = ARGV[1], ARGV[2], ARGV[3]
 local function complete(signature, stream, entry, done_ttl, active_ttl, result)
   -- A key of another type raises here, before any write: the entry stays pending and its next start finds
   -- the signature corrupt.
-  local found = redis.call('HMGET', signature, F_STATUS, F_SUCCESS_IDS, F_ERROR_IDS, F_AWAITED, F_KIND, F_PARENT)
+  local found = read_for_finish(signature)
   acknowledge(stream, group, entry)
   if is_paused(found[1]) then
     save_outcome(prefix, signature, SAVED_DONE, result, nil, nil, found[2], found[3])
@@ -20,7 +20,7 @@ local function complete(signature, stream, entry, done_ttl, active_ttl, result)
   if found[1] ~= ACTIVE then return {0} end
   local id = string.sub(signature, #prefix + #SIGNATURE_KEY_PART + 1)
   local ctx = {prefix = prefix, active = active_ttl, done = done_ttl, now = now}
-  local missing = finish(ctx, signature, id, found[1], found[2], found[3], found[4] ~= false, result, nil, found[5], found[6] or nil)
+  local missing = finish_read(ctx, signature, id, found, result, nil)
   local reply = {1}
   for _, missing_id in ipairs(missing) do table.insert(reply, missing_id) end
   return reply

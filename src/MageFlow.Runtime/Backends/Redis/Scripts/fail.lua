@@ -10,15 +10,14 @@
 local prefix, done_ttl = ARGV[3], tonumber(ARGV[4])
 acknowledge(KEYS[2], ARGV[1], ARGV[2])
 if not is_hash(KEYS[1]) then return {0} end
-local found = redis.call('HMGET', KEYS[1], F_STATUS, F_SUCCESS_IDS, F_ERROR_IDS, F_AWAITED, F_KIND, F_PARENT)
+local found = read_for_finish(KEYS[1])
 if is_paused(found[1]) then
   save_outcome(prefix, KEYS[1], SAVED_FAILED, ARGV[6], ARGV[9], ARGV[10], found[2], found[3])
   return {2}
 end
 if found[1] ~= PENDING and found[1] ~= ACTIVE then return {0} end
 local ctx = {prefix = prefix, active = ARGV[5], done = done_ttl, now = ARGV[11]}
-local missing = finish(ctx, KEYS[1], ARGV[7], found[1], found[2], found[3], found[4] ~= false, ARGV[6],
-  {ARGV[7], ARGV[8], ARGV[9], ARGV[10]}, found[5], found[6] or nil)
+local missing = finish_read(ctx, KEYS[1], ARGV[7], found, ARGV[6], {ARGV[7], ARGV[8], ARGV[9], ARGV[10]})
 local reply = {1}
 for _, id in ipairs(missing) do table.insert(reply, id) end
 return reply

@@ -212,11 +212,20 @@ local function finish(ctx, signature, id, status, success_ids, error_ids, awaite
   return missing
 end
 
--- Finishes a container (chain or swarm) found by key: reads what finish needs.
+-- What finish() needs of a signature, in one HMGET: status, success ids, error ids, awaited, kind, parent.
+local FINISH_FIELDS = {F_STATUS, F_SUCCESS_IDS, F_ERROR_IDS, F_AWAITED, F_KIND, F_PARENT}
+local function read_for_finish(key) return redis.call('HMGET', key, unpack(FINISH_FIELDS)) end
+
+-- finish() with the fields read_for_finish() returned.
+local function finish_read(ctx, key, id, found, payload, failure, rs_payload)
+  return finish(ctx, key, id, found[1], found[2], found[3], found[4] ~= false, payload, failure, found[5], found[6] or nil, rs_payload)
+end
+
+-- Finishes a container (chain or swarm) found by key.
 local function finish_container(ctx, key, id, payload, failure, rs_payload)
-  local found = redis.call('HMGET', key, F_STATUS, F_SUCCESS_IDS, F_ERROR_IDS, F_AWAITED, F_KIND, F_PARENT)
+  local found = read_for_finish(key)
   if is_finished(found[1]) then return end
-  finish(ctx, key, id, found[1], found[2], found[3], found[4] ~= false, payload, failure, found[5], found[6], rs_payload)
+  finish_read(ctx, key, id, found, payload, failure, rs_payload)
 end
 
 -- A container whose first run arrives: Active, or (paused) Active once resumed.
