@@ -102,7 +102,7 @@ public sealed class SoakTests(ITestOutputHelper output)
         long entries = 0, pending = 0;
         foreach (var queue in Queues)
         {
-            var key = $"{cluster.Prefix}:q:{queue}";
+            var key = $"{{{cluster.Prefix}}}:q:{queue}";
             if (!await cluster.Db.KeyExistsAsync(key)) continue;
             entries += await cluster.Db.StreamLengthAsync(key);
             foreach (var group in await cluster.Db.StreamGroupInfoAsync(key)) pending += group.PendingMessageCount;

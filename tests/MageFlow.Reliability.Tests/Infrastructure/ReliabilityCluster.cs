@@ -189,7 +189,7 @@ public sealed class ReliabilityCluster : IAsyncDisposable
     public async Task<List<string>> StuckSignaturesAsync(TimeSpan doneTtl)
     {
         var stuck = new List<string>();
-        await foreach (var key in Server.KeysAsync(pattern: $"{Prefix}:s:*", pageSize: 1000))
+        await foreach (var key in Server.KeysAsync(pattern: $"{{{Prefix}}}:s:*", pageSize: 1000))
         {
             var status = await Db.HashGetAsync(key, "s");
             if (status.IsNull || (status != "0" && status != "1")) continue;
@@ -202,11 +202,11 @@ public sealed class ReliabilityCluster : IAsyncDisposable
     public async Task<long> KeyCountAsync()
     {
         long count = 0;
-        await foreach (var _ in Server.KeysAsync(pattern: $"{Prefix}:*", pageSize: 1000)) count++;
+        await foreach (var _ in Server.KeysAsync(pattern: $"{{{Prefix}}}:*", pageSize: 1000)) count++;
         return count;
     }
 
-    public async Task<long> StreamLengthAsync(string taskName) => await Db.StreamLengthAsync($"{Prefix}:q:{taskName}");
+    public async Task<long> StreamLengthAsync(string taskName) => await Db.StreamLengthAsync($"{{{Prefix}}}:q:{taskName}");
 
     /// <summary>Waits until <paramref name="condition"/> holds; exceptions (Redis down) count as "not yet".</summary>
     public async Task WaitUntilAsync(string what, TimeSpan timeout, Func<Task<bool>> condition, Func<Task<string>>? describe = null)

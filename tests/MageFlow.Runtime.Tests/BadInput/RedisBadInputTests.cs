@@ -22,7 +22,7 @@ internal sealed class RedisProbe(RedisServerFixture redis, string prefix) : ISto
     public async Task<int> SignatureCountAsync()
     {
         var count = 0;
-        await foreach (var _ in redis.Server.KeysAsync(pattern: $"{prefix}:s:*", pageSize: 1000)) count++;
+        await foreach (var _ in redis.Server.KeysAsync(pattern: $"{{{prefix}}}:s:*", pageSize: 1000)) count++;
         return count;
     }
 
@@ -30,7 +30,7 @@ internal sealed class RedisProbe(RedisServerFixture redis, string prefix) : ISto
     {
         // Entries still to run or running: pending ones and those after the group's last delivered id. Finished
         // entries stay in the stream until a worker trims them.
-        var key = (RedisKey)$"{prefix}:q:{taskName}";
+        var key = (RedisKey)$"{{{prefix}}}:q:{taskName}";
         if (await redis.Database.KeyTypeAsync(key) != RedisType.Stream) return 0;
         var group = (await redis.Database.StreamGroupInfoAsync(key)).FirstOrDefault(g => g.Name == "mf");
         if (group.Name is null) return await redis.Database.StreamLengthAsync(key);

@@ -36,13 +36,13 @@ public sealed class RedisRawBadInputTests(RedisServerFixture redis)
 
         public IDatabase Db => db;
 
-        public RedisKey Signature(string id) => $"{prefix}:s:{id}";
+        public RedisKey Signature(string id) => $"{{{prefix}}}:s:{id}";
 
-        public RedisKey Queue(string task) => $"{prefix}:q:{task}";
+        public RedisKey Queue(string task) => $"{{{prefix}}}:q:{task}";
 
-        public RedisKey Tasks => $"{prefix}:tasks";
+        public RedisKey Tasks => $"{{{prefix}}}:tasks";
 
-        public RedisKey Delayed => $"{prefix}:delayed";
+        public RedisKey Delayed => $"{{{prefix}}}:delayed";
 
         public async Task<string> AddEntryAsync(string task, params (string Name, RedisValue Value)[] fields) =>
             (string)(await db.StreamAddAsync(Queue(task), fields.Select(f => new NameValueEntry(f.Name, f.Value)).ToArray()))!;

@@ -49,6 +49,81 @@ public sealed class RedisClusterFixture : IAsyncLifetime
         catch (IOException) { } // a node's files still closing: the temp directory is cleaned by the OS
     }
 
+    /// <summary>The hash slot of <paramref name="key"/> (CLUSTER KEYSLOT).</summary>
+    public async Task<int> SlotOfAsync(string key) =>
+        int.Parse((await RunRedisCliAsync(["-p", _ports[0].ToString(), "cluster", "keyslot", key])).Output.Trim());
+
+    /// <summary>Runs a command on every node (e.g. FUNCTION FLUSH), as an operator would with redis-cli.</summary>
+    public async Task OnEveryNodeAsync(params string[] command)
+    {
+        foreach (var port in _ports)
+        {
+            var run = await RunRedisCliAsync(["-p", port.ToString(), .. command]);
+            if (run.ExitCode != 0 || run.Output.StartsWith("ERR", StringComparison.Ordinal))
+                throw new InvalidOperationException($"redis-cli {string.Join(' ', command)} on port {port} failed: {run.Output}");
+        }
+    }
+
+    /// <summary>The port and node id of the master that serves <paramref name="slot"/>.</summary>
+    public async Task<(int Port, string NodeId)> OwnerOfSlotAsync(int slot)
+    {
+        foreach (var port in _ports)
+        {
+            var (id, ranges) = await MySlotsAsync(port);
+            if (ranges.Any(range => range.First <= slot && slot <= range.Last)) return (port, id);
+        }
+        throw new InvalidOperationException($"No node of the cluster serves slot {slot}.");
+    }
+
+    /// <summary>
+    /// Moves <paramref name="slot"/> to another master the way <c>redis-cli --cluster reshard</c> moves each slot:
+    /// IMPORTING on the target, MIGRATING on the source, its keys MIGRATEd a few at a time, then the new owner made
+    /// known to every node. The pause between batches keeps the slot half-moved for a while, which is when clients
+    /// meet ASK and TRYAGAIN. Returns the new owner's port.
+    /// </summary>
+    public async Task<int> MoveSlotAsync(int slot, TimeSpan pauseBetweenBatches)
+    {
+        var (fromPort, fromId) = await OwnerOfSlotAsync(slot);
+        var toPort = _ports.First(port => port != fromPort);
+        var (toId, _) = await MySlotsAsync(toPort);
+        await RequireOkAsync(toPort, "cluster", "setslot", slot.ToString(), "importing", fromId);
+        await RequireOkAsync(fromPort, "cluster", "setslot", slot.ToString(), "migrating", toId);
+        while (true)
+        {
+            var keys = (await RunRedisCliAsync(["-p", fromPort.ToString(), "cluster", "getkeysinslot", slot.ToString(), "3"])).Output
+                .Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+            if (keys.Length == 0) break;
+            await RequireOkAsync(fromPort, ["migrate", "127.0.0.1", toPort.ToString(), "", "0", "5000", "keys", .. keys]);
+            await Task.Delay(pauseBetweenBatches);
+        }
+        await RequireOkAsync(toPort, "cluster", "setslot", slot.ToString(), "node", toId);
+        await RequireOkAsync(fromPort, "cluster", "setslot", slot.ToString(), "node", toId);
+        foreach (var port in _ports.Where(port => port != fromPort && port != toPort))
+            await RequireOkAsync(port, "cluster", "setslot", slot.ToString(), "node", toId);
+        return toPort;
+    }
+
+    private static async Task RequireOkAsync(int port, params string[] command)
+    {
+        var run = await RunRedisCliAsync(["-p", port.ToString(), .. command]);
+        if (run.ExitCode != 0 || !run.Output.TrimStart().StartsWith("OK", StringComparison.Ordinal))
+            throw new InvalidOperationException($"redis-cli {string.Join(' ', command)} on port {port} failed: {run.Output}");
+    }
+
+    /// <summary>A node's id and the slot ranges it serves, from its own line of CLUSTER NODES.</summary>
+    private static async Task<(string NodeId, List<(int First, int Last)> Ranges)> MySlotsAsync(int port)
+    {
+        var nodes = await RunRedisCliAsync(["-p", port.ToString(), "cluster", "nodes"]);
+        var mine = nodes.Output.Split('\n').Single(line => line.Contains("myself", StringComparison.Ordinal)).Trim().Split(' ');
+        var ranges = new List<(int, int)>();
+        foreach (var part in mine.Skip(8).Where(part => !part.StartsWith('[')))
+        {
+            var bounds = part.Split('-');
+            ranges.Add((int.Parse(bounds[0]), int.Parse(bounds[^1])));
+        }
+        return (mine[0], ranges);
+    }
+
     private static async Task<(int ExitCode, string Output)> RunRedisCliAsync(IEnumerable<string> arguments)
     {
         var start = new ProcessStartInfo("redis-cli") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
@@ -56,7 +131,14 @@ public sealed class RedisClusterFixture : IAsyncLifetime
         using var process = Process.Start(start) ?? throw new InvalidOperationException("Could not start redis-cli.");
         var output = process.StandardOutput.ReadToEndAsync();
         var error = process.StandardError.ReadToEndAsync();
-        await process.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(60));
+        await process.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(120));
         return (process.ExitCode, await output + await error);
     }
+}
+
+/// <summary>Every test class run against the Redis Cluster joins this collection and so shares one cluster.</summary>
+[CollectionDefinition(Name)]
+public sealed class RedisClusterCollection : ICollectionFixture<RedisClusterFixture>
+{
+    public const string Name = "redis-cluster";
 }

@@ -1,6 +1,7 @@
 using MageFlow.Backends;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
 
 namespace MageFlow.Runtime.Tests.Infrastructure;
 
@@ -19,6 +20,9 @@ internal sealed class TestCluster : IAsyncDisposable
         _useBackend = useBackend;
         _configure = configure;
     }
+
+    /// <summary>What every host logged (Information and above), for a failing test to quote.</summary>
+    public BadInput.LogSink Logs { get; } = new();
 
     /// <summary>The producer host's client (it runs no worker).</summary>
     public IMageFlow Client { get; private set; } = null!;
@@ -51,6 +55,7 @@ internal sealed class TestCluster : IAsyncDisposable
     {
         var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true });
         builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = shutdownTimeout ?? TimeSpan.FromSeconds(10));
+        builder.Logging.AddProvider(Logs);
         builder.Services.AddMageFlow(o =>
         {
             o.IncludeGeneratedTasks = false;

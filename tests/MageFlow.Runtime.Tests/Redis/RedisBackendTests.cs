@@ -102,7 +102,7 @@ public sealed class RedisBackendTests(RedisServerFixture redis, ITestOutputHelpe
         Assert.Equal(new TaskDefinition("a", "Demo.A", "mageflow_results", 3), await _backend.GetTaskDefinitionAsync("a", default));
         Assert.Equal(new TaskDefinition("b", "Demo.B", "total", 0), await _backend.GetTaskDefinitionAsync("b", default));
         Assert.Null(await _backend.GetTaskDefinitionAsync("c", default));
-        Assert.Null(await Db.KeyTimeToLiveAsync($"{_prefix}:tasks"));
+        Assert.Null(await Db.KeyTimeToLiveAsync($"{{{_prefix}}}:tasks"));
     }
 
     // ---- start ----
@@ -323,7 +323,7 @@ public sealed class RedisBackendTests(RedisServerFixture redis, ITestOutputHelpe
         await _backend.RetryLaterAsync(taken, DateTimeOffset.UtcNow, ActiveTtl, default);
         await _backend.ParkAsync(taken, default);
 
-        Assert.Equal(0, await Db.SortedSetLengthAsync($"{_prefix}:delayed"));
+        Assert.Equal(0, await Db.SortedSetLengthAsync($"{{{_prefix}}}:delayed"));
         Assert.Equal(0, await _backend.PromoteDueRetriesAsync(DateTimeOffset.UtcNow.AddMinutes(1), 10, default));
         var done = (await _backend.GetSignatureAsync(signature.Id, default))!;
         Assert.Equal((SignatureStatus.Done, 0), (done.Status, done.ParkedRuns));
@@ -351,7 +351,7 @@ public sealed class RedisBackendTests(RedisServerFixture redis, ITestOutputHelpe
 
         var retried = D(Assert.Single(await _backend.ReadAsync(["task-a"], Consumer, 10, NoWait, default))).Envelope;
         Assert.Equal((signature.Id, EnvelopeKind.Message, "{\"a\":1}", "{\"w\":2}"), (retried.SignatureId, retried.Kind, Text(retried.Payload), Text(retried.CallTimeKwargs)));
-        Assert.Equal(0, await Db.SortedSetLengthAsync($"{_prefix}:delayed"));
+        Assert.Equal(0, await Db.SortedSetLengthAsync($"{{{_prefix}}}:delayed"));
         Assert.Equal(0, await _backend.PromoteDueRetriesAsync(due.AddHours(1), 10, default));
     }
 
@@ -615,9 +615,9 @@ public sealed class RedisBackendTests(RedisServerFixture redis, ITestOutputHelpe
     private RedisBackend NewBackend() =>
         new(new RedisBackendOptions { Configuration = redis.Configuration, KeyPrefix = _prefix }, NullLogger<RedisBackend>.Instance);
 
-    private string SignatureKey(string id) => $"{_prefix}:s:{id}";
+    private string SignatureKey(string id) => $"{{{_prefix}}}:s:{id}";
 
-    private string QueueKey(string taskName) => $"{_prefix}:q:{taskName}";
+    private string QueueKey(string taskName) => $"{{{_prefix}}}:q:{taskName}";
 
     private static KeyValuePair<string, byte[]> Kwarg(string name, string json) => new(name, Encoding.UTF8.GetBytes(json));
 

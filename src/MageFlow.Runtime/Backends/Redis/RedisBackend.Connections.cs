@@ -109,12 +109,17 @@ internal sealed partial class RedisBackend
     }
 
     /// <summary>
-    /// Refuses a server too old for MageFlow's Lua library (Redis functions) and a Redis Cluster, and warns when Redis
+    /// Refuses a server too old for MageFlow's Lua library (Redis functions) and a database other than 0 on a Redis
+    /// Cluster, and warns when Redis
     /// may evict keys: an eviction policy other than <c>noeviction</c> silently deletes signatures and queues when
     /// memory runs out.
     /// </summary>
     private async Task CheckServerAsync(ConnectionMultiplexer connection)
     {
+        // A cluster has only database 0; say so instead of StackExchange.Redis's error on the first command.
+        if (_options.Database > 0 && connection.GetServers().Any(server => server.ServerType == ServerType.Cluster))
+            throw new NotSupportedException(
+                $"Redis at {_configurationForMessages} runs in cluster mode, which has only database 0; RedisBackendOptions.Database is {_options.Database}. Use a key prefix (RedisBackendOptions.KeyPrefix) to separate deployments instead.");
         string info;
         try
         {
@@ -126,36 +131,27 @@ internal sealed partial class RedisBackend
         {
             return; // INFO denied by an ACL or renamed: the checks are advice, not requirements
         }
-        var (version, policy, mode) = ParseServerInfo(info);
+        var (version, policy) = ParseServerInfo(info);
         if (version is not null && version < MinimumServerVersion)
             throw new NotSupportedException(
                 $"Redis at {_configurationForMessages} is version {version}; MageFlow needs Redis {MinimumServerVersion} or later (its transitions are a Lua function library: FUNCTION LOAD, FCALL).");
-        // Pointed at a cluster, the transitions would fail with CROSSSLOT on every call and no callback would ever
-        // arrive: refuse at once instead, saying why.
-        if (mode == "cluster")
-            throw new NotSupportedException(
-                $"Redis at {_configurationForMessages} runs in cluster mode (redis_mode:cluster). MageFlow's Redis backend keeps a signature, " +
-                "its callbacks and its task queues under keys of different hash slots and changes them together in one atomic script, which a " +
-                "Redis Cluster refuses (CROSSSLOT). Use a standalone Redis (a primary with replicas and Sentinel for failover); the cluster " +
-                "layout is designed in docs/redis-v2-design.md and not built yet.");
         if (policy is not null && policy != "noeviction")
             RedisLog.EvictionPolicy(_logger, _configurationForMessages, policy);
     }
 
-    /// <summary>The server version, eviction policy and mode (standalone, sentinel, cluster) from INFO text (<c>name:value</c> lines); null where absent.</summary>
-    internal static (Version? Version, string? Policy, string? Mode) ParseServerInfo(string info)
+    /// <summary>The server version and eviction policy from INFO text (<c>name:value</c> lines); null where absent.</summary>
+    internal static (Version? Version, string? Policy) ParseServerInfo(string info)
     {
         Version? version = null;
-        string? policy = null, mode = null;
+        string? policy = null;
         foreach (var line in info.Split('\n'))
         {
             var pair = line.Trim().Split(':', 2);
             if (pair.Length != 2) continue;
             if (pair[0] == "redis_version" && Version.TryParse(pair[1], out var parsed)) version = parsed;
             else if (pair[0] == "maxmemory_policy") policy = pair[1];
-            else if (pair[0] == "redis_mode") mode = pair[1];
         }
-        return (version, policy, mode);
+        return (version, policy);
     }
 
     /// <summary>Loads the script library up front so the first transitions find it.</summary>
@@ -163,7 +159,7 @@ internal sealed partial class RedisBackend
     {
         try
         {
-            await RedisScript.LoadLibraryAsync(connection.GetDatabase(_options.Database)).ConfigureAwait(false);
+            await RedisScript.LoadLibraryAsync(connection).ConfigureAwait(false);
         }
         catch (Exception ex) when (ex is RedisException or RedisCommandException or TimeoutException)
         {

@@ -9,8 +9,8 @@ namespace MageFlow.Backends.Redis;
 /// sorted set, and every state transition as one Lua script (one round trip, rule 17). Mirrors
 /// <see cref="InMemory.InMemoryBackend"/> exactly. This file holds signatures, definitions and transitions;
 /// reading from the streams is in <c>RedisBackend.Reading.cs</c>, connections in <c>RedisBackend.Connections.cs</c>.
-/// Keys are not hash-tagged: the scripts touch callback keys they only learn while running, so this backend
-/// needs a single Redis (or one cluster slot), not a cluster.
+/// All keys share one hash tag (<see cref="RedisLayout"/>), so the scripts may touch callback keys they only learn
+/// while running, on one Redis or a Redis Cluster alike.
 /// </summary>
 internal sealed partial class RedisBackend : IMageBackend
 {
@@ -83,6 +83,21 @@ internal sealed partial class RedisBackend : IMageBackend
     private async Task<ItemResult<bool>[]> CreateBatchAsync(IReadOnlyList<Creation> creations)
     {
         var db = await DatabaseAsync(CancellationToken.None).ConfigureAwait(false);
+        var writes = await SlotMigration.RetryAsync(() => CreateInTransactionAsync(db, creations)).ConfigureAwait(false);
+        var results = new ItemResult<bool>[creations.Count];
+        for (var i = 0; i < creations.Count; i++)
+        {
+            // A key of another type fails its HSET (and its PEXPIRE does no harm): only that signature fails.
+            results[i] = writes[i].Exception?.InnerException is { } error
+                ? ItemResult<bool>.Failed(new InvalidDataException($"Signature key {creations[i].Key} failed in Redis: {error.Message}. The key is not as MageFlow wrote it; other runs are not affected.", error))
+                : ItemResult<bool>.Of(true);
+        }
+        return results;
+    }
+
+    /// <summary>One attempt: the transaction, and each HSET's task (a failed one names a key that is not a hash).</summary>
+    private static async Task<Task[]> CreateInTransactionAsync(IDatabase db, IReadOnlyList<Creation> creations)
+    {
         var transaction = db.CreateTransaction();
         var writes = new Task[creations.Count];
         var expiries = new Task[creations.Count];
@@ -97,22 +112,14 @@ internal sealed partial class RedisBackend : IMageBackend
         }
         try
         {
-            await transaction.ExecuteAsync().ConfigureAwait(false);
+            await transaction.ExecuteAsync(CommandFlags.NoRedirect).ConfigureAwait(false);
         }
         finally
         {
             // Every command's task is observed, whatever became of the transaction: none faults unseen.
             await Task.WhenAll(writes.Concat(expiries)).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
         }
-        var results = new ItemResult<bool>[creations.Count];
-        for (var i = 0; i < creations.Count; i++)
-        {
-            // A key of another type fails its HSET (and its PEXPIRE does no harm): only that signature fails.
-            results[i] = writes[i].Exception?.InnerException is { } error
-                ? ItemResult<bool>.Failed(new InvalidDataException($"Signature key {creations[i].Key} failed in Redis: {error.Message}. The key is not as MageFlow wrote it; other runs are not affected.", error))
-                : ItemResult<bool>.Of(true);
-        }
-        return results;
+        return writes;
     }
 
     private readonly record struct Creation(RedisKey Key, List<RedisValue> Fields, long TtlMs);
@@ -250,24 +257,24 @@ internal sealed partial class RedisBackend : IMageBackend
         ArgumentNullException.ThrowIfNull(query);
         var db = await DatabaseAsync(cancellationToken).ConfigureAwait(false);
         var returned = 0;
-        var cursor = "0";
-        do
+        // Every primary: on a Redis Cluster each node scans only its own slots.
+        foreach (var server in _main!.GetServers().Where(server => !server.IsReplica))
         {
             // SCAN, not KEYS: the server stays responsive however many signatures there are.
-            var page = await db.ExecuteAsync("SCAN", cursor, "MATCH", _layout.SignaturePattern, "COUNT", 1000).ConfigureAwait(false);
-            cursor = (string)page[0]!;
-            var keys = (RedisKey[])page[1]!;
-            var reads = keys.Select(key => ReadListedAsync(db, key)).ToArray();
-            foreach (var read in reads)
+            await foreach (var page in server.KeysAsync(_options.Database, _layout.SignaturePattern, pageSize: 1000).Chunk(1000).WithCancellation(cancellationToken).ConfigureAwait(false))
             {
-                var record = await read.ConfigureAwait(false);
-                if (record is null
-                    || (query.Status is { } status && record.Status != status)
-                    || (query.TaskName is { } task && record.TaskName != task)) continue;
-                yield return record;
-                if (++returned >= query.Limit) yield break;
+                var reads = page.Select(key => ReadListedAsync(db, key)).ToArray();
+                foreach (var read in reads)
+                {
+                    var record = await read.ConfigureAwait(false);
+                    if (record is null
+                        || (query.Status is { } status && record.Status != status)
+                        || (query.TaskName is { } task && record.TaskName != task)) continue;
+                    yield return record;
+                    if (++returned >= query.Limit) yield break;
+                }
             }
-        } while (cursor != "0");
+        }
     }
 
     /// <summary>A listed signature; null when it expired since the scan or is not one MageFlow can read.</summary>

@@ -10,8 +10,10 @@ namespace MageFlow.Backends.Redis;
 /// <summary>
 /// Where and how the Redis backend stores things. Short field names keep a pending signature's hash compact
 /// (listpack-encoded while every field stays ≤ 64 bytes). The Lua scripts use the same names.
+/// Every key starts with the hash tag <c>{prefix}</c>, so all of a store's keys live in one hash slot: a script
+/// may touch any of them (callbacks, queues it only learns while running), on one Redis or on a Redis Cluster.
 /// </summary>
-internal sealed class RedisLayout(string prefix)
+internal sealed class RedisLayout
 {
     /// <summary>The one consumer group of every task stream.</summary>
     public const string ConsumerGroup = "mf";
@@ -60,7 +62,7 @@ internal sealed class RedisLayout(string prefix)
     public const string SavedDone = "d";
     public const string SavedFailed = "f";
 
-    // key parts: {prefix}:s:{id} signature hash, {prefix}:q:{task} task stream
+    // key parts: {prefix}:s:{id} signature hash, {prefix}:q:{task} task stream (the braces are part of the key)
     public const string SignatureKeyPart = ":s:";
     public const string QueueKeyPart = ":q:";
     public const string WorkflowKeyPart = ":w:"; // {prefix}:w:{swarm id}:{i|w|r|o} a swarm's lists
@@ -81,19 +83,36 @@ internal sealed class RedisLayout(string prefix)
     public const string EntryContainerKwargs = "ck";
     public const string EntryOuterBase = "ob";
 
-    private readonly string _queuePrefix = prefix + QueueKeyPart;
-    private readonly string _signaturePrefix = prefix + SignatureKeyPart;
+    private readonly string _queuePrefix;
+    private readonly string _signaturePrefix;
 
-    public string Prefix { get; } = prefix;
+    /// <param name="prefix">The user's key prefix (<see cref="RedisBackendOptions.KeyPrefix"/>): not empty, no braces.</param>
+    public RedisLayout(string prefix)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(prefix);
+        if (prefix.AsSpan().IndexOfAny('{', '}') >= 0)
+            throw new ArgumentException(
+                $"RedisBackendOptions.KeyPrefix '{prefix}' contains a brace: MageFlow puts the prefix in braces itself, as the hash tag that keeps all of its keys in one Redis Cluster slot.",
+                nameof(prefix));
+        Prefix = "{" + prefix + "}";
+        _queuePrefix = Prefix + QueueKeyPart;
+        _signaturePrefix = Prefix + SignatureKeyPart;
+        TaskDefinitions = Prefix + ":tasks";
+        Delayed = Prefix + ":delayed";
+        SignaturePattern = EscapeGlob(Prefix + SignatureKeyPart) + "*";
+    }
 
-    public RedisKey TaskDefinitions { get; } = prefix + ":tasks";
+    /// <summary>What every key, and the scripts' key prefix argument, starts with: the user's prefix as a hash tag.</summary>
+    public string Prefix { get; }
 
-    public RedisKey Delayed { get; } = prefix + ":delayed";
+    public RedisKey TaskDefinitions { get; }
+
+    public RedisKey Delayed { get; }
 
     public RedisKey Signature(string id) => _signaturePrefix + id;
 
     /// <summary>The SCAN pattern of every signature key of this prefix (glob characters in the prefix escaped).</summary>
-    public string SignaturePattern { get; } = EscapeGlob(prefix + SignatureKeyPart) + "*";
+    public string SignaturePattern { get; }
 
     /// <summary>The id of a signature key.</summary>
     public string SignatureIdOf(string signatureKey) => signatureKey[_signaturePrefix.Length..];

@@ -54,28 +54,42 @@ internal sealed class RedisScript
     /// <summary>The function of <c>Backends/Redis/Scripts/{fileName}.lua</c>.</summary>
     public static RedisScript FromResource(string fileName) => new(fileName);
 
-    public async Task<RedisResult> RunAsync(IDatabaseAsync database, RedisKey[] keys, RedisValue[] values)
+    /// <summary>
+    /// Calls the function. NoRedirect: a script must never run on a node that is importing the store's slot (an ASK
+    /// redirect), where keys it learns while running may still be on the old node and would read as missing; the
+    /// call waits for the move instead (<see cref="SlotMigration"/>).
+    /// </summary>
+    public Task<RedisResult> RunAsync(IDatabaseAsync database, RedisKey[] keys, RedisValue[] values)
     {
         var arguments = new List<object>(2 + keys.Length + values.Length) { FunctionName, keys.Length };
         foreach (var key in keys) arguments.Add(key);
         foreach (var value in values) arguments.Add(value);
-        try
+        return SlotMigration.RetryAsync(async () =>
         {
-            return await database.ExecuteAsync("FCALL", arguments).ConfigureAwait(false);
-        }
-        catch (RedisServerException ex) when (ex.Message.Contains("Function not found", StringComparison.Ordinal))
-        {
-            await LoadLibraryAsync(database).ConfigureAwait(false);
-            return await database.ExecuteAsync("FCALL", arguments).ConfigureAwait(false);
-        }
+            try
+            {
+                return await database.ExecuteAsync("FCALL", arguments, CommandFlags.NoRedirect).ConfigureAwait(false);
+            }
+            catch (RedisServerException ex) when (ex.Message.Contains("Function not found", StringComparison.Ordinal))
+            {
+                await LoadLibraryAsync(database.Multiplexer).ConfigureAwait(false);
+                return await database.ExecuteAsync("FCALL", arguments, CommandFlags.NoRedirect).ConfigureAwait(false);
+            }
+        });
     }
 
-    /// <summary>Loads the library on the server behind <paramref name="database"/>; one already there (same name, same source) is fine.</summary>
-    public static async Task LoadLibraryAsync(IDatabaseAsync database)
+    /// <summary>
+    /// Loads the library on every primary of the connection: a Redis Cluster's nodes each keep their own functions,
+    /// and a slot may move to any of them. One already there (same name, same source) is fine.
+    /// </summary>
+    public static Task LoadLibraryAsync(IConnectionMultiplexer connection) =>
+        Task.WhenAll(connection.GetServers().Where(server => !server.IsReplica).Select(LoadLibraryAsync));
+
+    private static async Task LoadLibraryAsync(IServer server)
     {
         try
         {
-            await database.ExecuteAsync("FUNCTION", "LOAD", LibrarySource).ConfigureAwait(false);
+            await server.ExecuteAsync("FUNCTION", "LOAD", LibrarySource).ConfigureAwait(false);
         }
         catch (RedisServerException ex) when (ex.Message.Contains("already exists", StringComparison.Ordinal))
         {
@@ -92,7 +106,7 @@ internal sealed class RedisScript
         var functions = new StringBuilder();
         foreach (var file in ScriptFileNames)
         {
-            functions.Append(CultureInfo.InvariantCulture, $"\n-- {file}.lua\nredis.register_function('{{LIBRARY}}_{file}', function(KEYS, ARGV)\n");
+            functions.Append(CultureInfo.InvariantCulture, $"\n-- {file}.lua\nredis.register_function('{{LIBRARY}}_{file}', function(KEYS, ARGV)\nrequire_stable_slot(KEYS)\n");
             functions.Append(ReadResource($"{ScriptResourcePrefix}{file}.lua"));
             functions.Append("\nend)\n");
         }

@@ -1,6 +1,16 @@
 -- Helpers every script may use; the constants above them (statuses, kinds, key parts, field names) are
 -- generated from the C# definitions (RedisScript.Prelude), never spelled out in the scripts.
 
+-- Every function starts here (RedisScript wraps each one). On a Redis Cluster, while the store's slot migrates to
+-- another node, a key a script only learns while running (a callback, a queue) may already have moved, and Redis
+-- aborts the script at that key, after the writes before it: half a transition. Touching a key that never exists,
+-- first, makes Redis abort the script before any write for as long as the slot migrates ("non local key"); the
+-- client tries again after the move. Elsewhere it costs one EXISTS per call.
+local function require_stable_slot(keys)
+  local first = keys[1]
+  if first then redis.call('EXISTS', (string.match(first, '^{[^}]*}') or '') .. ':never') end
+end
+
 local function signature_key(prefix, id) return prefix .. SIGNATURE_KEY_PART .. id end
 local function queue_key(prefix, task) return prefix .. QUEUE_KEY_PART .. task end
 
