@@ -12,7 +12,7 @@ public static class MageFlowRecordingExtensions
     /// <see cref="MageRecorder"/> (resolve it from the container), and no task body runs unless a test asks for it
     /// (<see cref="MageRecorder.ExecuteAsync"/>). Signatures are stored as the in-memory backend stores them, so
     /// statuses, kwargs updates, lifecycle operations and swarm limits behave as in production. Adding
-    /// <c>AddMageFlowWorker()</c> as well fails at start: the recorder is the only one that takes runs.
+    /// <c>AddMageFlowWorker()</c> as well fails the host's start (<see cref="NotSupportedException"/>): the recorder is the only one that takes runs.
     /// </summary>
     public static MageFlowOptions UseRecording(this MageFlowOptions options)
     {

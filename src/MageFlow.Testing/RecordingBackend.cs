@@ -85,9 +85,10 @@ internal sealed class RecordingBackend(MageRecorder recorder, InMemoryBackend st
 
     // ---- the worker side: the recorder is the only consumer ----
 
-    // The worker calls this first when it starts: failing here says what to change instead of leaving runs unrun.
+    // A worker calls this as it starts, and a NotSupportedException (a store it cannot use) fails the host's start:
+    // better than a worker that silently never gets a run.
     public Task PrepareQueuesAsync(IReadOnlyCollection<string> taskNames, CancellationToken cancellationToken) =>
-        throw new InvalidOperationException(
+        throw new NotSupportedException(
             "MageFlow is configured with UseRecording(), which runs no worker: the MageRecorder takes every run (run one with MageRecorder.ExecuteAsync). " +
             "Remove AddMageFlowWorker(), or configure UseInMemory() to run the tasks in this process with a real worker.");
 
