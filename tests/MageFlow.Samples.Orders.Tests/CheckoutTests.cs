@@ -12,6 +12,7 @@ public sealed class CheckoutTests : IDisposable
     private readonly ServiceProvider _services = new ServiceCollection()
         .AddMageFlow(o => o.UseRecording())
         .AddMageFlowTasksFrom<Checkout>()
+        // What OrderTasks needs when ExecuteAsync runs a real body.
         .AddSingleton<Story>()
         .AddSingleton<PaymentGateway>()
         .AddScoped<OrderTasks>()
@@ -38,9 +39,9 @@ public sealed class CheckoutTests : IDisposable
     public async Task A_charged_order_is_confirmed_and_audited_with_its_receipt()
     {
         await Checkout.PlaceOrderAsync(new OrderMessage("o-1", 12.5m));
-        var run = Recorder.AssertDispatched(ProcessOrder.TaskName);
+        var run = Recorder.AssertDispatched(ProcessOrder.TaskName, new { orderId = "o-1" });
 
-        await Recorder.CompleteAsync(run, new OrderReceipt("o-1", 12.5m));
+        await Recorder.CompleteAsync(run, new OrderReceipt("o-1", 12.5m)); // as if process-order returned it
 
         Recorder.AssertDispatched(SendConfirmation.TaskName, new { receipt = new { orderId = "o-1", charged = 12.5 }, template = "welcome" });
         Recorder.AssertDispatched(Audit.TaskName, new { mageflow_results = new { orderId = "o-1" }, source = "checkout" });
