@@ -7,13 +7,18 @@
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 work="$(mktemp -d)"
-trap 'rm -rf "$work"' EXIT
-suffix="smoke$(date +%s)"
+# A version no earlier run used: NuGet's global packages folder keeps the first package of a version for good, so a
+# fixed version would restore a stale package from an earlier run instead of this one. Directory.Build.props sets
+# Version outright (which --version-suffix does not change), so the whole version is given.
+version="$(dotnet msbuild "$root/src/MageFlow.Runtime/MageFlow.Runtime.csproj" -getProperty:Version)-smoke$(date +%s)"
+# ... and the packages of this run leave that folder with the run.
+packages="$(dotnet nuget locals global-packages --list | sed 's/^global-packages: *//')"
+trap 'rm -rf "$work" "$packages/mageflow/$version" "$packages/mageflow.testing/$version"' EXIT
 
 echo "== packing MageFlow"
-dotnet pack "$root/src/MageFlow.Runtime/MageFlow.Runtime.csproj" -c Release -o "$work/feed" --version-suffix "$suffix" -p:TreatWarningsAsErrors=true >"$work/pack.log" 2>&1 || { cat "$work/pack.log"; exit 1; }
-package="$(ls "$work/feed"/MageFlow.*.nupkg | head -n 1)"
-version="$(basename "$package" .nupkg)"; version="${version#MageFlow.}"
+dotnet pack "$root/src/MageFlow.Runtime/MageFlow.Runtime.csproj" -c Release -o "$work/feed" -p:Version="$version" -p:TreatWarningsAsErrors=true >"$work/pack.log" 2>&1 || { cat "$work/pack.log"; exit 1; }
+package="$work/feed/MageFlow.$version.nupkg"
+[ -f "$package" ] || { echo "expected $package; the feed holds: $(ls "$work/feed")" >&2; exit 1; }
 echo "packed $(basename "$package")"
 # python3's zipfile reads the package (a zip) on any machine, with or without unzip.
 entries="$(python3 -c 'import sys, zipfile; print("\n".join(zipfile.ZipFile(sys.argv[1]).namelist()))' "$package")"
@@ -27,7 +32,7 @@ if echo "$nuspec" | grep -qiE 'Microsoft.CodeAnalysis|PolySharp'; then
 fi
 
 echo "== packing MageFlow.Testing"
-dotnet pack "$root/src/MageFlow.Testing/MageFlow.Testing.csproj" -c Release -o "$work/feed" --version-suffix "$suffix" -p:TreatWarningsAsErrors=true >"$work/pack-testing.log" 2>&1 || { cat "$work/pack-testing.log"; exit 1; }
+dotnet pack "$root/src/MageFlow.Testing/MageFlow.Testing.csproj" -c Release -o "$work/feed" -p:Version="$version" -p:TreatWarningsAsErrors=true >"$work/pack-testing.log" 2>&1 || { cat "$work/pack-testing.log"; exit 1; }
 testing_package="$work/feed/MageFlow.Testing.$version.nupkg"
 [ -f "$testing_package" ] || { echo "expected $testing_package; the feed holds: $(ls "$work/feed")" >&2; exit 1; }
 echo "packed $(basename "$testing_package")"
