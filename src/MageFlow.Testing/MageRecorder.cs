@@ -211,6 +211,30 @@ public sealed class MageRecorder
         }, cancellationToken);
     }
 
+    /// <summary>
+    /// Executes (<see cref="ExecuteAsync"/>) every waiting run in the order dispatched, and the runs those dispatch, until
+    /// none waits: the whole workflow, in this process, one run at a time. A run whose signature is suspended,
+    /// interrupted or canceled is left as a worker leaves it (<see cref="RecordedOutcome.NotRun"/>).
+    /// </summary>
+    /// <exception cref="InvalidOperationException">A waiting task is not registered here, or more than <paramref name="maxRuns"/> runs were executed (a workflow without end).</exception>
+    public async Task ExecuteAllAsync(int maxRuns = 10_000, CancellationToken cancellationToken = default)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(maxRuns);
+        for (var executed = 0; Dispatches.FirstOrDefault(d => d.Outcome == RecordedOutcome.Waiting) is { } next; executed++)
+        {
+            if (executed == maxRuns)
+                throw new InvalidOperationException($"ExecuteAllAsync executed {maxRuns} runs and runs still wait (the next: #{next.Sequence} {next}): does a task dispatch runs without end?");
+            try
+            {
+                await ExecuteAsync(next, cancellationToken).ConfigureAwait(false);
+            }
+            catch (InvalidOperationException) when (next.Outcome == RecordedOutcome.NotRun)
+            {
+                // Parked or canceled: a worker would not run it either.
+            }
+        }
+    }
+
     private async Task<IReadOnlyList<RecordedDispatch>> FinishAsync(RecordedDispatch run, Func<SignatureRecord, Task<RecordedOutcome>> finish, CancellationToken cancellationToken)
     {
         if (run.Outcome != RecordedOutcome.Waiting)

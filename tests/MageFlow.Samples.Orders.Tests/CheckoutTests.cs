@@ -75,6 +75,17 @@ public sealed class CheckoutTests : IDisposable
     }
 
     [Fact]
+    public async Task The_whole_workflow_runs_in_process_with_ExecuteAllAsync()
+    {
+        await Checkout.PlaceOrderAsync(new OrderMessage("o-3", 5m));
+
+        await Recorder.ExecuteAllAsync();
+
+        Assert.Equal(["send-confirmation", "audit"], _services.GetRequiredService<Story>().Arrivals);
+        Assert.All(Recorder.Dispatches, d => Assert.Equal(RecordedOutcome.Completed, d.Outcome));
+    }
+
+    [Fact]
     public async Task A_batch_charges_two_orders_at_a_time_and_its_summary_gets_every_outcome()
     {
         await Checkout.ChargeBatchAsync("b-7", [new("o-9", 10m), new("o-10", 20m), new("o-11", 30m)], maxConcurrency: 2);

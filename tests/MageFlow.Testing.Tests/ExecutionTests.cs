@@ -41,6 +41,38 @@ public sealed class ExecutionTests
     }
 
     [Fact]
+    public async Task ExecuteAllAsync_runs_every_waiting_run_and_what_they_dispatch_but_leaves_a_suspended_one()
+    {
+        using var recording = new Recording();
+        var receipt = await SendReceipt.AsignAsync(recording.Mage, template: "t");
+        var charge = await ChargeCard.AsignAsync(recording.Mage, successCallbacks: [receipt]);
+        var held = await ChargeCard.AsignAsync(recording.Mage);
+        await charge.RunAsync(new OrderMessage("o-all-1", 2m));
+        await held.RunAsync(new OrderMessage("o-all-2", 2m));
+        await held.SuspendAsync();
+
+        await recording.Recorder.ExecuteAllAsync();
+
+        Assert.Equal(
+            [(ChargeCard.TaskName, RecordedOutcome.Completed), (ChargeCard.TaskName, RecordedOutcome.NotRun), (SendReceipt.TaskName, RecordedOutcome.Completed)],
+            recording.Recorder.Dispatches.Select(d => (d.TaskName, d.Outcome)));
+        Assert.Equal(0, BodyRuns.Of("charge-card", "o-all-2"));
+        Assert.Equal(SignatureStatus.Suspended, await held.GetStatusAsync());
+    }
+
+    [Fact]
+    public async Task ExecuteAllAsync_stops_after_maxRuns_runs_naming_the_next_waiting_one()
+    {
+        using var recording = new Recording();
+        foreach (var orderId in new[] { "o-max-1", "o-max-2", "o-max-3" })
+            await (await ChargeCard.AsignAsync(recording.Mage)).RunAsync(new OrderMessage(orderId, 1m));
+
+        var error = await Assert.ThrowsAsync<InvalidOperationException>(() => recording.Recorder.ExecuteAllAsync(maxRuns: 2));
+
+        Assert.StartsWith("ExecuteAllAsync executed 2 runs and runs still wait (the next: #3 charge-card#", error.Message);
+    }
+
+    [Fact]
     public async Task A_task_this_process_does_not_know_cannot_be_executed()
     {
         using var recording = new Recording();
