@@ -41,7 +41,12 @@ public sealed class RecordedSignature
     public string TaskName => Record.TaskName;
 
     /// <summary>A task, a chain or a swarm.</summary>
-    public RecordedSignatureKind Kind => (RecordedSignatureKind)Record.Kind;
+    public RecordedSignatureKind Kind => Record.Kind switch
+    {
+        SignatureKind.Chain => RecordedSignatureKind.Chain,
+        SignatureKind.Swarm => RecordedSignatureKind.Swarm,
+        _ => RecordedSignatureKind.Task,
+    };
 
     /// <summary>The bound kwargs now, as one JSON object with MageFlow's wire names.</summary>
     public JsonElement Kwargs => _recorder.KwargsOf(Record);
