@@ -2,17 +2,23 @@
 # Tests the package as users install it: packs MageFlow, restores it from a local folder feed into a fresh
 # project outside this repository, builds and runs a program with [MageTask]s on the in-memory backend
 # (a success callback must receive the return value), then checks that a mismatched callback is a
-# compile-time MAGE001 error.
+# compile-time MAGE001 error. Packs MageFlow.Testing too, and the same project unit-tests its wiring with the
+# recorder, as a user's test project would.
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 work="$(mktemp -d)"
-trap 'rm -rf "$work"' EXIT
-suffix="smoke$(date +%s)"
+# A version no earlier run used: NuGet's global packages folder keeps the first package of a version for good, so a
+# fixed version would restore a stale package from an earlier run instead of this one. Directory.Build.props sets
+# Version outright (which --version-suffix does not change), so the whole version is given.
+version="$(dotnet msbuild "$root/src/MageFlow.Runtime/MageFlow.Runtime.csproj" -getProperty:Version)-smoke$(date +%s)"
+# ... and the packages of this run leave that folder with the run.
+packages="$(dotnet nuget locals global-packages --list | sed 's/^global-packages: *//')"
+trap 'rm -rf "$work" "$packages/mageflow/$version" "$packages/mageflow.testing/$version"' EXIT
 
 echo "== packing MageFlow"
-dotnet pack "$root/src/MageFlow.Runtime/MageFlow.Runtime.csproj" -c Release -o "$work/feed" --version-suffix "$suffix" -p:TreatWarningsAsErrors=true >"$work/pack.log" 2>&1 || { cat "$work/pack.log"; exit 1; }
-package="$(ls "$work/feed"/MageFlow.*.nupkg | head -n 1)"
-version="$(basename "$package" .nupkg)"; version="${version#MageFlow.}"
+dotnet pack "$root/src/MageFlow.Runtime/MageFlow.Runtime.csproj" -c Release -o "$work/feed" -p:Version="$version" -p:TreatWarningsAsErrors=true >"$work/pack.log" 2>&1 || { cat "$work/pack.log"; exit 1; }
+package="$work/feed/MageFlow.$version.nupkg"
+[ -f "$package" ] || { echo "expected $package; the feed holds: $(ls "$work/feed")" >&2; exit 1; }
 echo "packed $(basename "$package")"
 # python3's zipfile reads the package (a zip) on any machine, with or without unzip.
 entries="$(python3 -c 'import sys, zipfile; print("\n".join(zipfile.ZipFile(sys.argv[1]).namelist()))' "$package")"
@@ -23,6 +29,22 @@ for expected in lib/net10.0/MageFlow.Runtime.dll analyzers/dotnet/cs/MageFlow.Ge
 done
 if echo "$nuspec" | grep -qiE 'Microsoft.CodeAnalysis|PolySharp'; then
   echo "the package leaks a Roslyn component dependency:" >&2; echo "$nuspec" >&2; exit 1
+fi
+
+echo "== packing MageFlow.Testing"
+dotnet pack "$root/src/MageFlow.Testing/MageFlow.Testing.csproj" -c Release -o "$work/feed" -p:Version="$version" -p:TreatWarningsAsErrors=true >"$work/pack-testing.log" 2>&1 || { cat "$work/pack-testing.log"; exit 1; }
+testing_package="$work/feed/MageFlow.Testing.$version.nupkg"
+[ -f "$testing_package" ] || { echo "expected $testing_package; the feed holds: $(ls "$work/feed")" >&2; exit 1; }
+echo "packed $(basename "$testing_package")"
+testing_entries="$(python3 -c 'import sys, zipfile; print("\n".join(zipfile.ZipFile(sys.argv[1]).namelist()))' "$testing_package")"
+testing_nuspec="$(python3 -c 'import sys, zipfile; z = zipfile.ZipFile(sys.argv[1]); print(z.read(next(n for n in z.namelist() if n.endswith(".nuspec"))).decode())' "$testing_package")"
+for expected in lib/net10.0/MageFlow.Testing.dll README.md; do
+  echo "$testing_entries" | grep -qx "$expected" || { echo "the MageFlow.Testing package lacks $expected" >&2; exit 1; }
+done
+# It depends on the MageFlow package of the same version (which brings the generator and analyzers), nothing of Roslyn.
+echo "$testing_nuspec" | grep -q "<dependency id=\"MageFlow\" version=\"$version\"" || { echo "MageFlow.Testing does not depend on MageFlow $version:" >&2; echo "$testing_nuspec" >&2; exit 1; }
+if echo "$testing_nuspec" | grep -qiE 'Microsoft.CodeAnalysis|PolySharp'; then
+  echo "the MageFlow.Testing package leaks a Roslyn component dependency:" >&2; echo "$testing_nuspec" >&2; exit 1
 fi
 
 mkdir -p "$work/app"
@@ -48,12 +70,14 @@ cat >"$work/app/App.csproj" <<XML
   </PropertyGroup>
   <ItemGroup>
     <PackageReference Include="MageFlow" Version="$version" />
+    <PackageReference Include="MageFlow.Testing" Version="$version" />
     <PackageReference Include="Microsoft.Extensions.Hosting" Version="10.0.15" />
   </ItemGroup>
 </Project>
 XML
 cat >"$work/app/Program.cs" <<'CS'
 using MageFlow;
+using MageFlow.Testing;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 
@@ -70,6 +94,25 @@ await order.RunAsync(new ChargeMessage("o-1", 4.5m));
 var received = await Tasks.Received.Task.WaitAsync(TimeSpan.FromSeconds(30));
 Console.WriteLine($"callback received: {received}");
 await host.StopAsync();
+
+// MageFlow.Testing, as a unit test uses it: no worker runs; the recorder sees the dispatch and finishes it.
+using var recording = new ServiceCollection().AddMageFlow(o => o.UseRecording()).BuildServiceProvider();
+var recorder = recording.GetRequiredService<MageRecorder>();
+var recordedThanks = await SayThanks.AsignAsync(recording.GetRequiredService<IMageFlow>(), greeting: "thanks");
+var recordedOrder = await Charge.AsignAsync(recording.GetRequiredService<IMageFlow>(), successCallbacks: [recordedThanks]);
+await recordedOrder.RunAsync(new ChargeMessage("o-2", 7m));
+await recorder.CompleteAsync(recorder.AssertDispatched(Charge.TaskName, new { orderId = "o-2" }), new Receipt("o-2", 7m));
+var recorded = recorder.AssertDispatched(SayThanks.TaskName, new { receipt = new { charged = 7 }, greeting = "thanks" });
+Console.WriteLine($"recorded: {recorded}");
+try
+{
+    recorder.AssertNothingDispatched();
+    Console.Error.WriteLine("AssertNothingDispatched passed after two dispatches");
+    return 1;
+}
+catch (MageAssertionException)
+{
+}
 return received == "thanks o-1 4.5" ? 0 : 1;
 
 public sealed record ChargeMessage(string OrderId, decimal Amount);
@@ -110,4 +153,4 @@ if (cd "$work/app" && dotnet build -c Release -p:DefineConstants=MISMATCH >"$wor
 fi
 grep -q 'error MAGE001' "$work/mismatch.log" || { echo "the build failed without MAGE001:" >&2; cat "$work/mismatch.log" >&2; exit 1; }
 grep -m 1 'error MAGE001' "$work/mismatch.log"
-echo "package smoke test passed"
+echo "package smoke test passed (MageFlow and MageFlow.Testing)"

@@ -46,11 +46,9 @@ await order.RunAsync(new OrderMessage("o-1", 12.50m));
 var ok = await story.WaitForArrivalsAsync(2, TimeSpan.FromSeconds(30));
 Console.WriteLine($"    process-order is {await order.GetStatusAsync()}");
 
-story.Step($"4. Run order {PaymentGateway.DeclinedOrder} (the card is declined): 3 attempts, then the error callback gets the order plus its channel.");
-var declinedNotify = await NotifyFailure.AsignAsync(mage, channel: "email");
-var declinedConfirm = await SendConfirmation.AsignAsync(mage, template: "welcome");
-var declined = await ProcessOrder.AsignAsync(mage, priority: "low", successCallbacks: [declinedConfirm], errorCallbacks: [declinedNotify]);
-await declined.RunAsync(new OrderMessage(PaymentGateway.DeclinedOrder, 99m));
+story.Step($"4. The checkout (Checkout.cs, the application's code that its tests check) places order {PaymentGateway.DeclinedOrder}; the card is declined: 3 attempts, then the error callback gets the order plus its channel.");
+var checkout = new Checkout(mage);
+var declined = await checkout.PlaceOrderAsync(new OrderMessage(PaymentGateway.DeclinedOrder, 99m, Priority: "low"));
 ok &= await story.WaitForArrivalsAsync(3, TimeSpan.FromSeconds(30));
 Console.WriteLine($"    process-order is {await declined.GetStatusAsync()}; its success callback never ran");
 
@@ -159,13 +157,9 @@ var shipment = lastResult.Deserialize<Shipment>(mage.JsonOptions);
 Console.WriteLine($"    RunAndWaitAsync on the chain returned the last step's result: {shipment}");
 Console.WriteLine($"    chain is {await fulfilment.GetStatusAsync()}; steps {await validate.GetStatusAsync()}, {await charge.GetStatusAsync()}, {await ship.GetStatusAsync()}");
 
-story.Step("12. A swarm: charge a batch of orders, at most 2 at once; once it is closed and every item has finished, the summary callback gets every outcome.");
-var summary = await SummarizeBatch.AsignAsync(mage, batch: "b-7");
-var batch = await mage.SwarmAsync(new SwarmOptions { MaxConcurrency = 2 }, successCallbacks: [summary], kwargs: new { priority = "batch" });
+story.Step("12. A swarm: the checkout charges a batch of orders, at most 2 at once; once it is closed and every item has finished, the summary callback gets every outcome.");
 OrderMessage[] batchOrders = [new("o-9", 10m), new("o-10", 20m), new(PaymentGateway.DeclinedOrder, 30m), new("o-11", 40m), new("o-12", 50m)];
-foreach (var batchOrder in batchOrders)
-    await batch.RunInSwarmAsync(await ProcessOrder.AsignAsync(mage), batchOrder); // starts as soon as a slot is free
-await batch.CloseAsync(); // no more items: without this the swarm would never complete
+var batch = await checkout.ChargeBatchAsync("b-7", batchOrders, maxConcurrency: 2);
 ok &= await story.WaitForArrivalsAsync(7, patience);
 var batchInfo = await batch.GetInfoAsync();
 var progress = batchInfo.Swarm!;

@@ -33,7 +33,7 @@ internal sealed class RunExecutor(
         byte[] input;
         try
         {
-            input = InputComposer.Compose(BaseOf(envelope, signature), signature.Kwargs, envelope.CallTimeKwargs, envelope.ContainerKwargs);
+            input = ComposeInput(envelope, signature);
         }
         catch (Exception ex) when (ex is not OperationCanceledException)
         {
@@ -91,7 +91,7 @@ internal sealed class RunExecutor(
         catch (Exception ex)
         {
             var timedOut = ex is OperationCanceledException && timeLimit is { IsCancellationRequested: true };
-            var error = timedOut ? $"Timed out after {task.Options.Timeout}." : $"{ex.GetType().Name}: {ex.Message}";
+            var error = timedOut ? $"Timed out after {task.Options.Timeout}." : ErrorOf(ex);
             if (ex is NonRetryableException || signature.Attempts >= task.MaxAttempts)
                 return Fail(signature, input, timedOut ? TaskFailureKind.TimedOut : TaskFailureKind.Error, error, ex);
             return new RunOutcome.Retry(RetryDelay(task.Options.RetryDelay ?? worker.RetryDelay, signature.Attempts, worker.MaxRetryDelay), error, ex, task.MaxAttempts);
@@ -116,11 +116,14 @@ internal sealed class RunExecutor(
         return ticks >= max.Ticks ? max : TimeSpan.FromTicks((long)ticks);
     }
 
+    /// <summary>The error text recorded when a body throws: its exception's type and message.</summary>
+    internal static string ErrorOf(Exception exception) => $"{exception.GetType().Name}: {exception.Message}";
+
     /// <summary>
     /// A failure whose input becomes the base of every error callback's input: when it could not serve as one (not
     /// a JSON object, or strings that cannot be read), the callbacks get the bound kwargs instead, so they still run.
     /// </summary>
-    private static RunOutcome.Failed Fail(SignatureRecord signature, byte[] failedInput, TaskFailureKind kind, string error, Exception? exception = null) =>
+    internal static RunOutcome.Failed Fail(SignatureRecord signature, byte[] failedInput, TaskFailureKind kind, string error, Exception? exception = null) =>
         new(InputComposer.CanBeBase(failedInput) ? failedInput : KwargsOnlyInput(signature),
             new TaskFailure(signature.Id, signature.TaskName, error) { Kind = kind }, exception);
 
@@ -138,12 +141,16 @@ internal sealed class RunExecutor(
         return envelope.OuterBase.IsEmpty ? own : InputComposer.Compose(envelope.OuterBase, [], own);
     }
 
+    /// <summary>The input a run receives (rule 2): its base deep-merged with the bound, container and call-time kwargs.</summary>
+    internal static byte[] ComposeInput(Envelope envelope, SignatureRecord signature) =>
+        InputComposer.Compose(BaseOf(envelope, signature), signature.Kwargs, envelope.CallTimeKwargs, envelope.ContainerKwargs);
+
     /// <summary>When the input cannot be composed, error callbacks still get the bound kwargs.</summary>
-    private static byte[] FallbackInput(SignatureRecord signature, Envelope envelope)
+    internal static byte[] FallbackInput(SignatureRecord signature, Envelope envelope)
     {
         try
         {
-            return InputComposer.Compose(BaseOf(envelope, signature), signature.Kwargs, envelope.CallTimeKwargs, envelope.ContainerKwargs);
+            return ComposeInput(envelope, signature);
         }
         catch (Exception ex) when (ex is not OperationCanceledException)
         {

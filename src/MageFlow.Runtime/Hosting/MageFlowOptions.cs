@@ -20,6 +20,9 @@ public sealed class MageFlowOptions
 
     internal string BackendName { get; private set; } = "in-memory";
 
+    /// <summary>Services a backend from another package needs beside it (the recorder of MageFlow.Testing); added by <c>AddMageFlow</c>.</summary>
+    internal Action<IServiceCollection>? BackendServices { get; private set; }
+
     internal List<TaskDescriptor> AddedTasks { get; } = [];
 
     /// <summary>How long a signature that has not finished is kept (rule 14). Default 24 hours.</summary>
@@ -60,6 +63,7 @@ public sealed class MageFlowOptions
     {
         BackendName = "in-memory";
         SharedBackend = null;
+        BackendServices = null;
         BackendFactory = _ => new InMemoryBackend(TimeProvider.System);
         return this;
     }
@@ -69,6 +73,7 @@ public sealed class MageFlowOptions
     {
         BackendName = "in-memory";
         BackendFactory = null;
+        BackendServices = null;
         SharedBackend = shared; // registered as an instance: the container does not dispose it
         return this;
     }
@@ -81,7 +86,21 @@ public sealed class MageFlowOptions
         configure?.Invoke(redis);
         BackendName = "redis";
         SharedBackend = null;
+        BackendServices = null;
         BackendFactory = services => new RedisBackend(redis, services.GetRequiredService<ILoggerFactory>().CreateLogger<RedisBackend>());
+        return this;
+    }
+
+    /// <summary>
+    /// Plugs a backend that another MageFlow package provides (MageFlow.Testing's <c>UseRecording</c>), with the
+    /// services it registers beside it.
+    /// </summary>
+    internal MageFlowOptions UseBackend(string name, Func<IServiceProvider, IMageBackend> factory, Action<IServiceCollection> registerServices)
+    {
+        BackendName = name;
+        SharedBackend = null;
+        BackendServices = registerServices;
+        BackendFactory = factory;
         return this;
     }
 

@@ -36,6 +36,7 @@ public static class MageFlowServiceCollectionExtensions
         services.TryAdd(ServiceDescriptor.Singleton(typeof(ILogger<>), typeof(Logger<>)));
         if (options.SharedBackend is not null) services.AddSingleton(options.SharedBackend);
         else services.AddSingleton(options.BackendFactory!);
+        options.BackendServices?.Invoke(services);
         services.AddSingleton(_ =>
         {
             var registry = new MageTaskRegistry();
