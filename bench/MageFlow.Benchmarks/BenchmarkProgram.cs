@@ -7,8 +7,9 @@ using MageFlow.Benchmarks.Workload;
 namespace MageFlow.Benchmarks;
 
 /// <summary>
-/// Runs every measurement back to back on one Redis and prints one table. Owns the private redis-server and
-/// makes sure it dies with the run: normal end, exception, Ctrl+C, or the watchdog.
+/// Runs every measurement back to back on one Redis (and the cluster row on a local Redis Cluster) and prints one
+/// table. Owns the private redis-server and cluster and makes sure they die with the run: normal end, exception,
+/// Ctrl+C, or the watchdog.
 /// </summary>
 internal static class BenchmarkProgram
 {
@@ -32,6 +33,7 @@ internal static class BenchmarkProgram
 
         using var stop = new CancellationTokenSource();
         RedisServer? server = null;
+        RedisClusterServer? cluster = null;
         var interrupts = 0;
         Console.CancelKeyPress += (_, e) =>
         {
@@ -45,6 +47,7 @@ internal static class BenchmarkProgram
             else
             {
                 server?.Dispose();
+                cluster?.Dispose();
                 Environment.Exit(130);
             }
         };
@@ -55,6 +58,7 @@ internal static class BenchmarkProgram
         {
             Console.Error.WriteLine($"Benchmark watchdog: the whole run exceeded {overall.TotalSeconds:0} s; killing redis-server and exiting.");
             server?.Dispose();
+            cluster?.Dispose();
             Environment.Exit(3);
         }, null, overall, Timeout.InfiniteTimeSpan);
 
@@ -65,13 +69,19 @@ internal static class BenchmarkProgram
             else
             {
                 string endpoint;
-                if (settings.RedisEndpoint is { } given) endpoint = given;
+                string? noCluster = null;
+                if (settings.RedisEndpoint is { } given)
+                {
+                    endpoint = given;
+                    noCluster = "--redis names the server to measure, so the benchmark starts no cluster of its own";
+                }
                 else
                 {
-                    server = await RedisServer.StartAsync(stop.Token).ConfigureAwait(false);
+                    server = await RedisServer.StartAsync([], stop.Token).ConfigureAwait(false);
                     endpoint = server.Endpoint;
+                    if (!settings.OnlyScriptCost) (cluster, noCluster) = await TryStartClusterAsync(stop.Token).ConfigureAwait(false);
                 }
-                report = await MeasureAsync(settings, endpoint, stop.Token).ConfigureAwait(false);
+                report = await MeasureAsync(settings, endpoint, cluster?.Endpoints, noCluster, stop.Token).ConfigureAwait(false);
             }
             var directory = settings.OutputDirectory ?? Path.Combine(RepositoryRoot(), "bench", "results");
             await ReportWriter.WriteAsync(report, directory).ConfigureAwait(false);
@@ -103,6 +113,22 @@ internal static class BenchmarkProgram
         finally
         {
             server?.Dispose();
+            cluster?.Dispose();
+        }
+    }
+
+    /// <summary>The cluster for the cluster row, or why there is none: a cluster that cannot start (no redis-cli, say) costs that row only.</summary>
+    private static async Task<(RedisClusterServer? Cluster, string? Absence)> TryStartClusterAsync(CancellationToken cancellationToken)
+    {
+        Step($"starting a local Redis Cluster ({RedisClusterServer.Masters} masters) for the cluster row");
+        try
+        {
+            return (await RedisClusterServer.StartAsync(cancellationToken).ConfigureAwait(false), null);
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            Console.WriteLine($"  Redis Cluster not started, its row is left out: {ex.Message}");
+            return (null, $"the local {RedisClusterServer.Masters}-master Redis Cluster did not start ({ex.Message})");
         }
     }
 
@@ -115,7 +141,8 @@ internal static class BenchmarkProgram
         return runs[0].Select((_, phase) => runs.Select(r => r[phase]).MinBy(p => p.ScriptMicroseconds)!).ToList();
     }
 
-    private static async Task<BenchReport> MeasureAsync(BenchSettings settings, string endpoint, CancellationToken cancellationToken)
+    /// <param name="clusterEndpoints">The local cluster's nodes, comma-separated; null when there is none, for the reason <paramref name="noCluster"/>.</param>
+    private static async Task<BenchReport> MeasureAsync(BenchSettings settings, string endpoint, string? clusterEndpoints, string? noCluster, CancellationToken cancellationToken)
     {
         var report = new BenchReport
         {
@@ -137,6 +164,9 @@ internal static class BenchmarkProgram
             return report;
         }
 
+        await using var clusterInfo = clusterEndpoints is null ? null : await RedisInfo.ConnectAsync(clusterEndpoints).ConfigureAwait(false);
+        var clustered = clusterInfo is null ? null : new RedisChoice(clusterEndpoints!, clusterInfo, "Redis Cluster");
+
         Step($"warm-up (JIT) on in-memory, Redis backend, swarm and floor; redis-server at {endpoint}");
         await MageFlowEndToEnd.RunAsync(inMemory, workload, 300, null, timeout, cancellationToken).ConfigureAwait(false);
         try
@@ -146,10 +176,14 @@ internal static class BenchmarkProgram
         catch (NotSupportedException ex)
         {
             redis = null;
+            clustered = null;
             report.Notes.Add($"The Redis backend is not available in this build ({ex.Message}); MageFlow rows are in-memory only and the ratios are not computed.");
             Console.WriteLine("  Redis backend not available in this build: measuring the in-memory backend only.");
         }
         if (redis is not null) await SwarmThroughput.RunAsync(redis, workload, info, 300, timeout, cancellationToken).ConfigureAwait(false);
+        // The first run on the cluster also loads the function library on its masters.
+        if (clustered is not null) await MageFlowEndToEnd.RunAsync(clustered, workload, 300, null, timeout, cancellationToken).ConfigureAwait(false);
+        else if (noCluster is not null) report.Notes.Add($"No Redis Cluster row: {noCluster}.");
         await RedisFloor.RunAsync(endpoint, info, 300, timeout, cancellationToken).ConfigureAwait(false);
 
         // Repetitions interleave the contenders so machine noise hits all of them alike.
@@ -157,13 +191,15 @@ internal static class BenchmarkProgram
         var redisRates = new List<double>();
         var redisRatesWithSigning = new List<double>();
         var redisWorkerStarts = new List<double>();
+        var clusterRates = new List<double>();
+        var clusterServerCpu = new List<double>();
         var swarmRates = new List<double>();
         SwarmSample? lastSwarm = null;
         var floorRates = new List<double>();
         var floorAllocations = new List<double>();
         var floorCpu = new List<double>();
         // Benchmark process CPU (producer + worker, or the floor's client) per task over the timed part.
-        var clientCpu = new Dictionary<string, List<double>> { [ReportWriter.MageFlowRedis] = [], [ReportWriter.MageFlowInMemory] = [], [ReportWriter.Floor] = [] };
+        var clientCpu = new Dictionary<string, List<double>> { [ReportWriter.MageFlowRedis] = [], [ReportWriter.MageFlowRedisCluster] = [], [ReportWriter.MageFlowInMemory] = [], [ReportWriter.Floor] = [] };
         var redisDispatchAllocations = new List<double>();
         var memoryAllocations = new List<double>();
         var redisAllocations = new List<double>();
@@ -191,6 +227,16 @@ internal static class BenchmarkProgram
                 redisSigns.Add(sample.SignaturesPerSecond);
                 line += $", Redis {sample.TasksPerSecond:N0}/s (dispatch {sample.DispatchSeconds:0.00} s, worker host start {sample.WorkerStartSeconds:0.00} s, of {sample.TotalSeconds:0.00} s)";
                 if (sample.DuplicateCallbacks > 0) report.Notes.Add($"Repetition {rep}: {sample.DuplicateCallbacks} callbacks ran twice.");
+                if (clustered is not null)
+                {
+                    // Counters on: the snapshots fall outside the timed part, and they give the cluster's server CPU.
+                    var onCluster = await MageFlowEndToEnd.RunAsync(clustered, workload, settings.Tasks, clusterInfo, timeout, cancellationToken).ConfigureAwait(false);
+                    clusterRates.Add(onCluster.TasksPerSecond);
+                    clusterServerCpu.Add(onCluster.SignCommands!.Plus(onCluster.RunCommands!).CpuSeconds * 1e6 / onCluster.Tasks);
+                    clientCpu[ReportWriter.MageFlowRedisCluster].Add(onCluster.ProcessCpuSecondsDuringRun * 1e6 / onCluster.Tasks);
+                    line += $", Redis Cluster {onCluster.TasksPerSecond:N0}/s";
+                    if (onCluster.DuplicateCallbacks > 0) report.Notes.Add($"Repetition {rep}, Redis Cluster: {onCluster.DuplicateCallbacks} callbacks ran twice.");
+                }
                 lastSwarm = await SwarmThroughput.RunAsync(redis, workload, info, settings.SwarmItems, timeout, cancellationToken).ConfigureAwait(false);
                 swarmRates.Add(lastSwarm.ItemsPerSecond);
                 line += $", swarm {lastSwarm.ItemsPerSecond:N0} items/s (adding {lastSwarm.AddSeconds:0.00} s, worker host start {lastSwarm.WorkerStartSeconds:0.00} s, of {lastSwarm.TotalSeconds:0.00} s)";
@@ -209,6 +255,16 @@ internal static class BenchmarkProgram
             report.Notes.Add($"The Redis end-to-end time includes starting the worker host (connect, load scripts, register tasks, create groups): median {Spread.Of(redisWorkerStarts).Median * 1000:0} ms per repetition.");
             report.Throughput.Add(new ThroughputFigure(ReportWriter.MageFlowRedisWithSigning, settings.Tasks, Spread.Of(redisRatesWithSigning),
                 "the same runs timed from the first signature created (64 AsignAsync in flight) to the last callback: the work Hangfire's Enqueue + ContinueJobWith covers"));
+        }
+        if (clusterRates.Count > 0)
+        {
+            report.Throughput.Add(new ThroughputFigure(ReportWriter.MageFlowRedisCluster, settings.Tasks, Spread.Of(clusterRates),
+                $"the same runs on a local Redis Cluster of {RedisClusterServer.Masters} masters, no replicas, right after each single-Redis run"));
+            report.ClusterServerCpuMicrosecondsPerTask = Spread.Of(clusterServerCpu).Median;
+            report.Notes.Add($"The Redis Cluster row: the benchmark starts a local cluster of {RedisClusterServer.Masters} masters without replicas (redis-server --cluster-enabled yes, joined by redis-cli --cluster create) beside its single redis-server. "
+                + "Every key of a store begins with the hash tag {prefix}, so one store is one hash slot on one master: that master does all the work and the other two stay idle. "
+                + "The row shows what cluster mode costs (cluster-aware routing in the client, the slot checks in the server), not a scale-out; spreading load takes several stores (prefixes). "
+                + "Its redis-server CPU is INFO cpu summed over the nodes, so it includes the idle masters' cluster-bus upkeep.");
         }
         if (lastSwarm is not null)
         {

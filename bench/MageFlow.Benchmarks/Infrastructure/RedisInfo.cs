@@ -3,35 +3,55 @@ using StackExchange.Redis;
 
 namespace MageFlow.Benchmarks.Infrastructure;
 
-/// <summary>Server-side counters: INFO commandstats / stats / memory, read through an admin connection.</summary>
+/// <summary>
+/// Server-side counters: INFO commandstats / stats / memory, read through an admin connection. On a cluster the
+/// counters are summed over its primaries and a flush or reset reaches each of them.
+/// </summary>
 internal sealed class RedisInfo : IAsyncDisposable
 {
     private readonly ConnectionMultiplexer _connection;
 
     private RedisInfo(ConnectionMultiplexer connection) => _connection = connection;
 
-    public static async Task<RedisInfo> ConnectAsync(string endpoint) =>
-        new(await ConnectionMultiplexer.ConnectAsync(new ConfigurationOptions { EndPoints = { endpoint }, AllowAdmin = true }).ConfigureAwait(false));
+    /// <param name="endpoints">One endpoint, or a cluster's nodes comma-separated.</param>
+    public static async Task<RedisInfo> ConnectAsync(string endpoints)
+    {
+        var options = ConfigurationOptions.Parse(endpoints);
+        options.AllowAdmin = true;
+        return new(await ConnectionMultiplexer.ConnectAsync(options).ConfigureAwait(false));
+    }
 
     public ConnectionMultiplexer Connection => _connection;
 
-    private IServer Server => _connection.GetServer(_connection.GetEndPoints()[0]);
+    private IEnumerable<IServer> Primaries => _connection.GetServers().Where(server => !server.IsReplica);
 
-    public Task FlushDatabaseAsync(int database) => Server.FlushDatabaseAsync(database);
+    public Task FlushDatabaseAsync(int database) => Task.WhenAll(Primaries.Select(server => server.FlushDatabaseAsync(database)));
 
-    public Task ResetStatsAsync() => Server.ConfigResetStatisticsAsync();
+    public Task ResetStatsAsync() => Task.WhenAll(Primaries.Select(server => server.ConfigResetStatisticsAsync()));
 
-    public async Task<string> VersionAsync() => (await InfoSectionAsync("server").ConfigureAwait(false)).GetValueOrDefault("redis_version", "?");
+    public async Task<string> VersionAsync() => (await InfoSectionAsync(Primaries.First(), "server").ConfigureAwait(false)).GetValueOrDefault("redis_version", "?");
 
-    public async Task<long> UsedMemoryAsync() =>
-        long.Parse((await InfoSectionAsync("memory").ConfigureAwait(false))["used_memory"], CultureInfo.InvariantCulture);
+    public async Task<long> UsedMemoryAsync()
+    {
+        long used = 0;
+        foreach (var server in Primaries)
+            used += long.Parse((await InfoSectionAsync(server, "memory").ConfigureAwait(false))["used_memory"], CultureInfo.InvariantCulture);
+        return used;
+    }
 
     public async Task<CommandSnapshot> SnapshotAsync()
     {
-        var stats = await InfoSectionAsync("stats").ConfigureAwait(false);
-        var cpu = await InfoSectionAsync("cpu").ConfigureAwait(false);
+        var sum = new CommandSnapshot(0, new Dictionary<string, CommandCount>(StringComparer.Ordinal), 0);
+        foreach (var server in Primaries) sum = sum.Plus(await SnapshotAsync(server).ConfigureAwait(false));
+        return sum;
+    }
+
+    private static async Task<CommandSnapshot> SnapshotAsync(IServer server)
+    {
+        var stats = await InfoSectionAsync(server, "stats").ConfigureAwait(false);
+        var cpu = await InfoSectionAsync(server, "cpu").ConfigureAwait(false);
         var cpuSeconds = double.Parse(cpu["used_cpu_user"], CultureInfo.InvariantCulture) + double.Parse(cpu["used_cpu_sys"], CultureInfo.InvariantCulture);
-        var commands = await InfoSectionAsync("commandstats").ConfigureAwait(false);
+        var commands = await InfoSectionAsync(server, "commandstats").ConfigureAwait(false);
         var perCommand = new Dictionary<string, CommandCount>(StringComparer.Ordinal);
         foreach (var (key, value) in commands)
         {
@@ -50,9 +70,9 @@ internal sealed class RedisInfo : IAsyncDisposable
         return new CommandSnapshot(long.Parse(stats["total_commands_processed"], CultureInfo.InvariantCulture), perCommand, cpuSeconds);
     }
 
-    private async Task<Dictionary<string, string>> InfoSectionAsync(string section)
+    private static async Task<Dictionary<string, string>> InfoSectionAsync(IServer server, string section)
     {
-        var text = (string?)await Server.ExecuteAsync("INFO", section).ConfigureAwait(false) ?? "";
+        var text = (string?)await server.ExecuteAsync("INFO", section).ConfigureAwait(false) ?? "";
         var values = new Dictionary<string, string>(StringComparer.Ordinal);
         foreach (var raw in text.Split('\n'))
         {
@@ -67,7 +87,13 @@ internal sealed class RedisInfo : IAsyncDisposable
     public ValueTask DisposeAsync() => _connection.DisposeAsync();
 }
 
-internal readonly record struct CommandCount(long Calls, long Microseconds);
+internal readonly record struct CommandCount(long Calls, long Microseconds)
+{
+    /// <summary>Per command, the counts of both sets added up.</summary>
+    public static Dictionary<string, CommandCount> Add(IReadOnlyDictionary<string, CommandCount> first, IReadOnlyDictionary<string, CommandCount> second) =>
+        first.Concat(second).GroupBy(p => p.Key, StringComparer.Ordinal)
+            .ToDictionary(g => g.Key, g => new CommandCount(g.Sum(p => p.Value.Calls), g.Sum(p => p.Value.Microseconds)), StringComparer.Ordinal);
+}
 
 /// <summary>
 /// Counters at one instant. Redis 7 counts the commands a script runs in both total_commands_processed and
@@ -75,6 +101,12 @@ internal readonly record struct CommandCount(long Calls, long Microseconds);
 /// </summary>
 internal sealed record CommandSnapshot(long TotalProcessed, IReadOnlyDictionary<string, CommandCount> PerCommand, double CpuSeconds)
 {
+    /// <summary>Both servers' counters together (a cluster's nodes).</summary>
+    public CommandSnapshot Plus(CommandSnapshot other) => new(
+        TotalProcessed + other.TotalProcessed,
+        CommandCount.Add(PerCommand, other.PerCommand),
+        CpuSeconds + other.CpuSeconds);
+
     public CommandDelta Since(CommandSnapshot before)
     {
         var delta = new Dictionary<string, CommandCount>(StringComparer.Ordinal);
@@ -105,6 +137,5 @@ internal sealed record CommandDelta(IReadOnlyDictionary<string, CommandCount> Pe
 
     public long Calls(string command) => PerCommand.GetValueOrDefault(command).Calls;
 
-    public CommandDelta Plus(CommandDelta other) => new(PerCommand.Concat(other.PerCommand).GroupBy(p => p.Key)
-        .ToDictionary(g => g.Key, g => new CommandCount(g.Sum(p => p.Value.Calls), g.Sum(p => p.Value.Microseconds))), CpuSeconds + other.CpuSeconds);
+    public CommandDelta Plus(CommandDelta other) => new(CommandCount.Add(PerCommand, other.PerCommand), CpuSeconds + other.CpuSeconds);
 }

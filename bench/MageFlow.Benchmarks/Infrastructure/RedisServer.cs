@@ -19,13 +19,17 @@ internal sealed class RedisServer : IDisposable
     {
         _process = process;
         _directory = directory;
+        Port = port;
         Endpoint = $"127.0.0.1:{port}";
         AppDomain.CurrentDomain.ProcessExit += OnProcessExit;
     }
 
+    public int Port { get; }
+
     public string Endpoint { get; }
 
-    public static async Task<RedisServer> StartAsync(CancellationToken cancellationToken)
+    /// <param name="extraArguments">Added to the command line after the defaults (e.g. cluster mode for a cluster node).</param>
+    public static async Task<RedisServer> StartAsync(IReadOnlyList<string> extraArguments, CancellationToken cancellationToken)
     {
         const string executable = "redis-server";
         Exception? last = null;
@@ -41,7 +45,7 @@ internal sealed class RedisServer : IDisposable
                 UseShellExecute = false,
                 WorkingDirectory = directory,
             };
-            foreach (var argument in new[] { "--port", port.ToString(), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--dir", directory, "--daemonize", "no" })
+            foreach (var argument in new[] { "--port", port.ToString(), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--dir", directory, "--daemonize", "no" }.Concat(extraArguments))
                 start.ArgumentList.Add(argument);
             Process process;
             try
@@ -76,7 +80,8 @@ internal sealed class RedisServer : IDisposable
         throw last!;
     }
 
-    private static string ResolveExecutable(string name)
+    /// <summary>The path of a Redis tool (redis-server, redis-cli) on PATH, else in /usr/bin, else the bare name.</summary>
+    public static string ResolveExecutable(string name)
     {
         foreach (var dir in (Environment.GetEnvironmentVariable("PATH") ?? "").Split(Path.PathSeparator))
         {

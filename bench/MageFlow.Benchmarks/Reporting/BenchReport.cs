@@ -82,6 +82,9 @@ internal sealed class BenchReport
     /// <summary>redis-server CPU per item of the floor loop (INFO cpu), to compare with MageFlow's per task.</summary>
     public double? FloorServerCpuMicrosecondsPerTask { get; set; }
 
+    /// <summary>redis-server CPU per pair on the Redis Cluster row, summed over its nodes (INFO cpu), median.</summary>
+    public double? ClusterServerCpuMicrosecondsPerTask { get; set; }
+
     /// <summary>Request/responses awaited per pair: backend operations, reads counted as the XREADGROUPs sent.</summary>
     public double? RoundTripsPerTask { get; set; }
 

@@ -11,6 +11,7 @@ internal static class ReportWriter
 {
     public const string MageFlowRedis = "MageFlow, Redis backend";
     public const string MageFlowRedisWithSigning = "MageFlow, Redis backend, incl. signing";
+    public const string MageFlowRedisCluster = "MageFlow (Redis Cluster, 3 masters)";
     public const string MageFlowInMemory = "MageFlow, in-memory backend";
     public const string Floor = "Redis floor";
     public const string Hangfire = "Hangfire 1.8.25 + Hangfire.Redis.StackExchange 1.12.0";
@@ -23,6 +24,7 @@ internal static class ReportWriter
         rows.Clear();
         var redis = report.Throughput.FirstOrDefault(t => t.Name == MageFlowRedis);
         var redisWithSigning = report.Throughput.FirstOrDefault(t => t.Name == MageFlowRedisWithSigning);
+        var cluster = report.Throughput.FirstOrDefault(t => t.Name == MageFlowRedisCluster);
         var memory = report.Throughput.FirstOrDefault(t => t.Name == MageFlowInMemory);
         var floor = report.Throughput.FirstOrDefault(t => t.Name == Floor);
         var hangfire = report.Throughput.FirstOrDefault(t => t.Name == Hangfire);
@@ -42,6 +44,15 @@ internal static class ReportWriter
                 $"{ratio:0.00} × the plain pairs/s ({redis.Rate.Median:N0}/s, row above); {Runs(swarm.Rate)}; commands executed per item: signing {swarm.SignExecutedPerItem:0.00} + adding and running {perItem - swarm.SignExecutedPerItem:0.00}, script calls {swarm.ItemLife.ScriptCallsPerTask:0.00}{plainPair}",
                 "≥ 0.5 × the plain task rate", Status(ratio >= 0.5),
                 $"N = {swarm.Items:N0}; {swarm.What}. Commands: INFO commandstats delta ÷ N over signing, adding and running (includes the commands inside scripts), last repetition"));
+        }
+        if (cluster is not null && redis is not null && floor is not null)
+        {
+            var singleCpu = life is null ? "" : $" (single Redis: {life.ServerCpuMicrosecondsPerTask:0.0} µs, counting run)";
+            rows.Add(new TableRow($"End-to-end pairs/s, {MageFlowRedisCluster}",
+                $"{cluster.Rate.Median:N0}/s; {cluster.Rate.Median / floor.Rate.Median:0.00} × the Redis floor",
+                $"{Runs(cluster.Rate)}; ÷ floor {cluster.Rate.Min / floor.Rate.Max:0.00}–{cluster.Rate.Max / floor.Rate.Min:0.00}; {cluster.Rate.Median / redis.Rate.Median:0.00} × the single-Redis pairs/s ({redis.Rate.Median:N0}/s); redis-server CPU {report.ClusterServerCpuMicrosecondsPerTask ?? double.NaN:0.0} µs per task summed over the nodes{singleCpu}",
+                "— (info: the cost of cluster mode; one store is one slot on one master, not a scale-out)", "—",
+                $"N = {cluster.ItemsPerRepetition:N0}; {cluster.What}. Floor ratio: medians of per-second rates against the single-server floor of the same repetitions. Server CPU: INFO cpu delta over sign + run, summed over the nodes, ÷ N, median"));
         }
         if (redisWithSigning is not null) rows.Add(Rate(redisWithSigning, "— (basis of the Hangfire ratio)", null));
         if (memory is not null) rows.Add(Rate(memory, "— (no target; shows the engine's own ceiling)", null));

@@ -34,11 +34,13 @@ internal sealed class InMemoryChoice : MageBackendChoice
     }
 }
 
-internal sealed class RedisChoice(string endpoint, RedisInfo info) : MageBackendChoice
+/// <param name="endpoint">One redis-server, or a cluster's nodes comma-separated.</param>
+/// <param name="name">How measurements and timeouts name it: "Redis" unless it is another deployment (a cluster).</param>
+internal sealed class RedisChoice(string endpoint, RedisInfo info, string name = "Redis") : MageBackendChoice
 {
     public const int Database = 0;
 
-    public override string Name => "Redis";
+    public override string Name => name;
 
     public override bool IsRedis => true;
 
