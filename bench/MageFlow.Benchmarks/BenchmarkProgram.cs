@@ -165,9 +165,10 @@ internal static class BenchmarkProgram
         }
 
         await using var clusterInfo = clusterEndpoints is null ? null : await RedisInfo.ConnectAsync(clusterEndpoints).ConfigureAwait(false);
-        var clustered = clusterInfo is null ? null : new RedisChoice(clusterEndpoints!, clusterInfo, "Redis Cluster");
+        var clustered = clusterEndpoints is null || clusterInfo is null ? null : new RedisChoice(clusterEndpoints, clusterInfo, "Redis Cluster");
 
-        Step($"warm-up (JIT) on in-memory, Redis backend, swarm and floor; redis-server at {endpoint}");
+        Step($"warm-up (JIT) on in-memory, Redis backend, swarm, floor{(clustered is null ? "" : " and Redis Cluster")}; redis-server at {endpoint}"
+            + (clusterEndpoints is null ? "" : $", cluster nodes at {clusterEndpoints}"));
         await MageFlowEndToEnd.RunAsync(inMemory, workload, 300, null, timeout, cancellationToken).ConfigureAwait(false);
         try
         {
