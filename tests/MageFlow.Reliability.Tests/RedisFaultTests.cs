@@ -22,7 +22,10 @@ namespace MageFlow.Reliability.Tests;
 public sealed class RedisFaultTests(ITestOutputHelper output)
 {
     private static readonly TimeSpan DoneTtl = TimeSpan.FromMinutes(5);
-    private static readonly WorkerSettings Work = new() { Tasks = [ReliabilityTasks.Work], VisibilityMs = 1500, DoneTtlMs = (int)DoneTtl.TotalMilliseconds };
+    // A worker retries recording an outcome for half the visibility timeout, then leaves the run to be taken over (and
+    // run again). A Redis restart from its AOF, plus the client's reconnect, took longer than 0.75 s on a loaded CI
+    // machine: 6 s gives these faults room, while the take-over tests elsewhere keep their short timeout.
+    private static readonly WorkerSettings Work = new() { Tasks = [ReliabilityTasks.Work], VisibilityMs = 6000, DoneTtlMs = (int)DoneTtl.TotalMilliseconds };
     private static readonly WorkerSettings Callbacks = Work with { Tasks = [ReliabilityTasks.OnDone, ReliabilityTasks.OnFailed] };
 
     private static async Task StartWorkersAsync(ReliabilityCluster cluster)
