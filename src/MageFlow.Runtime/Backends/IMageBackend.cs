@@ -23,6 +23,9 @@ internal enum EnvelopeKind
 /// <param name="Failure">For <see cref="EnvelopeKind.ErrorInput"/>: what failed.</param>
 /// <param name="ContainerKwargs">The kwargs of the chain or swarm that dispatched it (rules 27, 28): call-time kwargs below <paramref name="CallTimeKwargs"/>.</param>
 /// <param name="OuterBase">A swarm item's swarm message: the base the item's own message is deep-merged over (rule 28).</param>
+/// <param name="TraceParent">The W3C <c>traceparent</c> of the span that queued the run (a producer's send, or the run
+/// that fired this callback, chain step or swarm item): the run's span becomes its child, so one trace follows the
+/// whole workflow. Null when nothing was traced.</param>
 internal sealed record Envelope(
     string SignatureId,
     EnvelopeKind Kind,
@@ -30,7 +33,8 @@ internal sealed record Envelope(
     ReadOnlyMemory<byte> CallTimeKwargs = default,
     TaskFailure? Failure = null,
     ReadOnlyMemory<byte> ContainerKwargs = default,
-    ReadOnlyMemory<byte> OuterBase = default);
+    ReadOnlyMemory<byte> OuterBase = default,
+    string? TraceParent = null);
 
 /// <summary>An entry taken from a task's queue and not yet acknowledged: a good delivery or a malformed entry.</summary>
 /// <param name="TaskName">The queue (stream) it came from.</param>
@@ -38,7 +42,11 @@ internal sealed record Envelope(
 internal abstract record QueueEntry(string TaskName, string EntryId);
 
 /// <summary>A readable entry: the only kind the transitions accept.</summary>
-internal sealed record Delivery(string TaskName, string EntryId, Envelope Envelope) : QueueEntry(TaskName, EntryId);
+/// <param name="TaskName">The queue (stream) it came from.</param>
+/// <param name="EntryId">The backend's id of the queue entry, used to acknowledge it.</param>
+/// <param name="Envelope">The run it carries.</param>
+/// <param name="QueuedAt">When the entry was queued (for the queue-wait metric); default when unknown.</param>
+internal sealed record Delivery(string TaskName, string EntryId, Envelope Envelope, DateTimeOffset QueuedAt = default) : QueueEntry(TaskName, EntryId);
 
 /// <summary>An entry that could not be read; the worker logs it and acknowledges it, nothing else.</summary>
 /// <param name="TaskName">The queue (stream) it came from.</param>

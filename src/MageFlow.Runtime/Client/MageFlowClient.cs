@@ -148,7 +148,9 @@ internal sealed class MageFlowClient : IMageFlow, IAsyncDisposable, IDisposable
         {
             var finished = await Waiters.WaitAsync(signature.Id, async () =>
             {
-                var found = await Backend.DispatchSignatureAsync(new Envelope(signature.Id, EnvelopeKind.Message, message), awaited: true, Lifetimes, cancellationToken).ConfigureAwait(false);
+                using var send = MageFlowTelemetry.StartSend(signature.TaskName, signature.Id);
+                var envelope = new Envelope(signature.Id, EnvelopeKind.Message, message, TraceParent: MageFlowTelemetry.CurrentTraceParent());
+                var found = await Backend.DispatchSignatureAsync(envelope, awaited: true, Lifetimes, cancellationToken).ConfigureAwait(false);
                 if (found is null) throw new SignatureNotFoundException(signature.Id);
                 if (found.Value.IsFinished())
                     throw new InvalidOperationException(
@@ -402,7 +404,8 @@ internal sealed class MageFlowClient : IMageFlow, IAsyncDisposable, IDisposable
             callTime = Composition.InputComposer.Compose("{}"u8.ToArray(), builder.Entries, default);
             ThrowIfTooLarge(signature.TaskName, "call-time kwargs", callTime.Length);
         }
-        var envelope = new Envelope(signature.Id, EnvelopeKind.Message, message, callTime);
+        using var send = MageFlowTelemetry.StartSend(signature.TaskName, signature.Id);
+        var envelope = new Envelope(signature.Id, EnvelopeKind.Message, message, callTime, TraceParent: MageFlowTelemetry.CurrentTraceParent());
         if (signature.Record.Kind == SignatureKind.Task)
         {
             await Backend.DispatchAsync(signature.TaskName, envelope, cancellationToken).ConfigureAwait(false);

@@ -381,8 +381,24 @@ internal sealed class MageWorker : BackgroundService
         }
         var signature = start.Signature!;
         var run = _held.TryGetValue((delivery.TaskName, delivery.EntryId), out var held) ? held.RunToken : _hardStop.Token;
-        var outcome = await _executor.RunAsync(delivery, signature, start.Stalls, _hardStop.Token, run).ConfigureAwait(false);
-        await _applier.ApplyAsync(delivery, signature, outcome).ConfigureAwait(false);
+        // The run's span covers the body and the transition that records its outcome, so the callbacks, chain steps
+        // and swarm items that transition queues carry this span as their parent (Envelope.TraceParent).
+        using var activity = MageFlowTelemetry.StartRun(signature.TaskName, id, signature.Attempts, delivery.Envelope.TraceParent);
+        var task = new KeyValuePair<string, object?>("mageflow.task", signature.TaskName);
+        MageFlowTelemetry.RecordQueueWait(signature.TaskName, delivery.QueuedAt, _time.GetUtcNow());
+        MageFlowTelemetry.RunsStarted.Add(1, task);
+        MageFlowTelemetry.RunsInFlight.Add(1, task);
+        var started = System.Diagnostics.Stopwatch.GetTimestamp();
+        try
+        {
+            var outcome = await _executor.RunAsync(delivery, signature, start.Stalls, _hardStop.Token, run).ConfigureAwait(false);
+            await _applier.ApplyAsync(delivery, signature, outcome).ConfigureAwait(false);
+            MageFlowTelemetry.RecordOutcome(activity, signature.TaskName, outcome.Label, started);
+        }
+        finally
+        {
+            MageFlowTelemetry.RunsInFlight.Add(-1, task);
+        }
     }
 
     /// <summary>An entry this worker holds.</summary>

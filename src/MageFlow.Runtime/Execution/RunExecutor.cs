@@ -46,12 +46,7 @@ internal sealed class RunExecutor(
                 $"Task '{signature.TaskName}': stalled {stalls} times (MageWorkerOptions.MaxStalls = {worker.MaxStalls}): each worker that took this run stopped answering before it finished (crashed, killed or hung), so it is treated as poison and not run again.");
 
         Log.RunStarted(logger, signature.Id, signature.TaskName, signature.Attempts, task.MaxAttempts);
-        using var activity = MageFlowTelemetry.StartRun(signature.TaskName, signature.Id, signature.Attempts);
-        MageFlowTelemetry.RunsStarted.Add(1, new KeyValuePair<string, object?>("mageflow.task", signature.TaskName));
-        var started = System.Diagnostics.Stopwatch.GetTimestamp();
-        var outcome = await InvokeAsync(task, signature, envelope, input, hardStop, run).ConfigureAwait(false);
-        MageFlowTelemetry.RecordOutcome(activity, signature.TaskName, outcome.Label, started);
-        return outcome;
+        return await InvokeAsync(task, signature, envelope, input, hardStop, run).ConfigureAwait(false);
     }
 
     private async Task<RunOutcome> InvokeAsync(TaskDescriptor task, SignatureRecord signature, Envelope envelope, byte[] input, CancellationToken hardStop, CancellationToken run)

@@ -33,7 +33,7 @@ public sealed class TelemetryTests
             Sample = (ref ActivityCreationOptions<ActivityContext> _) => ActivitySamplingResult.AllDataAndRecorded,
             ActivityStopped = activity =>
             {
-                if (Equals(activity.GetTagItem("mageflow.task"), task)) activities.Enqueue(activity);
+                if (activity.Kind == ActivityKind.Consumer && Equals(activity.GetTagItem("mageflow.task"), task)) activities.Enqueue(activity);
             },
         };
         ActivitySource.AddActivityListener(traces);
@@ -49,5 +49,47 @@ public sealed class TelemetryTests
         Assert.Equal(["retried", "done"], outcomes);
         Assert.All(activities, a => Assert.Equal(ping.Id, a.GetTagItem("mageflow.signature_id")));
         Assert.Equal([1, 2], activities.Select(a => (int)a.GetTagItem("mageflow.attempt")!));
+    }
+
+    [Fact]
+    public async Task Runs_in_flight_and_their_queue_wait_are_measured_per_task()
+    {
+        var task = $"wait-{Guid.NewGuid():N}";
+        long inFlight = 0;
+        var waits = new ConcurrentQueue<double>();
+        using var meters = new MeterListener();
+        meters.InstrumentPublished = (instrument, listener) =>
+        {
+            if (instrument.Meter.Name == MageFlowTelemetry.Name && instrument.Name is "mageflow.runs.in_flight" or "mageflow.run.queue_wait")
+                listener.EnableMeasurementEvents(instrument);
+        };
+        meters.SetMeasurementEventCallback<long>((_, value, tags, _) =>
+        {
+            if (Equals(TagOf(tags, "mageflow.task"), task)) Interlocked.Add(ref inFlight, value);
+        });
+        meters.SetMeasurementEventCallback<double>((_, value, tags, _) =>
+        {
+            if (Equals(TagOf(tags, "mageflow.task"), task)) waits.Enqueue(value);
+        });
+        meters.Start();
+        var gate = new TaskCompletionSource();
+        var store = new InMemoryBackend();
+        await using var cluster = await TestCluster.StartAsync(o => o.UseInMemory(store), o => o.AddTask(
+            TaskDescriptor.Create<Ping>(task, async (_, _, ct) => await gate.Task.WaitAsync(ct))));
+        var ping = await cluster.Client.AsignAsync(task);
+
+        await ping.RunAsync(new Ping("p"));
+
+        await Recorder.WaitUntilAsync(() => Task.FromResult(Interlocked.Read(ref inFlight) == 1), "the run is counted in flight");
+        var wait = Assert.Single(waits);
+        Assert.InRange(wait, 0, 20); // seconds, from queued to started
+        gate.SetResult();
+        await Recorder.WaitUntilAsync(() => Task.FromResult(Interlocked.Read(ref inFlight) == 0), "the finished run is no longer in flight");
+    }
+
+    private static object? TagOf(ReadOnlySpan<KeyValuePair<string, object?>> tags, string name)
+    {
+        foreach (var tag in tags) if (tag.Key == name) return tag.Value;
+        return null;
     }
 }

@@ -196,7 +196,7 @@ internal sealed partial class InMemoryBackend(TimeProvider time) : IMageBackend
                     while (batch.Count < maxCount && queue.Ready.TryDequeue(out var entry))
                     {
                         queue.Pending[entry.Id] = new PendingEntry(entry, consumer, time.GetUtcNow());
-                        batch.Add(new Delivery(name, entry.Id, entry.Envelope));
+                        batch.Add(new Delivery(name, entry.Id, entry.Envelope, entry.QueuedAt));
                     }
                 }
                 if (batch.Count > 0) return batch;
@@ -228,7 +228,7 @@ internal sealed partial class InMemoryBackend(TimeProvider time) : IMageBackend
                 {
                     if (reclaimed.Count >= maxCount) break;
                     queue.Pending[pending.Entry.Id] = pending with { Consumer = consumer, DeliveredAt = now };
-                    reclaimed.Add(new Delivery(name, pending.Entry.Id, pending.Entry.Envelope));
+                    reclaimed.Add(new Delivery(name, pending.Entry.Id, pending.Entry.Envelope, pending.Entry.QueuedAt));
                 }
             }
         }
@@ -491,10 +491,15 @@ internal sealed partial class InMemoryBackend(TimeProvider time) : IMageBackend
         return queue;
     }
 
+    /// <remarks>
+    /// Runs queued by a transition (callbacks, chain steps, swarm items) are queued under the lock, on the caller's
+    /// own flow, so the current span is the run whose outcome queued them: it becomes their parent.
+    /// </remarks>
     private void Enqueue(string taskName, Envelope envelope)
     {
         var sequence = ++_nextEntryId;
-        QueueOf(taskName).Ready.Enqueue(new QueueEntryData($"{sequence}-0", sequence, envelope));
+        if (envelope.TraceParent is null && MageFlowTelemetry.CurrentTraceParent() is { } parent) envelope = envelope with { TraceParent = parent };
+        QueueOf(taskName).Ready.Enqueue(new QueueEntryData($"{sequence}-0", sequence, envelope, time.GetUtcNow()));
         var arrived = _arrived;
         _arrived = NewSignal();
         arrived.TrySetResult();
@@ -657,7 +662,7 @@ internal sealed partial class InMemoryBackend(TimeProvider time) : IMageBackend
         }
     }
 
-    private sealed record QueueEntryData(string Id, long Sequence, Envelope Envelope);
+    private sealed record QueueEntryData(string Id, long Sequence, Envelope Envelope, DateTimeOffset QueuedAt);
 
     private sealed record PendingEntry(QueueEntryData Entry, string Consumer, DateTimeOffset DeliveredAt);
 

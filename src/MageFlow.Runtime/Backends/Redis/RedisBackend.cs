@@ -204,7 +204,7 @@ internal sealed partial class RedisBackend : IMageBackend
         ArgumentNullException.ThrowIfNull(items);
         var keys = new RedisKey[1 + items.Count];
         keys[0] = _layout.Signature(swarmId);
-        var values = new RedisValue[6 + items.Count * 2];
+        var values = new RedisValue[7 + items.Count * 2];
         values[0] = _layout.Prefix;
         values[1] = ExpiryMilliseconds(lifetimes.Active);
         values[2] = DoneTtlMilliseconds(lifetimes.Done);
@@ -217,6 +217,7 @@ internal sealed partial class RedisBackend : IMageBackend
             values[6 + 2 * i] = items[i].Id;
             values[7 + 2 * i] = items[i].Message ?? [];
         }
+        values[^1] = MageFlowTelemetry.CurrentTraceParent() ?? "";
         var db = await DatabaseAsync(cancellationToken).ConfigureAwait(false);
         var reply = await SwarmAddScript.RunAsync(db, keys, values).ConfigureAwait(false);
         return (string?)reply[0] switch
@@ -404,25 +405,28 @@ internal sealed partial class RedisBackend : IMageBackend
     public Task<FinishOutcome> CompleteAsync(Delivery delivery, ReadOnlyMemory<byte> resultJson, SignatureLifetimes lifetimes, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(delivery);
-        return _completions.RunAsync(new Completion(delivery, resultJson, DoneTtlMilliseconds(lifetimes.Done), ExpiryMilliseconds(lifetimes.Active)));
+        // The caller's span (the run) is captured here, on the caller's flow: the batch is sent from another.
+        return _completions.RunAsync(new Completion(delivery, resultJson, DoneTtlMilliseconds(lifetimes.Done), ExpiryMilliseconds(lifetimes.Active),
+            MageFlowTelemetry.CurrentTraceParent() ?? ""));
     }
 
     private async Task<ItemResult<FinishOutcome>[]> CompleteBatchAsync(IReadOnlyList<Completion> completions)
     {
         var keys = new RedisKey[completions.Count * 2];
-        var values = new RedisValue[3 + completions.Count * 4];
+        var values = new RedisValue[3 + completions.Count * 5];
         values[0] = _group;
         values[1] = _layout.Prefix;
         values[2] = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
         for (var i = 0; i < completions.Count; i++)
         {
-            var (delivery, result, doneTtlMs, activeTtlMs) = completions[i];
+            var (delivery, result, doneTtlMs, activeTtlMs, traceParent) = completions[i];
             keys[2 * i] = _layout.Signature(delivery.Envelope.SignatureId);
             keys[2 * i + 1] = _layout.Queue(delivery.TaskName);
-            values[3 + 4 * i] = delivery.EntryId;
-            values[4 + 4 * i] = doneTtlMs;
-            values[5 + 4 * i] = activeTtlMs;
-            values[6 + 4 * i] = result;
+            values[3 + 5 * i] = delivery.EntryId;
+            values[4 + 5 * i] = doneTtlMs;
+            values[5 + 5 * i] = activeTtlMs;
+            values[6 + 5 * i] = result;
+            values[7 + 5 * i] = traceParent;
         }
         var db = await DatabaseAsync(CancellationToken.None).ConfigureAwait(false);
         var replies = (RedisResult[])(await CompleteScript.RunAsync(db, keys, values).ConfigureAwait(false))!;
@@ -431,7 +435,7 @@ internal sealed partial class RedisBackend : IMageBackend
             : ItemResult<FinishOutcome>.Of(FinishOutcomeOf(reply))).ToArray();
     }
 
-    private readonly record struct Completion(Delivery Delivery, ReadOnlyMemory<byte> Result, long DoneTtlMs, long ActiveTtlMs);
+    private readonly record struct Completion(Delivery Delivery, ReadOnlyMemory<byte> Result, long DoneTtlMs, long ActiveTtlMs, string TraceParent);
 
     public async Task<FinishOutcome> FailAsync(Delivery delivery, ReadOnlyMemory<byte> failedInput, TaskFailure failure, SignatureLifetimes lifetimes, CancellationToken cancellationToken)
     {
@@ -441,7 +445,8 @@ internal sealed partial class RedisBackend : IMageBackend
         var reply = await FailScript.RunAsync(db,
             [_layout.Signature(delivery.Envelope.SignatureId), _layout.Queue(delivery.TaskName)],
             [_group, delivery.EntryId, _layout.Prefix, DoneTtlMilliseconds(lifetimes.Done), ExpiryMilliseconds(lifetimes.Active),
-             failedInput, failure.SignatureId, failure.TaskName, failure.Error, (int)failure.Kind, DateTimeOffset.UtcNow.ToUnixTimeMilliseconds()]).ConfigureAwait(false);
+             failedInput, failure.SignatureId, failure.TaskName, failure.Error, (int)failure.Kind, DateTimeOffset.UtcNow.ToUnixTimeMilliseconds(),
+             MageFlowTelemetry.CurrentTraceParent() ?? ""]).ConfigureAwait(false);
         return FinishOutcomeOf(reply);
     }
 

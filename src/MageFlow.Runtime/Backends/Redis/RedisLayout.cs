@@ -82,6 +82,7 @@ internal sealed class RedisLayout
     public const string EntryFailureKind = "fk";
     public const string EntryContainerKwargs = "ck";
     public const string EntryOuterBase = "ob";
+    public const string EntryTraceParent = "tp";      // W3C traceparent of the span that queued the run
 
     private readonly string _queuePrefix;
     private readonly string _signaturePrefix;
@@ -315,6 +316,7 @@ internal sealed class RedisLayout
         if (!envelope.CallTimeKwargs.IsEmpty) fields.Add(new(EntryCallTimeKwargs, envelope.CallTimeKwargs));
         if (!envelope.ContainerKwargs.IsEmpty) fields.Add(new(EntryContainerKwargs, envelope.ContainerKwargs));
         if (!envelope.OuterBase.IsEmpty) fields.Add(new(EntryOuterBase, envelope.OuterBase));
+        if (envelope.TraceParent is { } traceParent) fields.Add(new(EntryTraceParent, traceParent));
         if (envelope.Failure is { } failure)
         {
             fields.Add(new(EntryFailureSignatureId, failure.SignatureId));
@@ -338,7 +340,7 @@ internal sealed class RedisLayout
             return new MalformedEntry(taskName, entryId, "the entry has no fields (its data was deleted)");
 
         var fields = entry[1];
-        string? signatureId = null, kindText = null, failureId = null, failureTask = null, failureError = null, failureKind = null;
+        string? signatureId = null, kindText = null, failureId = null, failureTask = null, failureError = null, failureKind = null, traceParent = null;
         byte[]? payload = null, callTime = null, containerKwargs = null, outerBase = null;
         for (var i = 0; i + 1 < fields.Length; i += 2)
         {
@@ -351,6 +353,7 @@ internal sealed class RedisLayout
                 case EntryCallTimeKwargs: callTime = (byte[]?)value; break;
                 case EntryContainerKwargs: containerKwargs = (byte[]?)value; break;
                 case EntryOuterBase: outerBase = (byte[]?)value; break;
+                case EntryTraceParent: traceParent = (string?)value; break;
                 case EntryFailureSignatureId: failureId = (string?)value; break;
                 case EntryFailureTaskName: failureTask = (string?)value; break;
                 case EntryFailureError: failureError = (string?)value; break;
@@ -372,7 +375,16 @@ internal sealed class RedisLayout
                     : TaskFailureKind.Error,
             };
         return new Delivery(taskName, entryId, new Envelope(signatureId, (EnvelopeKind)kindValue, payload, callTime ?? default(ReadOnlyMemory<byte>), failure,
-            containerKwargs ?? default(ReadOnlyMemory<byte>), outerBase ?? default(ReadOnlyMemory<byte>)));
+            containerKwargs ?? default(ReadOnlyMemory<byte>), outerBase ?? default(ReadOnlyMemory<byte>), traceParent), QueuedAtOf(entryId));
+    }
+
+    /// <summary>When an entry was queued: a stream entry id starts with the server's unix milliseconds at XADD.</summary>
+    private static DateTimeOffset QueuedAtOf(string entryId)
+    {
+        var dash = entryId.IndexOf('-', StringComparison.Ordinal);
+        return long.TryParse(dash < 0 ? entryId : entryId[..dash], NumberStyles.None, CultureInfo.InvariantCulture, out var ms)
+            ? DateTimeOffset.FromUnixTimeMilliseconds(ms)
+            : default;
     }
 
     private static string Truncate(string text) => text.Length <= 40 ? text : text[..40] + "…";

@@ -161,6 +161,7 @@ internal sealed class RedisScript
             ("F_SWARM_FAILED", RedisLayout.SwarmFailedField),
             ("E_CONTAINER_KWARGS", RedisLayout.EntryContainerKwargs),
             ("E_OUTER_BASE", RedisLayout.EntryOuterBase),
+            ("E_TRACE_PARENT", RedisLayout.EntryTraceParent),
             ("QUEUE_KEY_PART", RedisLayout.QueueKeyPart),
             ("F_TASK", RedisLayout.TaskNameField),
             ("F_MESSAGE_TYPE", RedisLayout.MessageTypeField),

@@ -3,12 +3,13 @@
 -- and everything below them released, the signature released, the entry acknowledged. A run that finished
 -- while its signature was Suspended or Interrupted keeps its result on it for resume instead.
 -- KEYS: for each run i, KEYS[2i-1] signature hash and KEYS[2i] stream of the entry
--- ARGV[1] consumer group, ARGV[2] key prefix, ARGV[3] now (unix ms); for each run i: ARGV[4i] entry id,
--- ARGV[4i+1] done TTL ms (0 deletes), ARGV[4i+2] active TTL ms, ARGV[4i+3] result JSON
+-- ARGV[1] consumer group, ARGV[2] key prefix, ARGV[3] now (unix ms); for each run i: ARGV[5i-1] entry id,
+-- ARGV[5i] done TTL ms (0 deletes), ARGV[5i+1] active TTL ms, ARGV[5i+2] result JSON, ARGV[5i+3] the run's
+-- traceparent ('' when not traced)
 -- Returns one reply per run: {0} not applied, {1, missing callback ids...} applied, {2} saved for resume, {-1, error}.
 local group, prefix, now = ARGV[1], ARGV[2], ARGV[3]
 
-local function complete(signature, stream, entry, done_ttl, active_ttl, result)
+local function complete(signature, stream, entry, done_ttl, active_ttl, result, trace)
   -- A key of another type raises here, before any write: the entry stays pending and its next start finds
   -- the signature corrupt.
   local found = read_for_finish(signature)
@@ -19,7 +20,7 @@ local function complete(signature, stream, entry, done_ttl, active_ttl, result)
   end
   if found[1] ~= ACTIVE then return {0} end
   local id = string.sub(signature, #prefix + #SIGNATURE_KEY_PART + 1)
-  local ctx = {prefix = prefix, active = active_ttl, done = done_ttl, now = now}
+  local ctx = {prefix = prefix, active = active_ttl, done = done_ttl, now = now, trace = trace ~= '' and trace or nil}
   local missing = finish_read(ctx, signature, id, found, result, nil)
   local reply = {1}
   for _, missing_id in ipairs(missing) do table.insert(reply, missing_id) end
@@ -28,6 +29,7 @@ end
 
 local replies = {}
 for i = 1, #KEYS / 2 do
-  replies[i] = guarded(complete, KEYS[2 * i - 1], KEYS[2 * i], ARGV[4 * i], tonumber(ARGV[4 * i + 1]), ARGV[4 * i + 2], ARGV[4 * i + 3])
+  replies[i] = guarded(complete, KEYS[2 * i - 1], KEYS[2 * i], ARGV[5 * i - 1], tonumber(ARGV[5 * i]), ARGV[5 * i + 1], ARGV[5 * i + 2],
+    ARGV[5 * i + 3])
 end
 return replies

@@ -10,6 +10,7 @@ local found = redis.call('HMGET', KEYS[1], F_STATUS, F_TASK, F_KIND)
 if not found[1] or not found[2] then return -1 end
 if is_finished(found[1]) then return tonumber(found[1]) end
 if ARGV[2] == '1' then redis.call('HSET', KEYS[1], F_AWAITED, '1') end
-local ctx = {prefix = ARGV[1], active = ARGV[3], done = tonumber(ARGV[4]), now = ARGV[5]}
-dispatch_known(ctx, KEYS[1], ARGV[6], found[2], found[3], {unpack(ARGV, 7)})
+local fields = {unpack(ARGV, 7)}
+local ctx = {prefix = ARGV[1], active = ARGV[3], done = tonumber(ARGV[4]), now = ARGV[5], trace = field_of(fields, E_TRACE_PARENT)}
+dispatch_known(ctx, KEYS[1], ARGV[6], found[2], found[3], fields)
 return tonumber(found[1])

@@ -2,10 +2,12 @@
 -- every item once the swarm started) may run at once; the others wait for the swarm's RunAsync.
 -- KEYS[1] the swarm's hash; KEYS[2..n+1] the items' hashes
 -- ARGV[1] key prefix, ARGV[2] active TTL ms, ARGV[3] done TTL ms, ARGV[4] now (unix ms), ARGV[5] swarm id, ARGV[6] n,
--- then per item i: ARGV[5+2i] item id, ARGV[6+2i] its message ('' for none)
+-- then per item i: ARGV[5+2i] item id, ARGV[6+2i] its message ('' for none); last, ARGV[7+2n] the caller's
+-- traceparent ('' when not traced): the parent of the items' runs it dispatches
 -- Returns {'ok'}, {'missing'}, {'closed', why}, {'full', added}, {'item-missing', id}, {'item-taken', id}.
 local swarm, id, n = KEYS[1], ARGV[5], tonumber(ARGV[6])
-local ctx = {prefix = ARGV[1], active = ARGV[2], done = tonumber(ARGV[3]), now = ARGV[4]}
+local trace = ARGV[7 + 2 * n]
+local ctx = {prefix = ARGV[1], active = ARGV[2], done = tonumber(ARGV[3]), now = ARGV[4], trace = trace ~= '' and trace or nil}
 local ok, found = pcall(redis.call, 'HMGET', swarm, F_KIND, F_STATUS, F_SWARM_CLOSED, F_SWARM_ADDED, F_SWARM_MAX_TASKS,
   F_SWARM_CLOSE_ON_MAX, F_SWARM_STARTED)
 if not ok or found[1] ~= SIGNATURE_SWARM then return {'missing'} end

@@ -119,7 +119,8 @@ local function save_outcome(prefix, signature, kind, payload, error_text, failur
 end
 
 -- ---- dispatching any signature, and chains and swarms (rules 27-30) ----
--- ctx: {prefix=, active=active TTL ms, done=done TTL ms (0 deletes), now=unix ms}: what every step below needs.
+-- ctx: {prefix=, active=active TTL ms, done=done TTL ms (0 deletes), now=unix ms, trace=traceparent or nil}: what
+-- every step below needs.
 
 local STATUS_NAMES = {[PENDING] = 'Pending', [ACTIVE] = 'Active', [DONE] = 'Done', [FAILED] = 'Failed',
   [SUSPENDED] = 'Suspended', [INTERRUPTED] = 'Interrupted', [CANCELED] = 'Canceled'}
@@ -294,6 +295,8 @@ dispatch_known = function(ctx, key, id, task, kind, fields)
   if kind == SIGNATURE_CHAIN then start_chain(ctx, key, id, fields)
   elseif kind == SIGNATURE_SWARM then start_swarm(ctx, key, id, fields)
   else
+    -- ctx.trace: the span that made this transition (the finished run, or the producer): the queued run's parent
+    if ctx.trace then fields = with_field(fields, E_TRACE_PARENT, ctx.trace) end
     redis.call('XADD', queue_key(ctx.prefix, task), '*', E_SIGNATURE_ID, id, unpack(fields))
     redis.call('PEXPIRE', key, ctx.active)
   end
