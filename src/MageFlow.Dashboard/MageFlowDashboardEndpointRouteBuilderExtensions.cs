@@ -46,18 +46,20 @@ public static class MageFlowDashboardEndpointRouteBuilderExtensions
             return await next(invocation);
         });
 
+        // Every handler states its return type: a lambda taking only an HttpContext would otherwise bind as a plain
+        // RequestDelegate, which drops the IResult and skips the endpoint filter above.
         DashboardRequest Request(HttpContext context) => new(context, options, pattern);
-        group.MapGet("/", async (HttpContext context) => DashboardResults.Html(await OverviewPage.RenderAsync(Request(context))));
-        group.MapGet("/signatures", async (HttpContext context) => DashboardResults.Html(await SignatureListPage.RenderAsync(Request(context))));
-        group.MapGet("/signatures/{id}", async (HttpContext context, string id) =>
+        group.MapGet("/", async Task<IResult> (HttpContext context) => DashboardResults.Html(await OverviewPage.RenderAsync(Request(context))));
+        group.MapGet("/signatures", async Task<IResult> (HttpContext context) => DashboardResults.Html(await SignatureListPage.RenderAsync(Request(context))));
+        group.MapGet("/signatures/{id}", async Task<IResult> (HttpContext context, string id) =>
         {
             var request = Request(context);
             return await SignaturePage.RenderAsync(request, id) is { } page
                 ? DashboardResults.Html(page)
                 : DashboardResults.Page(StatusCodes.Status404NotFound, request, "Not found", $"Signature {id} does not exist (never created, expired or deleted).");
         });
-        group.MapPost("/signatures/{id}/{action}", (HttpContext context, string id, string action) => DashboardActions.RunAsync(Request(context), id, action));
-        group.MapGet("/assets/{name}", (string name) => DashboardAssets.Serve(name));
+        group.MapPost("/signatures/{id}/{action}", Task<IResult> (HttpContext context, string id, string action) => DashboardActions.RunAsync(Request(context), id, action));
+        group.MapGet("/assets/{name}", IResult (string name) => DashboardAssets.Serve(name));
         return group;
     }
 }

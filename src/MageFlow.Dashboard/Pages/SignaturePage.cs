@@ -33,7 +33,7 @@ internal static class SignaturePage
         if (info.Failure is { } failure)
         {
             html.Write($"""
-                <section><h2>Failure</h2><dl class="facts"><dt>Kind</dt><dd>{failure.Kind}</dd><dt>Failed signature</dt><dd>{PageLayout.SignatureLink(request, failure.SignatureId)}</dd></dl>
+                <section><h2>Failure</h2><dl class="facts"><dt>Kind</dt><dd>{failure.Kind}</dd><dt>Failed signature</dt><dd>{(failure.SignatureId == info.Id ? HtmlFragment.FromText("this one") : PageLayout.SignatureLink(request, failure.SignatureId))}</dd></dl>
                 <pre class="error" id="failure">{failure.Error}</pre></section>
                 """);
         }

@@ -16,9 +16,6 @@ internal sealed class HtmlWriter
 
     public void Write([InterpolatedStringHandlerArgument("")] ref HtmlInterpolation html) { }
 
-    /// <summary>Text alone, encoded.</summary>
-    public void Text(string? text) => _builder.Append(HtmlEncoder.Default.Encode(text ?? ""));
-
     public HtmlFragment ToFragment() => new(_builder.ToString());
 
     public override string ToString() => _builder.ToString();
@@ -37,10 +34,13 @@ internal sealed class HtmlWriter
     }
 }
 
-/// <summary>Markup produced by an <see cref="HtmlWriter"/>: inserted as it is into another page part.</summary>
+/// <summary>Markup made by an <see cref="HtmlWriter"/> (or a literal): inserted as it is into another page part. Never built from data.</summary>
 internal readonly record struct HtmlFragment(string Markup)
 {
     public static HtmlFragment Empty { get; } = new("");
+
+    /// <summary>Text as a fragment, encoded: for choosing between text and markup in one hole.</summary>
+    public static HtmlFragment FromText(string text) => new(HtmlEncoder.Default.Encode(text));
 }
 
 /// <summary>Literal parts are markup; holes are encoded (see <see cref="HtmlWriter"/>).</summary>
