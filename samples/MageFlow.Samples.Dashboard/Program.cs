@@ -17,6 +17,8 @@ builder.Services.AddMageFlow(o =>
 });
 builder.Services.AddMageFlowWorker();
 builder.Services.AddAntiforgery();
+// build-report runs for an hour: on Ctrl+C the worker hands it back after this instead of the default 30 s.
+builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(3));
 
 var app = builder.Build();
 app.MapGet("/", () => Results.Redirect("/mageflow"));
