@@ -27,7 +27,7 @@ internal static class Browser
         service.HideCommandPromptWindow = true;
         var options = new ChromeOptions { BinaryLocation = chromium };
         // --no-sandbox: CI runs as root, where Chromium's sandbox refuses to start.
-        options.AddArguments("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--disable-gpu", "--window-size=1280,900");
+        options.AddArguments("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--disable-gpu", "--window-size=1280,1100");
         var driver = new ChromeDriver(service, options, TimeSpan.FromSeconds(60));
         driver.Manage().Timeouts().PageLoad = TimeSpan.FromSeconds(30);
         return driver;

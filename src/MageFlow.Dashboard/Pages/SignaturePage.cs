@@ -28,8 +28,9 @@ internal static class SignaturePage
             </dl>
             """);
         WriteActions(html, request, info);
+        if (info.Swarm is { } swarm) await WriteSwarmAsync(html, request, info, swarm);
+        else if (info.StepIds.Count > 0) await WriteChainAsync(html, request, info);
 
-        html.Write($"""<section><h2>Kwargs</h2><pre class="json" id="kwargs">{PageLayout.Json(info.Kwargs)}</pre></section>""");
         if (info.Failure is { } failure)
         {
             html.Write($"""
@@ -37,13 +38,13 @@ internal static class SignaturePage
                 <pre class="error" id="failure">{failure.Error}</pre></section>
                 """);
         }
-        html.Write($"""<p class="hint">A run's input and result are not stored by MageFlow (only its kwargs, and its failure), so they are not shown.</p>""");
-
+        html.Write($"""<section><h2>Kwargs</h2><pre class="json" id="kwargs">{PageLayout.Json(info.Kwargs)}</pre></section>""");
         await WriteCallbacksAsync(html, request, "Success callbacks", info.SuccessCallbackIds);
         await WriteCallbacksAsync(html, request, "Error callbacks", info.ErrorCallbackIds);
-        if (info.Swarm is { } swarm) await WriteSwarmAsync(html, request, info, swarm);
-        else if (info.StepIds.Count > 0) await WriteChainAsync(html, request, info);
-        return PageLayout.Page(request, $"{PageLayout.Kind(info)} {info.TaskName}", html.ToFragment());
+        html.Write($"""<p class="hint">A run's input and result are not stored by MageFlow (only its kwargs, and its failure), so they are not shown.</p>""");
+        var kind = PageLayout.Kind(info);
+        var title = kind == "task" ? info.TaskName : $"{kind} {info.Id}";
+        return PageLayout.Page(request, title, html.ToFragment());
     }
 
     /// <summary>Only the actions the runtime accepts in this status (contract §5); none in read-only mode.</summary>
