@@ -10,7 +10,7 @@ internal static class DashboardActions
     public static async Task<IResult> RunAsync(DashboardRequest request, string id, string actionName)
     {
         if (request.Options.ReadOnly) return DashboardResults.Page(StatusCodes.Status403Forbidden, request, "Read-only", "This dashboard is read-only: it changes nothing.");
-        if (!Enum.TryParse<DashboardAction>(actionName, ignoreCase: true, out var action) || !Enum.IsDefined(action))
+        if (!DashboardRequest.TryParseName<DashboardAction>(actionName, out var action))
             return DashboardResults.Page(StatusCodes.Status404NotFound, request, "No such action", $"'{actionName}' is not an action; the actions are {string.Join(", ", Enum.GetNames<DashboardAction>())}.");
 
         try

@@ -35,6 +35,13 @@ internal sealed class DashboardRequest(HttpContext context, MageFlowDashboardOpt
     /// <summary>The antiforgery field every action form carries (one token set per request).</summary>
     public AntiforgeryTokenSet Tokens => _tokens ??= Context.RequestServices.GetRequiredService<IAntiforgery>().GetAndStoreTokens(Context);
 
+    /// <summary>An enum member by its name only: Enum.TryParse would also take "1" and run the member numbered 1.</summary>
+    public static bool TryParseName<TEnum>(string? name, out TEnum value) where TEnum : struct, Enum
+    {
+        value = default;
+        return Enum.GetNames<TEnum>().Contains(name, StringComparer.OrdinalIgnoreCase) && Enum.TryParse(name, ignoreCase: true, out value);
+    }
+
     /// <summary>Reads up to <see cref="MageFlowDashboardOptions.MaxSignaturesRead"/> signatures.</summary>
     public async Task<SignatureSnapshot> ReadSignaturesAsync(SignatureQuery? query = null)
     {

@@ -145,8 +145,8 @@ public sealed class DashboardRequestTests(DefaultDashboard dashboard) : IClassFi
 
         using var withoutToken = await App.PostActionAsync(signature.Id, "suspend", antiforgery: null);
         Assert.Equal(HttpStatusCode.BadRequest, withoutToken.StatusCode);
-        var stolenCookieOnly = await App.ReadAntiforgeryAsync(signature.Id) with { Token = "forged" };
-        using var forged = await App.PostActionAsync(signature.Id, "suspend", stolenCookieOnly);
+        var cookieWithForgedToken = await App.ReadAntiforgeryAsync(signature.Id) with { Token = "forged" };
+        using var forged = await App.PostActionAsync(signature.Id, "suspend", cookieWithForgedToken);
         Assert.Equal(HttpStatusCode.BadRequest, forged.StatusCode);
         Assert.Equal(SignatureStatus.Pending, await signature.GetStatusAsync());
 
@@ -154,6 +154,18 @@ public sealed class DashboardRequestTests(DefaultDashboard dashboard) : IClassFi
         Assert.Equal(HttpStatusCode.Redirect, accepted.StatusCode);
         Assert.Equal($"/mageflow/signatures/{signature.Id}", accepted.Headers.Location?.ToString());
         Assert.Equal(SignatureStatus.Suspended, await signature.GetStatusAsync());
+    }
+
+    [Fact]
+    public async Task An_action_is_named_never_numbered()
+    {
+        var signature = await Greet.AsignAsync(App.Mage);
+        using var numbered = await App.PostActionAsync(signature.Id, "1", await App.ReadAntiforgeryAsync(signature.Id));
+        using var named = await App.PostActionAsync(signature.Id, "Interrupt", await App.ReadAntiforgeryAsync(signature.Id));
+
+        Assert.Equal(HttpStatusCode.NotFound, numbered.StatusCode);
+        Assert.Equal(HttpStatusCode.Redirect, named.StatusCode);
+        Assert.Equal(SignatureStatus.Interrupted, await signature.GetStatusAsync());
     }
 }
 

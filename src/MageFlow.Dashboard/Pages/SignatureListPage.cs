@@ -12,7 +12,7 @@ internal static class SignatureListPage
     public static async Task<string> RenderAsync(DashboardRequest request)
     {
         var query = request.Context.Request.Query;
-        var status = Enum.TryParse<SignatureStatus>(query["status"], ignoreCase: true, out var parsed) && Enum.IsDefined(parsed) ? parsed : (SignatureStatus?)null;
+        var status = DashboardRequest.TryParseName<SignatureStatus>(query["status"], out var parsed) ? parsed : (SignatureStatus?)null;
         var taskName = query["task"] is { Count: > 0 } task && !string.IsNullOrEmpty(task[0]) ? task[0] : null;
 
         var all = await request.ReadSignaturesAsync();
