@@ -23,7 +23,7 @@ internal static class DashboardActions
         }
 
         if (await request.Mage.GetSignatureAsync(id, request.Aborted) is not { } signature)
-            return DashboardResults.Page(StatusCodes.Status404NotFound, request, "Not found", $"Signature {id} does not exist (never created, expired or deleted).");
+            return DashboardResults.SignatureNotFound(request, id);
         try
         {
             await (action switch

@@ -12,4 +12,7 @@ internal static class DashboardResults
     /// <summary>A page holding one message: errors and refusals.</summary>
     public static IResult Page(int statusCode, DashboardRequest request, string title, string message) =>
         Html(PageLayout.Page(request, title, PageLayout.Notice(message)), statusCode);
+
+    public static IResult SignatureNotFound(DashboardRequest request, string id) =>
+        Page(StatusCodes.Status404NotFound, request, "Not found", $"Signature {id} does not exist (never created, expired or deleted).");
 }

@@ -32,7 +32,7 @@ public static class MageFlowDashboardEndpointRouteBuilderExtensions
             throw new ArgumentOutOfRangeException(nameof(configure), $"MageFlowDashboardOptions.MaxSignaturesRead must be at least 1, got {options.MaxSignaturesRead}.");
         if (endpoints.ServiceProvider.GetService<IMageFlow>() is null)
             throw new InvalidOperationException("MapMageFlowDashboard needs MageFlow's client: call builder.Services.AddMageFlow(...) first.");
-        if (endpoints.ServiceProvider.GetService<IAntiforgery>() is null)
+        if (!options.ReadOnly && endpoints.ServiceProvider.GetService<IAntiforgery>() is null)
             throw new InvalidOperationException("MapMageFlowDashboard protects its actions with antiforgery tokens: call builder.Services.AddAntiforgery() too.");
 
         var group = endpoints.MapGroup(pattern);
@@ -42,7 +42,11 @@ public static class MageFlowDashboardEndpointRouteBuilderExtensions
             var context = invocation.HttpContext;
             DashboardAccess.AddSecurityHeaders(context.Response);
             if (!DashboardAccess.IsAllowed(context, options))
-                return Results.Text("The MageFlow dashboard serves local requests only; see MageFlowDashboardOptions to allow others.", statusCode: StatusCodes.Status403Forbidden);
+            {
+                return Results.Text(options.Authorize is null
+                    ? "The MageFlow dashboard serves local requests only; see MageFlowDashboardOptions to allow others."
+                    : "This request may not see the MageFlow dashboard.", statusCode: StatusCodes.Status403Forbidden);
+            }
             return await next(invocation);
         });
 
@@ -56,7 +60,7 @@ public static class MageFlowDashboardEndpointRouteBuilderExtensions
             var request = Request(context);
             return await SignaturePage.RenderAsync(request, id) is { } page
                 ? DashboardResults.Html(page)
-                : DashboardResults.Page(StatusCodes.Status404NotFound, request, "Not found", $"Signature {id} does not exist (never created, expired or deleted).");
+                : DashboardResults.SignatureNotFound(request, id);
         });
         group.MapPost("/signatures/{id}/{action}", Task<IResult> (HttpContext context, string id, string action) => DashboardActions.RunAsync(Request(context), id, action));
         group.MapGet("/assets/{name}", IResult (string name) => DashboardAssets.Serve(name));

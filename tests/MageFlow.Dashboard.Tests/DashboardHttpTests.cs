@@ -3,6 +3,7 @@ using System.Security.Claims;
 using System.Text.Encodings.Web;
 using MageFlow.Samples.Dashboard;
 using Microsoft.AspNetCore.Authentication;
+using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
@@ -223,6 +224,22 @@ public sealed class DashboardOptionTests
         using var posted = await app.PostActionAsync(suspended, "resume", antiforgery: null);
         Assert.Equal(HttpStatusCode.Forbidden, posted.StatusCode);
         Assert.Equal(SignatureStatus.Suspended, (await app.Mage.GetSignatureInfoAsync(suspended))!.Status);
+    }
+
+    [Fact]
+    public void Mapping_without_the_services_it_needs_says_which_to_add()
+    {
+        using var withoutMageFlow = WebApplication.CreateBuilder().Build();
+        var noClient = Assert.Throws<InvalidOperationException>(() => withoutMageFlow.MapMageFlowDashboard());
+        Assert.Contains("AddMageFlow", noClient.Message);
+
+        var builder = WebApplication.CreateBuilder();
+        builder.Services.AddMageFlow();
+        using var withoutAntiforgery = builder.Build();
+        var noAntiforgery = Assert.Throws<InvalidOperationException>(() => withoutAntiforgery.MapMageFlowDashboard());
+        Assert.Contains("AddAntiforgery", noAntiforgery.Message);
+        // Read-only mode posts nothing, so it needs no antiforgery.
+        withoutAntiforgery.MapMageFlowDashboard("/read-only", o => o.ReadOnly = true);
     }
 
     /// <summary>Signs in whoever sends a role header, with that role: enough to exercise a policy.</summary>
