@@ -18,6 +18,11 @@ dotnet pack "$root/src/MageFlow.Dashboard/MageFlow.Dashboard.csproj" -c Release 
 dashboard_package="$work/feed/MageFlow.Dashboard.$version.nupkg"
 [ -f "$dashboard_package" ] || { echo "MageFlow.Dashboard.$version.nupkg was not packed:" >&2; ls "$work/feed" >&2; exit 1; }
 echo "packed $(basename "$dashboard_package")"
+dashboard_nuspec="$(python3 -c 'import sys, zipfile; z = zipfile.ZipFile(sys.argv[1]); print(z.read(next(n for n in z.namelist() if n.endswith(".nuspec"))).decode())' "$dashboard_package")"
+echo "$dashboard_nuspec" | grep -q "<dependency id=\"MageFlow\" version=\"$version\"" || { echo "MageFlow.Dashboard does not depend on MageFlow $version:" >&2; echo "$dashboard_nuspec" >&2; exit 1; }
+if echo "$dashboard_nuspec" | grep -qi 'Microsoft.CodeAnalysis'; then
+  echo "MageFlow.Dashboard leaks an analyzer dependency:" >&2; echo "$dashboard_nuspec" >&2; exit 1
+fi
 # python3's zipfile reads the package (a zip) on any machine, with or without unzip.
 entries="$(python3 -c 'import sys, zipfile; print("\n".join(zipfile.ZipFile(sys.argv[1]).namelist()))' "$package")"
 nuspec="$(python3 -c 'import sys, zipfile; z = zipfile.ZipFile(sys.argv[1]); print(z.read(next(n for n in z.namelist() if n.endswith(".nuspec"))).decode())' "$package")"
