@@ -33,7 +33,20 @@ public sealed class DashboardBrowserTests(BrowserDashboard dashboard) : IClassFi
 
     private void Open(string path) => Driver.Navigate().GoToUrl(App.BaseAddress + DashboardApp.Root + path);
 
-    private string Text(string cssSelector) => Driver.FindElement(By.CssSelector(cssSelector)).Text;
+    /// <summary>An element's text, read again if the refresh script replaced the element meanwhile.</summary>
+    private string Text(string cssSelector)
+    {
+        for (var attempt = 1; ; attempt++)
+        {
+            try
+            {
+                return Driver.FindElement(By.CssSelector(cssSelector)).Text;
+            }
+            catch (StaleElementReferenceException) when (attempt < 3)
+            {
+            }
+        }
+    }
 
     [Fact]
     public void The_overview_renders_the_seeded_counts()

@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Net;
 using System.Text.RegularExpressions;
 
@@ -51,12 +52,21 @@ internal static partial class DashboardPageHelpers
     {
         var match = Regex.Match(overview, $"""class="card card-{status.ToString().ToLowerInvariant()}"[^>]*><span class="count">(\d+)</span>""");
         Assert.True(match.Success, $"The overview has no {status} card.");
-        return int.Parse(match.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture);
+        return int.Parse(match.Groups[1].Value, CultureInfo.InvariantCulture);
     }
 
     /// <summary>The statuses of the rows of a signature table, in order.</summary>
     public static IReadOnlyList<string> RowStatuses(string page) =>
         RowPattern().Matches(page).Select(m => m.Groups[1].Value).ToList();
+
+    /// <summary>The overview's per-minute rows, newest first.</summary>
+    public static IReadOnlyList<(int Done, int Failed)> ThroughputRows(string overview) =>
+        ThroughputPattern().Matches(overview)
+            .Select(m => (int.Parse(m.Groups["done"].Value, CultureInfo.InvariantCulture), int.Parse(m.Groups["failed"].Value, CultureInfo.InvariantCulture)))
+            .ToList();
+
+    [GeneratedRegex("""<tr><td>\d\d:\d\d</td><td>(?<done>\d+)</td><td class="\w+">(?<failed>\d+)</td>""")]
+    private static partial Regex ThroughputPattern();
 
     [GeneratedRegex("""<input type="hidden" name="(?<name>[^"]+)" value="(?<value>[^"]+)">""")]
     private static partial Regex FormTokenPattern();
