@@ -14,6 +14,7 @@ internal sealed class HtmlWriter
 {
     private readonly StringBuilder _builder = new();
 
+    /// <summary>Writes <paramref name="html"/>: by the time this runs, the handler has appended every part to this writer.</summary>
     public void Write([InterpolatedStringHandlerArgument("")] ref HtmlInterpolation html) { }
 
     public HtmlFragment ToFragment() => new(_builder.ToString());
