@@ -32,8 +32,8 @@ internal static class SignatureListPage
         {
             html.Write($"""
                 <tr data-status="{info.Status}"><td>{PageLayout.SignatureLink(request, info.Id)}</td><td>{info.TaskName}</td><td>{PageLayout.Kind(info)}</td>
-                <td>{PageLayout.Status(info.Status)}</td><td>{info.Attempts}</td><td>{PageLayout.Time(info.CreatedAt)}</td><td>{PageLayout.Time(info.FinishedAt)}</td>
-                <td class="error">{info.Failure?.Error}</td></tr>
+                <td>{PageLayout.Status(info.Status)}</td><td>{info.Attempts}</td><td class="time">{PageLayout.Time(info.CreatedAt)}</td><td class="time">{PageLayout.Time(info.FinishedAt)}</td>
+                <td class="error" title="{info.Failure?.Error}">{info.Failure?.Error}</td></tr>
                 """);
         }
         html.Write($"</tbody></table>");

@@ -122,7 +122,7 @@ internal static class SignaturePage
         html.Write($"""<table class="signatures items"><thead><tr><th>Id</th><th>Task</th><th>Status</th><th>Attempts</th><th>Error</th></tr></thead><tbody>""");
         foreach (var item in items)
         {
-            html.Write($"""<tr data-status="{item.Status}"><td>{PageLayout.SignatureLink(request, item.Id)}</td><td>{item.TaskName}</td><td>{PageLayout.Status(item.Status)}</td><td>{item.Attempts}</td><td class="error">{item.Failure?.Error}</td></tr>""");
+            html.Write($"""<tr data-status="{item.Status}"><td>{PageLayout.SignatureLink(request, item.Id)}</td><td>{item.TaskName}</td><td>{PageLayout.Status(item.Status)}</td><td>{item.Attempts}</td><td class="error" title="{item.Failure?.Error}">{item.Failure?.Error}</td></tr>""");
         }
         html.Write($"</tbody></table></section>");
     }
