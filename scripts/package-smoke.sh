@@ -6,23 +6,19 @@
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 work="$(mktemp -d)"
-trap 'rm -rf "$work"' EXIT
-suffix="smoke$(date +%s)"
+# A version no earlier run used: NuGet's global packages folder keeps the first package of a version for good, so a
+# fixed version would restore a stale package from an earlier run instead of this one. Directory.Build.props sets
+# Version outright (which --version-suffix does not change), so the whole version is given.
+version="$(dotnet msbuild "$root/src/MageFlow.Runtime/MageFlow.Runtime.csproj" -getProperty:Version)-smoke$(date +%s)"
+# ... and the packages of this run leave that folder with the run.
+packages="$(dotnet nuget locals global-packages --list | sed 's/^global-packages: *//')"
+trap 'rm -rf "$work" "$packages/mageflow/$version" "$packages/mageflow.dashboard/$version"' EXIT
 
 echo "== packing MageFlow"
-dotnet pack "$root/src/MageFlow.Runtime/MageFlow.Runtime.csproj" -c Release -o "$work/feed" --version-suffix "$suffix" -p:TreatWarningsAsErrors=true >"$work/pack.log" 2>&1 || { cat "$work/pack.log"; exit 1; }
-package="$(ls "$work/feed"/MageFlow.[0-9]*.nupkg | head -n 1)"
-version="$(basename "$package" .nupkg)"; version="${version#MageFlow.}"
+dotnet pack "$root/src/MageFlow.Runtime/MageFlow.Runtime.csproj" -c Release -o "$work/feed" -p:Version="$version" -p:TreatWarningsAsErrors=true >"$work/pack.log" 2>&1 || { cat "$work/pack.log"; exit 1; }
+package="$work/feed/MageFlow.$version.nupkg"
+[ -f "$package" ] || { echo "expected $package; the feed holds: $(ls "$work/feed")" >&2; exit 1; }
 echo "packed $(basename "$package")"
-dotnet pack "$root/src/MageFlow.Dashboard/MageFlow.Dashboard.csproj" -c Release -o "$work/feed" --version-suffix "$suffix" -p:TreatWarningsAsErrors=true >"$work/pack-dashboard.log" 2>&1 || { cat "$work/pack-dashboard.log"; exit 1; }
-dashboard_package="$work/feed/MageFlow.Dashboard.$version.nupkg"
-[ -f "$dashboard_package" ] || { echo "MageFlow.Dashboard.$version.nupkg was not packed:" >&2; ls "$work/feed" >&2; exit 1; }
-echo "packed $(basename "$dashboard_package")"
-dashboard_nuspec="$(python3 -c 'import sys, zipfile; z = zipfile.ZipFile(sys.argv[1]); print(z.read(next(n for n in z.namelist() if n.endswith(".nuspec"))).decode())' "$dashboard_package")"
-echo "$dashboard_nuspec" | grep -q "<dependency id=\"MageFlow\" version=\"$version\"" || { echo "MageFlow.Dashboard does not depend on MageFlow $version:" >&2; echo "$dashboard_nuspec" >&2; exit 1; }
-if echo "$dashboard_nuspec" | grep -qi 'Microsoft.CodeAnalysis'; then
-  echo "MageFlow.Dashboard leaks an analyzer dependency:" >&2; echo "$dashboard_nuspec" >&2; exit 1
-fi
 # python3's zipfile reads the package (a zip) on any machine, with or without unzip.
 entries="$(python3 -c 'import sys, zipfile; print("\n".join(zipfile.ZipFile(sys.argv[1]).namelist()))' "$package")"
 nuspec="$(python3 -c 'import sys, zipfile; z = zipfile.ZipFile(sys.argv[1]); print(z.read(next(n for n in z.namelist() if n.endswith(".nuspec"))).decode())' "$package")"
@@ -32,6 +28,17 @@ for expected in lib/net10.0/MageFlow.Runtime.dll analyzers/dotnet/cs/MageFlow.Ge
 done
 if echo "$nuspec" | grep -qiE 'Microsoft.CodeAnalysis|PolySharp'; then
   echo "the package leaks a Roslyn component dependency:" >&2; echo "$nuspec" >&2; exit 1
+fi
+
+echo "== packing MageFlow.Dashboard"
+dotnet pack "$root/src/MageFlow.Dashboard/MageFlow.Dashboard.csproj" -c Release -o "$work/feed" -p:Version="$version" -p:TreatWarningsAsErrors=true >"$work/pack-dashboard.log" 2>&1 || { cat "$work/pack-dashboard.log"; exit 1; }
+dashboard_package="$work/feed/MageFlow.Dashboard.$version.nupkg"
+[ -f "$dashboard_package" ] || { echo "MageFlow.Dashboard.$version.nupkg was not packed:" >&2; ls "$work/feed" >&2; exit 1; }
+echo "packed $(basename "$dashboard_package")"
+dashboard_nuspec="$(python3 -c 'import sys, zipfile; z = zipfile.ZipFile(sys.argv[1]); print(z.read(next(n for n in z.namelist() if n.endswith(".nuspec"))).decode())' "$dashboard_package")"
+echo "$dashboard_nuspec" | grep -q "<dependency id=\"MageFlow\" version=\"$version\"" || { echo "MageFlow.Dashboard does not depend on MageFlow $version:" >&2; echo "$dashboard_nuspec" >&2; exit 1; }
+if echo "$dashboard_nuspec" | grep -qi 'Microsoft.CodeAnalysis'; then
+  echo "MageFlow.Dashboard leaks an analyzer dependency:" >&2; echo "$dashboard_nuspec" >&2; exit 1
 fi
 
 mkdir -p "$work/app"
