@@ -3,7 +3,7 @@
 # project outside this repository, builds and runs a program with [MageTask]s on the in-memory backend
 # (a success callback must receive the return value), then checks that a mismatched callback is a
 # compile-time MAGE001 error. Packs MageFlow.Testing too, and the same project unit-tests its wiring with the
-# recorder, as a user's test project would.
+# recorder, as a user's test project would; and MageFlow.Dashboard, with a fresh web app that maps it from the package.
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 work="$(mktemp -d)"
@@ -13,7 +13,7 @@ work="$(mktemp -d)"
 version="$(dotnet msbuild "$root/src/MageFlow.Runtime/MageFlow.Runtime.csproj" -getProperty:Version)-smoke$(date +%s)"
 # ... and the packages of this run leave that folder with the run.
 packages="$(dotnet nuget locals global-packages --list | sed 's/^global-packages: *//')"
-trap 'rm -rf "$work" "$packages/mageflow/$version" "$packages/mageflow.testing/$version"' EXIT
+trap 'rm -rf "$work" "$packages/mageflow/$version" "$packages/mageflow.testing/$version" "$packages/mageflow.dashboard/$version"' EXIT
 
 echo "== packing MageFlow"
 dotnet pack "$root/src/MageFlow.Runtime/MageFlow.Runtime.csproj" -c Release -o "$work/feed" -p:Version="$version" -p:TreatWarningsAsErrors=true >"$work/pack.log" 2>&1 || { cat "$work/pack.log"; exit 1; }
@@ -45,6 +45,17 @@ done
 echo "$testing_nuspec" | grep -q "<dependency id=\"MageFlow\" version=\"$version\"" || { echo "MageFlow.Testing does not depend on MageFlow $version:" >&2; echo "$testing_nuspec" >&2; exit 1; }
 if echo "$testing_nuspec" | grep -qiE 'Microsoft.CodeAnalysis|PolySharp'; then
   echo "the MageFlow.Testing package leaks a Roslyn component dependency:" >&2; echo "$testing_nuspec" >&2; exit 1
+fi
+
+echo "== packing MageFlow.Dashboard"
+dotnet pack "$root/src/MageFlow.Dashboard/MageFlow.Dashboard.csproj" -c Release -o "$work/feed" -p:Version="$version" -p:TreatWarningsAsErrors=true >"$work/pack-dashboard.log" 2>&1 || { cat "$work/pack-dashboard.log"; exit 1; }
+dashboard_package="$work/feed/MageFlow.Dashboard.$version.nupkg"
+[ -f "$dashboard_package" ] || { echo "MageFlow.Dashboard.$version.nupkg was not packed:" >&2; ls "$work/feed" >&2; exit 1; }
+echo "packed $(basename "$dashboard_package")"
+dashboard_nuspec="$(python3 -c 'import sys, zipfile; z = zipfile.ZipFile(sys.argv[1]); print(z.read(next(n for n in z.namelist() if n.endswith(".nuspec"))).decode())' "$dashboard_package")"
+echo "$dashboard_nuspec" | grep -q "<dependency id=\"MageFlow\" version=\"$version\"" || { echo "MageFlow.Dashboard does not depend on MageFlow $version:" >&2; echo "$dashboard_nuspec" >&2; exit 1; }
+if echo "$dashboard_nuspec" | grep -qi 'Microsoft.CodeAnalysis'; then
+  echo "MageFlow.Dashboard leaks an analyzer dependency:" >&2; echo "$dashboard_nuspec" >&2; exit 1
 fi
 
 mkdir -p "$work/app"
@@ -153,4 +164,42 @@ if (cd "$work/app" && dotnet build -c Release -p:DefineConstants=MISMATCH >"$wor
 fi
 grep -q 'error MAGE001' "$work/mismatch.log" || { echo "the build failed without MAGE001:" >&2; cat "$work/mismatch.log" >&2; exit 1; }
 grep -m 1 'error MAGE001' "$work/mismatch.log"
-echo "package smoke test passed (MageFlow and MageFlow.Testing)"
+echo "== building and running a fresh web app that maps the dashboard from MageFlow.Dashboard"
+mkdir -p "$work/web"
+cp "$work/app/nuget.config" "$work/web/"
+cat >"$work/web/Web.csproj" <<XML
+<Project Sdk="Microsoft.NET.Sdk.Web">
+  <PropertyGroup>
+    <TargetFramework>net10.0</TargetFramework>
+    <Nullable>enable</Nullable>
+    <ImplicitUsings>enable</ImplicitUsings>
+    <TreatWarningsAsErrors>true</TreatWarningsAsErrors>
+    <WarningsNotAsErrors>NU1603</WarningsNotAsErrors>
+  </PropertyGroup>
+  <ItemGroup>
+    <PackageReference Include="MageFlow.Dashboard" Version="$version" />
+  </ItemGroup>
+</Project>
+XML
+cat >"$work/web/Program.cs" <<'CS'
+using MageFlow;
+
+var builder = WebApplication.CreateBuilder(args);
+builder.WebHost.UseUrls("http://127.0.0.1:0");
+builder.Logging.ClearProviders();
+builder.Services.AddMageFlow(o => o.UseInMemory());
+builder.Services.AddAntiforgery();
+var app = builder.Build();
+app.MapMageFlowDashboard("/mageflow");
+await app.StartAsync();
+
+// The page and its script, served from the package to a local request.
+using var http = new HttpClient { BaseAddress = new Uri(app.Urls.Single()) };
+var page = await http.GetAsync("/mageflow/signatures");
+var script = await http.GetAsync("/mageflow/assets/dashboard.js");
+Console.WriteLine($"dashboard page {(int)page.StatusCode}, script {(int)script.StatusCode}");
+await app.StopAsync();
+return page.IsSuccessStatusCode && script.IsSuccessStatusCode && (await page.Content.ReadAsStringAsync()).Contains("<h1>Signatures</h1>") ? 0 : 1;
+CS
+(cd "$work/web" && dotnet run -c Release) || { echo "the web app with the packaged dashboard failed" >&2; exit 1; }
+echo "package smoke test passed (MageFlow, MageFlow.Testing and MageFlow.Dashboard)"

@@ -1,18 +1,25 @@
 #!/usr/bin/env bash
 # Runs every test project of MageFlow.sln and prints one closing line: "N passed, N failed, N skipped".
-# Installs redis-server first when it is missing: the Redis tests start their own server on a free
-# loopback port, so nothing else needs to be running. Extra arguments go to `dotnet test` (e.g. --no-build).
+# Installs what the tests need first when it is missing: redis-server (the Redis tests start their own server on a
+# free loopback port, so nothing else needs to be running) and Debian's chromium + chromium-driver (the dashboard's
+# browser tests drive them headless; nothing is downloaded at run time). Extra arguments go to `dotnet test`
+# (e.g. --no-build).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-if ! command -v redis-server >/dev/null 2>&1; then
-  echo "redis-server not found: installing it from Debian packages"
+missing=()
+command -v redis-server >/dev/null 2>&1 || missing+=(redis-server)
+command -v chromium >/dev/null 2>&1 || missing+=(chromium)
+command -v chromedriver >/dev/null 2>&1 || missing+=(chromium-driver)
+if [ "${#missing[@]}" -gt 0 ]; then
+  echo "${missing[*]} not found: installing from Debian packages"
   sudo_cmd=""
   if [ "$(id -u)" -ne 0 ]; then sudo_cmd="sudo"; fi
   $sudo_cmd apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y -qq redis-server >/dev/null
+  DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y -qq "${missing[@]}" >/dev/null
 fi
 redis-server --version
+chromium --version 2>/dev/null
 
 results="TestResults/run-$(date +%s)"
 rm -rf "$results"
