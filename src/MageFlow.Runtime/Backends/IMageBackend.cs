@@ -100,6 +100,9 @@ internal enum LifecycleAction
     Interrupt,
     Resume,
     Cancel,
+
+    /// <summary>A Failed task (not a chain, swarm, step or item) runs again with its failed input: Pending, attempts from 0.</summary>
+    Retry,
 }
 
 /// <summary>What a lifecycle operation found and left.</summary>

@@ -128,6 +128,27 @@ internal sealed class MageFlowClient : IMageFlow, IAsyncDisposable, IDisposable
         return document.RootElement.Clone();
     }
 
+    /// <summary>Runs a Failed task again with the input of the run that failed; anything else is refused, saying why.</summary>
+    internal async Task RetryAsync(TaskSignature signature, CancellationToken cancellationToken)
+    {
+        var change = await Backend.ChangeLifecycleAsync(signature.Id, LifecycleAction.Retry, Lifetimes, cancellationToken).ConfigureAwait(false);
+        if (!change.Found) throw new SignatureNotFoundException(signature.Id);
+        if (change.After != SignatureStatus.Pending || change.Before != SignatureStatus.Failed)
+        {
+            var stored = await Backend.GetSignatureAsync(signature.Id, cancellationToken).ConfigureAwait(false);
+            var why = stored switch
+            {
+                null => "it no longer exists",
+                { Status: not SignatureStatus.Failed } => $"it is {stored.Status}, and only a Failed signature can be retried",
+                { Kind: not SignatureKind.Task } => $"it is a {stored.Kind.ToString().ToLowerInvariant()}; retry is for tasks (sign the {stored.Kind.ToString().ToLowerInvariant()} again)",
+                { ParentId: { } parent } => $"it is a step or item of {parent}, which finished with this failure; retry is for tasks on their own",
+                _ => "the input of its failed run was not kept (it failed without running, e.g. its stored signature was corrupt)",
+            };
+            throw new InvalidOperationException($"Cannot retry signature {signature.Id} ({signature.TaskName}): {why}.");
+        }
+        Log.LifecycleChanged(_logger, nameof(LifecycleAction.Retry), signature.Id, signature.TaskName, change.Before, change.After);
+    }
+
     /// <summary>Applies a lifecycle operation (contract §5); a finished signature refuses it.</summary>
     internal async Task ChangeLifecycleAsync(TaskSignature signature, LifecycleAction action, CancellationToken cancellationToken)
     {

@@ -23,6 +23,7 @@ public sealed class SignatureInfo
         StartedAt = record.StartedAt;
         FinishedAt = record.FinishedAt;
         Failure = record.Failure;
+        FailedInput = JsonOrNull(record.FailedInput);
         ParkedRuns = record.ParkedRuns;
         HasSavedOutcome = record.HasSavedOutcome;
         ParentId = record.ParentId;
@@ -88,6 +89,26 @@ public sealed class SignatureInfo
 
     /// <summary>Done, Failed or Canceled: it will not run again.</summary>
     public bool IsFinished => Status.IsFinished();
+
+    /// <summary>
+    /// For a Failed signature: the input of the run that failed (its message with the kwargs merged), which
+    /// <see cref="TaskSignature.RetryAsync"/> runs again; null otherwise.
+    /// </summary>
+    public JsonElement? FailedInput { get; }
+
+    private static JsonElement? JsonOrNull(byte[]? json)
+    {
+        if (json is null) return null;
+        try
+        {
+            using var document = JsonDocument.Parse(json);
+            return document.RootElement.Clone();
+        }
+        catch (JsonException)
+        {
+            return null; // a run whose input was not JSON failed as invalid input: there is nothing to show or run again
+        }
+    }
 
     /// <summary><c>task#id status</c>.</summary>
     public override string ToString() => $"{TaskName}#{Id} {Status}";

@@ -28,6 +28,9 @@ internal sealed record SignatureRecord(
     /// <summary>Why it failed (Failed), or the failure saved while it was paused.</summary>
     public TaskFailure? Failure { get; init; }
 
+    /// <summary>The input of the run that failed (UTF-8 JSON), kept on a Failed signature: what a retry runs again.</summary>
+    public byte[]? FailedInput { get; init; }
+
     /// <summary>The result as UTF-8 JSON: kept only for a signature someone waits on, or saved while it was paused.</summary>
     public byte[]? Result { get; init; }
 

@@ -105,6 +105,16 @@ public class TaskSignature
     public Task CancelAsync(CancellationToken cancellationToken = default) =>
         _client.ChangeLifecycleAsync(this, LifecycleAction.Cancel, cancellationToken);
 
+    /// <summary>
+    /// Runs a Failed task again (an operator's "retry", e.g. from the dashboard): the signature becomes Pending with its
+    /// attempts counted from 0, and one run is queued with the input of the run that failed
+    /// (<see cref="SignatureInfo.FailedInput"/>). Its outcome fires the callbacks that can still run: success callbacks
+    /// released by the failure fire while they are kept (the done TTL); an error callback that already ran does not
+    /// run again. Only a task on its own can be retried, not a chain, a swarm, or one of their steps or items; anything
+    /// else, or a signature that is not Failed, throws <see cref="InvalidOperationException"/> saying why.
+    /// </summary>
+    public Task RetryAsync(CancellationToken cancellationToken = default) => _client.RetryAsync(this, cancellationToken);
+
     // ---- run and wait (contract §5) ----
 
     /// <summary>

@@ -101,7 +101,12 @@ internal sealed partial class InMemoryBackend(TimeProvider time) : IMageBackend
         {
             if (Find(id) is not { } stored) return Task.FromResult(new LifecycleChange(false, default, default));
             var before = stored.Record.Status;
-            if (!before.IsFinished())
+            if (action == LifecycleAction.Retry)
+            {
+                if (before == SignatureStatus.Failed && stored.Record is { Kind: SignatureKind.Task, ParentId: null, FailedInput: { } input })
+                    Retry(stored, input, lifetimes);
+            }
+            else if (!before.IsFinished())
             {
                 ChangeLifecycle(stored, action, lifetimes, signals);
                 // A step or item canceled on its own is a failed child: its chain fails, its swarm counts it (rules 27, 29).
@@ -115,6 +120,22 @@ internal sealed partial class InMemoryBackend(TimeProvider time) : IMageBackend
         }
         Raise(signals);
         return Task.FromResult(change);
+    }
+
+    /// <summary>A Failed task runs again: Pending, attempts from 0, one run queued with the failed run's input.</summary>
+    private void Retry(StoredSignature stored, byte[] failedInput, SignatureLifetimes lifetimes)
+    {
+        stored.Record = stored.Record with
+        {
+            Status = SignatureStatus.Pending,
+            LastStatus = SignatureStatus.Failed,
+            Attempts = 0,
+            Failure = null,
+            FailedInput = null,
+            FinishedAt = null,
+        };
+        KeepWithCallbacks(stored, time.GetUtcNow() + lifetimes.Active);
+        Enqueue(stored.Record.TaskName, new Envelope(stored.Record.Id, EnvelopeKind.Message, failedInput));
     }
 
     /// <summary>One lifecycle operation on a signature and, for a chain or swarm, on every unfinished child (contract §5).</summary>
@@ -348,7 +369,7 @@ internal sealed partial class InMemoryBackend(TimeProvider time) : IMageBackend
         if (outcome.Failure is { } failure)
         {
             Transition(stored, SignatureStatus.Failed);
-            stored.Record = stored.Record with { Failure = failure };
+            stored.Record = stored.Record with { Failure = failure, FailedInput = payload };
             missing = DispatchCallbacks(stored.Record.ErrorCallbackIds, callback => new Envelope(callback.Record.Id, EnvelopeKind.ErrorInput, payload, default, failure), lifetimes, signals);
             ReleaseTree(stored.Record.SuccessCallbackIds, lifetimes.Done);
         }

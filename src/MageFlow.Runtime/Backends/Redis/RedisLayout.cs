@@ -34,6 +34,7 @@ internal sealed class RedisLayout
     public const string StartedField = "sa";          // unix ms of the last start
     public const string FinishedField = "fa";         // unix ms of Done / Failed / Canceled
     public const string ErrorField = "er";            // the failure's error text (Failed, or a failure saved while paused)
+    public const string FailedInputField = "fi";      // the failed run's input (Failed): what a retry runs again
     public const string FailureKindField = "fk";
     public const string ResultField = "rv";           // the result, kept only for an awaited signature
     public const string AwaitedField = "aw";          // "1" when someone waits on it: its finish is published
@@ -190,7 +191,7 @@ internal sealed class RedisLayout
         string[] children = [];
         long created = 0;
         long? started = null, finished = null;
-        byte[]? result = null, savedPayload = null;
+        byte[]? result = null, savedPayload = null, failedInput = null;
         string[] successIds = [], errorIds = [];
         var kwargs = new List<KeyValuePair<string, byte[]>>();
         for (var i = 0; i + 1 < flatPairs.Length; i += 2)
@@ -211,6 +212,7 @@ internal sealed class RedisLayout
                 case StartedField: started = Number(id, field, value); break;
                 case FinishedField: finished = Number(id, field, value); break;
                 case ErrorField: error = value; break;
+                case FailedInputField: failedInput = value; break;
                 case FailureKindField: failureKind = (int)Number(id, field, value); break;
                 case ResultField: result = value; break;
                 case ParkedCountField: parkedRuns = (int)Number(id, field, value); break;
@@ -245,6 +247,7 @@ internal sealed class RedisLayout
             FinishedAt = finished is { } f ? DateTimeOffset.FromUnixTimeMilliseconds(f) : null,
             Failure = error is null ? null : new TaskFailure(id, taskName, error) { Kind = Enum.IsDefined((TaskFailureKind)failureKind) ? (TaskFailureKind)failureKind : TaskFailureKind.Error },
             Result = result ?? (saved == SavedDone ? savedPayload : null),
+            FailedInput = failedInput,
             ParkedRuns = parkedRuns,
             HasSavedOutcome = saved is not null,
             Kind = (SignatureKind)kind,

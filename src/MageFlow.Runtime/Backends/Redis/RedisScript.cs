@@ -178,6 +178,7 @@ internal sealed class RedisScript
             ("F_STARTED", RedisLayout.StartedField),
             ("F_FINISHED", RedisLayout.FinishedField),
             ("F_ERROR", RedisLayout.ErrorField),
+            ("F_FAILED_INPUT", RedisLayout.FailedInputField),
             ("F_FAILURE_KIND", RedisLayout.FailureKindField),
             ("F_RESULT", RedisLayout.ResultField),
             ("F_AWAITED", RedisLayout.AwaitedField),

@@ -9,6 +9,8 @@
 --   cancel:    any unfinished -> Canceled: parked runs and a saved outcome dropped, callbacks released, the id
 --              published on the stop channel. A step or item canceled on its own fails its chain, or counts as
 --              a failed item of its swarm.
+--   retry:     Failed task (not a container, step or item) with its failed input kept -> Pending, attempts from
+--              0, one run queued with that input, the signature and its callbacks kept for the active TTL.
 -- For a paused signature the last status is the one resume returns to.
 -- KEYS[1] signature hash
 -- ARGV[1] action, ARGV[2] key prefix, ARGV[3] done TTL ms (0 deletes), ARGV[4] active TTL ms, ARGV[5] now (unix ms),
@@ -16,8 +18,20 @@
 -- Returns {0} when the signature does not exist, else {1, status before, status after}.
 local action, prefix, root_id = ARGV[1], ARGV[2], ARGV[6]
 local ctx = {prefix = prefix, done = tonumber(ARGV[3]), active = ARGV[4], now = ARGV[5]}
-if action ~= 'suspend' and action ~= 'interrupt' and action ~= 'resume' and action ~= 'cancel' then
+if action ~= 'suspend' and action ~= 'interrupt' and action ~= 'resume' and action ~= 'cancel' and action ~= 'retry' then
   return redis.error_reply('unknown lifecycle action ' .. tostring(action))
+end
+
+if action == 'retry' then
+  local ok, found = pcall(redis.call, 'HMGET', KEYS[1], F_STATUS, F_TASK, F_KIND, F_PARENT, F_FAILED_INPUT, F_SUCCESS_IDS, F_ERROR_IDS)
+  if not ok or not found[1] then return {0} end
+  local status = tonumber(found[1])
+  if found[1] ~= FAILED or found[3] or found[4] or not found[5] then return {1, status, status} end
+  redis.call('HSET', KEYS[1], F_STATUS, PENDING, F_LAST_STATUS, FAILED, F_ATTEMPTS, '0')
+  redis.call('HDEL', KEYS[1], F_ERROR, F_FAILURE_KIND, F_FINISHED, F_FAILED_INPUT, F_RUNNING_ENTRY, F_STALLS)
+  keep_with_callbacks(prefix, KEYS[1], ctx.active, found[6], found[7])
+  redis.call('XADD', queue_key(prefix, found[2]), '*', E_SIGNATURE_ID, root_id, E_KIND, KIND_MESSAGE, E_PAYLOAD, found[5])
+  return {1, status, tonumber(PENDING)}
 end
 
 local function change(signature, id)

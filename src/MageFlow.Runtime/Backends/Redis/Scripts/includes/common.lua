@@ -203,7 +203,8 @@ local function finish(ctx, signature, id, status, success_ids, error_ids, awaite
   local record = ctx.done ~= 0 or awaited
   if failure then
     if record then
-      redis.call('HSET', signature, F_STATUS, FAILED, F_LAST_STATUS, status, F_FINISHED, ctx.now, F_ERROR, failure[3], F_FAILURE_KIND, failure[4])
+      redis.call('HSET', signature, F_STATUS, FAILED, F_LAST_STATUS, status, F_FINISHED, ctx.now, F_ERROR, failure[3], F_FAILURE_KIND, failure[4],
+        F_FAILED_INPUT, payload)
     end
     missing, dispatched = dispatch_callbacks(ctx, error_ids, {E_KIND, KIND_ERROR_INPUT, E_PAYLOAD, payload,
       E_FAILURE_SIGNATURE_ID, failure[1], E_FAILURE_TASK_NAME, failure[2], E_FAILURE_ERROR, failure[3], E_FAILURE_KIND, failure[4]})
