@@ -31,12 +31,13 @@ internal static class DashboardActions
                 DashboardAction.Suspend => signature.SuspendAsync(request.Aborted),
                 DashboardAction.Interrupt => signature.InterruptAsync(request.Aborted),
                 DashboardAction.Resume => signature.ResumeAsync(request.Aborted),
+                DashboardAction.Retry => signature.RetryAsync(request.Aborted),
                 _ => signature.CancelAsync(request.Aborted),
             });
         }
         catch (InvalidOperationException ex)
         {
-            // Finished meanwhile (contract §5): say why, nothing changed.
+            // Finished meanwhile (contract §5), or not a failed task on its own (retry): say why, nothing changed.
             return DashboardResults.Page(StatusCodes.Status409Conflict, request, $"{action} refused", ex.Message);
         }
         // Post/redirect/get: a reload shows the page again instead of repeating the action.

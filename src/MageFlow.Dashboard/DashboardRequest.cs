@@ -58,11 +58,12 @@ internal sealed class DashboardRequest(HttpContext context, MageFlowDashboardOpt
 /// <summary>Signatures read at <paramref name="ReadAt"/>; <paramref name="Truncated"/> when the store held more than were read.</summary>
 internal sealed record SignatureSnapshot(IReadOnlyList<SignatureInfo> Signatures, bool Truncated, DateTimeOffset ReadAt);
 
-/// <summary>The lifecycle operations the dashboard offers (contract §5).</summary>
+/// <summary>The lifecycle operations the dashboard offers (contract §5), and retrying a failed task.</summary>
 internal enum DashboardAction
 {
     Suspend,
     Interrupt,
     Resume,
     Cancel,
+    Retry,
 }

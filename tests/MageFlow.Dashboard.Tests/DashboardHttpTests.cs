@@ -162,6 +162,33 @@ public sealed class DashboardRequestTests(DefaultDashboard dashboard) : IClassFi
     }
 
     [Fact]
+    public async Task A_failed_task_shows_its_failed_input_and_retry_runs_it_again()
+    {
+        var before = (await App.Mage.GetSignatureInfoAsync(App.Seeded.DeclinedCharge))!;
+        Assert.Equal(SignatureStatus.Failed, before.Status);
+        var page = await App.GetPageAsync($"/signatures/{App.Seeded.DeclinedCharge}");
+        Assert.Contains("id=\"action-retry\"", page);
+        Assert.Contains("id=\"failed-input\"", page);
+        Assert.DoesNotContain("id=\"action-retry\"", await App.GetPageAsync($"/signatures/{App.Seeded.Greeting}"));
+
+        using var retried = await App.PostActionAsync(App.Seeded.DeclinedCharge, "retry", await App.ReadAntiforgeryAsync(App.Seeded.DeclinedCharge));
+
+        Assert.Equal(HttpStatusCode.Redirect, retried.StatusCode);
+        // The card is declined again: the task ran again from its failed input and failed anew.
+        var signature = (await App.Mage.GetSignatureAsync(App.Seeded.DeclinedCharge))!;
+        SignatureInfo after;
+        var deadline = DateTime.UtcNow.AddSeconds(20);
+        do
+        {
+            await Task.Delay(20);
+            after = (await signature.GetInfoAsync())!;
+        } while (!(after.Status == SignatureStatus.Failed && after.FinishedAt > before.FinishedAt) && DateTime.UtcNow < deadline);
+        Assert.Equal(SignatureStatus.Failed, after.Status);
+        Assert.True(after.FinishedAt > before.FinishedAt, "the retried run finished after the first failure");
+        Assert.Equal(before.FailedInput!.Value.GetRawText(), after.FailedInput!.Value.GetRawText());
+    }
+
+    [Fact]
     public async Task An_action_is_named_never_numbered()
     {
         var signature = await Greet.AsignAsync(App.Mage);

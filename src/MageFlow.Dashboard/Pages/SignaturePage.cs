@@ -38,10 +38,12 @@ internal static class SignaturePage
                 <pre class="error" id="failure">{failure.Error}</pre></section>
                 """);
         }
+        if (info.FailedInput is { } failedInput)
+            html.Write($"""<section><h2>Input of the failed run</h2><pre class="json" id="failed-input">{PageLayout.Json(failedInput)}</pre></section>""");
         html.Write($"""<section><h2>Kwargs</h2><pre class="json" id="kwargs">{PageLayout.Json(info.Kwargs)}</pre></section>""");
         await WriteCallbacksAsync(html, request, "Success callbacks", info.SuccessCallbackIds);
         await WriteCallbacksAsync(html, request, "Error callbacks", info.ErrorCallbackIds);
-        html.Write($"""<p class="hint">A run's input and result are not stored by MageFlow (only its kwargs, and its failure), so they are not shown.</p>""");
+        html.Write($"""<p class="hint">MageFlow stores a run's input only when the run failed, and its result only for a caller waiting on it; otherwise they are not shown.</p>""");
         var kind = PageLayout.Kind(info);
         var title = kind == "task" ? info.TaskName : $"{kind} {info.Id}";
         return PageLayout.Page(request, title, html.ToFragment());
@@ -51,7 +53,7 @@ internal static class SignaturePage
     private static void WriteActions(HtmlWriter html, DashboardRequest request, SignatureInfo info)
     {
         if (request.Options.ReadOnly) return;
-        var actions = ActionsFor(info.Status);
+        var actions = ActionsFor(info);
         if (actions.Count == 0) return;
         html.Write($"""<div class="actions">""");
         foreach (var action in actions)
@@ -63,11 +65,13 @@ internal static class SignaturePage
         html.Write($"</div>");
     }
 
-    public static IReadOnlyList<DashboardAction> ActionsFor(SignatureStatus status) => status switch
+    public static IReadOnlyList<DashboardAction> ActionsFor(SignatureInfo info) => info.Status switch
     {
         SignatureStatus.Pending or SignatureStatus.Active => [DashboardAction.Suspend, DashboardAction.Interrupt, DashboardAction.Cancel],
         SignatureStatus.Suspended => [DashboardAction.Resume, DashboardAction.Interrupt, DashboardAction.Cancel],
         SignatureStatus.Interrupted => [DashboardAction.Resume, DashboardAction.Cancel],
+        // What TaskSignature.RetryAsync accepts: a failed task on its own whose failed input was kept.
+        SignatureStatus.Failed when info is { ParentId: null, StepIds.Count: 0, Swarm: null, FailedInput: not null } => [DashboardAction.Retry],
         _ => [],
     };
 
