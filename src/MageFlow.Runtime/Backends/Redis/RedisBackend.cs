@@ -235,7 +235,8 @@ internal sealed partial class RedisBackend : IMageBackend
     {
         var db = await DatabaseAsync(cancellationToken).ConfigureAwait(false);
         var closed = (int)await SwarmCloseScript.RunAsync(db, [_layout.Signature(swarmId)],
-            [_layout.Prefix, ExpiryMilliseconds(lifetimes.Active), DoneTtlMilliseconds(lifetimes.Done), DateTimeOffset.UtcNow.ToUnixTimeMilliseconds(), swarmId]).ConfigureAwait(false);
+            [_layout.Prefix, ExpiryMilliseconds(lifetimes.Active), DoneTtlMilliseconds(lifetimes.Done), DateTimeOffset.UtcNow.ToUnixTimeMilliseconds(), swarmId,
+             MageFlowTelemetry.CurrentTraceParent() ?? ""]).ConfigureAwait(false);
         return new SwarmChange(closed == 1 ? SwarmChangeResult.Done : SwarmChangeResult.SwarmMissing);
     }
 
@@ -246,7 +247,7 @@ internal sealed partial class RedisBackend : IMageBackend
         var reply = await LifecycleScript.RunAsync(db, [_layout.Signature(id)],
         [
             action.ToString().ToLowerInvariant(), _layout.Prefix, DoneTtlMilliseconds(lifetimes.Done), ExpiryMilliseconds(lifetimes.Active),
-            DateTimeOffset.UtcNow.ToUnixTimeMilliseconds(), id,
+            DateTimeOffset.UtcNow.ToUnixTimeMilliseconds(), id, MageFlowTelemetry.CurrentTraceParent() ?? "",
         ]).ConfigureAwait(false);
         return (int)reply[0] == 0
             ? new LifecycleChange(false, default, default)

@@ -14,10 +14,11 @@
 -- For a paused signature the last status is the one resume returns to.
 -- KEYS[1] signature hash
 -- ARGV[1] action, ARGV[2] key prefix, ARGV[3] done TTL ms (0 deletes), ARGV[4] active TTL ms, ARGV[5] now (unix ms),
--- ARGV[6] signature id
+-- ARGV[6] signature id, ARGV[7] the caller's traceparent ('' when not traced): the parent of the runs it queues
+-- (resumed parked runs keep their own)
 -- Returns {0} when the signature does not exist, else {1, status before, status after}.
 local action, prefix, root_id = ARGV[1], ARGV[2], ARGV[6]
-local ctx = {prefix = prefix, done = tonumber(ARGV[3]), active = ARGV[4], now = ARGV[5]}
+local ctx = {prefix = prefix, done = tonumber(ARGV[3]), active = ARGV[4], now = ARGV[5], trace = ARGV[7] ~= '' and ARGV[7] or nil}
 if action ~= 'suspend' and action ~= 'interrupt' and action ~= 'resume' and action ~= 'cancel' and action ~= 'retry' then
   return redis.error_reply('unknown lifecycle action ' .. tostring(action))
 end
@@ -30,7 +31,7 @@ if action == 'retry' then
   redis.call('HSET', KEYS[1], F_STATUS, PENDING, F_LAST_STATUS, FAILED, F_ATTEMPTS, '0')
   redis.call('HDEL', KEYS[1], F_ERROR, F_FAILURE_KIND, F_FINISHED, F_FAILED_INPUT, F_RUNNING_ENTRY, F_STALLS)
   keep_with_callbacks(prefix, KEYS[1], ctx.active, found[6], found[7])
-  redis.call('XADD', queue_key(prefix, found[2]), '*', E_SIGNATURE_ID, root_id, E_KIND, KIND_MESSAGE, E_PAYLOAD, found[5])
+  dispatch_known(ctx, KEYS[1], root_id, found[2], nil, {E_KIND, KIND_MESSAGE, E_PAYLOAD, found[5]})
   return {1, status, tonumber(PENDING)}
 end
 
