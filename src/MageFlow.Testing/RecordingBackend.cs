@@ -104,6 +104,11 @@ internal sealed class RecordingBackend(MageRecorder recorder, InMemoryBackend st
     public Task<int> RemoveIdleConsumersAsync(IReadOnlyCollection<string> taskNames, string? stoppingConsumer, TimeSpan idleFor, CancellationToken cancellationToken) =>
         Store.RemoveIdleConsumersAsync(taskNames, stoppingConsumer, idleFor, cancellationToken);
 
+    public Task PingAsync(CancellationToken cancellationToken) => Store.PingAsync(cancellationToken);
+
+    public Task<IReadOnlyDictionary<string, DateTimeOffset>> GetOldestUnacknowledgedAsync(IReadOnlyCollection<string> taskNames, CancellationToken cancellationToken) =>
+        Store.GetOldestUnacknowledgedAsync(taskNames, cancellationToken);
+
     public Task<long> TrimQueuesAsync(IReadOnlyCollection<string> taskNames, CancellationToken cancellationToken) => Store.TrimQueuesAsync(taskNames, cancellationToken);
 
     public Task<int> PromoteDueRetriesAsync(DateTimeOffset now, int maxCount, CancellationToken cancellationToken) =>

@@ -132,6 +132,12 @@ internal sealed class CountingBackend(IMageBackend inner, bool ownsInner, Backen
     public Task<IReadOnlyList<string>> KeepAliveAsync(IReadOnlyCollection<QueueEntry> held, string consumer, TimeSpan activeTtl, CancellationToken cancellationToken) =>
         Time("keep alive", inner.KeepAliveAsync(held, consumer, activeTtl, cancellationToken));
 
+    public Task PingAsync(CancellationToken cancellationToken) =>
+        Time("ping", inner.PingAsync(cancellationToken));
+
+    public Task<IReadOnlyDictionary<string, DateTimeOffset>> GetOldestUnacknowledgedAsync(IReadOnlyCollection<string> taskNames, CancellationToken cancellationToken) =>
+        Time("oldest unacknowledged", inner.GetOldestUnacknowledgedAsync(taskNames, cancellationToken));
+
     public Task<long> TrimQueuesAsync(IReadOnlyCollection<string> taskNames, CancellationToken cancellationToken) =>
         Time("trim queues", inner.TrimQueuesAsync(taskNames, cancellationToken));
 

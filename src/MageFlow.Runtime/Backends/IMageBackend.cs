@@ -153,6 +153,9 @@ internal interface IMageBackend : IAsyncDisposable
     /// <summary>Names the storage (Redis endpoint, database and key prefix; or one in-memory store): callbacks must live in the same one.</summary>
     string StoreId { get; }
 
+    /// <summary>A cheap round trip to the store (Redis: PING on the backend's own connection), for health checks; throws when it does not answer.</summary>
+    Task PingAsync(CancellationToken cancellationToken);
+
     // ---- signatures (producer side) ----
 
     /// <summary>Stores a new signature, expiring after <paramref name="ttl"/>.</summary>
@@ -241,6 +244,13 @@ internal interface IMageBackend : IAsyncDisposable
     /// that is pending or not yet delivered. Returns how many were removed.
     /// </summary>
     Task<long> TrimQueuesAsync(IReadOnlyCollection<string> taskNames, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Per task among <paramref name="taskNames"/> whose queue holds an entry not yet acknowledged (waiting to be read,
+    /// or read and not finished): when the oldest such entry was queued. Tasks with none are left out. Delayed
+    /// retries are not in a queue until their time comes.
+    /// </summary>
+    Task<IReadOnlyDictionary<string, DateTimeOffset>> GetOldestUnacknowledgedAsync(IReadOnlyCollection<string> taskNames, CancellationToken cancellationToken);
 
     /// <summary>Moves delayed retries whose time has come back to their queues. Returns how many moved.</summary>
     Task<int> PromoteDueRetriesAsync(DateTimeOffset now, int maxCount, CancellationToken cancellationToken);

@@ -34,6 +34,13 @@ internal sealed class MageWorker : BackgroundService
     private volatile bool _prepared;
     private IAsyncDisposable? _stopSignals;
 
+    private readonly LoopLiveness _readLoop;
+    private readonly LoopLiveness _reclaimLoop;
+    private readonly LoopLiveness _promoteLoop;
+    private readonly LoopLiveness _trimLoop;
+    private readonly LoopLiveness _keepAliveLoop;
+    private readonly LoopLiveness _maintenanceLoop;
+
     public MageWorker(
         IMageBackend backend,
         MageTaskRegistry registry,
@@ -60,7 +67,20 @@ internal sealed class MageWorker : BackgroundService
             served = only;
         }
         _taskNames = served.Distinct().OrderBy(n => n, StringComparer.Ordinal).ToArray();
+        Liveness = new WorkerLiveness(_time);
+        _readLoop = Liveness.AddLoop("read", TimeSpan.Zero, _worker.ReadWait);
+        _reclaimLoop = Liveness.AddLoop("reclaim", ReclaimInterval, TimeSpan.Zero);
+        _promoteLoop = Liveness.AddLoop("promote retries", PromoteInterval, TimeSpan.Zero);
+        _trimLoop = Liveness.AddLoop("trim", TrimInterval, TimeSpan.Zero);
+        _keepAliveLoop = Liveness.AddLoop("keep-alive", KeepAliveInterval, TimeSpan.Zero);
+        _maintenanceLoop = Liveness.AddLoop("maintenance", _worker.MaintenanceInterval, TimeSpan.Zero);
     }
+
+    /// <summary>The tasks whose queues this worker reads.</summary>
+    internal IReadOnlyList<string> TaskNames => _taskNames;
+
+    /// <summary>Its phase and its loops' rounds, for the health check.</summary>
+    internal WorkerLiveness Liveness { get; }
 
     /// <summary>Runs in flight right now (for tests and diagnostics).</summary>
     internal int InFlightCount => _held.Count(pair => pair.Value.Running);
@@ -72,14 +92,21 @@ internal sealed class MageWorker : BackgroundService
     /// </summary>
     public override async Task StartAsync(CancellationToken cancellationToken)
     {
+        Liveness.EnterPhase(WorkerPhase.Preparing);
         try
         {
             await PrepareOnceAsync(cancellationToken).ConfigureAwait(false);
             _prepared = true;
         }
         // A store MageFlow cannot use (NotSupportedException: a Redis too old, a Redis Cluster) fails the host's start.
-        catch (Exception ex) when (ex is not NotSupportedException && (ex is not OperationCanceledException || !cancellationToken.IsCancellationRequested))
+        catch (NotSupportedException ex)
         {
+            Liveness.EnterPhase(WorkerPhase.Failed, ex);
+            throw;
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
+        {
+            Liveness.EnterPhase(WorkerPhase.Preparing, ex);
             Log.WorkerStartDelayed(_logger, ex, _worker.ConsumerName, ex.Message, TimeSpan.Zero);
         }
         await base.StartAsync(cancellationToken).ConfigureAwait(false);
@@ -91,6 +118,7 @@ internal sealed class MageWorker : BackgroundService
     /// </summary>
     public override async Task StopAsync(CancellationToken cancellationToken)
     {
+        Liveness.EnterPhase(WorkerPhase.Stopped);
         await base.StopAsync(cancellationToken).ConfigureAwait(false);
         try
         {
@@ -132,19 +160,32 @@ internal sealed class MageWorker : BackgroundService
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        if (_taskNames.Length == 0) return;
+        if (_taskNames.Length == 0)
+        {
+            Liveness.EnterPhase(WorkerPhase.Idle);
+            return;
+        }
         await Task.Yield();
-        if (!_prepared && !await PrepareAsync(stoppingToken).ConfigureAwait(false)) return;
+        try
+        {
+            if (!_prepared && !await PrepareAsync(stoppingToken).ConfigureAwait(false)) return;
+        }
+        catch (NotSupportedException ex)
+        {
+            Liveness.EnterPhase(WorkerPhase.Failed, ex);
+            throw;
+        }
         Log.WorkerStarted(_logger, _worker.ConsumerName, _taskNames.Length, _options.BackendName, _worker.Concurrency);
         var loops = new[]
         {
-            RunLoopAsync(ReadOnceAsync, TimeSpan.Zero, stoppingToken),
-            RunLoopAsync(ReclaimOnceAsync, ReclaimInterval, stoppingToken),
-            RunLoopAsync(PromoteOnceAsync, PromoteInterval, stoppingToken),
-            RunLoopAsync(TrimOnceAsync, TrimInterval, stoppingToken),
-            RunLoopAsync(KeepAliveOnceAsync, KeepAliveInterval, stoppingToken),
-            RunLoopAsync(MaintainOnceAsync, _worker.MaintenanceInterval, stoppingToken),
+            RunLoopAsync(ReadOnceAsync, TimeSpan.Zero, _readLoop, stoppingToken),
+            RunLoopAsync(ReclaimOnceAsync, ReclaimInterval, _reclaimLoop, stoppingToken),
+            RunLoopAsync(PromoteOnceAsync, PromoteInterval, _promoteLoop, stoppingToken),
+            RunLoopAsync(TrimOnceAsync, TrimInterval, _trimLoop, stoppingToken),
+            RunLoopAsync(KeepAliveOnceAsync, KeepAliveInterval, _keepAliveLoop, stoppingToken),
+            RunLoopAsync(MaintainOnceAsync, _worker.MaintenanceInterval, _maintenanceLoop, stoppingToken),
         };
+        Liveness.EnterPhase(WorkerPhase.Running);
         await Task.WhenAll(loops).ConfigureAwait(false);
         // Stopped reading: wait for the runs in flight (the host bounds this wait with its shutdown timeout).
         while (!_held.IsEmpty) await Task.Delay(10, CancellationToken.None).ConfigureAwait(false);
@@ -173,6 +214,7 @@ internal sealed class MageWorker : BackgroundService
             // waiting: the worker fails, and with it the host (BackgroundServiceExceptionBehavior.StopHost), saying why.
             catch (Exception ex) when (ex is not NotSupportedException)
             {
+                Liveness.EnterPhase(WorkerPhase.Preparing, ex);
                 Log.WorkerStartDelayed(_logger, ex, _worker.ConsumerName, ex.Message, delay);
                 try { await Task.Delay(delay, _time, stoppingToken).ConfigureAwait(false); }
                 catch (OperationCanceledException) { return false; }
@@ -220,8 +262,10 @@ internal sealed class MageWorker : BackgroundService
 
     private static TimeSpan Clamp(TimeSpan interval) => interval < TimeSpan.FromMilliseconds(10) ? TimeSpan.FromMilliseconds(10) : interval;
 
-    private async Task RunLoopAsync(Func<CancellationToken, Task> once, TimeSpan interval, CancellationToken stoppingToken)
+    private async Task RunLoopAsync(Func<CancellationToken, Task> once, TimeSpan interval, LoopLiveness liveness, CancellationToken stoppingToken)
     {
+        // Its first round is due from now, not from when the worker was created (preparing may have taken long).
+        liveness.CameRound();
         while (!stoppingToken.IsCancellationRequested)
         {
             try
@@ -239,12 +283,21 @@ internal sealed class MageWorker : BackgroundService
                 try { await Task.Delay(TimeSpan.FromMilliseconds(200), _time, stoppingToken).ConfigureAwait(false); }
                 catch (OperationCanceledException) { return; }
             }
+            // A failed round came round all the same: the loop is not stuck, and the store's own check says why it fails.
+            liveness.CameRound();
         }
+    }
+
+    /// <summary>Takes a run slot; while every slot is taken the loop waits for runs, which is not being stuck.</summary>
+    private async Task TakeSlotAsync(LoopLiveness liveness, CancellationToken cancellationToken)
+    {
+        if (_slots.Wait(0)) return;
+        using (liveness.WaitForRuns()) await _slots.WaitAsync(cancellationToken).ConfigureAwait(false);
     }
 
     private async Task ReadOnceAsync(CancellationToken stoppingToken)
     {
-        await _slots.WaitAsync(stoppingToken).ConfigureAwait(false);
+        await TakeSlotAsync(_readLoop, stoppingToken).ConfigureAwait(false);
         var free = Math.Min(_slots.CurrentCount + 1, _worker.BatchSize);
         IReadOnlyList<QueueEntry> batch;
         try
@@ -280,7 +333,7 @@ internal sealed class MageWorker : BackgroundService
         Hold(taken);
         foreach (var entry in taken)
         {
-            await _slots.WaitAsync(CancellationToken.None).ConfigureAwait(false);
+            await TakeSlotAsync(_reclaimLoop, CancellationToken.None).ConfigureAwait(false);
             Launch(entry);
         }
     }

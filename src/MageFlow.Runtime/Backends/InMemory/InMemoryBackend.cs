@@ -195,6 +195,9 @@ internal sealed partial class InMemoryBackend(TimeProvider time) : IMageBackend
         lock (_gate) return Task.FromResult(_definitions.GetValueOrDefault(name));
     }
 
+    /// <summary>The store is this process's memory: it always answers.</summary>
+    public Task PingAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
     public Task PrepareQueuesAsync(IReadOnlyCollection<string> taskNames, CancellationToken cancellationToken)
     {
         lock (_gate)
@@ -278,6 +281,24 @@ internal sealed partial class InMemoryBackend(TimeProvider time) : IMageBackend
     // Consumers exist here only as names on pending entries: nothing to remove.
     public Task<int> RemoveIdleConsumersAsync(IReadOnlyCollection<string> taskNames, string? stoppingConsumer, TimeSpan idleFor, CancellationToken cancellationToken) =>
         Task.FromResult(0);
+
+    public Task<IReadOnlyDictionary<string, DateTimeOffset>> GetOldestUnacknowledgedAsync(IReadOnlyCollection<string> taskNames, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(taskNames);
+        var oldest = new Dictionary<string, DateTimeOffset>(StringComparer.Ordinal);
+        lock (_gate)
+        {
+            foreach (var name in taskNames)
+            {
+                if (!_queues.TryGetValue(name, out var queue)) continue;
+                // Ready is in queuing order, so its head is its oldest; pending entries are in no order.
+                var queuedTimes = queue.Pending.Values.Select(pending => pending.Entry.QueuedAt);
+                if (queue.Ready.TryPeek(out var head)) queuedTimes = queuedTimes.Append(head.QueuedAt);
+                if (queuedTimes.Any()) oldest[name] = queuedTimes.Min();
+            }
+        }
+        return Task.FromResult<IReadOnlyDictionary<string, DateTimeOffset>>(oldest);
+    }
 
     /// <summary>Acknowledged entries are removed at once here: nothing to trim.</summary>
     public Task<long> TrimQueuesAsync(IReadOnlyCollection<string> taskNames, CancellationToken cancellationToken) => Task.FromResult(0L);

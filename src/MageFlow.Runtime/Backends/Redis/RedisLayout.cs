@@ -382,7 +382,7 @@ internal sealed class RedisLayout
     }
 
     /// <summary>When an entry was queued: a stream entry id starts with the server's unix milliseconds at XADD.</summary>
-    private static DateTimeOffset QueuedAtOf(string entryId)
+    internal static DateTimeOffset QueuedAtOf(string entryId)
     {
         var dash = entryId.IndexOf('-', StringComparison.Ordinal);
         return long.TryParse(dash < 0 ? entryId : entryId[..dash], NumberStyles.None, CultureInfo.InvariantCulture, out var ms)
