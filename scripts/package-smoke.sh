@@ -15,48 +15,38 @@ version="$(dotnet msbuild "$root/src/MageFlow.Runtime/MageFlow.Runtime.csproj" -
 packages="$(dotnet nuget locals global-packages --list | sed 's/^global-packages: *//')"
 trap 'rm -rf "$work" "$packages/mageflow/$version" "$packages/mageflow.testing/$version" "$packages/mageflow.dashboard/$version"' EXIT
 
-echo "== packing MageFlow"
-dotnet pack "$root/src/MageFlow.Runtime/MageFlow.Runtime.csproj" -c Release -o "$work/feed" -p:Version="$version" -p:TreatWarningsAsErrors=true >"$work/pack.log" 2>&1 || { cat "$work/pack.log"; exit 1; }
-package="$work/feed/MageFlow.$version.nupkg"
-[ -f "$package" ] || { echo "expected $package; the feed holds: $(ls "$work/feed")" >&2; exit 1; }
-echo "packed $(basename "$package")"
-# python3's zipfile reads the package (a zip) on any machine, with or without unzip.
-entries="$(python3 -c 'import sys, zipfile; print("\n".join(zipfile.ZipFile(sys.argv[1]).namelist()))' "$package")"
-nuspec="$(python3 -c 'import sys, zipfile; z = zipfile.ZipFile(sys.argv[1]); print(z.read(next(n for n in z.namelist() if n.endswith(".nuspec"))).decode())' "$package")"
-echo "$entries" | grep -E '^(lib|analyzers)/' | sort
-for expected in lib/net10.0/MageFlow.Runtime.dll analyzers/dotnet/cs/MageFlow.Generator.dll analyzers/dotnet/cs/MageFlow.Analyzers.dll analyzers/dotnet/cs/MageFlow.Analyzers.CodeFixes.dll README.md; do
-  echo "$entries" | grep -qx "$expected" || { echo "the package lacks $expected" >&2; exit 1; }
-done
-if echo "$nuspec" | grep -qiE 'Microsoft.CodeAnalysis|PolySharp'; then
-  echo "the package leaks a Roslyn component dependency:" >&2; echo "$nuspec" >&2; exit 1
-fi
+# pack ID PROJECT DEPENDS ENTRY...: packs PROJECT as package ID of this run's version, checks it holds each ENTRY,
+# depends on the MageFlow package of the same version when DEPENDS is "depends-on-MageFlow", and leaks no Roslyn
+# component; prints the package's lib/ and analyzers/ entries.
+pack() {
+  local id="$1" project="$2" depends="$3"; shift 3
+  echo "== packing $id"
+  dotnet pack "$root/$project" -c Release -o "$work/feed" -p:Version="$version" -p:TreatWarningsAsErrors=true >"$work/pack-$id.log" 2>&1 || { cat "$work/pack-$id.log"; exit 1; }
+  local package="$work/feed/$id.$version.nupkg"
+  [ -f "$package" ] || { echo "expected $package; the feed holds: $(ls "$work/feed")" >&2; exit 1; }
+  echo "packed $(basename "$package")"
+  # python3's zipfile reads the package (a zip) on any machine, with or without unzip.
+  local entries nuspec
+  entries="$(python3 -c 'import sys, zipfile; print("\n".join(zipfile.ZipFile(sys.argv[1]).namelist()))' "$package")"
+  nuspec="$(python3 -c 'import sys, zipfile; z = zipfile.ZipFile(sys.argv[1]); print(z.read(next(n for n in z.namelist() if n.endswith(".nuspec"))).decode())' "$package")"
+  echo "$entries" | grep -E '^(lib|analyzers)/' | sort
+  for expected in "$@"; do
+    echo "$entries" | grep -qx "$expected" || { echo "the $id package lacks $expected" >&2; exit 1; }
+  done
+  if [ "$depends" = "depends-on-MageFlow" ]; then
+    echo "$nuspec" | grep -q "<dependency id=\"MageFlow\" version=\"$version\"" || { echo "$id does not depend on MageFlow $version:" >&2; echo "$nuspec" >&2; exit 1; }
+  fi
+  if echo "$nuspec" | grep -qiE 'Microsoft.CodeAnalysis|PolySharp'; then
+    echo "the $id package leaks a Roslyn component dependency:" >&2; echo "$nuspec" >&2; exit 1
+  fi
+}
 
-echo "== packing MageFlow.Testing"
-dotnet pack "$root/src/MageFlow.Testing/MageFlow.Testing.csproj" -c Release -o "$work/feed" -p:Version="$version" -p:TreatWarningsAsErrors=true >"$work/pack-testing.log" 2>&1 || { cat "$work/pack-testing.log"; exit 1; }
-testing_package="$work/feed/MageFlow.Testing.$version.nupkg"
-[ -f "$testing_package" ] || { echo "expected $testing_package; the feed holds: $(ls "$work/feed")" >&2; exit 1; }
-echo "packed $(basename "$testing_package")"
-testing_entries="$(python3 -c 'import sys, zipfile; print("\n".join(zipfile.ZipFile(sys.argv[1]).namelist()))' "$testing_package")"
-testing_nuspec="$(python3 -c 'import sys, zipfile; z = zipfile.ZipFile(sys.argv[1]); print(z.read(next(n for n in z.namelist() if n.endswith(".nuspec"))).decode())' "$testing_package")"
-for expected in lib/net10.0/MageFlow.Testing.dll README.md; do
-  echo "$testing_entries" | grep -qx "$expected" || { echo "the MageFlow.Testing package lacks $expected" >&2; exit 1; }
-done
-# It depends on the MageFlow package of the same version (which brings the generator and analyzers), nothing of Roslyn.
-echo "$testing_nuspec" | grep -q "<dependency id=\"MageFlow\" version=\"$version\"" || { echo "MageFlow.Testing does not depend on MageFlow $version:" >&2; echo "$testing_nuspec" >&2; exit 1; }
-if echo "$testing_nuspec" | grep -qiE 'Microsoft.CodeAnalysis|PolySharp'; then
-  echo "the MageFlow.Testing package leaks a Roslyn component dependency:" >&2; echo "$testing_nuspec" >&2; exit 1
-fi
-
-echo "== packing MageFlow.Dashboard"
-dotnet pack "$root/src/MageFlow.Dashboard/MageFlow.Dashboard.csproj" -c Release -o "$work/feed" -p:Version="$version" -p:TreatWarningsAsErrors=true >"$work/pack-dashboard.log" 2>&1 || { cat "$work/pack-dashboard.log"; exit 1; }
-dashboard_package="$work/feed/MageFlow.Dashboard.$version.nupkg"
-[ -f "$dashboard_package" ] || { echo "MageFlow.Dashboard.$version.nupkg was not packed:" >&2; ls "$work/feed" >&2; exit 1; }
-echo "packed $(basename "$dashboard_package")"
-dashboard_nuspec="$(python3 -c 'import sys, zipfile; z = zipfile.ZipFile(sys.argv[1]); print(z.read(next(n for n in z.namelist() if n.endswith(".nuspec"))).decode())' "$dashboard_package")"
-echo "$dashboard_nuspec" | grep -q "<dependency id=\"MageFlow\" version=\"$version\"" || { echo "MageFlow.Dashboard does not depend on MageFlow $version:" >&2; echo "$dashboard_nuspec" >&2; exit 1; }
-if echo "$dashboard_nuspec" | grep -qi 'Microsoft.CodeAnalysis'; then
-  echo "MageFlow.Dashboard leaks an analyzer dependency:" >&2; echo "$dashboard_nuspec" >&2; exit 1
-fi
+pack MageFlow src/MageFlow.Runtime/MageFlow.Runtime.csproj standalone \
+  lib/net10.0/MageFlow.Runtime.dll analyzers/dotnet/cs/MageFlow.Generator.dll analyzers/dotnet/cs/MageFlow.Analyzers.dll \
+  analyzers/dotnet/cs/MageFlow.Analyzers.CodeFixes.dll README.md
+# The testing and dashboard packages bring the generator and analyzers through their MageFlow dependency.
+pack MageFlow.Testing src/MageFlow.Testing/MageFlow.Testing.csproj depends-on-MageFlow lib/net10.0/MageFlow.Testing.dll README.md
+pack MageFlow.Dashboard src/MageFlow.Dashboard/MageFlow.Dashboard.csproj depends-on-MageFlow lib/net10.0/MageFlow.Dashboard.dll
 
 mkdir -p "$work/app"
 cat >"$work/app/nuget.config" <<XML
