@@ -59,6 +59,37 @@ public abstract partial class ContractTests
     }
 
     [Fact]
+    public async Task Retry_that_fails_again_does_not_run_the_error_callback_that_already_ran()
+    {
+        var flip = new FlipSwitch();
+        var shop = new Shop();
+        var (cluster, _) = await StartAsync(shop, o => o.AddTask(flip.Task(shop.Recorder)));
+        await using var _ = cluster;
+        var mage = cluster.Client;
+        var notify = await mage.AsignAsync(Shop.NotifyFailure, new { channel = "email" });
+        var order = await mage.AsignAsync(Flip, errorCallbacks: [notify]);
+        var id = NewOrderId();
+        await order.RunAsync(new OrderMessage(id, 3m));
+        await shop.Recorder.WaitForAsync(Shop.NotifyFailure, 1);
+        await WaitForInfoAsync(order, info => info.Status == SignatureStatus.Failed, "is Failed");
+
+        await order.RetryAsync();
+
+        await shop.Recorder.WaitForAsync(Flip, 2);
+        await WaitForInfoAsync(order, info => info.Status == SignatureStatus.Failed && info.Attempts == 1, "failed again");
+        // Alive: a run queued on the error callback's task after the second failure has run, so the callback's second
+        // dispatch (queued before it) has been taken and skipped.
+        var sentinel = await mage.AsignAsync(Shop.NotifyFailure, new { channel = "sentinel" });
+        await sentinel.RunAsync(new OrderMessage(NewOrderId(), 1m));
+        await Recorder.WaitUntilAsync(() => Task.FromResult(shop.Recorder.Of(Shop.NotifyFailure).Any(r => ((OrderFailedMessage)r.Message!).Channel == "sentinel")),
+            "the sentinel notification ran");
+        var notified = shop.Recorder.Of(Shop.NotifyFailure).Where(r => r.SignatureId == notify.Id).ToArray();
+        Assert.Single(notified);
+        Assert.Equal(id, ((OrderFailedMessage)notified[0].Message!).OrderId);
+        Assert.Equal((SignatureStatus.Done, 1), ((await notify.GetInfoAsync()).Status, (await notify.GetInfoAsync()).Attempts));
+    }
+
+    [Fact]
     public async Task Retry_refuses_what_is_not_a_failed_task_on_its_own_saying_why()
     {
         var shop = new Shop();
