@@ -43,8 +43,8 @@ internal static class GeneratorCost
                 withoutSeconds.Add(await BuildAsync(without, i, timeout, cancellationToken).ConfigureAwait(false));
                 withSeconds.Add(await BuildAsync(with, i, timeout, cancellationToken).ConfigureAwait(false));
             }
-            // ReportAnalyzer counts only the analyzers' callbacks; the driver's own work on the generated code (binding
-            // bodies again for IOperation, symbol events) shows only when analyzers are switched off on both sides.
+            // ReportAnalyzer counts only the analyzers' callbacks; what the analyzer driver itself spends on the generated
+            // code shows only when analyzers are switched off on both sides.
             var withoutNoAnalyzers = await BuildAsync(without, repetitions + 1, timeout, cancellationToken, NoAnalyzers).ConfigureAwait(false);
             var withNoAnalyzers = await BuildAsync(with, repetitions + 1, timeout, cancellationToken, NoAnalyzers).ConfigureAwait(false);
             var generatedFiles = Directory.GetFiles(Path.Combine(with, "obj"), "*.g.cs", SearchOption.AllDirectories)
