@@ -36,6 +36,7 @@ internal sealed partial class RedisBackend : IMageBackend
     private static readonly RedisScript AcknowledgeScript = RedisScript.FromResource("acknowledge");
     private static readonly RedisScript KeepAliveScript = RedisScript.FromResource("keep_alive");
     private static readonly RedisScript TrimQueuesScript = RedisScript.FromResource("trim_queues");
+    private static readonly RedisScript OldestUnacknowledgedScript = RedisScript.FromResource("oldest_unacknowledged");
     private static readonly RedisScript RemoveIdleConsumersScript = RedisScript.FromResource("remove_idle_consumers");
 
     private readonly RedisBackendOptions _options;

@@ -32,6 +32,27 @@ local function acknowledge(stream, group, entry)
   return redis.call('XACK', stream, group, entry)
 end
 
+-- Where what a queue's consumer group has not finished begins: the oldest pending entry, else the id just past the
+-- last one delivered (nothing pending and nothing undelivered is ever below it). nil when the stream or the group
+-- does not exist. trim_queues removes what lies below it; oldest_unacknowledged reports the first entry at or above it.
+local function unfinished_bound(stream, group)
+  -- pcall: a queue without the group (or not a stream) has no bound
+  local ok, pending = pcall(redis.call, 'XPENDING', stream, group)
+  if not ok then return nil end
+  if pending[2] then return pending[2] end
+  for _, info in ipairs(redis.call('XINFO', 'GROUPS', stream)) do
+    local name, last
+    for i = 1, #info, 2 do
+      if info[i] == 'name' then name = info[i + 1] elseif info[i] == 'last-delivered-id' then last = info[i + 1] end
+    end
+    if name == group then
+      local ms, seq = string.match(last, '^(%d+)%-(%d+)$')
+      return ms .. '-' .. string.format('%d', tonumber(seq) + 1)
+    end
+  end
+  return nil
+end
+
 local function is_hash(key) return redis.call('TYPE', key)['ok'] == 'hash' end
 
 -- Keeps a signature and the callbacks it can still fire for ttl ms from now (rule 19).
