@@ -70,8 +70,7 @@ internal static class SignaturePage
         SignatureStatus.Pending or SignatureStatus.Active => [DashboardAction.Suspend, DashboardAction.Interrupt, DashboardAction.Cancel],
         SignatureStatus.Suspended => [DashboardAction.Resume, DashboardAction.Interrupt, DashboardAction.Cancel],
         SignatureStatus.Interrupted => [DashboardAction.Resume, DashboardAction.Cancel],
-        // What TaskSignature.RetryAsync accepts: a failed task on its own whose failed input was kept.
-        SignatureStatus.Failed when info is { ParentId: null, StepIds.Count: 0, Swarm: null, FailedInput: not null } => [DashboardAction.Retry],
+        SignatureStatus.Failed when info.CanRetry => [DashboardAction.Retry],
         _ => [],
     };
 

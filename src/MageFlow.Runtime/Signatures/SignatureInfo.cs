@@ -24,6 +24,7 @@ public sealed class SignatureInfo
         FinishedAt = record.FinishedAt;
         Failure = record.Failure;
         FailedInput = JsonOrNull(record.FailedInput);
+        CanRetry = record.CanRetry;
         ParkedRuns = record.ParkedRuns;
         HasSavedOutcome = record.HasSavedOutcome;
         ParentId = record.ParentId;
@@ -95,6 +96,12 @@ public sealed class SignatureInfo
     /// <see cref="TaskSignature.RetryAsync"/> runs again; null otherwise.
     /// </summary>
     public JsonElement? FailedInput { get; }
+
+    /// <summary>
+    /// Whether <see cref="TaskSignature.RetryAsync"/> would accept it now: a Failed task on its own (not a chain, a
+    /// swarm, or one of their steps or items) whose failed run's input was kept.
+    /// </summary>
+    public bool CanRetry { get; }
 
     private static JsonElement? JsonOrNull(byte[]? json)
     {

@@ -31,6 +31,9 @@ internal sealed record SignatureRecord(
     /// <summary>The input of the run that failed (UTF-8 JSON), kept on a Failed signature: what a retry runs again.</summary>
     public byte[]? FailedInput { get; init; }
 
+    /// <summary>What a retry accepts (rule 31): a Failed task on its own whose failed run's input was kept.</summary>
+    public bool CanRetry => Status == SignatureStatus.Failed && Kind == SignatureKind.Task && ParentId is null && FailedInput is not null;
+
     /// <summary>The result as UTF-8 JSON: kept only for a signature someone waits on, or saved while it was paused.</summary>
     public byte[]? Result { get; init; }
 

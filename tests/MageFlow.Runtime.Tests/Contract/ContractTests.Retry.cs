@@ -41,6 +41,7 @@ public abstract partial class ContractTests
         await shop.Recorder.WaitForAsync(Shop.NotifyFailure, 1);
         var failed = await order.GetInfoAsync();
         Assert.Equal(SignatureStatus.Failed, failed.Status);
+        Assert.True(failed.CanRetry);
         Assert.Equal(id, failed.FailedInput!.Value.GetProperty("orderId").GetString());
         Assert.Equal(8m, failed.FailedInput.Value.GetProperty("amount").GetDecimal()); // call-time kwargs are part of it
 
@@ -105,6 +106,8 @@ public abstract partial class ContractTests
         await chain.RunAsync(Order(NewOrderId("fatal"), 1m));
         await WaitForInfoAsync(chain, info => info.Status == SignatureStatus.Failed, "is Failed");
 
+        foreach (var refused in new TaskSignature[] { pending, done, chain, step })
+            Assert.False((await refused.GetInfoAsync()).CanRetry, $"{refused} must not offer a retry");
         var notFailed = await Assert.ThrowsAsync<InvalidOperationException>(() => pending.RetryAsync());
         var finishedWell = await Assert.ThrowsAsync<InvalidOperationException>(() => done.RetryAsync());
         var container = await Assert.ThrowsAsync<InvalidOperationException>(() => chain.RetryAsync());

@@ -103,8 +103,7 @@ internal sealed partial class InMemoryBackend(TimeProvider time) : IMageBackend
             var before = stored.Record.Status;
             if (action == LifecycleAction.Retry)
             {
-                if (before == SignatureStatus.Failed && stored.Record is { Kind: SignatureKind.Task, ParentId: null, FailedInput: { } input })
-                    Retry(stored, input, lifetimes);
+                if (stored.Record.CanRetry) Retry(stored, stored.Record.FailedInput!, lifetimes);
             }
             else if (!before.IsFinished())
             {
