@@ -32,7 +32,9 @@ internal static class DashboardActions
                 DashboardAction.Interrupt => signature.InterruptAsync(request.Aborted),
                 DashboardAction.Resume => signature.ResumeAsync(request.Aborted),
                 DashboardAction.Retry => signature.RetryAsync(request.Aborted),
-                _ => signature.CancelAsync(request.Aborted),
+                DashboardAction.Cancel => signature.CancelAsync(request.Aborted),
+                // An action added to the enum but not here must never fall through to another one (say, cancel).
+                _ => throw new System.Diagnostics.UnreachableException($"The dashboard action {action} has no operation."),
             });
         }
         catch (InvalidOperationException ex)
