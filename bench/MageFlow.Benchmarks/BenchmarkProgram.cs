@@ -79,7 +79,7 @@ internal static class BenchmarkProgram
                 {
                     server = await RedisServer.StartAsync([], stop.Token).ConfigureAwait(false);
                     endpoint = server.Endpoint;
-                    if (!settings.OnlyScriptCost) (cluster, noCluster) = await TryStartClusterAsync(stop.Token).ConfigureAwait(false);
+                    if (!settings.OnlyScriptCost && !settings.OnlyEndToEnd) (cluster, noCluster) = await TryStartClusterAsync(stop.Token).ConfigureAwait(false);
                 }
                 report = await MeasureAsync(settings, endpoint, cluster?.Endpoints, noCluster, stop.Token).ConfigureAwait(false);
             }
@@ -147,7 +147,7 @@ internal static class BenchmarkProgram
         var report = new BenchReport
         {
             StartedAt = DateTimeOffset.UtcNow,
-            Mode = settings.Quick ? "--quick" : "default",
+            Mode = settings.OnlyEndToEnd ? "--only end-to-end" : settings.Quick ? "--quick" : "default",
             Machine = $"{Environment.ProcessorCount} cores, {System.Runtime.InteropServices.RuntimeInformation.OSDescription}, .NET {Environment.Version}",
             LoadAverageAtStart = BenchReport.ReadLoadAverage(),
         };
@@ -163,6 +163,7 @@ internal static class BenchmarkProgram
             report.ScriptCosts.AddRange(await LowestScriptCostsAsync(redis, info, settings.Quick ? 1_000 : 4_000, cancellationToken).ConfigureAwait(false));
             return report;
         }
+        if (settings.OnlyEndToEnd) return await MeasureEndToEndOnlyAsync(report, redis, workload, info, endpoint, settings, cancellationToken).ConfigureAwait(false);
 
         await using var clusterInfo = clusterEndpoints is null ? null : await RedisInfo.ConnectAsync(clusterEndpoints).ConfigureAwait(false);
         var clustered = clusterEndpoints is null || clusterInfo is null ? null : new RedisChoice(clusterEndpoints, clusterInfo, "Redis Cluster");
@@ -345,6 +346,54 @@ internal static class BenchmarkProgram
 
         if (settings.GeneratorCost) await MeasureGeneratorCostAsync(report, settings, cancellationToken).ConfigureAwait(false);
 
+        report.LoadAverageAtEnd = BenchReport.ReadLoadAverage();
+        report.FinishedAt = DateTimeOffset.UtcNow;
+        ReportWriter.BuildTable(report);
+        return report;
+    }
+
+    /// <summary>
+    /// <c>--only end-to-end</c>: the Redis backend's pairs/s against the floor, interleaved, with both sides' CPU and the
+    /// allocation per task — the figures a hot-path change moves, in a minute or two.
+    /// </summary>
+    private static async Task<BenchReport> MeasureEndToEndOnlyAsync(BenchReport report, RedisChoice redis, BenchWorkload workload, RedisInfo info, string endpoint, BenchSettings settings, CancellationToken cancellationToken)
+    {
+        var timeout = settings.MeasurementTimeout;
+        Step($"warm-up (JIT) on the Redis backend and the floor; redis-server at {endpoint}");
+        await MageFlowEndToEnd.RunAsync(redis, workload, 300, null, timeout, cancellationToken).ConfigureAwait(false);
+        await RedisFloor.RunAsync(endpoint, info, 300, timeout, cancellationToken).ConfigureAwait(false);
+        var redisRates = new List<double>();
+        var floorRates = new List<double>();
+        var mageCpu = new List<double>();
+        var mageServerCpu = new List<double>();
+        var mageAllocations = new List<double>();
+        var floorCpu = new List<double>();
+        var floorServerCpu = new List<double>();
+        var floorAllocations = new List<double>();
+        for (var rep = 1; rep <= settings.Repetitions; rep++)
+        {
+            var sample = await MageFlowEndToEnd.RunAsync(redis, workload, settings.Tasks, info, timeout, cancellationToken).ConfigureAwait(false);
+            redisRates.Add(sample.TasksPerSecond);
+            mageCpu.Add(sample.ProcessCpuSecondsDuringRun * 1e6 / sample.Tasks);
+            mageServerCpu.Add(sample.RunCommands!.CpuSeconds * 1e6 / sample.Tasks);
+            mageAllocations.Add(sample.AllocatedBytesDuringRun / (double)sample.Tasks);
+            var (floor, floorAllocated, floorServer, floorClient) = await RedisFloor.RunAsync(endpoint, info, settings.Tasks, timeout, cancellationToken).ConfigureAwait(false);
+            floorRates.Add(floor);
+            floorCpu.Add(floorClient);
+            floorServerCpu.Add(floorServer);
+            floorAllocations.Add(floorAllocated);
+            Step($"rep {rep}/{settings.Repetitions}: Redis {sample.TasksPerSecond:N0}/s (.NET {mageCpu[^1]:0.0} µs, redis-server {mageServerCpu[^1]:0.0} µs, {mageAllocations[^1]:N0} B per task), "
+                 + $"floor {floor:N0}/s (.NET {floorClient:0.0} µs, redis-server {floorServer:0.0} µs, {floorAllocated:N0} B per task): {sample.TasksPerSecond / floor:0.00} ×");
+        }
+        var mageWhat = $"sign N callbacks + N tasks (untimed), then timed: dispatch N runs (64 in flight), start one worker host ({ReportWriter.WorkerDefaults}), until the last callback finished";
+        report.Throughput.Add(new ThroughputFigure(ReportWriter.MageFlowRedis, settings.Tasks, Spread.Of(redisRates), mageWhat));
+        report.Throughput.Add(new ThroughputFigure(ReportWriter.Floor, settings.Tasks, Spread.Of(floorRates), RedisFloor.Description));
+        report.ClientCpuMicrosecondsPerTask[ReportWriter.MageFlowRedis] = Spread.Of(mageCpu).Median;
+        report.ClientCpuMicrosecondsPerTask[ReportWriter.Floor] = Spread.Of(floorCpu).Median;
+        report.AllocatedBytesPerTask["Redis"] = Spread.Of(mageAllocations).Median;
+        report.AllocatedBytesPerTask["Redis floor (bare StackExchange.Redis loop)"] = Spread.Of(floorAllocations).Median;
+        report.FloorServerCpuMicrosecondsPerTask = Spread.Of(floorServerCpu).Median;
+        report.Notes.Add($"--only end-to-end: redis-server CPU per task, MageFlow (dispatch + worker, median): {Spread.Of(mageServerCpu).Median:0.0} µs.");
         report.LoadAverageAtEnd = BenchReport.ReadLoadAverage();
         report.FinishedAt = DateTimeOffset.UtcNow;
         ReportWriter.BuildTable(report);

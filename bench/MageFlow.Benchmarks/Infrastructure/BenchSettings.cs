@@ -46,6 +46,9 @@ internal sealed record BenchSettings
     /// <summary>Only the "Script cost per transition" section, three runs, the lowest per phase (<c>--only script-cost</c>): a quick check of one script change.</summary>
     public bool OnlyScriptCost { get; init; }
 
+    /// <summary>Only the Redis end-to-end row against the floor, interleaved, with CPU and allocation per task (<c>--only end-to-end</c>): a quick check of one hot-path change.</summary>
+    public bool OnlyEndToEnd { get; init; }
+
     public static BenchSettings Parse(string[] args)
     {
         var quick = args.Contains("--quick");
@@ -87,7 +90,8 @@ internal sealed record BenchSettings
                     {
                         "generator" => settings with { OnlyGenerator = true, GeneratorCost = true },
                         "script-cost" => settings with { OnlyScriptCost = true },
-                        var other => throw new ArgumentException($"--only takes 'generator' or 'script-cost', not '{other}'."),
+                        "end-to-end" => settings with { OnlyEndToEnd = true, GeneratorCost = false },
+                        var other => throw new ArgumentException($"--only takes 'generator', 'script-cost' or 'end-to-end', not '{other}'."),
                     };
                     break;
                 case "--help" or "-h":
@@ -101,7 +105,7 @@ internal sealed record BenchSettings
 
     public const string Usage =
         "Usage: dotnet run -c Release --project bench/MageFlow.Benchmarks [-- --quick] [--redis host:port] " +
-        "[--tasks N] [--swarm-items N] [--hangfire-tasks N] [--repetitions N] [--memory-signatures N] [--no-hangfire] [--hand-registered] [--generator-cost | --no-generator-cost] [--only generator|script-cost] [--out DIR]";
+        "[--tasks N] [--swarm-items N] [--hangfire-tasks N] [--repetitions N] [--memory-signatures N] [--no-hangfire] [--hand-registered] [--generator-cost | --no-generator-cost] [--only generator|script-cost|end-to-end] [--out DIR]";
 }
 
 internal sealed class HelpRequestedException : Exception;
