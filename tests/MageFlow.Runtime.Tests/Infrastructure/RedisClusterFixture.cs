@@ -103,6 +103,28 @@ public sealed class RedisClusterFixture : IAsyncLifetime
         return toPort;
     }
 
+    /// <summary>
+    /// Moves one slot with <c>redis-cli --cluster reshard</c> itself, as an operator adding capacity would: from the
+    /// master on <paramref name="fromPort"/> to another, <paramref name="keysPerBatch"/> keys per MIGRATE. The tool
+    /// takes the source's lowest slot (<see cref="LowestSlotAsync"/>). Returns the new owner's port.
+    /// </summary>
+    public async Task<int> ReshardOneSlotAsync(int fromPort, int keysPerBatch)
+    {
+        var toPort = _ports.First(port => port != fromPort);
+        var (fromId, _) = await MySlotsAsync(fromPort);
+        var (toId, _) = await MySlotsAsync(toPort);
+        var reshard = await RunRedisCliAsync(["--cluster", "reshard", $"127.0.0.1:{fromPort}", "--cluster-from", fromId, "--cluster-to", toId,
+            "--cluster-slots", "1", "--cluster-pipeline", keysPerBatch.ToString(), "--cluster-yes"]);
+        if (reshard.ExitCode != 0) throw new InvalidOperationException($"redis-cli --cluster reshard failed ({reshard.ExitCode}):\n{reshard.Output}");
+        return toPort;
+    }
+
+    /// <summary>The lowest slot the master on <paramref name="port"/> serves: the one <c>redis-cli --cluster reshard</c> moves first.</summary>
+    public async Task<int> LowestSlotAsync(int port) => (await MySlotsAsync(port)).Ranges.Min(range => range.First);
+
+    /// <summary>The port of each master.</summary>
+    public IReadOnlyList<int> Ports => _ports;
+
     private static async Task RequireOkAsync(int port, params string[] command)
     {
         var run = await RunRedisCliAsync(["-p", port.ToString(), .. command]);

@@ -45,6 +45,25 @@ public sealed class RedisClusterTests(RedisClusterFixture cluster)
     {
         var prefix = RedisServerFixture.NewPrefix();
         var slot = await cluster.SlotOfAsync("{" + prefix + "}");
+        // Moved key by key with a pause between batches, so the slot stays half-moved while orders run.
+        await OrdersFlowWhileTheSlotMovesAsync(prefix, slot, () => cluster.MoveSlotAsync(slot, pauseBetweenBatches: TimeSpan.FromMilliseconds(10)));
+    }
+
+    [Fact]
+    public async Task A_reshard_by_redis_cli_during_a_run_loses_nothing_and_fires_each_callback_once()
+    {
+        // redis-cli --cluster reshard moves a master's lowest slots first: the store is given a prefix that hashes there.
+        var fromPort = cluster.Ports[1];
+        var slot = await cluster.LowestSlotAsync(fromPort);
+        await using var connection = await StackExchange.Redis.ConnectionMultiplexer.ConnectAsync(cluster.Configuration);
+        var prefix = Enumerable.Range(0, 1_000_000).Select(i => $"rs{Guid.NewGuid().ToString("N")[..4]}{i}")
+            .First(candidate => connection.HashSlot("{" + candidate + "}") == slot);
+        await OrdersFlowWhileTheSlotMovesAsync(prefix, slot, () => cluster.ReshardOneSlotAsync(fromPort, keysPerBatch: 2));
+    }
+
+    /// <summary>Orders with a confirmation callback flow before, during and after <paramref name="moveSlot"/>; every one is confirmed once.</summary>
+    private async Task OrdersFlowWhileTheSlotMovesAsync(string prefix, int slot, Func<Task<int>> moveSlot)
+    {
         var (ownerPort, _) = await cluster.OwnerOfSlotAsync(slot);
         var shop = new Shop();
         await using var workers = await TestCluster.StartAsync(o => o.UseRedis(cluster.Configuration, r => r.KeyPrefix = prefix), shop.Register, workers: 2);
@@ -58,7 +77,6 @@ public sealed class RedisClusterTests(RedisClusterFixture cluster)
             sent[orderId] = (order.Id, confirm.Id);
         }
 
-        // Orders flow before, during and after the move of the store's slot to another master.
         for (var i = 0; i < 60; i++) await SendAsync($"before-{i}");
         using var stopSending = new CancellationTokenSource();
         var during = Task.Run(async () =>
@@ -69,7 +87,9 @@ public sealed class RedisClusterTests(RedisClusterFixture cluster)
                 await Task.Delay(2);
             }
         });
-        var newOwner = await cluster.MoveSlotAsync(slot, pauseBetweenBatches: TimeSpan.FromMilliseconds(10));
+        // The move starts with orders already on the wire, and they keep coming until it is over.
+        while (!sent.Keys.Any(id => id.StartsWith("during-", StringComparison.Ordinal))) await Task.Delay(2);
+        var newOwner = await moveSlot();
         await stopSending.CancelAsync();
         await during;
         for (var i = 0; i < 20; i++) await SendAsync($"after-{i}");
