@@ -15,11 +15,13 @@ public sealed class InterruptTests(ITestOutputHelper output)
 {
     private const int LongBodyMs = 120_000;
 
-    [Fact]
-    public async Task Interrupt_and_cancel_stop_a_body_running_in_another_worker_process()
+    [Theory]
+    [InlineData(RedisTopology.OneServer)]
+    [InlineData(RedisTopology.Cluster)]
+    public async Task Interrupt_and_cancel_stop_a_body_running_in_another_worker_process(RedisTopology topology)
     {
         var trials = Math.Max(3, Figures.FaultTrials / 4);
-        await using var cluster = await ReliabilityCluster.CreateAsync(output);
+        await using var cluster = await ReliabilityCluster.CreateAsync(output, topology: topology);
         var settings = new WorkerSettings();
         await cluster.StartWorkerAsync("callbacks", settings with { Tasks = [ReliabilityTasks.OnDone, ReliabilityTasks.OnFailed] });
         await cluster.StartWorkerAsync("runner", settings with { Tasks = [ReliabilityTasks.Work] });

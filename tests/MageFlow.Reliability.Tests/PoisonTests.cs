@@ -18,11 +18,13 @@ public sealed class PoisonTests(ITestOutputHelper output)
 {
     private const int MaxStalls = 2;
 
-    [Fact]
-    public async Task PoisonTask_IsFailedAsStalled_AfterMaxStalls_AndErrorCallbacksRunOnce()
+    [Theory]
+    [InlineData(RedisTopology.OneServer)]
+    [InlineData(RedisTopology.Cluster)]
+    public async Task PoisonTask_IsFailedAsStalled_AfterMaxStalls_AndErrorCallbacksRunOnce(RedisTopology topology)
     {
         var total = Stopwatch.StartNew();
-        await using var cluster = await ReliabilityCluster.CreateAsync(output);
+        await using var cluster = await ReliabilityCluster.CreateAsync(output, topology: topology);
         var settings = new WorkerSettings { VisibilityMs = 1000, MaxStalls = MaxStalls };
         await cluster.StartWorkerAsync("callbacks", settings with { Tasks = [ReliabilityTasks.OnDone, ReliabilityTasks.OnFailed] });
         var first = cluster.Supervise("poisoned-a", settings with { Tasks = [ReliabilityTasks.Work, ReliabilityTasks.Poison] });
@@ -67,11 +69,13 @@ public sealed class PoisonTests(ITestOutputHelper output)
         Assert.Equal(SignatureStatus.Done, await cluster.StatusAsync(canary3.Task));
     }
 
-    [Fact]
-    public async Task GracefulStop_HandsTheRunOver_WithoutCountingAStall()
+    [Theory]
+    [InlineData(RedisTopology.OneServer)]
+    [InlineData(RedisTopology.Cluster)]
+    public async Task GracefulStop_HandsTheRunOver_WithoutCountingAStall(RedisTopology topology)
     {
         var total = Stopwatch.StartNew();
-        await using var cluster = await ReliabilityCluster.CreateAsync(output);
+        await using var cluster = await ReliabilityCluster.CreateAsync(output, topology: topology);
         // MaxStalls = 1: two take-overs counted as stalls would fail the task. The host's shutdown timeout (300 ms)
         // is shorter than the body, so each SIGTERM abandons the run for another worker.
         var settings = new WorkerSettings { VisibilityMs = 1000, MaxStalls = 1, ShutdownMs = 300 };

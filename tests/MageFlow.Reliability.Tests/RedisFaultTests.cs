@@ -8,7 +8,8 @@ namespace MageFlow.Reliability.Tests;
 /// <summary>
 /// FAULT: Redis itself misbehaves under running workers (real worker processes, real redis-server):
 /// <list type="bullet">
-/// <item>redis-server crashes (SIGKILL) mid-run and restarts on the same port and directory, with AOF
+/// <item>redis-server crashes (SIGKILL) mid-run and restarts on the same port and directory (on a Redis Cluster, the
+/// master serving the store's slot, which rejoins from its nodes.conf), with AOF
 /// (<c>--appendonly yes --appendfsync always</c>): nothing acknowledged is lost — every task signed before the crash
 /// ends Done with its success callback run exactly once;</item>
 /// <item>the same without persistence: everything is gone, but nothing wedges — work signed after the restart
@@ -52,18 +53,20 @@ public sealed class RedisFaultTests(ITestOutputHelper output)
 
     private static IEnumerable<string> Ids(string prefix, int count) => Enumerable.Range(0, count).Select(i => $"{prefix}{i:000}");
 
-    [Fact]
-    public async Task RedisCrashAndRestart_WithAof_LosesNothingAcknowledged()
+    [Theory]
+    [InlineData(RedisTopology.OneServer)]
+    [InlineData(RedisTopology.Cluster)]
+    public async Task RedisCrashAndRestart_WithAof_LosesNothingAcknowledged(RedisTopology topology)
     {
         var total = Stopwatch.StartNew();
-        await using var cluster = await ReliabilityCluster.CreateAsync(output, appendOnly: true);
+        await using var cluster = await ReliabilityCluster.CreateAsync(output, appendOnly: true, topology: topology);
         await StartWorkersAsync(cluster);
 
         var before = await cluster.SignAndRunManyAsync(Ids("a", 150), sleepMs: 100, parallelism: 16);
         await WaitForCallbackCountAsync(cluster, 30);
         var doneAtCrash = await cluster.CountAsync("callback-parents");
-        await cluster.Redis.RestartAsync();
-        cluster.Log($"redis-server SIGKILLed and restarted from its AOF with {doneAtCrash} of {before.Count} callbacks done");
+        await cluster.CrashAndRestartStoreServerAsync();
+        cluster.Log($"restarted from its AOF with {doneAtCrash} of {before.Count} callbacks done");
 
         var after = await cluster.SignAndRunManyAsync(Ids("b", 20), sleepMs: 0, parallelism: 8);
         List<SignedTask> all = [.. before, .. after];
@@ -73,17 +76,19 @@ public sealed class RedisFaultTests(ITestOutputHelper output)
         Assert.True(stuck.Count == 0, $"{stuck.Count} signatures stay Pending/Active: {string.Join("; ", stuck.Take(10))}");
     }
 
-    [Fact]
-    public async Task RedisRestart_WithoutPersistence_WorkSignedAfterTheRestartCompletes()
+    [Theory]
+    [InlineData(RedisTopology.OneServer)]
+    [InlineData(RedisTopology.Cluster)]
+    public async Task RedisRestart_WithoutPersistence_WorkSignedAfterTheRestartCompletes(RedisTopology topology)
     {
         var total = Stopwatch.StartNew();
-        await using var cluster = await ReliabilityCluster.CreateAsync(output, appendOnly: false);
+        await using var cluster = await ReliabilityCluster.CreateAsync(output, appendOnly: false, topology: topology);
         await StartWorkersAsync(cluster);
 
         var before = await cluster.SignAndRunManyAsync(Ids("a", 60), sleepMs: 100, parallelism: 16);
         await WaitForCallbackCountAsync(cluster, 10);
-        await cluster.Redis.RestartAsync();
-        cluster.Log($"redis-server SIGKILLed and restarted empty ({before.Count} tasks signed before, all state lost)");
+        await cluster.CrashAndRestartStoreServerAsync();
+        cluster.Log($"restarted empty ({before.Count} tasks signed before, all state lost)");
 
         // Everything (streams, consumer groups, task definitions, signatures) is gone; the workers must recover alone.
         var after = await cluster.SignAndRunManyAsync(Ids("b", 30), sleepMs: 0, parallelism: 8);

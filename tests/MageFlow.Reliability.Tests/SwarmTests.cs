@@ -15,11 +15,13 @@ public sealed class SwarmTests(ITestOutputHelper output)
 {
     private const int MaxConcurrency = 4;
 
-    [Fact]
-    public async Task Swarm_items_on_two_worker_processes_respect_MaxConcurrency_and_a_killed_worker_loses_none()
+    [Theory]
+    [InlineData(RedisTopology.OneServer)]
+    [InlineData(RedisTopology.Cluster)]
+    public async Task Swarm_items_on_two_worker_processes_respect_MaxConcurrency_and_a_killed_worker_loses_none(RedisTopology topology)
     {
         var items = Math.Max(60, Figures.FaultTrials * 3);
-        await using var cluster = await ReliabilityCluster.CreateAsync(output);
+        await using var cluster = await ReliabilityCluster.CreateAsync(output, topology: topology);
         var settings = new WorkerSettings { VisibilityMs = 1500, MaxStalls = 1000 };
         await cluster.StartWorkerAsync("callbacks", settings with { Tasks = [ReliabilityTasks.OnDone, ReliabilityTasks.OnFailed, ReliabilityTasks.OnSwarmDone] });
         await cluster.StartWorkerAsync("survivor", settings with { Tasks = [ReliabilityTasks.Work] });

@@ -22,12 +22,14 @@ public sealed class WorkerKillTests(ITestOutputHelper output)
 {
     private static readonly TimeSpan DoneTtl = TimeSpan.FromMinutes(5);
 
-    [Fact]
-    public async Task KilledWorker_RunsAreTakenOver_AndEverySuccessCallbackRunsExactlyOnce()
+    [Theory]
+    [InlineData(RedisTopology.OneServer)]
+    [InlineData(RedisTopology.Cluster)]
+    public async Task KilledWorker_RunsAreTakenOver_AndEverySuccessCallbackRunsExactlyOnce(RedisTopology topology)
     {
         var total = Stopwatch.StartNew();
         var trials = Figures.FaultTrials;
-        await using var cluster = await ReliabilityCluster.CreateAsync(output);
+        await using var cluster = await ReliabilityCluster.CreateAsync(output, topology: topology);
         // MaxStalls is high: a run may be taken over several times here (the victim is killed again and again);
         // the poison rule is PoisonTests' subject.
         var work = new WorkerSettings { Tasks = [ReliabilityTasks.Work], VisibilityMs = 1500, MaxStalls = 1000, DoneTtlMs = (int)DoneTtl.TotalMilliseconds };
@@ -81,15 +83,17 @@ public sealed class WorkerKillTests(ITestOutputHelper output)
         Assert.True(heldAtKill >= trials / 3, $"the trials did not exercise the crash points: the victim held started bodies in only {heldAtKill} of {trials} kills");
     }
 
-    [Fact]
-    public async Task KilledWorker_LongBodyOutlivingTheActiveTtl_IsTakenOverAndNothingExpires()
+    [Theory]
+    [InlineData(RedisTopology.OneServer)]
+    [InlineData(RedisTopology.Cluster)]
+    public async Task KilledWorker_LongBodyOutlivingTheActiveTtl_IsTakenOverAndNothingExpires(RedisTopology topology)
     {
         var total = Stopwatch.StartNew();
         // The take-over gap (visibility 1 s + reclaim interval 0.5 s) stays well under the active TTL (4 s), as rule 19's
         // "counts from the last activity" requires; the bodies (9 s) outlive it more than twice.
         var activeTtl = TimeSpan.FromSeconds(4);
         const int bodyMs = 9000;
-        await using var cluster = await ReliabilityCluster.CreateAsync(output, producer: o => o.ActiveTtl = activeTtl);
+        await using var cluster = await ReliabilityCluster.CreateAsync(output, topology: topology, producer: o => o.ActiveTtl = activeTtl);
         var work = new WorkerSettings { Tasks = [ReliabilityTasks.Work], VisibilityMs = 1000, MaxStalls = 1000, ActiveTtlMs = (int)activeTtl.TotalMilliseconds };
         await cluster.StartWorkerAsync("callbacks", work with { Tasks = [ReliabilityTasks.OnDone, ReliabilityTasks.OnFailed] });
         var victim = await cluster.StartWorkerAsync("victim", work);

@@ -15,15 +15,19 @@ public sealed class RedisServer : IAsyncDisposable
     private readonly StringBuilder _log = new();
     private Process? _process;
 
-    public RedisServer(bool appendOnly)
+    /// <param name="clusterNode">Started with <c>--cluster-enabled yes</c>, as a node of <see cref="RedisClusterNodes"/>.</param>
+    public RedisServer(bool appendOnly, bool clusterNode = false)
     {
         AppendOnly = appendOnly;
+        ClusterNode = clusterNode;
         Port = FreeLoopbackPort();
         Directory = Path.Combine(Path.GetTempPath(), $"mageflow-reliability-{Port}-{Guid.NewGuid():N}"[..48]);
         System.IO.Directory.CreateDirectory(Directory);
     }
 
     public bool AppendOnly { get; }
+
+    public bool ClusterNode { get; }
 
     public int Port { get; }
 
@@ -52,6 +56,7 @@ public sealed class RedisServer : IAsyncDisposable
             ? ["--port", Port.ToString(), "--bind", "127.0.0.1", "--dir", Directory, "--save", "", "--appendonly", "yes", "--appendfsync", "always", "--daemonize", "no"]
             : ["--port", Port.ToString(), "--bind", "127.0.0.1", "--dir", Directory, "--save", "", "--appendonly", "no", "--daemonize", "no"];
         foreach (var argument in arguments) start.ArgumentList.Add(argument);
+        if (ClusterNode) foreach (var argument in new[] { "--cluster-enabled", "yes", "--cluster-config-file", "nodes.conf" }) start.ArgumentList.Add(argument);
         var process = new Process { StartInfo = start };
         process.OutputDataReceived += (_, e) => { lock (_log) _log.AppendLine(e.Data); };
         process.ErrorDataReceived += (_, e) => { lock (_log) _log.AppendLine(e.Data); };

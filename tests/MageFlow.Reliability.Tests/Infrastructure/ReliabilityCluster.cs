@@ -9,10 +9,20 @@ namespace MageFlow.Reliability.Tests.Infrastructure;
 /// <summary>A signed <c>work</c> task with its success callback (<c>on-done</c>) and error callback (<c>on-failed</c>).</summary>
 public sealed record SignedTask(string Id, TaskSignature Task, TaskSignature Callback, TaskSignature ErrorCallback);
 
+/// <summary>What a test runs against: one redis-server, or a Redis Cluster of three masters.</summary>
+public enum RedisTopology
+{
+    /// <summary>One redis-server, which the Redis fault tests crash and restart.</summary>
+    OneServer,
+
+    /// <summary>Three masters joined into a Redis Cluster; the store's keys share one hash slot on one of them.</summary>
+    Cluster,
+}
+
 /// <summary>
-/// One test's world: its own redis-server (restartable), worker child processes, a producer client in this process
-/// (the public API: AddMageFlow + IMageFlow) and a raw StackExchange.Redis connection for inspection.
-/// Disposing kills every child process tree and the server, even when the test failed.
+/// One test's world: its own redis-server (restartable) or Redis Cluster, worker child processes, a producer client in
+/// this process (the public API: AddMageFlow + IMageFlow) and a raw StackExchange.Redis connection for inspection.
+/// Disposing kills every child process tree and the servers, even when the test failed.
 /// </summary>
 public sealed class ReliabilityCluster : IAsyncDisposable
 {
@@ -20,17 +30,24 @@ public sealed class ReliabilityCluster : IAsyncDisposable
     private readonly List<Supervisor> _supervisors = [];
     private readonly ITestOutputHelper _output;
     private readonly Stopwatch _clock = Stopwatch.StartNew();
+    private readonly RedisServer? _server;
+    private readonly RedisClusterNodes? _nodes;
     private IHost? _producer;
     private ConnectionMultiplexer? _inspector;
 
-    private ReliabilityCluster(ITestOutputHelper output, RedisServer redis)
+    private ReliabilityCluster(ITestOutputHelper output, RedisServer? server, RedisClusterNodes? nodes)
     {
         _output = output;
-        Redis = redis;
+        _server = server;
+        _nodes = nodes;
         Prefix = "r" + Guid.NewGuid().ToString("N")[..7];
     }
 
-    public RedisServer Redis { get; }
+    /// <summary>The one redis-server (crashed and restarted by the Redis fault tests); not on a cluster.</summary>
+    public RedisServer Redis => _server ?? throw new InvalidOperationException("This test runs on a Redis Cluster: it has no single redis-server.");
+
+    /// <summary>Where MageFlow, the workers and the inspector connect: the server, or every cluster node.</summary>
+    public string Configuration => _nodes?.Configuration ?? _server!.Configuration;
 
     public string Prefix { get; }
 
@@ -39,16 +56,34 @@ public sealed class ReliabilityCluster : IAsyncDisposable
     /// <summary>Raw connection to the test's Redis (admin commands allowed; reconnects by itself).</summary>
     public IDatabase Db => _inspector!.GetDatabase();
 
-    public IServer Server => _inspector!.GetServer("127.0.0.1", Redis.Port);
+    /// <summary>The server that holds the store's keys: on a cluster, the master serving the store's hash slot.</summary>
+    public IServer Server => _nodes is null
+        ? _inspector!.GetServer("127.0.0.1", _server!.Port)
+        : _inspector!.GetServer(_inspector.GetServers().First().ClusterConfiguration!.GetBySlot(_inspector.HashSlot("{" + Prefix + "}"))!.EndPoint);
+
+    /// <summary>
+    /// Crashes (SIGKILL) the redis-server holding the store and starts it again on the same port and directory: the one
+    /// server, or on a cluster the master serving the store's slot, which rejoins the cluster from its nodes.conf.
+    /// </summary>
+    public async Task CrashAndRestartStoreServerAsync()
+    {
+        var server = _nodes is null ? Redis : _nodes.NodeOn(((System.Net.IPEndPoint)Server.EndPoint).Port);
+        await server.RestartAsync();
+        Log($"redis-server on port {server.Port} SIGKILLed and restarted");
+    }
 
     /// <param name="producer">Extra options of the producer client (e.g. its ActiveTtl).</param>
-    public static async Task<ReliabilityCluster> CreateAsync(ITestOutputHelper output, bool appendOnly = false, bool startRedis = true, Action<MageFlowOptions>? producer = null)
+    public static async Task<ReliabilityCluster> CreateAsync(ITestOutputHelper output, bool appendOnly = false, bool startRedis = true, Action<MageFlowOptions>? producer = null,
+        RedisTopology topology = RedisTopology.OneServer)
     {
-        var cluster = new ReliabilityCluster(output, new RedisServer(appendOnly));
+        var cluster = topology == RedisTopology.Cluster
+            ? new ReliabilityCluster(output, null, new RedisClusterNodes(appendOnly))
+            : new ReliabilityCluster(output, new RedisServer(appendOnly), null);
         try
         {
-            if (startRedis) await cluster.Redis.StartAsync();
-            var inspector = ConfigurationOptions.Parse(cluster.Redis.Configuration);
+            if (cluster._nodes is { } nodes) await nodes.StartAsync();
+            else if (startRedis) await cluster.Redis.StartAsync();
+            var inspector = ConfigurationOptions.Parse(cluster.Configuration);
             inspector.AllowAdmin = true;
             inspector.AbortOnConnectFail = false;
             inspector.ConnectTimeout = 1000;
@@ -58,7 +93,7 @@ public sealed class ReliabilityCluster : IAsyncDisposable
             var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true });
             builder.Services.AddMageFlow(o =>
             {
-                o.UseRedis(cluster.Redis.Configuration, r => r.KeyPrefix = cluster.Prefix);
+                o.UseRedis(cluster.Configuration, r => r.KeyPrefix = cluster.Prefix);
                 o.IncludeGeneratedTasks = false;
                 foreach (var descriptor in ReliabilityTasks.All(recorder: null)) o.AddTask(descriptor);
                 producer?.Invoke(o);
@@ -66,6 +101,7 @@ public sealed class ReliabilityCluster : IAsyncDisposable
             cluster._producer = builder.Build();
             await cluster._producer.StartAsync();
             cluster.Mage = cluster._producer.Services.GetRequiredService<IMageFlow>();
+            cluster.Log($"Redis: {topology} at {cluster.Configuration}");
             return cluster;
         }
         catch
@@ -82,7 +118,7 @@ public sealed class ReliabilityCluster : IAsyncDisposable
     /// <summary>Starts a worker child process and (by default) waits for its READY line.</summary>
     public async Task<WorkerProcess> StartWorkerAsync(string name, WorkerSettings settings, bool waitReady = true)
     {
-        var worker = WorkerProcess.Start(name, Redis.Configuration, Prefix, settings);
+        var worker = WorkerProcess.Start(name, Configuration, Prefix, settings);
         lock (_workers) _workers.Add(worker);
         if (waitReady) await worker.WaitReadyAsync(TimeSpan.FromSeconds(30));
         return worker;
@@ -270,6 +306,7 @@ public sealed class ReliabilityCluster : IAsyncDisposable
             if (_inspector is not null) await _inspector.DisposeAsync();
         }
         catch (Exception ex) { _output.WriteLine($"inspector dispose: {ex.Message}"); }
-        await Redis.DisposeAsync();
+        if (_server is not null) await _server.DisposeAsync();
+        if (_nodes is not null) await _nodes.DisposeAsync();
     }
 }
