@@ -308,3 +308,12 @@ public sealed class RedisEndToEndTests(RedisServerFixture redis) : EndToEndTests
 
     protected override void ConfigureBackend(MageFlowOptions options) => options.UseRedis(redis.Configuration, r => r.KeyPrefix = _prefix);
 }
+
+/// <summary>The same tests on a real three-master Redis Cluster started by the fixture; each test gets its own key prefix, so its own slot.</summary>
+[Collection(EndToEndCollection.Name)]
+public sealed class RedisClusterEndToEndTests(RedisClusterFixture cluster) : EndToEndTests, IClassFixture<RedisClusterFixture>
+{
+    private readonly string _prefix = RedisServerFixture.NewPrefix();
+
+    protected override void ConfigureBackend(MageFlowOptions options) => options.UseRedis(cluster.Configuration, r => r.KeyPrefix = _prefix);
+}

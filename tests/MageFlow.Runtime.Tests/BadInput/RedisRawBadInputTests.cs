@@ -13,7 +13,14 @@ namespace MageFlow.Runtime.Tests.BadInput;
 /// rule 21), then starts a worker; after the expected ending, a second canary proves the worker still serves runs.
 /// </summary>
 [Collection(RedisCollection.Name)]
-public sealed class RedisRawBadInputTests(RedisServerFixture redis)
+public sealed class RedisRawBadInputTests(RedisServerFixture redis) : RawBadInputTests(redis);
+
+/// <summary>The same bad data on a real three-master Redis Cluster.</summary>
+[Collection(RedisClusterCollection.Name)]
+public sealed class RedisClusterRawBadInputTests(RedisClusterFixture cluster) : RawBadInputTests(cluster);
+
+/// <summary>The cases, whatever the Redis deployment.</summary>
+public abstract class RawBadInputTests(IRedisDeployment redis)
 {
     private readonly string _prefix = RedisServerFixture.NewPrefix();
 
@@ -25,7 +32,7 @@ public sealed class RedisRawBadInputTests(RedisServerFixture redis)
     {
         var lab = new Lab();
         await using var cluster = await LabCluster.StartAsync(lab, o => o.UseRedis(redis.Configuration, r => r.KeyPrefix = _prefix), workers: 0);
-        var c = new BadInputCase(cluster, lab, new RedisProbe(redis, _prefix));
+        var c = new BadInputCase(cluster, lab, new RedisProbe(redis.ServerOfStore(_prefix), redis.Database, _prefix));
         await Table[@case](new Raw(c, redis.Database, _prefix));
         await c.CanaryAsync();
     }

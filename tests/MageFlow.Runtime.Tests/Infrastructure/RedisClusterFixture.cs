@@ -8,15 +8,23 @@ namespace MageFlow.Runtime.Tests.Infrastructure;
 /// <c>redis-cli --cluster create … --cluster-replicas 0 --cluster-yes</c>, ready once every node says
 /// <c>cluster_state:ok</c>.
 /// </summary>
-public sealed class RedisClusterFixture : IAsyncLifetime
+public sealed class RedisClusterFixture : IAsyncLifetime, IRedisDeployment
 {
     private const int Masters = 3;
     private readonly List<Process> _nodes = [];
     private readonly string _directory = Path.Combine(Path.GetTempPath(), "mageflow-cluster-" + Guid.NewGuid().ToString("N")[..8]);
     private int[] _ports = [];
+    private StackExchange.Redis.ConnectionMultiplexer? _inspector;
 
     /// <summary>Every node, comma-separated, as a StackExchange.Redis configuration string.</summary>
     public string Configuration => string.Join(",", _ports.Select(port => $"127.0.0.1:{port}"));
+
+    /// <summary>A cluster-aware connection for inspecting keys, as the tests on one redis-server have.</summary>
+    public StackExchange.Redis.IDatabase Database => (_inspector ?? throw new InvalidOperationException("The cluster fixture has not started.")).GetDatabase();
+
+    /// <summary>The master that serves the store's slot now: its key prefix is the hash tag of all its keys.</summary>
+    public StackExchange.Redis.IServer ServerOfStore(string keyPrefix) =>
+        _inspector!.GetServer(_inspector.GetServers().First().ClusterConfiguration!.GetBySlot(_inspector.HashSlot("{" + keyPrefix + "}"))!.EndPoint);
 
     public async Task InitializeAsync()
     {
@@ -40,10 +48,12 @@ public sealed class RedisClusterFixture : IAsyncLifetime
                 await Task.Delay(100);
             }
         }
+        _inspector = await StackExchange.Redis.ConnectionMultiplexer.ConnectAsync(Configuration + ",allowAdmin=true");
     }
 
     public async Task DisposeAsync()
     {
+        if (_inspector is not null) await _inspector.DisposeAsync();
         foreach (var node in _nodes) await RedisProcess.StopAsync(node);
         try { Directory.Delete(_directory, recursive: true); }
         catch (IOException) { } // a node's files still closing: the temp directory is cleaned by the OS

@@ -6,11 +6,24 @@ using StackExchange.Redis;
 
 namespace MageFlow.Runtime.Tests.Infrastructure;
 
+/// <summary>What a suite that runs on one redis-server and on a Redis Cluster needs of either.</summary>
+public interface IRedisDeployment
+{
+    /// <summary>A StackExchange.Redis configuration string for it.</summary>
+    string Configuration { get; }
+
+    /// <summary>A connection (admin commands allowed) for tests to inspect keys.</summary>
+    IDatabase Database { get; }
+
+    /// <summary>The server that holds a store's keys (its key prefix is their hash tag).</summary>
+    IServer ServerOfStore(string keyPrefix);
+}
+
 /// <summary>
 /// A real, throw-away <c>redis-server</c> on a free loopback port, without persistence, for the tests of one
 /// collection. Tests isolate themselves with <see cref="NewPrefix"/> rather than by flushing.
 /// </summary>
-public sealed class RedisServerFixture : IAsyncLifetime
+public sealed class RedisServerFixture : IAsyncLifetime, IRedisDeployment
 {
     private Process? _server;
     private ConnectionMultiplexer? _inspector;
@@ -24,6 +37,8 @@ public sealed class RedisServerFixture : IAsyncLifetime
     public IDatabase Database => (_inspector ?? throw new InvalidOperationException("The Redis fixture has not started.")).GetDatabase();
 
     public IServer Server => _inspector!.GetServer("127.0.0.1", Port);
+
+    public IServer ServerOfStore(string keyPrefix) => Server;
 
     /// <summary>A key prefix no other test uses (short, so memory figures stay realistic).</summary>
     public static string NewPrefix() => "t" + Guid.NewGuid().ToString("N")[..8];

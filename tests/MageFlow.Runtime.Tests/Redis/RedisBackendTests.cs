@@ -9,19 +9,79 @@ using Xunit.Abstractions;
 
 namespace MageFlow.Runtime.Tests.Redis;
 
-/// <summary>The Redis backend against a real redis-server: storage, transitions, delivery and memory.</summary>
+/// <summary>The Redis backend against a real redis-server: the shared suite, and memory and connection failures.</summary>
 [Collection(RedisCollection.Name)]
-public sealed class RedisBackendTests(RedisServerFixture redis, ITestOutputHelper output) : IAsyncLifetime
+public sealed class RedisBackendTests(RedisServerFixture redis, ITestOutputHelper output) : RedisBackendSuite(redis)
 {
-    private const string Consumer = "worker-a";
+
+    [Fact]
+    public async Task A_connection_failure_names_the_configuration_without_the_password()
+    {
+        var unused = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+        unused.Start();
+        var port = ((System.Net.IPEndPoint)unused.LocalEndpoint).Port;
+        unused.Stop();
+        await using var backend = new RedisBackend(
+            new RedisBackendOptions { Configuration = $"127.0.0.1:{port},password=s3cret,connectTimeout=300,connectRetry=1" },
+            NullLogger<RedisBackend>.Instance);
+
+        var error = await Assert.ThrowsAsync<RedisConnectionException>(() => backend.GetSignatureAsync("x", default));
+
+        Assert.Contains($"127.0.0.1:{port}", error.Message);
+        Assert.Contains("RedisBackendOptions.Configuration", error.Message);
+        Assert.DoesNotContain("s3cret", error.Message);
+    }
+
+    [Fact]
+    public async Task A_pending_signature_with_two_small_kwargs_takes_at_most_400_bytes()
+    {
+        const int count = 1000;
+        var ids = Enumerable.Range(0, count).Select(_ => SignatureRecord.NewId()).ToArray();
+        await CreateAsync("warm-up"); // connection, scripts and the first allocations out of the measurement
+        var before = await UsedMemoryAsync();
+
+        await Task.WhenAll(ids.Select(id => Backend.CreateSignatureAsync(new SignatureRecord(
+            id, "send-welcome-email", "Demo.Messages.SendWelcomeEmail",
+            [Kwarg("userId", "123456"), Kwarg("locale", "\"en-GB\"")],
+            [SignatureRecord.NewId()], [],
+            SignatureStatus.Pending, SignatureStatus.Pending, "mageflow_results", DateTimeOffset.UtcNow, 0), ActiveTtl, default)));
+
+        var perSignatureDelta = (await UsedMemoryAsync() - before) / (double)count;
+        long usage = 0;
+        foreach (var id in ids) usage += (long)(await Db.ExecuteAsync("MEMORY", "USAGE", SignatureKey(id), "SAMPLES", "0"));
+        var encoding = (string?)await Db.ExecuteAsync("OBJECT", "ENCODING", SignatureKey(ids[0]));
+        output.WriteLine($"{count} pending signatures: used_memory delta {perSignatureDelta:F0} B each; MEMORY USAGE {usage / (double)count:F0} B each; hash encoding {encoding}");
+
+        Assert.Equal("listpack", encoding);
+        Assert.True(perSignatureDelta <= 400, $"used_memory grew by {perSignatureDelta:F0} B per pending signature (target ≤ 400 B)");
+    }
+
+    private async Task<long> UsedMemoryAsync()
+    {
+        var info = (string?)await Db.ExecuteAsync("INFO", "memory") ?? "";
+        var line = info.Split('\n').First(l => l.StartsWith("used_memory:", StringComparison.Ordinal));
+        return long.Parse(line["used_memory:".Length..].Trim(), System.Globalization.CultureInfo.InvariantCulture);
+    }
+}
+
+/// <summary>The Redis backend against a real three-master Redis Cluster: the shared suite; the store is one slot.</summary>
+[Collection(RedisClusterCollection.Name)]
+public sealed class RedisClusterBackendTests(RedisClusterFixture cluster) : RedisBackendSuite(cluster);
+
+/// <summary>The Redis backend's storage, transitions and delivery, whatever the Redis deployment.</summary>
+public abstract class RedisBackendSuite(IRedisDeployment redis) : IAsyncLifetime
+{
+    private protected const string Consumer = "worker-a";
     private const string OtherConsumer = "worker-b";
-    private static readonly TimeSpan ActiveTtl = TimeSpan.FromHours(24);
+    private protected static readonly TimeSpan ActiveTtl = TimeSpan.FromHours(24);
     private static readonly TimeSpan NoWait = TimeSpan.Zero;
 
     private readonly string _prefix = RedisServerFixture.NewPrefix();
     private RedisBackend _backend = null!;
 
-    private IDatabase Db => redis.Database;
+    private protected IDatabase Db => redis.Database;
+
+    private protected RedisBackend Backend => _backend;
 
     public Task InitializeAsync()
     {
@@ -533,7 +593,6 @@ public sealed class RedisBackendTests(RedisServerFixture redis, ITestOutputHelpe
         Assert.Equal(4, read.Count);
         var malformed = read.Select(Assert.IsType<MalformedEntry>).ToArray();
         Assert.All(malformed, d => Assert.False(string.IsNullOrEmpty(d.Reason)));
-        output.WriteLine(string.Join(Environment.NewLine, malformed.Select(d => d.Reason)));
         foreach (var entry in malformed) await _backend.AcknowledgeAsync(entry, default);
         Assert.Equal(0, await PendingCountAsync("task-a"));
         await _backend.TrimQueuesAsync(["task-a"], default);
@@ -559,55 +618,11 @@ public sealed class RedisBackendTests(RedisServerFixture redis, ITestOutputHelpe
     {
         var signature = await CreateAsync("task-a");
         var delivery = await DispatchAndReadAsync("task-a", signature.Id);
-        await redis.Server.ExecuteAsync("FUNCTION", "FLUSH");
+        await redis.ServerOfStore(_prefix).ExecuteAsync("FUNCTION", "FLUSH");
 
         Assert.Equal(StartResult.Started, (await _backend.StartAsync(delivery, ActiveTtl, default)).Result);
         Assert.Equal(StartResult.Started, (await _backend.StartAsync(delivery, ActiveTtl, default)).Result);
         Assert.True((await _backend.CompleteAsync(delivery, Json("1"), Lifetimes(TimeSpan.Zero), default)).Applied);
-    }
-
-    [Fact]
-    public async Task A_connection_failure_names_the_configuration_without_the_password()
-    {
-        var unused = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
-        unused.Start();
-        var port = ((System.Net.IPEndPoint)unused.LocalEndpoint).Port;
-        unused.Stop();
-        await using var backend = new RedisBackend(
-            new RedisBackendOptions { Configuration = $"127.0.0.1:{port},password=s3cret,connectTimeout=300,connectRetry=1" },
-            NullLogger<RedisBackend>.Instance);
-
-        var error = await Assert.ThrowsAsync<RedisConnectionException>(() => backend.GetSignatureAsync("x", default));
-
-        Assert.Contains($"127.0.0.1:{port}", error.Message);
-        Assert.Contains("RedisBackendOptions.Configuration", error.Message);
-        Assert.DoesNotContain("s3cret", error.Message);
-    }
-
-    // ---- memory ----
-
-    [Fact]
-    public async Task A_pending_signature_with_two_small_kwargs_takes_at_most_400_bytes()
-    {
-        const int count = 1000;
-        var ids = Enumerable.Range(0, count).Select(_ => SignatureRecord.NewId()).ToArray();
-        await CreateAsync("warm-up"); // connection, scripts and the first allocations out of the measurement
-        var before = await UsedMemoryAsync();
-
-        await Task.WhenAll(ids.Select(id => _backend.CreateSignatureAsync(new SignatureRecord(
-            id, "send-welcome-email", "Demo.Messages.SendWelcomeEmail",
-            [Kwarg("userId", "123456"), Kwarg("locale", "\"en-GB\"")],
-            [SignatureRecord.NewId()], [],
-            SignatureStatus.Pending, SignatureStatus.Pending, "mageflow_results", DateTimeOffset.UtcNow, 0), ActiveTtl, default)));
-
-        var perSignatureDelta = (await UsedMemoryAsync() - before) / (double)count;
-        long usage = 0;
-        foreach (var id in ids) usage += (long)(await Db.ExecuteAsync("MEMORY", "USAGE", SignatureKey(id), "SAMPLES", "0"));
-        var encoding = (string?)await Db.ExecuteAsync("OBJECT", "ENCODING", SignatureKey(ids[0]));
-        output.WriteLine($"{count} pending signatures: used_memory delta {perSignatureDelta:F0} B each; MEMORY USAGE {usage / (double)count:F0} B each; hash encoding {encoding}");
-
-        Assert.Equal("listpack", encoding);
-        Assert.True(perSignatureDelta <= 400, $"used_memory grew by {perSignatureDelta:F0} B per pending signature (target ≤ 400 B)");
     }
 
     // ---- helpers ----
@@ -615,17 +630,17 @@ public sealed class RedisBackendTests(RedisServerFixture redis, ITestOutputHelpe
     private RedisBackend NewBackend() =>
         new(new RedisBackendOptions { Configuration = redis.Configuration, KeyPrefix = _prefix }, NullLogger<RedisBackend>.Instance);
 
-    private string SignatureKey(string id) => $"{{{_prefix}}}:s:{id}";
+    private protected string SignatureKey(string id) => $"{{{_prefix}}}:s:{id}";
 
     private string QueueKey(string taskName) => $"{{{_prefix}}}:q:{taskName}";
 
-    private static KeyValuePair<string, byte[]> Kwarg(string name, string json) => new(name, Encoding.UTF8.GetBytes(json));
+    private protected static KeyValuePair<string, byte[]> Kwarg(string name, string json) => new(name, Encoding.UTF8.GetBytes(json));
 
     private static byte[] Json(string json) => Encoding.UTF8.GetBytes(json);
 
     private static string Text(ReadOnlyMemory<byte> utf8) => Encoding.UTF8.GetString(utf8.Span);
 
-    private async Task<SignatureRecord> CreateAsync(string taskName, KeyValuePair<string, byte[]>[]? kwargs = null, string[]? success = null, string[]? errors = null)
+    private protected async Task<SignatureRecord> CreateAsync(string taskName, KeyValuePair<string, byte[]>[]? kwargs = null, string[]? success = null, string[]? errors = null)
     {
         var signature = new SignatureRecord(SignatureRecord.NewId(), taskName, "Demo." + taskName, kwargs ?? [], success ?? [], errors ?? [],
             SignatureStatus.Pending, SignatureStatus.Pending, "mageflow_results", DateTimeOffset.UtcNow, 0);
@@ -652,10 +667,4 @@ public sealed class RedisBackendTests(RedisServerFixture redis, ITestOutputHelpe
     private async Task<long> PendingCountAsync(string taskName) =>
         (await Db.StreamPendingAsync(QueueKey(taskName), "mf")).PendingMessageCount;
 
-    private async Task<long> UsedMemoryAsync()
-    {
-        var info = (string?)await Db.ExecuteAsync("INFO", "memory") ?? "";
-        var line = info.Split('\n').First(l => l.StartsWith("used_memory:", StringComparison.Ordinal));
-        return long.Parse(line["used_memory:".Length..].Trim(), System.Globalization.CultureInfo.InvariantCulture);
-    }
 }

@@ -10,9 +10,16 @@ using StackExchange.Redis;
 
 namespace MageFlow.Runtime.Tests.Redis;
 
-/// <summary>Rules 21 and 23 where only Redis can break them: batched scripts, lost definitions, consumer groups.</summary>
+/// <summary>Rules 21 and 23 where only Redis can break them, on one redis-server.</summary>
 [Collection(RedisCollection.Name)]
-public sealed class RedisFaultTests(RedisServerFixture redis) : IAsyncLifetime
+public sealed class RedisFaultTests(RedisServerFixture redis) : RedisFaultSuite(redis);
+
+/// <summary>Rules 21 and 23 where only Redis can break them, on a real three-master Redis Cluster.</summary>
+[Collection(RedisClusterCollection.Name)]
+public sealed class RedisClusterFaultTests(RedisClusterFixture cluster) : RedisFaultSuite(cluster);
+
+/// <summary>Rules 21 and 23 where only Redis can break them: batched scripts, lost definitions, consumer groups.</summary>
+public abstract class RedisFaultSuite(IRedisDeployment redis) : IAsyncLifetime
 {
     private readonly string _prefix = RedisServerFixture.NewPrefix();
     private RedisBackend _backend = null!;
@@ -158,8 +165,8 @@ public sealed class RedisFaultTests(RedisServerFixture redis) : IAsyncLifetime
     {
         using var sink = new BadInput.LogSink();
         using var logging = LoggerFactory.Create(b => b.AddProvider(sink));
-        var policy = (string?)(await redis.Server.ConfigGetAsync("maxmemory-policy")).Single().Value;
-        await redis.Server.ConfigSetAsync("maxmemory-policy", "allkeys-lru");
+        var policy = (string?)(await redis.ServerOfStore(_prefix).ConfigGetAsync("maxmemory-policy")).Single().Value;
+        await redis.ServerOfStore(_prefix).ConfigSetAsync("maxmemory-policy", "allkeys-lru");
         try
         {
             await using var backend = new RedisBackend(new RedisBackendOptions { Configuration = redis.Configuration, KeyPrefix = _prefix }, logging.CreateLogger<RedisBackend>());
@@ -169,7 +176,7 @@ public sealed class RedisFaultTests(RedisServerFixture redis) : IAsyncLifetime
         }
         finally
         {
-            await redis.Server.ConfigSetAsync("maxmemory-policy", policy ?? "noeviction");
+            await redis.ServerOfStore(_prefix).ConfigSetAsync("maxmemory-policy", policy ?? "noeviction");
         }
 
         // With noeviction (the fixture's default) there is nothing to warn about.

@@ -7,8 +7,16 @@ namespace MageFlow.Runtime.Tests.Redis;
 
 /// <summary>The engine on the Redis backend: a task, its callbacks and a retry, through a real host and redis-server.</summary>
 [Collection(RedisCollection.Name)]
-public sealed class RedisWorkerEndToEndTests(RedisServerFixture redis)
+public sealed class RedisWorkerEndToEndTests(RedisServerFixture redis) : RedisWorkerEndToEndSuite(redis);
+
+/// <summary>The same through a real host and a three-master Redis Cluster.</summary>
+[Collection(RedisClusterCollection.Name)]
+public sealed class RedisClusterWorkerEndToEndTests(RedisClusterFixture cluster) : RedisWorkerEndToEndSuite(cluster);
+
+/// <summary>A task, its callbacks and a retry through a real host, whatever the Redis deployment.</summary>
+public abstract class RedisWorkerEndToEndSuite(IRedisDeployment redis)
 {
+
     public sealed record AddMessage(int A, int B);
 
     public sealed record RecordMessage([property: ReturnValue] int Sum, string Label);

@@ -120,24 +120,34 @@ internal sealed partial class RedisBackend
         if (_options.Database > 0 && connection.GetServers().Any(server => server.ServerType == ServerType.Cluster))
             throw new NotSupportedException(
                 $"Redis at {_configurationForMessages} runs in cluster mode, which has only database 0; RedisBackendOptions.Database is {_options.Database}. Use a key prefix (RedisBackendOptions.KeyPrefix) to separate deployments instead.");
-        string info;
-        try
+        // Every primary: a cluster's nodes each have their own version and policy, and the store's slot may move to any.
+        foreach (var server in connection.GetServers().Where(server => server.IsConnected && !server.IsReplica))
         {
-            // Asked through a one-line script: StackExchange.Redis sends INFO only in admin mode, which users rarely enable.
-            info = (string?)await connection.GetDatabase(_options.Database)
-                .ScriptEvaluateAsync("return redis.call('INFO', 'server') .. redis.call('INFO', 'memory')").ConfigureAwait(false) ?? "";
+            string info;
+            try
+            {
+                // Asked through a one-line script: StackExchange.Redis sends INFO only in admin mode, which users rarely enable.
+                info = (string?)await server.ExecuteAsync("EVAL", "return redis.call('INFO', 'server') .. redis.call('INFO', 'memory')", 0).ConfigureAwait(false) ?? "";
+            }
+            catch (Exception ex) when (ex is RedisException or TimeoutException)
+            {
+                continue; // INFO denied by an ACL or renamed: the checks are advice, not requirements
+            }
+            var (version, policy) = ParseServerInfo(info);
+            var where = server.ServerType == ServerType.Cluster ? $"{_configurationForMessages} (node {NodeName(server.EndPoint)})" : _configurationForMessages;
+            if (version is not null && version < MinimumServerVersion)
+                throw new NotSupportedException(
+                    $"Redis at {where} is version {version}; MageFlow needs Redis {MinimumServerVersion} or later (its transitions are a Lua function library: FUNCTION LOAD, FCALL).");
+            if (policy is not null && policy != "noeviction")
+                RedisLog.EvictionPolicy(_logger, where, policy);
         }
-        catch (Exception ex) when (ex is RedisException or TimeoutException)
-        {
-            return; // INFO denied by an ACL or renamed: the checks are advice, not requirements
-        }
-        var (version, policy) = ParseServerInfo(info);
-        if (version is not null && version < MinimumServerVersion)
-            throw new NotSupportedException(
-                $"Redis at {_configurationForMessages} is version {version}; MageFlow needs Redis {MinimumServerVersion} or later (its transitions are a Lua function library: FUNCTION LOAD, FCALL).");
-        if (policy is not null && policy != "noeviction")
-            RedisLog.EvictionPolicy(_logger, _configurationForMessages, policy);
     }
+
+    private static string NodeName(System.Net.EndPoint endPoint) => endPoint switch
+    {
+        System.Net.DnsEndPoint dns => $"{dns.Host}:{dns.Port}",
+        _ => endPoint.ToString() ?? "?",
+    };
 
     /// <summary>The server version and eviction policy from INFO text (<c>name:value</c> lines); null where absent.</summary>
     internal static (Version? Version, string? Policy) ParseServerInfo(string info)
