@@ -625,6 +625,27 @@ public abstract class RedisBackendSuite(IRedisDeployment redis) : IAsyncLifetime
         Assert.True((await _backend.CompleteAsync(delivery, Json("1"), Lifetimes(TimeSpan.Zero), default)).Applied);
     }
 
+    [Fact]
+    public async Task A_store_in_the_layout_of_an_earlier_version_is_refused_at_connect_saying_how_to_move_on()
+    {
+        // Before the hash tag, a store's keys were prefix:tasks, prefix:q:task, prefix:s:id: this version would not see them.
+        var earlier = $"{_prefix}:tasks";
+        await Db.HashSetAsync(earlier, "process-order", "definition");
+        await using (var backend = NewBackend())
+        {
+            var refused = await Assert.ThrowsAsync<InvalidOperationException>(() => backend.GetSignatureAsync("any", default));
+
+            Assert.Contains($"key prefix '{_prefix}'", refused.Message);
+            Assert.Contains($"'{earlier}'", refused.Message);
+            Assert.Contains("earlier version", refused.Message);
+            Assert.Contains("let the earlier version's workers finish", refused.Message);
+        }
+
+        await Db.KeyDeleteAsync(earlier);
+        await using var drained = NewBackend();
+        Assert.Null(await drained.GetSignatureAsync("any", default));
+    }
+
     // ---- helpers ----
 
     private RedisBackend NewBackend() =>

@@ -55,6 +55,7 @@ internal sealed partial class RedisBackend
             try
             {
                 await CheckServerAsync(connection).ConfigureAwait(false);
+                await RefuseEarlierLayoutAsync(connection.GetDatabase(_options.Database)).ConfigureAwait(false);
             }
             catch
             {
@@ -141,6 +142,21 @@ internal sealed partial class RedisBackend
             if (policy is not null && policy != "noeviction")
                 RedisLog.EvictionPolicy(_logger, where, policy);
         }
+    }
+
+    /// <summary>
+    /// A store written by a MageFlow before every key took the hash tag <c>{prefix}</c> is invisible to this one: its
+    /// queued runs would never run and its signatures never finish, silently. Refused at connect, saying how to move on.
+    /// </summary>
+    private async Task RefuseEarlierLayoutAsync(IDatabase database)
+    {
+        var earlier = _layout.EarlierTaskDefinitions;
+        if (await database.KeyTypeAsync(earlier).ConfigureAwait(false) != RedisType.Hash) return;
+        throw new InvalidOperationException(
+            $"Redis at {_configurationForMessages}, database {_options.Database}, holds a MageFlow store in the key layout of an earlier version under the key prefix '{_options.KeyPrefix}' " +
+            $"(the hash '{earlier}'): this version keeps every key under the hash tag '{_layout.Prefix}' and would never see that store's queued runs or signatures. " +
+            $"To move on without losing work: stop the producers, let the earlier version's workers finish what is queued, then delete the old keys (every key matching '{_options.KeyPrefix}:*'). " +
+            $"Or give this version another RedisBackendOptions.KeyPrefix. (If '{earlier}' is not MageFlow's, choose another KeyPrefix as well.)");
     }
 
     private static string NodeName(System.Net.EndPoint endPoint) => endPoint switch

@@ -100,6 +100,7 @@ internal sealed class RedisLayout
         _queuePrefix = Prefix + QueueKeyPart;
         _signaturePrefix = Prefix + SignatureKeyPart;
         TaskDefinitions = Prefix + ":tasks";
+        EarlierTaskDefinitions = prefix + ":tasks";
         Delayed = Prefix + ":delayed";
         SignaturePattern = EscapeGlob(Prefix + SignatureKeyPart) + "*";
     }
@@ -108,6 +109,12 @@ internal sealed class RedisLayout
     public string Prefix { get; }
 
     public RedisKey TaskDefinitions { get; }
+
+    /// <summary>
+    /// The task definitions of a store written by a MageFlow before the hash tag (keys <c>prefix:…</c>, no braces):
+    /// every store a worker served has this hash, so it tells that such a store is here.
+    /// </summary>
+    public RedisKey EarlierTaskDefinitions { get; }
 
     public RedisKey Delayed { get; }
 
