@@ -28,6 +28,22 @@ internal static class InputComposer
     }
 
     /// <summary>
+    /// The input of a callback run: <c>{ "returnField": result }</c> (<see cref="WrapResult"/>) composed with the kwargs,
+    /// in one pass when no bound object meets an object result.
+    /// </summary>
+    public static byte[] ComposeOverResult(
+        string returnField,
+        ReadOnlyMemory<byte> resultJson,
+        IReadOnlyList<KeyValuePair<string, byte[]>> storedKwargs,
+        ReadOnlyMemory<byte> callTimeKwargs,
+        ReadOnlyMemory<byte> containerKwargs = default)
+    {
+        if (callTimeKwargs.IsEmpty && containerKwargs.IsEmpty && FlatComposer.TryComposeOverResult(returnField, resultJson.Span, storedKwargs) is { } flat)
+            return flat;
+        return Compose(WrapResult(returnField, resultJson.Span), storedKwargs, callTimeKwargs, containerKwargs);
+    }
+
+    /// <summary>
     /// Composes the input. <paramref name="storedKwargs"/> are the signature's bound kwargs (top-level name →
     /// JSON); <paramref name="callTimeKwargs"/> and <paramref name="containerKwargs"/> are JSON objects or empty. Throws <see cref="JsonException"/>
     /// when a payload is not valid JSON.
@@ -40,7 +56,18 @@ internal static class InputComposer
     {
         if (storedKwargs.Count == 0 && callTimeKwargs.IsEmpty && containerKwargs.IsEmpty)
             return baseJson.IsEmpty ? EmptyObject : baseJson.ToArray();
+        if (callTimeKwargs.IsEmpty && containerKwargs.IsEmpty && FlatComposer.TryCompose(baseJson.IsEmpty ? EmptyObject : baseJson.Span, storedKwargs) is { } flat)
+            return flat;
+        return ComposeMerging(baseJson, storedKwargs, callTimeKwargs, containerKwargs);
+    }
 
+    /// <summary><see cref="Compose"/> through documents: every case, deep merges included (the one-pass <see cref="FlatComposer"/> hands those here).</summary>
+    internal static byte[] ComposeMerging(
+        ReadOnlyMemory<byte> baseJson,
+        IReadOnlyList<KeyValuePair<string, byte[]>> storedKwargs,
+        ReadOnlyMemory<byte> callTimeKwargs,
+        ReadOnlyMemory<byte> containerKwargs = default)
+    {
         var documents = new List<JsonDocument>(storedKwargs.Count + 2);
         try
         {

@@ -138,7 +138,9 @@ internal sealed class RunExecutor(
 
     /// <summary>The input a run receives (rule 2): its base deep-merged with the bound, container and call-time kwargs.</summary>
     internal static byte[] ComposeInput(Envelope envelope, SignatureRecord signature) =>
-        InputComposer.Compose(BaseOf(envelope, signature), signature.Kwargs, envelope.CallTimeKwargs, envelope.ContainerKwargs);
+        envelope.Kind == EnvelopeKind.Result && envelope.OuterBase.IsEmpty
+            ? InputComposer.ComposeOverResult(signature.ReturnField, envelope.Payload, signature.Kwargs, envelope.CallTimeKwargs, envelope.ContainerKwargs)
+            : InputComposer.Compose(BaseOf(envelope, signature), signature.Kwargs, envelope.CallTimeKwargs, envelope.ContainerKwargs);
 
     /// <summary>When the input cannot be composed, error callbacks still get the bound kwargs.</summary>
     internal static byte[] FallbackInput(SignatureRecord signature, Envelope envelope)
