@@ -56,7 +56,8 @@ internal static class FlatComposer
             writer.WriteRawValue(kwargs[bound].Value, skipInputValidation: true);
             written[bound] = true;
         }
-        if (reader.TokenType != JsonTokenType.EndObject) return null;
+        // Anything after the object's end throws here, as parsing it whole does.
+        if (reader.TokenType != JsonTokenType.EndObject || reader.Read()) return null;
         WriteRest(writer, kwargs, written);
         writer.WriteEndObject();
         return Finish(writer);

@@ -84,5 +84,17 @@ public sealed class FlatComposerTests
         Assert.Contains("the bound kwarg 'note' cannot be read", flat.Message);
     }
 
+    [Theory]
+    [InlineData("""{"a":1} x""")]
+    [InlineData("""{"a":1}{"b":2}""")]
+    [InlineData("""{"a":1""")]
+    public void A_message_that_is_not_one_JSON_object_fails_as_the_general_path_does(string message)
+    {
+        var kwargs = Kwargs(("b", "2"));
+
+        Assert.ThrowsAny<JsonException>(() => InputComposer.ComposeMerging(Encoding.UTF8.GetBytes(message), kwargs, default));
+        Assert.ThrowsAny<JsonException>(() => InputComposer.Compose(Encoding.UTF8.GetBytes(message), kwargs, default));
+    }
+
     private static string[] Names(byte[] json) => JsonNode.Parse(json)!.AsObject().Select(p => p.Key).ToArray();
 }
