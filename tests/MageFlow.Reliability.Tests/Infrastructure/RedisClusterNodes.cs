@@ -1,4 +1,4 @@
-using System.Diagnostics;
+using MageFlow.TestRedis;
 
 namespace MageFlow.Reliability.Tests.Infrastructure;
 
@@ -20,32 +20,11 @@ public sealed class RedisClusterNodes(bool appendOnly) : IAsyncDisposable
     public async Task StartAsync()
     {
         foreach (var node in _nodes) await node.StartAsync();
-        var create = await RedisCliAsync(["--cluster", "create", .. _nodes.Select(node => node.Configuration), "--cluster-replicas", "0", "--cluster-yes"]);
-        if (create.ExitCode != 0) throw new InvalidOperationException($"redis-cli --cluster create failed ({create.ExitCode}):\n{create.Output}");
-        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
-        foreach (var node in _nodes)
-        {
-            while (!(await RedisCliAsync(["-p", node.Port.ToString(), "cluster", "info"])).Output.Contains("cluster_state:ok", StringComparison.Ordinal))
-            {
-                if (DateTime.UtcNow > deadline) throw new InvalidOperationException($"The cluster node on port {node.Port} never reported cluster_state:ok.");
-                await Task.Delay(100);
-            }
-        }
+        await RedisCli.CreateClusterAsync(_nodes.Select(node => node.Port).ToArray());
     }
 
     public async ValueTask DisposeAsync()
     {
         foreach (var node in _nodes) await node.DisposeAsync();
-    }
-
-    private static async Task<(int ExitCode, string Output)> RedisCliAsync(IEnumerable<string> arguments)
-    {
-        var start = new ProcessStartInfo("redis-cli") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        foreach (var argument in arguments) start.ArgumentList.Add(argument);
-        using var process = Process.Start(start) ?? throw new InvalidOperationException("Could not start redis-cli.");
-        var output = process.StandardOutput.ReadToEndAsync();
-        var error = process.StandardError.ReadToEndAsync();
-        await process.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(60));
-        return (process.ExitCode, await output + await error);
     }
 }

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using MageFlow.TestRedis;
 
 namespace MageFlow.Runtime.Tests.Infrastructure;
 
@@ -36,18 +37,7 @@ public sealed class RedisClusterFixture : IAsyncLifetime, IRedisDeployment
             _nodes.Add(await RedisProcess.StartAsync(port,
                 ["--cluster-enabled", "yes", "--cluster-config-file", "nodes.conf", "--dir", directory, "--save", "", "--appendonly", "no"], directory));
         }
-        var create = await RunRedisCliAsync(["--cluster", "create", .. _ports.Select(port => $"127.0.0.1:{port}"), "--cluster-replicas", "0", "--cluster-yes"]);
-        if (create.ExitCode != 0) throw new InvalidOperationException($"redis-cli --cluster create failed ({create.ExitCode}):\n{create.Output}");
-
-        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
-        foreach (var port in _ports)
-        {
-            while (!(await RunRedisCliAsync(["-p", port.ToString(), "cluster", "info"])).Output.Contains("cluster_state:ok", StringComparison.Ordinal))
-            {
-                if (DateTime.UtcNow > deadline) throw new InvalidOperationException($"The cluster node on port {port} never reported cluster_state:ok.");
-                await Task.Delay(100);
-            }
-        }
+        await RedisCli.CreateClusterAsync(_ports);
         _inspector = await StackExchange.Redis.ConnectionMultiplexer.ConnectAsync(Configuration + ",allowAdmin=true");
     }
 
@@ -61,14 +51,14 @@ public sealed class RedisClusterFixture : IAsyncLifetime, IRedisDeployment
 
     /// <summary>The hash slot of <paramref name="key"/> (CLUSTER KEYSLOT).</summary>
     public async Task<int> SlotOfAsync(string key) =>
-        int.Parse((await RunRedisCliAsync(["-p", _ports[0].ToString(), "cluster", "keyslot", key])).Output.Trim());
+        int.Parse((await RedisCli.RunAsync(["-p", _ports[0].ToString(), "cluster", "keyslot", key])).Output.Trim());
 
     /// <summary>Runs a command on every node (e.g. FUNCTION FLUSH), as an operator would with redis-cli.</summary>
     public async Task OnEveryNodeAsync(params string[] command)
     {
         foreach (var port in _ports)
         {
-            var run = await RunRedisCliAsync(["-p", port.ToString(), .. command]);
+            var run = await RedisCli.RunAsync(["-p", port.ToString(), .. command]);
             if (run.ExitCode != 0 || run.Output.StartsWith("ERR", StringComparison.Ordinal))
                 throw new InvalidOperationException($"redis-cli {string.Join(' ', command)} on port {port} failed: {run.Output}");
         }
@@ -100,7 +90,7 @@ public sealed class RedisClusterFixture : IAsyncLifetime, IRedisDeployment
         await RequireOkAsync(fromPort, "cluster", "setslot", slot.ToString(), "migrating", toId);
         while (true)
         {
-            var keys = (await RunRedisCliAsync(["-p", fromPort.ToString(), "cluster", "getkeysinslot", slot.ToString(), "3"])).Output
+            var keys = (await RedisCli.RunAsync(["-p", fromPort.ToString(), "cluster", "getkeysinslot", slot.ToString(), "3"])).Output
                 .Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
             if (keys.Length == 0) break;
             await RequireOkAsync(fromPort, ["migrate", "127.0.0.1", toPort.ToString(), "", "0", "5000", "keys", .. keys]);
@@ -123,7 +113,7 @@ public sealed class RedisClusterFixture : IAsyncLifetime, IRedisDeployment
         var toPort = _ports.First(port => port != fromPort);
         var (fromId, _) = await MySlotsAsync(fromPort);
         var (toId, _) = await MySlotsAsync(toPort);
-        var reshard = await RunRedisCliAsync(["--cluster", "reshard", $"127.0.0.1:{fromPort}", "--cluster-from", fromId, "--cluster-to", toId,
+        var reshard = await RedisCli.RunAsync(["--cluster", "reshard", $"127.0.0.1:{fromPort}", "--cluster-from", fromId, "--cluster-to", toId,
             "--cluster-slots", "1", "--cluster-pipeline", keysPerBatch.ToString(), "--cluster-yes"]);
         if (reshard.ExitCode != 0) throw new InvalidOperationException($"redis-cli --cluster reshard failed ({reshard.ExitCode}):\n{reshard.Output}");
         return toPort;
@@ -137,7 +127,7 @@ public sealed class RedisClusterFixture : IAsyncLifetime, IRedisDeployment
 
     private static async Task RequireOkAsync(int port, params string[] command)
     {
-        var run = await RunRedisCliAsync(["-p", port.ToString(), .. command]);
+        var run = await RedisCli.RunAsync(["-p", port.ToString(), .. command]);
         if (run.ExitCode != 0 || !run.Output.TrimStart().StartsWith("OK", StringComparison.Ordinal))
             throw new InvalidOperationException($"redis-cli {string.Join(' ', command)} on port {port} failed: {run.Output}");
     }
@@ -145,7 +135,7 @@ public sealed class RedisClusterFixture : IAsyncLifetime, IRedisDeployment
     /// <summary>A node's id and the slot ranges it serves, from its own line of CLUSTER NODES.</summary>
     private static async Task<(string NodeId, List<(int First, int Last)> Ranges)> MySlotsAsync(int port)
     {
-        var nodes = await RunRedisCliAsync(["-p", port.ToString(), "cluster", "nodes"]);
+        var nodes = await RedisCli.RunAsync(["-p", port.ToString(), "cluster", "nodes"]);
         var mine = nodes.Output.Split('\n').Single(line => line.Contains("myself", StringComparison.Ordinal)).Trim().Split(' ');
         var ranges = new List<(int, int)>();
         foreach (var part in mine.Skip(8).Where(part => !part.StartsWith('[')))
@@ -154,17 +144,6 @@ public sealed class RedisClusterFixture : IAsyncLifetime, IRedisDeployment
             ranges.Add((int.Parse(bounds[0]), int.Parse(bounds[^1])));
         }
         return (mine[0], ranges);
-    }
-
-    private static async Task<(int ExitCode, string Output)> RunRedisCliAsync(IEnumerable<string> arguments)
-    {
-        var start = new ProcessStartInfo("redis-cli") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        foreach (var argument in arguments) start.ArgumentList.Add(argument);
-        using var process = Process.Start(start) ?? throw new InvalidOperationException("Could not start redis-cli.");
-        var output = process.StandardOutput.ReadToEndAsync();
-        var error = process.StandardError.ReadToEndAsync();
-        await process.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(120));
-        return (process.ExitCode, await output + await error);
     }
 }
 
