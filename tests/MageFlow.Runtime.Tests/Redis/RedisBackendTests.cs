@@ -13,7 +13,6 @@ namespace MageFlow.Runtime.Tests.Redis;
 [Collection(RedisCollection.Name)]
 public sealed class RedisBackendTests(RedisServerFixture redis, ITestOutputHelper output) : RedisBackendSuite(redis)
 {
-
     [Fact]
     public async Task A_connection_failure_names_the_configuration_without_the_password()
     {
@@ -71,7 +70,7 @@ public sealed class RedisClusterBackendTests(RedisClusterFixture cluster) : Redi
 /// <summary>The Redis backend's storage, transitions and delivery, whatever the Redis deployment.</summary>
 public abstract class RedisBackendSuite(IRedisDeployment redis) : IAsyncLifetime
 {
-    private protected const string Consumer = "worker-a";
+    private const string Consumer = "worker-a";
     private const string OtherConsumer = "worker-b";
     private protected static readonly TimeSpan ActiveTtl = TimeSpan.FromHours(24);
     private static readonly TimeSpan NoWait = TimeSpan.Zero;
