@@ -14,8 +14,9 @@ namespace MageFlow.Reliability.Tests;
 /// ends Done with its success callback run exactly once;</item>
 /// <item>the same without persistence: everything is gone, but nothing wedges — work signed after the restart
 /// completes;</item>
-/// <item><c>CLIENT KILL</c> of every connection (by type and one by one from <c>CLIENT LIST</c>) and <c>SCRIPT FLUSH</c>,
-/// repeatedly while runs are flowing: workers recover by themselves, exactly once holds;</item>
+/// <item><c>CLIENT KILL</c> of every connection (by type and one by one from <c>CLIENT LIST</c>) and <c>FUNCTION FLUSH</c>,
+/// repeatedly while runs are flowing (on a cluster, on the master serving the store's slot): workers recover by
+/// themselves, exactly once holds;</item>
 /// <item>a worker host started while Redis is down starts once Redis is up and then serves work.</item>
 /// </list>
 /// Semantics rules 8, 16, 17, 20 (a transition that fails on the network is retried, not dropped), 23.
@@ -96,11 +97,13 @@ public sealed class RedisFaultTests(ITestOutputHelper output)
         await Outcome.AssertExactlyOnceAsync(cluster, after, trials: 1, $"signedBeforeRestart={before.Count} seconds={total.Elapsed.TotalSeconds:0.0}");
     }
 
-    [Fact]
-    public async Task ClientKill_OfEveryConnection_WorkersRecoverAndExactlyOnceHolds()
+    [Theory]
+    [InlineData(RedisTopology.OneServer)]
+    [InlineData(RedisTopology.Cluster)]
+    public async Task ClientKill_OfEveryConnection_WorkersRecoverAndExactlyOnceHolds(RedisTopology topology)
     {
         var total = Stopwatch.StartNew();
-        await using var cluster = await ReliabilityCluster.CreateAsync(output);
+        await using var cluster = await ReliabilityCluster.CreateAsync(output, topology: topology);
         await StartWorkersAsync(cluster);
 
         var rounds = Math.Max(6, Figures.FaultTrials / 2);
@@ -141,11 +144,13 @@ public sealed class RedisFaultTests(ITestOutputHelper output)
         Assert.True(stuck.Count == 0, $"{stuck.Count} signatures stay Pending/Active: {string.Join("; ", stuck.Take(10))}");
     }
 
-    [Fact]
-    public async Task FunctionFlush_WhileRunning_WorkersRecoverAndExactlyOnceHolds()
+    [Theory]
+    [InlineData(RedisTopology.OneServer)]
+    [InlineData(RedisTopology.Cluster)]
+    public async Task FunctionFlush_WhileRunning_WorkersRecoverAndExactlyOnceHolds(RedisTopology topology)
     {
         var total = Stopwatch.StartNew();
-        await using var cluster = await ReliabilityCluster.CreateAsync(output);
+        await using var cluster = await ReliabilityCluster.CreateAsync(output, topology: topology);
         await StartWorkersAsync(cluster);
 
         const int rounds = 6;

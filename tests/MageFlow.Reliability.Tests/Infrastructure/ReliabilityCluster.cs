@@ -171,11 +171,24 @@ public sealed class ReliabilityCluster : IAsyncDisposable
     /// <summary>Signs <c>work</c> with an <c>on-done</c> and an <c>on-failed</c> callback bound to its id, and runs it.</summary>
     public async Task<SignedTask> SignAndRunWorkAsync(string id, int sleepMs)
     {
-        var callback = await Mage.AsignAsync<DoneMessage>(ReliabilityTasks.OnDone, new { parent = id });
-        var errorCallback = await Mage.AsignAsync<FailedMessage>(ReliabilityTasks.OnFailed, new { parent = id });
-        var task = await Mage.AsignAsync<WorkMessage>(ReliabilityTasks.Work, null, [callback], [errorCallback]);
-        await task.RunAsync(new WorkMessage(id, sleepMs));
+        var callback = await Bounded($"signing on-done of {id}", Mage.AsignAsync<DoneMessage>(ReliabilityTasks.OnDone, new { parent = id }));
+        var errorCallback = await Bounded($"signing on-failed of {id}", Mage.AsignAsync<FailedMessage>(ReliabilityTasks.OnFailed, new { parent = id }));
+        var task = await Bounded($"signing work {id}", Mage.AsignAsync<WorkMessage>(ReliabilityTasks.Work, null, [callback], [errorCallback]));
+        await Bounded($"running work {id}", task.RunAsync(new WorkMessage(id, sleepMs)));
         return new SignedTask(id, task, callback, errorCallback);
+    }
+
+    /// <summary>A producer call that never returns fails the test naming the call, instead of hanging it.</summary>
+    private static async Task<T> Bounded<T>(string call, Task<T> task)
+    {
+        await Bounded(call, (Task)task);
+        return await task;
+    }
+
+    private static async Task Bounded(string call, Task task)
+    {
+        try { await task.WaitAsync(TimeSpan.FromSeconds(30)); }
+        catch (TimeoutException) { throw new TimeoutException($"The producer's call, {call}, did not return within 30 s."); }
     }
 
     public async Task<SignedTask> SignAndRunPoisonAsync(string id)

@@ -20,6 +20,9 @@ internal sealed partial class RedisBackend : IMageBackend
     /// <summary>Most payload bytes one batched script call carries (a single item may be larger, up to the payload limit).</summary>
     private const long MaxTransitionBatchBytes = 16L * 1024 * 1024;
 
+    /// <summary>How long signing waits for a dropped connection to come back before it fails.</summary>
+    private static readonly TimeSpan ReconnectWait = TimeSpan.FromSeconds(5);
+
     private static readonly RedisScript UpdateKwargsScript = RedisScript.FromResource("update_kwargs");
     private static readonly RedisScript DispatchScript = RedisScript.FromResource("dispatch");
     private static readonly RedisScript CreateContainerScript = RedisScript.FromResource("create_container");
@@ -84,7 +87,7 @@ internal sealed partial class RedisBackend : IMageBackend
     private async Task<ItemResult<bool>[]> CreateBatchAsync(IReadOnlyList<Creation> creations)
     {
         var db = await DatabaseAsync(CancellationToken.None).ConfigureAwait(false);
-        var writes = await SlotMigration.RetryAsync(() => CreateInTransactionAsync(db, creations)).ConfigureAwait(false);
+        var writes = await RetryWhileReconnectingAsync(() => SlotMigration.RetryAsync(() => CreateInTransactionAsync(db, creations))).ConfigureAwait(false);
         var results = new ItemResult<bool>[creations.Count];
         for (var i = 0; i < creations.Count; i++)
         {
@@ -111,16 +114,46 @@ internal sealed partial class RedisBackend : IMageBackend
             writes[i] = transaction.ExecuteAsync("HSET", arguments);
             expiries[i] = transaction.KeyExpireAsync(key, TimeSpan.FromMilliseconds(ttlMs));
         }
+        var commands = writes.Concat(expiries).ToArray();
         try
         {
             await transaction.ExecuteAsync(CommandFlags.NoRedirect).ConfigureAwait(false);
         }
-        finally
+        catch
         {
-            // Every command's task is observed, whatever became of the transaction: none faults unseen.
-            await Task.WhenAll(writes.Concat(expiries)).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+            // Refused, or the connection died under it: the commands' tasks end later or, after a dead connection,
+            // never. Each is observed when it ends (none faults unseen) and none is waited for, or the batch, and every
+            // signing queued behind it, would wait forever.
+            foreach (var command in commands)
+                _ = command.ContinueWith(static done => _ = done.Exception, CancellationToken.None,
+                    TaskContinuationOptions.OnlyOnFaulted | TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+            throw;
         }
+        // Committed: EXEC's reply has completed every command's task.
+        await Task.WhenAll(commands).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
         return writes;
+    }
+
+    /// <summary>
+    /// Repeats a write that is safe to repeat (signing: the same fields and TTL again) while the connection drops and
+    /// comes back, for a few seconds; after that the caller gets the connection's error.
+    /// </summary>
+    private static async Task<T> RetryWhileReconnectingAsync<T>(Func<Task<T>> write)
+    {
+        var giveUpAt = DateTime.UtcNow + ReconnectWait;
+        var pause = TimeSpan.FromMilliseconds(20);
+        while (true)
+        {
+            try
+            {
+                return await write().ConfigureAwait(false);
+            }
+            catch (Exception ex) when (ex is RedisConnectionException or RedisTimeoutException && DateTime.UtcNow + pause < giveUpAt)
+            {
+                await Task.Delay(pause).ConfigureAwait(false);
+                pause = TimeSpan.FromTicks(Math.Min(pause.Ticks * 2, TimeSpan.FromMilliseconds(500).Ticks));
+            }
+        }
     }
 
     private readonly record struct Creation(RedisKey Key, List<RedisValue> Fields, long TtlMs);
