@@ -59,15 +59,22 @@ cat >"$work/app/nuget.config" <<XML
   </packageSources>
 </configuration>
 XML
-cat >"$work/app/App.csproj" <<XML
-<Project Sdk="Microsoft.NET.Sdk">
+# What the console app and the web app below share, as a user's own Directory.Build.props would hold it.
+cat >"$work/Directory.Build.props" <<XML
+<Project>
   <PropertyGroup>
-    <OutputType>Exe</OutputType>
     <TargetFramework>net10.0</TargetFramework>
     <Nullable>enable</Nullable>
     <ImplicitUsings>enable</ImplicitUsings>
     <TreatWarningsAsErrors>true</TreatWarningsAsErrors>
     <WarningsNotAsErrors>NU1603</WarningsNotAsErrors>
+  </PropertyGroup>
+</Project>
+XML
+cat >"$work/app/App.csproj" <<XML
+<Project Sdk="Microsoft.NET.Sdk">
+  <PropertyGroup>
+    <OutputType>Exe</OutputType>
   </PropertyGroup>
   <ItemGroup>
     <PackageReference Include="MageFlow" Version="$version" />
@@ -159,13 +166,6 @@ mkdir -p "$work/web"
 cp "$work/app/nuget.config" "$work/web/"
 cat >"$work/web/Web.csproj" <<XML
 <Project Sdk="Microsoft.NET.Sdk.Web">
-  <PropertyGroup>
-    <TargetFramework>net10.0</TargetFramework>
-    <Nullable>enable</Nullable>
-    <ImplicitUsings>enable</ImplicitUsings>
-    <TreatWarningsAsErrors>true</TreatWarningsAsErrors>
-    <WarningsNotAsErrors>NU1603</WarningsNotAsErrors>
-  </PropertyGroup>
   <ItemGroup>
     <PackageReference Include="MageFlow.Dashboard" Version="$version" />
   </ItemGroup>
