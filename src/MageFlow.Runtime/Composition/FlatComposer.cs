@@ -103,40 +103,9 @@ internal static class FlatComposer
             if (!Ascii.IsValid(name)) return false;
             for (var j = 0; j < i; j++)
                 if (string.Equals(kwargs[j].Key, name, StringComparison.OrdinalIgnoreCase)) return false;
-            isObject[i] = CheckReadable(json, name) == JsonTokenType.StartObject;
+            isObject[i] = InputComposer.CheckReadable(json, "the bound kwarg", name) == JsonTokenType.StartObject;
         }
         return true;
-    }
-
-    /// <summary>Reads a bound value through; returns its first token. Throws <see cref="JsonException"/> naming the kwarg when it cannot be read.</summary>
-    private static JsonTokenType CheckReadable(ReadOnlySpan<byte> json, string name)
-    {
-        char[]? rented = null;
-        try
-        {
-            var reader = new Utf8JsonReader(json);
-            if (!reader.Read()) throw new JsonException("it is empty.");
-            var first = reader.TokenType;
-            do
-            {
-                if (reader.TokenType is not (JsonTokenType.String or JsonTokenType.PropertyName)) continue;
-                if (!reader.ValueIsEscaped && Ascii.IsValid(reader.ValueSpan)) continue;
-                // Escapes or non-ASCII text: transcoding proves it readable (an escaped lone surrogate is not).
-                var length = reader.ValueSpan.Length;
-                if (rented is null || rented.Length < length) { if (rented is not null) ArrayPool<char>.Shared.Return(rented); rented = ArrayPool<char>.Shared.Rent(length); }
-                reader.CopyString(rented);
-            }
-            while (reader.Read());
-            return first;
-        }
-        catch (Exception ex) when (ex is JsonException or InvalidOperationException or ArgumentException)
-        {
-            throw new JsonException($"the bound kwarg '{name}' cannot be read: {ex.Message}", ex);
-        }
-        finally
-        {
-            if (rented is not null) ArrayPool<char>.Shared.Return(rented);
-        }
     }
 
     private static JsonTokenType FirstToken(ReadOnlySpan<byte> json)
