@@ -148,7 +148,8 @@ internal sealed partial class RedisBackend : IMageBackend
             {
                 return await write().ConfigureAwait(false);
             }
-            catch (Exception ex) when (ex is RedisConnectionException or RedisTimeoutException && DateTime.UtcNow + pause < giveUpAt)
+            // The same errors a worker's transitions are repeated on (OutcomeApplier.IsTransient).
+            catch (Exception ex) when (Execution.OutcomeApplier.IsTransient(ex) && DateTime.UtcNow + pause < giveUpAt)
             {
                 await Task.Delay(pause).ConfigureAwait(false);
                 pause = TimeSpan.FromTicks(Math.Min(pause.Ticks * 2, TimeSpan.FromMilliseconds(500).Ticks));
