@@ -15,6 +15,8 @@ internal sealed class RecordingBackend(MageRecorder recorder, InMemoryBackend st
 
     public string StoreId => Store.StoreId;
 
+    public string NewSignatureId(IReadOnlyList<string> related) => Store.NewSignatureId(related);
+
     public async Task CreateSignatureAsync(SignatureRecord signature, TimeSpan ttl, CancellationToken cancellationToken)
     {
         await Store.CreateSignatureAsync(signature, ttl, cancellationToken).ConfigureAwait(false);

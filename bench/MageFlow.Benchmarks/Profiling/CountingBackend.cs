@@ -56,6 +56,8 @@ internal sealed class CountingBackend(IMageBackend inner, bool ownsInner, Backen
 {
     public string StoreId => inner.StoreId;
 
+    public string NewSignatureId(IReadOnlyList<string> related) => inner.NewSignatureId(related);
+
     private OperationTally Tally(string operation) => counters.Operations.GetOrAdd(operation, _ => new OperationTally());
 
     private async Task<T> Time<T>(string operation, Task<T> call, Func<T, long>? items = null)

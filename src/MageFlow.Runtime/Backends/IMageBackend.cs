@@ -39,7 +39,11 @@ internal sealed record Envelope(
 /// <summary>An entry taken from a task's queue and not yet acknowledged: a good delivery or a malformed entry.</summary>
 /// <param name="TaskName">The queue (stream) it came from.</param>
 /// <param name="EntryId">The backend's id of the queue entry, used to acknowledge it.</param>
-internal abstract record QueueEntry(string TaskName, string EntryId);
+internal abstract record QueueEntry(string TaskName, string EntryId)
+{
+    /// <summary>Which partition of the store holds its queue (Redis, docs/redis-v2-design.md §3); 0 for a backend without partitions.</summary>
+    public int Partition { get; init; }
+}
 
 /// <summary>A readable entry: the only kind the transitions accept.</summary>
 /// <param name="TaskName">The queue (stream) it came from.</param>
@@ -152,6 +156,12 @@ internal interface IMageBackend : IAsyncDisposable
 {
     /// <summary>Names the storage (Redis endpoint, database and key prefix; or one in-memory store): callbacks must live in the same one.</summary>
     string StoreId { get; }
+
+    /// <summary>
+    /// A new signature id, placed near the signatures it will touch (its callbacks, a chain's steps): on Redis with
+    /// several partitions, in the partition they share, so its transitions reach them in one step.
+    /// </summary>
+    string NewSignatureId(IReadOnlyList<string> related);
 
     /// <summary>A cheap round trip to the store (Redis: PING on the backend's own connection), for health checks; throws when it does not answer.</summary>
     Task PingAsync(CancellationToken cancellationToken);

@@ -218,13 +218,15 @@ internal sealed class MageFlowClient : IMageFlow, IAsyncDisposable, IDisposable
             }
         }
 
+        var successIds = CallbackIds(request.TaskName, request.SuccessCallbacks, nameof(request.SuccessCallbacks));
+        var errorIds = CallbackIds(request.TaskName, request.ErrorCallbacks, nameof(request.ErrorCallbacks));
         var record = new SignatureRecord(
-            SignatureRecord.NewId(),
+            Backend.NewSignatureId([.. successIds, .. errorIds]),
             request.TaskName,
             messageTypeId,
             kwargs,
-            CallbackIds(request.TaskName, request.SuccessCallbacks, nameof(request.SuccessCallbacks)),
-            CallbackIds(request.TaskName, request.ErrorCallbacks, nameof(request.ErrorCallbacks)),
+            successIds,
+            errorIds,
             SignatureStatus.Pending,
             SignatureStatus.Pending,
             returnField,
@@ -268,7 +270,7 @@ internal sealed class MageFlowClient : IMageFlow, IAsyncDisposable, IDisposable
         var stepIds = CallbackIds(ContainerNames.Chain, stepList, nameof(steps));
         if (stepIds.Length != stepList.Count) throw new InvalidOperationException($"A chain cannot run the same step twice: {string.Join(", ", stepList.GroupBy(s => s.Id).Where(g => g.Count() > 1).Select(g => g.First()))}.");
         var first = stepList[0].Record;
-        var record = NewContainer(SignatureKind.Chain, ContainerNames.Chain, first.MessageTypeId, first.ReturnField, kwargs, successCallbacks, errorCallbacks) with
+        var record = NewContainer(SignatureKind.Chain, ContainerNames.Chain, first.MessageTypeId, first.ReturnField, kwargs, successCallbacks, errorCallbacks, stepIds) with
         {
             ChildIds = stepIds,
             ReceivesSwarmResults = first.ReceivesSwarmResults,
@@ -300,7 +302,7 @@ internal sealed class MageFlowClient : IMageFlow, IAsyncDisposable, IDisposable
     {
         options ??= new SwarmOptions();
         options.Validate();
-        var record = NewContainer(SignatureKind.Swarm, ContainerNames.Swarm, "", MageJson.FallbackReturnField, kwargs, successCallbacks, errorCallbacks) with
+        var record = NewContainer(SignatureKind.Swarm, ContainerNames.Swarm, "", MageJson.FallbackReturnField, kwargs, successCallbacks, errorCallbacks, []) with
         {
             Swarm = new SwarmState(options),
         };
@@ -312,12 +314,15 @@ internal sealed class MageFlowClient : IMageFlow, IAsyncDisposable, IDisposable
 
     private SignatureRecord NewContainer(
         SignatureKind kind, string name, string messageTypeId, string returnField, object? kwargs,
-        IEnumerable<TaskSignature>? successCallbacks, IEnumerable<TaskSignature>? errorCallbacks)
+        IEnumerable<TaskSignature>? successCallbacks, IEnumerable<TaskSignature>? errorCallbacks, string[] stepIds)
     {
         var entries = KwargsOf(name, kwargs, "kwargs").Entries.ToArray();
         ThrowIfTooLarge(name, "kwargs", KwargsSize(entries));
-        return new SignatureRecord(SignatureRecord.NewId(), name, messageTypeId, entries,
-            CallbackIds(name, successCallbacks, "successCallbacks"), CallbackIds(name, errorCallbacks, "errorCallbacks"),
+        var successIds = CallbackIds(name, successCallbacks, "successCallbacks");
+        var errorIds = CallbackIds(name, errorCallbacks, "errorCallbacks");
+        // Steps first: a chain touches each step twice (its dispatch, its outcome), a callback once, and ties go to the first.
+        return new SignatureRecord(Backend.NewSignatureId([.. stepIds, .. successIds, .. errorIds]), name, messageTypeId, entries,
+            successIds, errorIds,
             SignatureStatus.Pending, SignatureStatus.Pending, returnField, DateTimeOffset.UtcNow, Attempts: 0)
         {
             Kind = kind,

@@ -395,8 +395,24 @@ public abstract partial class ContractTests
         await swarm.RunInSwarmAsync(await mage.AsignAsync<OrderMessage>(Shop.ProcessOrder), Order("once"));
         await swarm.RunInSwarmAsync(await mage.AsignAsync<OrderMessage>(Shop.ProcessOrder), Order("later"));
         await swarm.CloseAsync();
-        var entries = (await backend.ReadAsync([Shop.ProcessOrder], "by-hand", 10, TimeSpan.FromSeconds(1), default)).Cast<Backends.Delivery>().ToArray();
+        // Reading is also what forwards a partitioned store's outbox (an item in another partition than its swarm is
+        // dispatched, and its outcome recorded, a read later): read until both runs are queued.
+        var entries = new List<Backends.Delivery>();
+        await Recorder.WaitUntilAsync(async () =>
+        {
+            entries.AddRange((await backend.ReadAsync([Shop.ProcessOrder], "by-hand", 10, TimeSpan.FromMilliseconds(50), default)).Cast<Backends.Delivery>());
+            return entries.Count == 2;
+        }, "both items are queued");
         Backends.Delivery Entry(string id) => entries.Single(e => System.Text.Encoding.UTF8.GetString(e.Envelope.Payload.Span).Contains(id));
+        async Task<SwarmProgress> ProgressAfterForwardingAsync(Func<SwarmProgress, bool> reached, string what)
+        {
+            await Recorder.WaitUntilAsync(async () =>
+            {
+                Assert.Empty(await backend.ReadAsync([Shop.ProcessOrder], "by-hand", 10, TimeSpan.Zero, default));
+                return reached((await swarm.GetInfoAsync()).Swarm!);
+            }, what);
+            return (await swarm.GetInfoAsync()).Swarm!;
+        }
         var first = Entry("once");
         var lifetimes = new Backends.SignatureLifetimes(TimeSpan.FromHours(1), TimeSpan.FromMinutes(5));
         Assert.Equal(Backends.StartResult.Started, (await backend.StartAsync(first, TimeSpan.FromHours(1), default)).Result);
@@ -405,12 +421,14 @@ public abstract partial class ContractTests
         Assert.True((await backend.CompleteAsync(first, result, lifetimes, default)).Applied);
         Assert.False((await backend.CompleteAsync(first, result, lifetimes, default)).Applied); // a duplicate: a retried or taken-over finish
 
-        var progress = (await swarm.GetInfoAsync()).Swarm!;
+        var progress = await ProgressAfterForwardingAsync(p => p.Succeeded > 0, "the first item's outcome is recorded");
         Assert.Equal((2, 1, 1, 0), (progress.Added, progress.Running, progress.Succeeded, progress.Failed));
         Assert.False((await swarm.GetInfoAsync()).IsFinished);
         var last = Entry("later");
         await backend.StartAsync(last, TimeSpan.FromHours(1), default);
         await backend.CompleteAsync(last, System.Text.Encoding.UTF8.GetBytes("""{"orderId":"later","charged":1}"""), lifetimes, default);
+        progress = await ProgressAfterForwardingAsync(p => p.Succeeded > 1, "the last item's outcome is recorded");
+        Assert.Equal((2, 0, 2, 0), (progress.Added, progress.Running, progress.Succeeded, progress.Failed));
         Assert.Equal(SignatureStatus.Done, await swarm.GetStatusAsync());
         await cluster.StartWorkerAsync();
         var summarized = (SummaryMessage)(await shop.Recorder.WaitForAsync(Shop.Summarize, 1))[0].Message!;

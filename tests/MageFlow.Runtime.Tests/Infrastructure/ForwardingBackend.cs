@@ -7,6 +7,8 @@ namespace MageFlow.Runtime.Tests.Infrastructure;
 internal abstract class ForwardingBackend(IMageBackend inner) : IMageBackend
 {
     public string StoreId => inner.StoreId;
+
+    public string NewSignatureId(IReadOnlyList<string> related) => inner.NewSignatureId(related);
     public virtual Task CreateSignatureAsync(SignatureRecord signature, TimeSpan ttl, CancellationToken cancellationToken) => inner.CreateSignatureAsync(signature, ttl, cancellationToken);
     public virtual Task<SignatureRecord?> GetSignatureAsync(string id, CancellationToken cancellationToken) => inner.GetSignatureAsync(id, cancellationToken);
     public virtual Task<bool> UpdateKwargsAsync(string id, IReadOnlyList<KeyValuePair<string, byte[]>> kwargs, CancellationToken cancellationToken) => inner.UpdateKwargsAsync(id, kwargs, cancellationToken);

@@ -27,6 +27,8 @@ internal sealed partial class InMemoryBackend(TimeProvider time) : IMageBackend
 
     public string StoreId { get; } = $"the in-memory store {Guid.NewGuid():N}";
 
+    public string NewSignatureId(IReadOnlyList<string> related) => SignatureRecord.NewId();
+
     /// <summary>Signatures held now, expired ones swept first (for tests of bounded memory).</summary>
     internal int SignatureCount
     {

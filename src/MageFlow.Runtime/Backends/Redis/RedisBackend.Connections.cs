@@ -4,8 +4,9 @@ using StackExchange.Redis;
 namespace MageFlow.Backends.Redis;
 
 /// <summary>
-/// The two connections: a multiplexed one that pipelines everything, and a dedicated one for blocking reads,
-/// which would otherwise stall every command queued behind them. Once connected, StackExchange.Redis
+/// The connections: a multiplexed one that pipelines everything, and a dedicated one for blocking reads, which would
+/// otherwise stall every command queued behind them — one per partition on a cluster of several partitions, since two
+/// partitions a node serves would otherwise wait behind each other's blocking reads. Once connected, StackExchange.Redis
 /// reconnects by itself after a restart or a killed connection; a failed first connect is tried again by the
 /// next call, so a worker started while Redis is down starts once it is up.
 /// </summary>
@@ -22,9 +23,12 @@ internal sealed partial class RedisBackend
     private readonly SemaphoreSlim _connectGate = new(1, 1);
     private ConnectionMultiplexer? _main;
     private IDatabase? _database;
-    private ConnectionMultiplexer? _blocking;
-    private IDatabase? _blockingDatabase;
+    private readonly ConnectionMultiplexer?[] _blocking;
+    private readonly IDatabase?[] _blockingDatabases;
     private int _blockLimitMs;
+
+    // A cluster serves each partition from its own slot, and no read spans two: one read per partition (set at connect).
+    private bool _readPerPartition;
     private volatile bool _disposed;
 
     private static (ConfigurationOptions Configuration, string ForMessages) ParseConfiguration(RedisBackendOptions options)
@@ -56,6 +60,7 @@ internal sealed partial class RedisBackend
             {
                 await CheckServerAsync(connection).ConfigureAwait(false);
                 await RefuseEarlierLayoutAsync(connection.GetDatabase(_options.Database)).ConfigureAwait(false);
+                await CheckPartitionsAsync(connection.GetDatabase(_options.Database)).ConfigureAwait(false);
             }
             catch
             {
@@ -63,6 +68,7 @@ internal sealed partial class RedisBackend
                 throw;
             }
             await PreloadScriptsAsync(connection).ConfigureAwait(false);
+            _readPerPartition = _layout.Partitions.Count > 1 && connection.GetServers().Any(server => server.ServerType == ServerType.Cluster);
             _main = connection;
             return _database = connection.GetDatabase(_options.Database);
         }
@@ -72,21 +78,24 @@ internal sealed partial class RedisBackend
         }
     }
 
-    private async Task<IDatabase> BlockingDatabaseAsync(CancellationToken cancellationToken)
+    /// <summary>The blocking-read connection of a lane: lane 0 for a read over every partition, or a partition's own.</summary>
+    private async Task<IDatabase> BlockingDatabaseAsync(int lane, CancellationToken cancellationToken)
     {
-        if (_blockingDatabase is { } database) return database;
+        if (_blockingDatabases[lane] is { } database) return database;
         await _connectGate.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
             ObjectDisposedException.ThrowIf(_disposed, this);
-            if (_blockingDatabase is { } ready) return ready;
+            if (_blockingDatabases[lane] is { } ready) return ready;
             var configuration = _configuration.Clone();
             configuration.AsyncTimeout = Math.Max(configuration.AsyncTimeout, MinBlockingTimeoutMs);
             configuration.SyncTimeout = Math.Max(configuration.SyncTimeout, MinBlockingTimeoutMs);
+            // Reads only: no subscription connection to every node.
+            configuration.CommandMap = CommandMap.Create(["SUBSCRIBE", "PSUBSCRIBE", "SSUBSCRIBE", "UNSUBSCRIBE", "PUNSUBSCRIBE", "SUNSUBSCRIBE"], available: false);
             _blockLimitMs = configuration.AsyncTimeout / 2;
-            var connection = await ConnectAsync(configuration, "blocking reads").ConfigureAwait(false);
-            _blocking = connection;
-            return _blockingDatabase = connection.GetDatabase(_options.Database);
+            var connection = await ConnectAsync(configuration, lane == 0 ? "blocking reads" : $"blocking reads of partition {lane}").ConfigureAwait(false);
+            _blocking[lane] = connection;
+            return _blockingDatabases[lane] = connection.GetDatabase(_options.Database);
         }
         finally
         {
@@ -159,6 +168,27 @@ internal sealed partial class RedisBackend
             $"Or give this version another RedisBackendOptions.KeyPrefix. (If '{earlier}' is not MageFlow's, choose another KeyPrefix as well.)");
     }
 
+    /// <summary>
+    /// Every client of a store must split it the same way, or a worker would never read the partitions it does not
+    /// know: the first to connect records the partitions (their count and names), and a client configured otherwise is
+    /// refused at connect, naming both.
+    /// </summary>
+    private async Task CheckPartitionsAsync(IDatabase database)
+    {
+        var described = _layout.Partitions.Describe();
+        var transaction = database.CreateTransaction();
+        _ = transaction.HashSetAsync(_layout.LayoutRecord, "partitions", _layout.Partitions.Count, When.NotExists);
+        _ = transaction.HashSetAsync(_layout.LayoutRecord, "names", described, When.NotExists);
+        var recorded = transaction.HashGetAsync(_layout.LayoutRecord, ["partitions", "names"]);
+        await transaction.ExecuteAsync().ConfigureAwait(false);
+        var found = await recorded.ConfigureAwait(false);
+        if ((string?)found[0] == _layout.Partitions.Count.ToString(System.Globalization.CultureInfo.InvariantCulture) && (string?)found[1] == described) return;
+        throw new InvalidOperationException(
+            $"The MageFlow store at {_configurationForMessages}, key prefix '{_options.KeyPrefix}', is split into {found[0]} partitions (recorded in '{_layout.LayoutRecord}'), " +
+            $"but this client is configured with RedisBackendOptions.Partitions = {_layout.Partitions.Count}: its workers would never read the partitions it does not know. " +
+            $"Configure every producer and worker of this store with Partitions = {found[0]}, or use another KeyPrefix for a store split otherwise.");
+    }
+
     private static string NodeName(System.Net.EndPoint endPoint) => endPoint switch
     {
         System.Net.DnsEndPoint dns => $"{dns.Host}:{dns.Port}",
@@ -198,10 +228,13 @@ internal sealed partial class RedisBackend
     {
         if (_disposed) return;
         _disposed = true;
-        if (_abandonedRead is { } abandoned)
-            await abandoned.WaitAsync(TimeSpan.FromMilliseconds(_blockLimitMs + 1000)).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+        Task[] reads;
+        lock (_readAheadGate) reads = [.. _partitionReads.Values];
+        if (_abandonedRead is { } abandoned) reads = [.. reads, abandoned];
+        if (reads.Length > 0)
+            await Task.WhenAll(reads).WaitAsync(TimeSpan.FromMilliseconds(_blockLimitMs + 1000)).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
         await ReleaseReadAheadAsync().ConfigureAwait(false);
-        foreach (var connection in new[] { _blocking, _main })
+        foreach (var connection in _blocking.Append(_main))
         {
             if (connection is null) continue;
             try
@@ -235,5 +268,17 @@ internal sealed partial class RedisBackend
 
         [LoggerMessage(105, LogLevel.Error, "Removed {Count} unreadable members of {Key}: they were not parked by MageFlow")]
         public static partial void DroppedUnreadableRetries(ILogger logger, int count, string key);
+
+        [LoggerMessage(106, LogLevel.Warning, "Callback {CallbackId} no longer exists (expired or deleted); it was not dispatched")]
+        public static partial void ForwardedCallbackMissing(ILogger logger, string callbackId);
+
+        [LoggerMessage(107, LogLevel.Warning, "Could not apply the outbox message '{Operation}' to signature {SignatureId} now; it is applied again after the visibility timeout")]
+        public static partial void OutboxApplyDeferred(ILogger logger, Exception exception, string operation, string signatureId);
+
+        [LoggerMessage(108, LogLevel.Error, "Redis refused the outbox message '{Operation}' to signature {SignatureId}; it was dropped")]
+        public static partial void OutboxApplyRefused(ILogger logger, Exception exception, string operation, string signatureId);
+
+        [LoggerMessage(109, LogLevel.Error, "Removed the unreadable outbox entry {EntryId} of partition {Partition}: it was not written by MageFlow")]
+        public static partial void UnreadableOutboxMessage(ILogger logger, string entryId, string partition);
     }
 }

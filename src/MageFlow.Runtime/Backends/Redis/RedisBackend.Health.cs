@@ -12,8 +12,8 @@ internal sealed partial class RedisBackend
     }
 
     /// <summary>
-    /// One library call over the streams (all keys share one slot): the first entry at or past each queue's unfinished
-    /// bound, the rule the trim uses too (<c>unfinished_bound</c> in common.lua).
+    /// One library call per partition over its streams (they share its slot): the first entry at or past each queue's
+    /// unfinished bound, the rule the trim uses too (<c>unfinished_bound</c> in common.lua); the oldest of all partitions.
     /// </summary>
     public async Task<IReadOnlyDictionary<string, DateTimeOffset>> GetOldestUnacknowledgedAsync(IReadOnlyCollection<string> taskNames, CancellationToken cancellationToken)
     {
@@ -22,10 +22,17 @@ internal sealed partial class RedisBackend
         var result = new Dictionary<string, DateTimeOffset>(StringComparer.Ordinal);
         if (names.Length == 0) return result;
         var db = await DatabaseAsync(cancellationToken).ConfigureAwait(false);
-        var oldest = (RedisResult[])(await OldestUnacknowledgedScript.RunAsync(db, names.Select(name => _layout.Queue(name)).ToArray(), [_group])
-            .WaitAsync(cancellationToken).ConfigureAwait(false))!;
-        for (var i = 0; i < names.Length; i++)
-            if ((string?)oldest[i] is { Length: > 0 } entryId) result[names[i]] = RedisLayout.QueuedAtOf(entryId);
+        for (var partition = 0; partition < _layout.Partitions.Count; partition++)
+        {
+            var oldest = (RedisResult[])(await OldestUnacknowledgedScript.RunAsync(db, names.Select(name => _layout.Queue(partition, name)).ToArray(), [_group])
+                .WaitAsync(cancellationToken).ConfigureAwait(false))!;
+            for (var i = 0; i < names.Length; i++)
+            {
+                if ((string?)oldest[i] is not { Length: > 0 } entryId) continue;
+                var queuedAt = RedisLayout.QueuedAtOf(entryId);
+                if (!result.TryGetValue(names[i], out var earlier) || queuedAt < earlier) result[names[i]] = queuedAt;
+            }
+        }
         return result;
     }
 }

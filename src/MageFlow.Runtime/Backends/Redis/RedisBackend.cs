@@ -41,6 +41,8 @@ internal sealed partial class RedisBackend : IMageBackend
     private static readonly RedisScript TrimQueuesScript = RedisScript.FromResource("trim_queues");
     private static readonly RedisScript OldestUnacknowledgedScript = RedisScript.FromResource("oldest_unacknowledged");
     private static readonly RedisScript RemoveIdleConsumersScript = RedisScript.FromResource("remove_idle_consumers");
+    private static readonly RedisScript ClaimChildrenScript = RedisScript.FromResource("claim_children");
+    private static readonly RedisScript ApplyScript = RedisScript.FromResource("apply");
 
     private readonly RedisBackendOptions _options;
     private readonly ILogger<RedisBackend> _logger;
@@ -48,10 +50,10 @@ internal sealed partial class RedisBackend : IMageBackend
     private readonly RedisValue _group = RedisLayout.ConsumerGroup;
 
     // Concurrent calls share round trips: signatures created, runs started and runs completed together go in
-    // one script call per kind.
-    private readonly TransitionBatcher<Start, StartOutcome> _starts;
-    private readonly TransitionBatcher<Completion, FinishOutcome> _completions;
-    private readonly TransitionBatcher<Creation, bool> _creations;
+    // one script call per kind and partition (a call touches one partition: one slot of a cluster).
+    private readonly TransitionBatcher<Start, StartOutcome>[] _starts;
+    private readonly TransitionBatcher<Completion, FinishOutcome>[] _completions;
+    private readonly TransitionBatcher<Creation, bool>[] _creations;
 
     public RedisBackend(RedisBackendOptions options, ILogger<RedisBackend> logger)
     {
@@ -61,13 +63,23 @@ internal sealed partial class RedisBackend : IMageBackend
         _options = options;
         _logger = logger;
         (_configuration, _configurationForMessages) = ParseConfiguration(options);
-        _layout = new RedisLayout(options.KeyPrefix);
-        _starts = new TransitionBatcher<Start, StartOutcome>(StartBatchAsync, MaxTransitionBatch);
-        _completions = new TransitionBatcher<Completion, FinishOutcome>(CompleteBatchAsync, MaxTransitionBatch, c => c.Result.Length, MaxTransitionBatchBytes);
-        _creations = new TransitionBatcher<Creation, bool>(CreateBatchAsync, MaxTransitionBatch, c => c.Fields.Sum(f => (long)f.Length()), MaxTransitionBatchBytes);
+        _layout = new RedisLayout(options.KeyPrefix, options.Partitions);
+        _blocking = new ConnectionMultiplexer?[_layout.Partitions.Count];
+        _blockingDatabases = new IDatabase?[_layout.Partitions.Count];
+        var partitions = Enumerable.Range(0, _layout.Partitions.Count).ToArray();
+        _starts = partitions.Select(_ => new TransitionBatcher<Start, StartOutcome>(StartBatchAsync, MaxTransitionBatch)).ToArray();
+        _completions = partitions.Select(_ => new TransitionBatcher<Completion, FinishOutcome>(CompleteBatchAsync, MaxTransitionBatch, c => c.Result.Length, MaxTransitionBatchBytes)).ToArray();
+        _creations = partitions.Select(_ => new TransitionBatcher<Creation, bool>(CreateBatchAsync, MaxTransitionBatch, c => c.Fields.Sum(f => (long)f.Length()), MaxTransitionBatchBytes)).ToArray();
     }
 
     public string StoreId => $"Redis at {_configurationForMessages}, database {_options.Database}, key prefix '{_options.KeyPrefix}'";
+
+    public string NewSignatureId(IReadOnlyList<string> related) => _layout.Partitions.NewId(related);
+
+    /// <summary>The partition an id names; an id this store cannot hold (made up, or of another partition count) is refused by name.</summary>
+    private int PartitionOf(string id) => _layout.Partitions.IndexOf(id) is var partition and >= 0
+        ? partition
+        : throw new ArgumentException($"Signature id '{id}' names a partition this store does not have ({_layout.Partitions.Count} partitions, RedisBackendOptions.Partitions): it was not made by this store's MageFlow.", nameof(id));
 
     // ---- signatures ----
 
@@ -76,7 +88,7 @@ internal sealed partial class RedisBackend : IMageBackend
         ArgumentNullException.ThrowIfNull(signature);
         // Encoded before joining a batch, so a signature that cannot be stored fails only its own caller.
         var fields = RedisLayout.SignatureFields(signature);
-        return _creations.RunAsync(new Creation(_layout.Signature(signature.Id), fields, ExpiryMilliseconds(ttl)));
+        return _creations[PartitionOf(signature.Id)].RunAsync(new Creation(_layout.Signature(signature.Id), fields, ExpiryMilliseconds(ttl)));
     }
 
     /// <summary>
@@ -202,7 +214,7 @@ internal sealed partial class RedisBackend : IMageBackend
     {
         ArgumentNullException.ThrowIfNull(envelope);
         var db = await DatabaseAsync(cancellationToken).ConfigureAwait(false);
-        await db.StreamAddAsync(_layout.Queue(taskName), RedisLayout.EntryFields(envelope)).ConfigureAwait(false);
+        await db.StreamAddAsync(_layout.Queue(PartitionOf(envelope.SignatureId), taskName), RedisLayout.EntryFields(envelope)).ConfigureAwait(false);
     }
 
     public async Task<SignatureStatus?> DispatchSignatureAsync(Envelope envelope, bool awaited, SignatureLifetimes lifetimes, CancellationToken cancellationToken)
@@ -224,38 +236,42 @@ internal sealed partial class RedisBackend : IMageBackend
     public async Task<string?> CreateContainerAsync(SignatureRecord container, TimeSpan ttl, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(container);
-        var keys = new List<RedisKey> { _layout.Signature(container.Id) };
-        keys.AddRange(container.ChildIds.Select(_layout.Signature));
-        var values = new List<RedisValue> { ExpiryMilliseconds(ttl), container.Id, container.ChildIds.Count };
+        var db = await DatabaseAsync(cancellationToken).ConfigureAwait(false);
+        var ttlMs = ExpiryMilliseconds(ttl);
+        var (claimed, refused) = await ClaimElsewhereAsync(db, container.Id, container.ChildIds, "step", ttlMs).ConfigureAwait(false);
+        if (refused is { } problem) return problem.Text;
+        var values = new List<RedisValue> { _layout.Prefix, ttlMs, container.Id, container.ChildIds.Count };
         values.AddRange(container.ChildIds.Select(id => (RedisValue)id));
         values.AddRange(RedisLayout.SignatureFields(container));
-        var db = await DatabaseAsync(cancellationToken).ConfigureAwait(false);
-        var reply = await CreateContainerScript.RunAsync(db, keys.ToArray(), values.ToArray()).ConfigureAwait(false);
-        return (int)reply[0] == 1 ? null : (string?)reply[1];
+        var reply = await CreateContainerScript.RunAsync(db, [_layout.Signature(container.Id)], values.ToArray()).ConfigureAwait(false);
+        if ((int)reply[0] == 1) return null;
+        await ReleaseClaimsAsync(db, container.Id, claimed).ConfigureAwait(false);
+        return (string?)reply[1];
     }
 
     public async Task<SwarmChange> AddToSwarmAsync(string swarmId, IReadOnlyList<SwarmItem> items, SignatureLifetimes lifetimes, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(items);
-        var keys = new RedisKey[1 + items.Count];
-        keys[0] = _layout.Signature(swarmId);
+        var db = await DatabaseAsync(cancellationToken).ConfigureAwait(false);
+        var activeMs = ExpiryMilliseconds(lifetimes.Active);
+        var (claimed, refused) = await ClaimElsewhereAsync(db, swarmId, items.Select(item => item.Id).ToArray(), "item", activeMs).ConfigureAwait(false);
+        if (refused is { } problem)
+            return new SwarmChange(problem.Kind == "item-missing" ? SwarmChangeResult.ItemMissing : SwarmChangeResult.ItemTaken, problem.ChildId);
         var values = new RedisValue[7 + items.Count * 2];
         values[0] = _layout.Prefix;
-        values[1] = ExpiryMilliseconds(lifetimes.Active);
+        values[1] = activeMs;
         values[2] = DoneTtlMilliseconds(lifetimes.Done);
         values[3] = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
         values[4] = swarmId;
         values[5] = items.Count;
         for (var i = 0; i < items.Count; i++)
         {
-            keys[1 + i] = _layout.Signature(items[i].Id);
             values[6 + 2 * i] = items[i].Id;
             values[7 + 2 * i] = items[i].Message ?? [];
         }
         values[^1] = MageFlowTelemetry.CurrentTraceParent() ?? "";
-        var db = await DatabaseAsync(cancellationToken).ConfigureAwait(false);
-        var reply = await SwarmAddScript.RunAsync(db, keys, values).ConfigureAwait(false);
-        return (string?)reply[0] switch
+        var reply = await SwarmAddScript.RunAsync(db, [_layout.Signature(swarmId)], values).ConfigureAwait(false);
+        var change = (string?)reply[0] switch
         {
             "ok" => new SwarmChange(SwarmChangeResult.Done),
             "closed" => new SwarmChange(SwarmChangeResult.Closed, (string?)reply[1]),
@@ -264,6 +280,53 @@ internal sealed partial class RedisBackend : IMageBackend
             "item-taken" => new SwarmChange(SwarmChangeResult.ItemTaken, (string?)reply[1]),
             _ => new SwarmChange(SwarmChangeResult.SwarmMissing),
         };
+        if (change.Result != SwarmChangeResult.Done) await ReleaseClaimsAsync(db, swarmId, claimed).ConfigureAwait(false);
+        return change;
+    }
+
+    /// <summary>Why a child cannot join a container: the reply kind (item-missing, item-taken), the child, the text.</summary>
+    private readonly record struct ClaimProblem(string Kind, string ChildId, string Text);
+
+    /// <summary>
+    /// Claims the steps or items that live in other partitions than their container, one call per partition, all or
+    /// none: the container's own script then checks and claims those of its partition. A refusal hands back what was claimed.
+    /// </summary>
+    private async Task<(List<(int Partition, string[] Ids)> Claimed, ClaimProblem? Refused)> ClaimElsewhereAsync(
+        IDatabase db, string containerId, IReadOnlyList<string> childIds, string mode, long activeMs)
+    {
+        var home = PartitionOf(containerId);
+        var claimed = new List<(int Partition, string[] Ids)>();
+        foreach (var group in childIds.Where(id => PartitionOf(id) != home).Distinct().GroupBy(PartitionOf))
+        {
+            var ids = group.ToArray();
+            var values = new RedisValue[3 + ids.Length];
+            values[0] = mode;
+            values[1] = containerId;
+            values[2] = activeMs;
+            for (var i = 0; i < ids.Length; i++) values[3 + i] = ids[i];
+            var reply = await ClaimChildrenScript.RunAsync(db, ids.Select(id => _layout.Signature(id)).ToArray(), values).ConfigureAwait(false);
+            if ((int)reply[0] != 1)
+            {
+                await ReleaseClaimsAsync(db, containerId, claimed).ConfigureAwait(false);
+                return (claimed, new ClaimProblem((string)reply[1]!, (string)reply[2]!, (string)reply[3]!));
+            }
+            claimed.Add((group.Key, ids));
+        }
+        return (claimed, null);
+    }
+
+    private async Task ReleaseClaimsAsync(IDatabase db, string containerId, List<(int Partition, string[] Ids)> claimed)
+    {
+        foreach (var (_, ids) in claimed)
+        {
+            var values = new RedisValue[3 + ids.Length];
+            values[0] = "release";
+            values[1] = containerId;
+            values[2] = 0;
+            for (var i = 0; i < ids.Length; i++) values[3 + i] = ids[i];
+            await ClaimChildrenScript.RunAsync(db, ids.Select(id => _layout.Signature(id)).ToArray(), values).ConfigureAwait(false);
+        }
+        claimed.Clear();
     }
 
     public async Task<SwarmChange> CloseSwarmAsync(string swarmId, SignatureLifetimes lifetimes, CancellationToken cancellationToken)
@@ -295,10 +358,10 @@ internal sealed partial class RedisBackend : IMageBackend
         var db = await DatabaseAsync(cancellationToken).ConfigureAwait(false);
         var returned = 0;
         // Every primary: on a Redis Cluster each node scans only its own slots.
-        foreach (var server in _main!.GetServers().Where(server => !server.IsReplica))
+        foreach (var (server, pattern) in _main!.GetServers().Where(server => !server.IsReplica).SelectMany(server => _layout.SignaturePatterns.Select(pattern => (server, pattern))))
         {
             // SCAN, not KEYS: the server stays responsive however many signatures there are.
-            await foreach (var page in server.KeysAsync(_options.Database, _layout.SignaturePattern, pageSize: 1000).Chunk(1000).WithCancellation(cancellationToken).ConfigureAwait(false))
+            await foreach (var page in server.KeysAsync(_options.Database, pattern, pageSize: 1000).Chunk(1000).WithCancellation(cancellationToken).ConfigureAwait(false))
             {
                 var reads = page.Select(key => ReadListedAsync(db, key)).ToArray();
                 foreach (var read in reads)
@@ -327,7 +390,7 @@ internal sealed partial class RedisBackend : IMageBackend
                 flat[2 * i] = fields[i].Name;
                 flat[2 * i + 1] = fields[i].Value;
             }
-            return RedisLayout.ParseSignature(_layout.SignatureIdOf(key!), flat);
+            return RedisLayout.ParseSignature(RedisLayout.SignatureIdOf(key!), flat);
         }
         catch (Exception ex) when (ex is InvalidDataException || (ex is RedisServerException server && server.Message.StartsWith("WRONGTYPE", StringComparison.Ordinal)))
         {
@@ -389,7 +452,7 @@ internal sealed partial class RedisBackend : IMageBackend
     public Task<StartOutcome> StartAsync(Delivery delivery, TimeSpan activeTtl, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(delivery);
-        return _starts.RunAsync(new Start(delivery, ExpiryMilliseconds(activeTtl)));
+        return _starts[delivery.Partition].RunAsync(new Start(delivery, ExpiryMilliseconds(activeTtl)));
     }
 
     private readonly record struct Start(Delivery Delivery, long ActiveTtlMs);
@@ -406,7 +469,7 @@ internal sealed partial class RedisBackend : IMageBackend
         {
             var (delivery, activeTtlMs) = starts[i];
             keys[2 * i] = _layout.Signature(delivery.Envelope.SignatureId);
-            keys[2 * i + 1] = _layout.Queue(delivery.TaskName);
+            keys[2 * i + 1] = _layout.Queue(delivery);
             values[3 + 2 * i] = delivery.EntryId;
             values[4 + 2 * i] = activeTtlMs;
         }
@@ -442,7 +505,7 @@ internal sealed partial class RedisBackend : IMageBackend
     {
         ArgumentNullException.ThrowIfNull(delivery);
         // The caller's span (the run) is captured here, on the caller's flow: the batch is sent from another.
-        return _completions.RunAsync(new Completion(delivery, resultJson, DoneTtlMilliseconds(lifetimes.Done), ExpiryMilliseconds(lifetimes.Active),
+        return _completions[delivery.Partition].RunAsync(new Completion(delivery, resultJson, DoneTtlMilliseconds(lifetimes.Done), ExpiryMilliseconds(lifetimes.Active),
             MageFlowTelemetry.CurrentTraceParent() ?? ""));
     }
 
@@ -457,7 +520,7 @@ internal sealed partial class RedisBackend : IMageBackend
         {
             var (delivery, result, doneTtlMs, activeTtlMs, traceParent) = completions[i];
             keys[2 * i] = _layout.Signature(delivery.Envelope.SignatureId);
-            keys[2 * i + 1] = _layout.Queue(delivery.TaskName);
+            keys[2 * i + 1] = _layout.Queue(delivery);
             values[3 + 5 * i] = delivery.EntryId;
             values[4 + 5 * i] = doneTtlMs;
             values[5 + 5 * i] = activeTtlMs;
@@ -479,7 +542,7 @@ internal sealed partial class RedisBackend : IMageBackend
         ArgumentNullException.ThrowIfNull(failure);
         var db = await DatabaseAsync(cancellationToken).ConfigureAwait(false);
         var reply = await FailScript.RunAsync(db,
-            [_layout.Signature(delivery.Envelope.SignatureId), _layout.Queue(delivery.TaskName)],
+            [_layout.Signature(delivery.Envelope.SignatureId), _layout.Queue(delivery)],
             [_group, delivery.EntryId, _layout.Prefix, DoneTtlMilliseconds(lifetimes.Done), ExpiryMilliseconds(lifetimes.Active),
              failedInput, failure.SignatureId, failure.TaskName, failure.Error, (int)failure.Kind, DateTimeOffset.UtcNow.ToUnixTimeMilliseconds(),
              MageFlowTelemetry.CurrentTraceParent() ?? ""]).ConfigureAwait(false);
@@ -493,7 +556,7 @@ internal sealed partial class RedisBackend : IMageBackend
         var keepFor = (untilDue > TimeSpan.Zero ? untilDue : TimeSpan.Zero) + activeTtl;
         var db = await DatabaseAsync(cancellationToken).ConfigureAwait(false);
         await RetryLaterScript.RunAsync(db,
-            [_layout.Queue(delivery.TaskName), _layout.Delayed, _layout.Signature(delivery.Envelope.SignatureId)],
+            [_layout.Queue(delivery), _layout.Delayed(delivery.Partition), _layout.Signature(delivery.Envelope.SignatureId)],
             [_group, delivery.EntryId, due.ToUnixTimeMilliseconds(), delivery.TaskName, _layout.Prefix, ExpiryMilliseconds(keepFor)]).ConfigureAwait(false);
     }
 
@@ -502,7 +565,7 @@ internal sealed partial class RedisBackend : IMageBackend
         ArgumentNullException.ThrowIfNull(delivery);
         var db = await DatabaseAsync(cancellationToken).ConfigureAwait(false);
         await ReleaseScript.RunAsync(db,
-            [_layout.Signature(delivery.Envelope.SignatureId), _layout.Queue(delivery.TaskName)],
+            [_layout.Signature(delivery.Envelope.SignatureId), _layout.Queue(delivery)],
             [_group, consumer, delivery.EntryId]).ConfigureAwait(false);
     }
 
@@ -511,7 +574,7 @@ internal sealed partial class RedisBackend : IMageBackend
         ArgumentNullException.ThrowIfNull(delivery);
         var db = await DatabaseAsync(cancellationToken).ConfigureAwait(false);
         await ParkScript.RunAsync(db,
-            [_layout.Signature(delivery.Envelope.SignatureId), _layout.Queue(delivery.TaskName)],
+            [_layout.Signature(delivery.Envelope.SignatureId), _layout.Queue(delivery)],
             [_group, delivery.EntryId, _layout.Prefix]).ConfigureAwait(false);
     }
 
@@ -520,7 +583,7 @@ internal sealed partial class RedisBackend : IMageBackend
         ArgumentNullException.ThrowIfNull(entry);
         if (entry.EntryId.Length == 0) return;
         var db = await DatabaseAsync(cancellationToken).ConfigureAwait(false);
-        await AcknowledgeScript.RunAsync(db, [_layout.Queue(entry.TaskName)], [_group, entry.EntryId]).ConfigureAwait(false);
+        await AcknowledgeScript.RunAsync(db, [_layout.Queue(entry)], [_group, entry.EntryId]).ConfigureAwait(false);
     }
 
     // ---- helpers ----

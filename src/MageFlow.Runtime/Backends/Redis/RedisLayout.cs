@@ -10,8 +10,9 @@ namespace MageFlow.Backends.Redis;
 /// <summary>
 /// Where and how the Redis backend stores things. Short field names keep a pending signature's hash compact
 /// (listpack-encoded while every field stays ≤ 64 bytes). The Lua scripts use the same names.
-/// Every key starts with the hash tag <c>{prefix}</c>, so all of a store's keys live in one hash slot: a script
-/// may touch any of them (callbacks, queues it only learns while running), on one Redis or on a Redis Cluster.
+/// Every key starts with the hash tag of its partition (<see cref="RedisPartitions"/>): <c>{prefix}</c>, the only one
+/// of a store with one partition, or <c>{prefix#suffix}</c>. A script touches the keys of one partition only, so it runs
+/// on one Redis or a Redis Cluster alike; what it must do in another partition goes through that one's outbox.
 /// </summary>
 internal sealed class RedisLayout
 {
@@ -63,10 +64,22 @@ internal sealed class RedisLayout
     public const string SavedDone = "d";
     public const string SavedFailed = "f";
 
-    // key parts: {prefix}:s:{id} signature hash, {prefix}:q:{task} task stream (the braces are part of the key)
+    // key parts, after a partition's tag: {tag}:s:{id} signature hash, {tag}:q:{task} task stream (the braces are part of the key)
     public const string SignatureKeyPart = ":s:";
     public const string QueueKeyPart = ":q:";
-    public const string WorkflowKeyPart = ":w:"; // {prefix}:w:{swarm id}:{i|w|r|o} a swarm's lists
+    public const string WorkflowKeyPart = ":w:"; // {tag}:w:{swarm id}:{i|w|r|o} a swarm's lists
+    public const string OutboxKeyPart = ":outbox"; // {tag}:outbox messages to other partitions (apply.lua)
+
+    // outbox message fields (send in common.lua)
+    public const string OutboxOperation = "o";
+    public const string OutboxTarget = "t";
+    public const string OutboxArguments = "a";
+    public const string OutboxActiveTtl = "ac";
+    public const string OutboxDoneTtl = "dn";
+
+    // marks an applied outbox message leaves on its target, so applying it again changes nothing
+    public const string AppliedFieldPrefix = "o:";          // + the message's id
+    public const string ChildFinishedFieldPrefix = "cf:";   // + the finished step's or item's id, on its container
 
     // pub/sub channels: {prefix}:stop (interrupted or canceled ids), {prefix}:finished (awaited ids that finished)
     public const string StopChannelPart = ":stop";
@@ -85,30 +98,41 @@ internal sealed class RedisLayout
     public const string EntryOuterBase = "ob";
     public const string EntryTraceParent = "tp";      // W3C traceparent of the span that queued the run
 
-    private readonly string _queuePrefix;
-    private readonly string _signaturePrefix;
+    private readonly string[] _signaturePrefixes;
 
-    /// <param name="prefix">The user's key prefix (<see cref="RedisBackendOptions.KeyPrefix"/>): not empty, no braces.</param>
-    public RedisLayout(string prefix)
+    /// <param name="prefix">The user's key prefix (<see cref="RedisBackendOptions.KeyPrefix"/>): not empty, no braces, no '#'.</param>
+    /// <param name="partitions">How many partitions (<see cref="RedisBackendOptions.Partitions"/>).</param>
+    public RedisLayout(string prefix, int partitions = 1)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(prefix);
         if (prefix.AsSpan().IndexOfAny('{', '}') >= 0)
             throw new ArgumentException(
-                $"RedisBackendOptions.KeyPrefix '{prefix}' contains a brace: MageFlow puts the prefix in braces itself, as the hash tag that keeps all of its keys in one Redis Cluster slot.",
+                $"RedisBackendOptions.KeyPrefix '{prefix}' contains a brace: MageFlow puts the prefix in braces itself, as the hash tag that keeps each partition's keys in one Redis Cluster slot.",
                 nameof(prefix));
-        Prefix = "{" + prefix + "}";
-        _queuePrefix = Prefix + QueueKeyPart;
-        _signaturePrefix = Prefix + SignatureKeyPart;
+        if (prefix.Contains(RedisPartitions.Separator, StringComparison.Ordinal))
+            throw new ArgumentException(
+                $"RedisBackendOptions.KeyPrefix '{prefix}' contains '{RedisPartitions.Separator}', which MageFlow puts between a prefix and a partition's name: another store's partitions could share its keys.",
+                nameof(prefix));
+        Partitions = new RedisPartitions(prefix, partitions);
+        Prefix = Partitions.Tag(0);
+        _signaturePrefixes = Enumerable.Range(0, partitions).Select(p => Partitions.Tag(p) + SignatureKeyPart).ToArray();
         TaskDefinitions = Prefix + ":tasks";
+        LayoutRecord = Prefix + ":layout";
         EarlierTaskDefinitions = prefix + ":tasks";
-        Delayed = Prefix + ":delayed";
-        SignaturePattern = EscapeGlob(Prefix + SignatureKeyPart) + "*";
+        SignaturePatterns = partitions == 1
+            ? [EscapeGlob(Prefix + SignatureKeyPart) + "*"]
+            : [EscapeGlob(Prefix + SignatureKeyPart) + "*", EscapeGlob("{" + prefix + RedisPartitions.Separator) + "*" + EscapeGlob("}" + SignatureKeyPart) + "*"];
     }
 
-    /// <summary>What every key, and the scripts' key prefix argument, starts with: the user's prefix as a hash tag.</summary>
+    public RedisPartitions Partitions { get; }
+
+    /// <summary>The store's own hash tag (partition 0's): the scripts' first argument, and where the store-wide keys live.</summary>
     public string Prefix { get; }
 
     public RedisKey TaskDefinitions { get; }
+
+    /// <summary>How the store is partitioned (count and suffixes), written by the first client: every client must agree.</summary>
+    public RedisKey LayoutRecord { get; }
 
     /// <summary>
     /// The task definitions of a store written by a MageFlow before the hash tag (keys <c>prefix:…</c>, no braces):
@@ -116,15 +140,24 @@ internal sealed class RedisLayout
     /// </summary>
     public RedisKey EarlierTaskDefinitions { get; }
 
-    public RedisKey Delayed { get; }
+    /// <summary>A partition's delayed retries.</summary>
+    public RedisKey Delayed(int partition) => Partitions.Tag(partition) + ":delayed";
 
-    public RedisKey Signature(string id) => _signaturePrefix + id;
+    /// <summary>A partition's messages to other partitions.</summary>
+    public RedisKey Outbox(int partition) => Partitions.Tag(partition) + OutboxKeyPart;
 
-    /// <summary>The SCAN pattern of every signature key of this prefix (glob characters in the prefix escaped).</summary>
-    public string SignaturePattern { get; }
+    public RedisKey Signature(string id)
+    {
+        var partition = Partitions.IndexOf(id);
+        return partition >= 0 ? _signaturePrefixes[partition] + id : Partitions.TagOf(id) + SignatureKeyPart + id;
+    }
+
+    /// <summary>The SCAN patterns that together match every signature key of this store (glob characters in the prefix escaped).</summary>
+    public IReadOnlyList<string> SignaturePatterns { get; }
 
     /// <summary>The id of a signature key.</summary>
-    public string SignatureIdOf(string signatureKey) => signatureKey[_signaturePrefix.Length..];
+    public static string SignatureIdOf(string signatureKey) =>
+        signatureKey[(signatureKey.IndexOf("}" + SignatureKeyPart, StringComparison.Ordinal) + 1 + SignatureKeyPart.Length)..];
 
     public RedisChannel Channel(SignalKind kind) =>
         RedisChannel.Literal(Prefix + (kind == SignalKind.StopRun ? StopChannelPart : FinishedChannelPart));
@@ -140,11 +173,10 @@ internal sealed class RedisLayout
         return escaped.ToString();
     }
 
-    public RedisKey Queue(string taskName) => _queuePrefix + taskName;
+    public RedisKey Queue(int partition, string taskName) => Partitions.Tag(partition) + QueueKeyPart + taskName;
 
-    /// <summary>The task name of a stream key, or null when the key is not one of this prefix's queues.</summary>
-    public string? TaskNameOfQueue(string streamKey) =>
-        streamKey.StartsWith(_queuePrefix, StringComparison.Ordinal) ? streamKey[_queuePrefix.Length..] : null;
+    /// <summary>The queue a read entry came from and is acknowledged in.</summary>
+    public RedisKey Queue(QueueEntry entry) => Queue(entry.Partition, entry.TaskName);
 
     // ---- signatures ----
 
@@ -341,7 +373,13 @@ internal sealed class RedisLayout
     /// Reads one stream entry (<c>[id, [field, value, ...]]</c>) into a delivery, or into a malformed entry with
     /// the reason it cannot be read: the engine logs and acknowledges those.
     /// </summary>
-    public static QueueEntry ParseEntry(string taskName, RedisResult entry)
+    public static QueueEntry ParseEntry(string taskName, RedisResult entry, int partition = 0)
+    {
+        var parsed = ParseEntryFields(taskName, entry);
+        return partition == 0 ? parsed : parsed with { Partition = partition };
+    }
+
+    private static QueueEntry ParseEntryFields(string taskName, RedisResult entry)
     {
         if (entry.Resp2Type != ResultType.Array || entry.Length < 1)
             return new MalformedEntry(taskName, "", "the queue returned an entry that is not [id, fields]");
@@ -444,4 +482,19 @@ internal sealed class RedisLayout
             throw new InvalidDataException($"The stored definition of task '{name}' lacks its message type, return field or retries.");
         return new TaskDefinition(name, messageTypeId, returnField, retries.Value);
     }
+}
+
+/// <summary>The kinds of outbox message (docs/redis-v2-design.md §4): what a transition asks of a signature in another partition (apply.lua).</summary>
+internal static class OutboxOperations
+{
+    public const string Keep = "keep";                     // keep alive for a TTL (rule 19)
+    public const string Persist = "persist";               // no expiry while something waits on its parent for resume
+    public const string Release = "release";               // it can never fire now: released, with what is below it
+    public const string Dispatch = "dispatch";             // a callback's run
+    public const string Step = "step";                     // a chain's next step
+    public const string Item = "item";                     // a swarm's item, started by its fill
+    public const string CancelWaiting = "cancel";          // a swarm item that never started, its swarm failed
+    public const string ChildFinished = "child";           // a step or item finished: its container moves on
+    public const string FinishContainer = "finish";        // a chain whose step no longer exists fails
+    public const string Lifecycle = "lifecycle";           // suspend, interrupt, resume or cancel reaching a step or item
 }

@@ -3,24 +3,24 @@
 -- and everything below them released, the signature released, the entry acknowledged. A run that finished
 -- while its signature was Suspended or Interrupted keeps its result on it for resume instead.
 -- KEYS: for each run i, KEYS[2i-1] signature hash and KEYS[2i] stream of the entry
--- ARGV[1] consumer group, ARGV[2] key prefix, ARGV[3] now (unix ms); for each run i: ARGV[5i-1] entry id,
+-- ARGV[1] consumer group, ARGV[2] the store's hash tag, ARGV[3] now (unix ms); for each run i: ARGV[5i-1] entry id,
 -- ARGV[5i] done TTL ms (0 deletes), ARGV[5i+1] active TTL ms, ARGV[5i+2] result JSON, ARGV[5i+3] the run's
 -- traceparent ('' when not traced)
 -- Returns one reply per run: {0} not applied, {1, missing callback ids...} applied, {2} saved for resume, {-1, error}.
-local group, prefix, now = ARGV[1], ARGV[2], ARGV[3]
+local group, base, now = ARGV[1], ARGV[2], ARGV[3]
 
 local function complete(signature, stream, entry, done_ttl, active_ttl, result, trace)
   -- A key of another type raises here, before any write: the entry stays pending and its next start finds
   -- the signature corrupt.
   local found = read_for_finish(signature)
   acknowledge(stream, group, entry)
+  local ctx = context(base, signature, active_ttl, done_ttl, now, trace)
   if is_paused(found[1]) then
-    save_outcome(prefix, signature, SAVED_DONE, result, nil, nil, found[2], found[3])
+    save_outcome(ctx, signature, SAVED_DONE, result, nil, nil, found[2], found[3])
     return {2}
   end
   if found[1] ~= ACTIVE then return {0} end
-  local id = string.sub(signature, #prefix + #SIGNATURE_KEY_PART + 1)
-  local ctx = {prefix = prefix, active = active_ttl, done = done_ttl, now = now, trace = trace ~= '' and trace or nil}
+  local id = id_of(ctx, signature)
   local missing = finish_read(ctx, signature, id, found, result, nil)
   local reply = {1}
   for _, missing_id in ipairs(missing) do table.insert(reply, missing_id) end

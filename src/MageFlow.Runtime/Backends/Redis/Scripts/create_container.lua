@@ -1,22 +1,25 @@
--- Stores a chain or a swarm (contract §6, §7), claiming a chain's steps in the same step: each must exist and be
--- no other container's step or item, and not finished; nothing is stored otherwise.
--- KEYS[1] the container's hash; KEYS[2..n+1] its steps' hashes, in order
--- ARGV[1] TTL ms, ARGV[2] the container's id, ARGV[3] n, ARGV[4..n+3] the step ids, then the container's fields and values
+-- Stores a chain or a swarm (contract sections 6, 7), claiming a chain's steps in the same step: each must exist and be
+-- no other container's step or item, and not finished; nothing is stored otherwise. Steps of another partition were
+-- claimed there first (claim_children.lua); this checks and claims the ones of its own.
+-- KEYS[1] the container's hash
+-- ARGV[1] the store's hash tag, ARGV[2] TTL ms, ARGV[3] the container's id, ARGV[4] n, ARGV[5..n+4] the step ids, then the
+-- container's fields and values
 -- Returns {1} stored, or {0, problem}.
-local n = tonumber(ARGV[3])
-local seen = {}
+local ctx = context(ARGV[1], KEYS[1])
+local id, n = ARGV[3], tonumber(ARGV[4])
+local seen, own = {}, {}
 for i = 1, n do
-  local id = ARGV[3 + i]
-  local ok, found = pcall(redis.call, 'HMGET', KEYS[1 + i], F_TASK, F_PARENT, F_STATUS)
-  if not (ok and found[1]) then return {0, 'step ' .. id .. ' does not exist'} end
-  if found[2] then return {0, 'step ' .. found[1] .. '#' .. id .. ' is already a step or item of ' .. found[2]} end
-  if is_finished(found[3]) then
-    return {0, 'step ' .. found[1] .. '#' .. id .. ' is ' .. STATUS_NAMES[found[3]] .. ', and a finished signature never runs again'}
+  local step = ARGV[4 + i]
+  local key = here(ctx, step)
+  if key then
+    local problem = unclaimable(key, step, id, true)
+    if problem then return {0, problem[2]} end
+    own[#own + 1] = key
   end
-  if seen[id] then return {0, 'step ' .. found[1] .. '#' .. id .. ' is given twice'} end
-  seen[id] = true
+  if seen[step] then return {0, 'step ' .. step .. ' is given twice'} end
+  seen[step] = true
 end
-for from = 4 + n, #ARGV, 500 do redis.call('HSET', KEYS[1], unpack(ARGV, from, math.min(#ARGV, from + 499))) end
-redis.call('PEXPIRE', KEYS[1], ARGV[1])
-for i = 1, n do redis.call('HSET', KEYS[1 + i], F_PARENT, ARGV[2]) end
+for from = 5 + n, #ARGV, 500 do redis.call('HSET', KEYS[1], unpack(ARGV, from, math.min(#ARGV, from + 499))) end
+redis.call('PEXPIRE', KEYS[1], ARGV[2])
+for _, key in ipairs(own) do redis.call('HSET', key, F_PARENT, id) end
 return {1}

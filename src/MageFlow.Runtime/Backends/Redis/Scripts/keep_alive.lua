@@ -2,10 +2,11 @@
 -- (rule 18), and their signatures and callbacks from expiring (rule 19). An entry another consumer has taken
 -- over is left alone: a worker that was frozen must not take it back.
 -- KEYS: for each entry i, KEYS[2i-1] stream and KEYS[2i] signature hash
--- ARGV[1] consumer group, ARGV[2] consumer, ARGV[3] key prefix, ARGV[4] active TTL ms; ARGV[4+i] entry id
+-- ARGV[1] consumer group, ARGV[2] consumer, ARGV[3] the store's hash tag, ARGV[4] active TTL ms; ARGV[4+i] entry id
 -- Returns the ids of kept signatures that are Interrupted or Canceled: their bodies must stop (rule 25), in
 -- case the stop message never reached the worker.
-local group, consumer, prefix, ttl = ARGV[1], ARGV[2], ARGV[3], ARGV[4]
+local group, consumer, ttl = ARGV[1], ARGV[2], ARGV[4]
+local ctx = KEYS[1] and context(ARGV[3], KEYS[1], ttl)
 local stopped = {}
 for i = 1, #KEYS / 2 do
   local stream, signature, entry = KEYS[2 * i - 1], KEYS[2 * i], ARGV[4 + i]
@@ -14,9 +15,9 @@ for i = 1, #KEYS / 2 do
     redis.call('XCLAIM', stream, group, consumer, 0, entry, 'JUSTID')
     if is_hash(signature) then
       local found = redis.call('HMGET', signature, F_SUCCESS_IDS, F_ERROR_IDS, F_STATUS)
-      keep_with_callbacks(prefix, signature, ttl, found[1], found[2])
+      keep_with_callbacks(ctx, signature, ttl, found[1], found[2])
       if found[3] == INTERRUPTED or found[3] == CANCELED then
-        table.insert(stopped, string.sub(signature, #prefix + #SIGNATURE_KEY_PART + 1))
+        table.insert(stopped, id_of(ctx, signature))
       end
     end
   end

@@ -1,6 +1,6 @@
 -- Start transition (rules 10, 12, 13, 18-20, 24) for a batch of entries: one round trip for all of them.
 -- KEYS: for each entry i, KEYS[2i-1] signature hash and KEYS[2i] stream of the entry
--- ARGV[1] consumer group, ARGV[2] key prefix, ARGV[3] now (unix ms); for each entry i: ARGV[2i+2] entry id,
+-- ARGV[1] consumer group, ARGV[2] the store's hash tag, ARGV[3] now (unix ms); for each entry i: ARGV[2i+2] entry id,
 -- ARGV[2i+3] active TTL ms
 -- Returns one reply per entry: {0} missing; {1, stalls, attempts, task, message type, return field, success ids,
 -- error ids, last status, created, kwargs} started; {2, status} not runnable; {3, problem} corrupt; {4, status}
@@ -9,7 +9,9 @@
 -- (take-overs). kwargs: the bound kwargs as a flat list of field, JSON (field names keep their prefix).
 -- The reply carries only what a run needs: one HGETALL is the cheapest read of a small hash, and every value
 -- converted into Lua and back out costs more than the command itself.
-local group, prefix, now = ARGV[1], ARGV[2], ARGV[3]
+local group, base, now = ARGV[1], ARGV[2], ARGV[3]
+-- Every entry of a batch is of one partition.
+local ctx = KEYS[1] and context(base, KEYS[1], nil, nil, now)
 local KWARG_PREFIX_LENGTH = #F_KWARG_PREFIX
 
 local NUMERIC_FIELDS = {F_STATUS, F_LAST_STATUS, F_ATTEMPTS, F_CREATED}
@@ -35,9 +37,9 @@ local function fail_corrupt(signature, stream, entry, ttl, at, problem)
   local status = at[F_STATUS]
   if status == DONE or status == FAILED then return end
   redis.call('HSET', signature, F_STATUS, FAILED, F_LAST_STATUS, status or PENDING)
-  local id = string.sub(signature, #prefix + #SIGNATURE_KEY_PART + 1)
-  local task = at[F_TASK] or string.sub(stream, #prefix + #QUEUE_KEY_PART + 1)
-  dispatch_callbacks({prefix = prefix, active = ttl, done = tonumber(ttl), now = now}, at[F_ERROR_IDS], {E_KIND, KIND_ERROR_INPUT, E_PAYLOAD, '{}',
+  local id = id_of(ctx, signature)
+  local task = at[F_TASK] or string.sub(stream, #ctx.prefix + #QUEUE_KEY_PART + 1)
+  dispatch_callbacks(context(base, signature, ttl, tonumber(ttl), now), at[F_ERROR_IDS], {E_KIND, KIND_ERROR_INPUT, E_PAYLOAD, '{}',
     E_FAILURE_SIGNATURE_ID, id, E_FAILURE_TASK_NAME, task,
     E_FAILURE_ERROR, "Task '" .. task .. "': the stored signature " .. id .. ' is corrupt (' .. problem .. '); it was not run.',
     E_FAILURE_KIND, FAILURE_INVALID_INPUT})
@@ -68,7 +70,7 @@ local function start(signature, stream, entry, ttl)
   local status = at[F_STATUS]
   if is_paused(status) then
     local run = redis.call('XRANGE', stream, entry, entry)
-    if acknowledge(stream, group, entry) == 1 and #run > 0 then park(prefix, signature, run[1][2], at[F_SUCCESS_IDS], at[F_ERROR_IDS]) end
+    if acknowledge(stream, group, entry) == 1 and #run > 0 then park(ctx, signature, run[1][2], at[F_SUCCESS_IDS], at[F_ERROR_IDS]) end
     return {4, status}
   end
   if status ~= PENDING and status ~= ACTIVE then
@@ -86,7 +88,7 @@ local function start(signature, stream, entry, ttl)
   else
     redis.call('HSET', signature, F_ATTEMPTS, attempts, F_RUNNING_ENTRY, entry, F_STALLS, stalls, F_STARTED, now)
   end
-  keep_with_callbacks(prefix, signature, ttl, at[F_SUCCESS_IDS], at[F_ERROR_IDS])
+  keep_with_callbacks(ctx, signature, ttl, at[F_SUCCESS_IDS], at[F_ERROR_IDS])
   return {1, stalls, attempts, at[F_TASK], at[F_MESSAGE_TYPE], at[F_RETURN_FIELD], at[F_SUCCESS_IDS] or '',
     at[F_ERROR_IDS] or '', last_status, at[F_CREATED] or '0', kwargs}
 end

@@ -1,13 +1,13 @@
--- Adds items to a swarm, all or none (rule 28, contract §7), then fills it. Items with their own message (and
--- every item once the swarm started) may run at once; the others wait for the swarm's RunAsync.
--- KEYS[1] the swarm's hash; KEYS[2..n+1] the items' hashes
--- ARGV[1] key prefix, ARGV[2] active TTL ms, ARGV[3] done TTL ms, ARGV[4] now (unix ms), ARGV[5] swarm id, ARGV[6] n,
--- then per item i: ARGV[5+2i] item id, ARGV[6+2i] its message ('' for none); last, ARGV[7+2n] the caller's
+-- Adds items to a swarm, all or none (rule 28, contract section 7), then fills it. Items with their own message (and
+-- every item once the swarm started) may run at once; the others wait for the swarm's RunAsync. Items of another
+-- partition were claimed there first (claim_children.lua); this checks and claims the ones of its own.
+-- KEYS[1] the swarm's hash
+-- ARGV[1] the store's hash tag, ARGV[2] active TTL ms, ARGV[3] done TTL ms, ARGV[4] now (unix ms), ARGV[5] swarm id,
+-- ARGV[6] n, then per item i: ARGV[5+2i] item id, ARGV[6+2i] its message ('' for none); last, ARGV[7+2n] the caller's
 -- traceparent ('' when not traced): the parent of the items' runs it dispatches
 -- Returns {'ok'}, {'missing'}, {'closed', why}, {'full', added}, {'item-missing', id}, {'item-taken', id}.
 local swarm, id, n = KEYS[1], ARGV[5], tonumber(ARGV[6])
-local trace = ARGV[7 + 2 * n]
-local ctx = {prefix = ARGV[1], active = ARGV[2], done = tonumber(ARGV[3]), now = ARGV[4], trace = trace ~= '' and trace or nil}
+local ctx = context(ARGV[1], swarm, ARGV[2], tonumber(ARGV[3]), ARGV[4], ARGV[7 + 2 * n])
 local ok, found = pcall(redis.call, 'HMGET', swarm, F_KIND, F_STATUS, F_SWARM_CLOSED, F_SWARM_ADDED, F_SWARM_MAX_TASKS,
   F_SWARM_CLOSE_ON_MAX, F_SWARM_STARTED)
 if not ok or found[1] ~= SIGNATURE_SWARM then return {'missing'} end
@@ -15,19 +15,25 @@ if is_finished(found[2]) then return {'closed', 'it is ' .. STATUS_NAMES[found[2
 if found[3] then return {'closed', 'it was closed'} end
 local added, max_tasks = tonumber(found[4] or '0'), tonumber(found[5] or '')
 if max_tasks and added + n > max_tasks then return {'full', added} end
-local seen = {}
+local seen, own = {}, {}
 for i = 1, n do
   local item_id = ARGV[5 + 2 * i]
-  local item_ok, item = pcall(redis.call, 'HMGET', KEYS[1 + i], F_TASK, F_PARENT)
-  if not (item_ok and item[1]) then return {'item-missing', item_id} end
-  if item[2] or item_id == id or seen[item_id] then return {'item-taken', item_id} end
+  local key = here(ctx, item_id)
+  if key then
+    local problem = unclaimable(key, item_id, id, false)
+    if problem then return {problem[1], item_id} end
+    own[item_id] = key
+  end
+  if seen[item_id] then return {'item-taken', item_id} end
   seen[item_id] = true
 end
 local lists = {i = workflow_key(ctx.prefix, id, 'i'), w = workflow_key(ctx.prefix, id, 'w'), r = workflow_key(ctx.prefix, id, 'r')}
 for i = 1, n do
   local item_id, message = ARGV[5 + 2 * i], ARGV[6 + 2 * i]
-  redis.call('HSET', KEYS[1 + i], F_PARENT, id)
-  redis.call('PEXPIRE', KEYS[1 + i], ctx.active)
+  if own[item_id] then
+    redis.call('HSET', own[item_id], F_PARENT, id)
+    redis.call('PEXPIRE', own[item_id], ctx.active)
+  end
   redis.call('RPUSH', lists.i, item_id)
   redis.call('RPUSH', (message ~= '' or found[7]) and lists.r or lists.w, cmsgpack.pack(item_id, message))
 end

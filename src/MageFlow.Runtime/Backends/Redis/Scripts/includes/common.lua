@@ -11,8 +11,44 @@ local function require_stable_slot(keys)
   if first then redis.call('EXISTS', (string.match(first, '^{[^}]*}') or '') .. ':never') end
 end
 
-local function signature_key(prefix, id) return prefix .. SIGNATURE_KEY_PART .. id end
 local function queue_key(prefix, task) return prefix .. QUEUE_KEY_PART .. task end
+
+-- ---- partitions (docs/redis-v2-design.md section 3) ----
+-- A store is split into partitions, each a hash tag: partition 0 is the store's own tag `{prefix}`, partition k
+-- `{prefix#suffix}`. A signature id names its partition (`suffix.random`, or no dot for partition 0), so any id maps
+-- to its key without a lookup. A script touches one partition only: what it must do to a signature of another one
+-- goes to its partition's outbox as a message, in the same atomic step, and a forwarder applies it there (apply.lua).
+-- ctx: {base = the store's tag, open = its tag without the closing brace plus '#', prefix = this partition's tag,
+-- active = active TTL ms, done = done TTL ms (0 deletes), now = unix ms, trace = traceparent or nil}.
+
+local function tag_of(key) return string.match(key, '^{[^}]*}') end
+
+local function context(base, key, active, done, now, trace)
+  return {base = base, open = string.sub(base, 1, -2) .. PARTITION_SEPARATOR, prefix = tag_of(key), active = active, done = done,
+    now = now, trace = (trace and trace ~= '') and trace or nil}
+end
+
+-- The key of a signature of this script's partition; nil when it lives in another one.
+local function here(ctx, id)
+  local dot = string.find(id, '.', 1, true)
+  if dot then
+    if ctx.open .. string.sub(id, 1, dot - 1) .. '}' ~= ctx.prefix then return nil end
+  elseif ctx.base ~= ctx.prefix then
+    return nil
+  end
+  return ctx.prefix .. SIGNATURE_KEY_PART .. id
+end
+
+-- The id of a signature key of this partition.
+local function id_of(ctx, key) return string.sub(key, #ctx.prefix + #SIGNATURE_KEY_PART + 1) end
+
+-- Asks the partition of signature `to` to apply `op` with `args` (a list without nils), through this partition's
+-- outbox: the message exists if and only if this transition happened.
+local function send(ctx, to, op, args)
+  local fields = {O_OP, op, O_TARGET, to, O_ARGS, cmsgpack.pack(args), O_ACTIVE, ctx.active or '', O_DONE, ctx.done or ''}
+  if ctx.trace then fields[#fields + 1] = E_TRACE_PARENT; fields[#fields + 1] = ctx.trace end
+  redis.call('XADD', ctx.prefix .. OUTBOX_KEY_PART, '*', unpack(fields))
+end
 
 -- The ids of a comma-joined callback list, each once, in order.
 local function ids_of(joined)
@@ -57,14 +93,18 @@ local function is_hash(key) return redis.call('TYPE', key)['ok'] == 'hash' end
 
 -- Keeps a signature and the callbacks it can still fire for ttl ms from now (rule 19).
 -- On the hot path (every start): no tables, and an id listed twice is simply kept alive twice.
-local function keep_with_callbacks(prefix, signature, ttl, success_ids, error_ids)
+local function keep_ids(ctx, joined, ttl)
+  if not joined then return end
+  for id in string.gmatch(joined, '[^,]+') do
+    local key = here(ctx, id)
+    if key then redis.call('PEXPIRE', key, ttl) else send(ctx, id, OP_KEEP, {ttl}) end
+  end
+end
+
+local function keep_with_callbacks(ctx, signature, ttl, success_ids, error_ids)
   redis.call('PEXPIRE', signature, ttl)
-  if success_ids then
-    for id in string.gmatch(success_ids, '[^,]+') do redis.call('PEXPIRE', prefix .. SIGNATURE_KEY_PART .. id, ttl) end
-  end
-  if error_ids then
-    for id in string.gmatch(error_ids, '[^,]+') do redis.call('PEXPIRE', prefix .. SIGNATURE_KEY_PART .. id, ttl) end
-  end
+  keep_ids(ctx, success_ids, ttl)
+  keep_ids(ctx, error_ids, ttl)
 end
 
 -- Finished: kept for the done TTL, or deleted at once when it is 0.
@@ -74,7 +114,7 @@ end
 
 -- Releases callbacks that can never fire now and every callback below them; `spare` holds ids not to touch
 -- (the ones just dispatched).
-local function release_tree(prefix, joined, done_ttl, spare)
+local function release_tree(ctx, joined, done_ttl, spare)
   if not joined or joined == '' then return end
   local seen, stack = {}, ids_of(joined)
   for id in pairs(spare) do seen[id] = true end
@@ -82,14 +122,18 @@ local function release_tree(prefix, joined, done_ttl, spare)
     local id = table.remove(stack)
     if not seen[id] then
       seen[id] = true
-      local key = signature_key(prefix, id)
-      -- pcall: a key of another type (not MageFlow's) is left alone, without a TYPE call per callback
-      local ok, children = pcall(redis.call, 'HMGET', key, F_SUCCESS_IDS, F_ERROR_IDS)
-      if ok then
-        for _, joined_children in ipairs({children[1], children[2]}) do
-          for _, child in ipairs(ids_of(joined_children)) do table.insert(stack, child) end
+      local key = here(ctx, id)
+      if not key then
+        send(ctx, id, OP_RELEASE, {done_ttl}) -- its partition releases it and what is below it
+      else
+        -- pcall: a key of another type (not MageFlow's) is left alone, without a TYPE call per callback
+        local ok, children = pcall(redis.call, 'HMGET', key, F_SUCCESS_IDS, F_ERROR_IDS)
+        if ok then
+          for _, joined_children in ipairs({children[1], children[2]}) do
+            for _, child in ipairs(ids_of(joined_children)) do table.insert(stack, child) end
+          end
+          release(key, done_ttl)
         end
-        release(key, done_ttl)
       end
     end
   end
@@ -109,25 +153,28 @@ local function is_paused(status) return status == SUSPENDED or status == INTERRU
 local function is_finished(status) return status == DONE or status == FAILED or status == CANCELED end
 
 -- No expiry for a signature and the callbacks it can fire while something waits on it for resume (rule 19).
-local function persist_with_callbacks(prefix, signature, success_ids, error_ids)
+local function persist_with_callbacks(ctx, signature, success_ids, error_ids)
   redis.call('PERSIST', signature)
   for _, joined in ipairs({success_ids, error_ids}) do
-    for _, id in ipairs(ids_of(joined)) do pcall(redis.call, 'PERSIST', signature_key(prefix, id)) end
+    for _, id in ipairs(ids_of(joined)) do
+      local key = here(ctx, id)
+      if key then pcall(redis.call, 'PERSIST', key) else send(ctx, id, OP_PERSIST, {}) end
+    end
   end
 end
 
 -- Saves a run (the flat field list of its stream entry) on a paused signature, for resume to queue again
 -- (rule 24); the last status becomes Active.
-local function park(prefix, signature, run, success_ids, error_ids)
+local function park(ctx, signature, run, success_ids, error_ids)
   local packed = redis.call('HGET', signature, F_PARKED)
   local runs = packed and cmsgpack.unpack(packed) or {}
   table.insert(runs, run)
   redis.call('HSET', signature, F_PARKED, cmsgpack.pack(runs), F_PARKED_COUNT, tostring(#runs), F_LAST_STATUS, ACTIVE)
-  persist_with_callbacks(prefix, signature, success_ids, error_ids)
+  persist_with_callbacks(ctx, signature, success_ids, error_ids)
 end
 
 -- A body finished while its signature was paused: the first outcome is kept for resume to apply.
-local function save_outcome(prefix, signature, kind, payload, error_text, failure_kind, success_ids, error_ids)
+local function save_outcome(ctx, signature, kind, payload, error_text, failure_kind, success_ids, error_ids)
   if redis.call('HSETNX', signature, F_SAVED, kind) == 1 then
     if kind == SAVED_FAILED then
       redis.call('HSET', signature, F_SAVED_PAYLOAD, payload, F_ERROR, error_text, F_FAILURE_KIND, failure_kind)
@@ -136,12 +183,10 @@ local function save_outcome(prefix, signature, kind, payload, error_text, failur
     end
   end
   redis.call('HDEL', signature, F_RUNNING_ENTRY)
-  persist_with_callbacks(prefix, signature, success_ids, error_ids)
+  persist_with_callbacks(ctx, signature, success_ids, error_ids)
 end
 
 -- ---- dispatching any signature, and chains and swarms (rules 27-30) ----
--- ctx: {prefix=, active=active TTL ms, done=done TTL ms (0 deletes), now=unix ms, trace=traceparent or nil}: what
--- every step below needs.
 
 local STATUS_NAMES = {[PENDING] = 'Pending', [ACTIVE] = 'Active', [DONE] = 'Done', [FAILED] = 'Failed',
   [SUSPENDED] = 'Suspended', [INTERRUPTED] = 'Interrupted', [CANCELED] = 'Canceled'}
@@ -182,16 +227,25 @@ end
 
 -- Done, Failed or Canceled: kept for the done TTL (at least a minute when awaited, so the waiter can read it),
 -- and the waiters told.
-local function finished(prefix, signature, id, done_ttl, awaited, kind)
+local function finished(ctx, signature, id, done_ttl, awaited, kind)
   if awaited then
-    redis.call('PUBLISH', prefix .. FINISHED_CHANNEL_PART, id)
+    redis.call('PUBLISH', ctx.base .. FINISHED_CHANNEL_PART, id)
     done_ttl = math.max(done_ttl, tonumber(AWAITED_MINIMUM_MS))
   end
   release(signature, done_ttl)
-  if kind == SIGNATURE_SWARM then release_swarm_lists(prefix, id, done_ttl) end
+  if kind == SIGNATURE_SWARM then release_swarm_lists(ctx.prefix, id, done_ttl) end
 end
 
 local dispatch_known, child_finished, fill, complete_swarm_if_due
+
+-- An item of a swarm that failed (StopAfterFailures), not started yet: it never runs.
+local function cancel_waiting(ctx, key)
+  local ok, status = pcall(redis.call, 'HGET', key, F_STATUS)
+  if ok and status and not is_finished(status) then
+    redis.call('HSET', key, F_STATUS, CANCELED, F_LAST_STATUS, status, F_FINISHED, ctx.now)
+    release(key, ctx.done)
+  end
+end
 
 -- Queues one run of each callback (once each, rule 22): a task's run, or the start of a chain or swarm. A
 -- callback whose return member is SwarmResults gets `rs_fields` when given. Returns the ids of callbacks that
@@ -202,10 +256,14 @@ local function dispatch_callbacks(ctx, joined, fields, rs_fields)
   for id in string.gmatch(joined, '[^,]+') do
     if not handled[id] then
       handled[id] = true
-      local key = signature_key(ctx.prefix, id)
+      local key = here(ctx, id)
       -- pcall: a key of another type counts as missing, without a TYPE call per callback
-      local ok, found = pcall(redis.call, 'HMGET', key, F_TASK, F_KIND, F_RECEIVES_SWARM)
-      if ok and found[1] then
+      local ok, found
+      if key then ok, found = pcall(redis.call, 'HMGET', key, F_TASK, F_KIND, F_RECEIVES_SWARM) end
+      if not key then
+        -- its partition dispatches it, and reports it there when it no longer exists
+        send(ctx, id, OP_DISPATCH, {fields, rs_fields or false})
+      elseif ok and found[1] then
         dispatch_known(ctx, key, id, found[1], found[2], (rs_fields and found[3]) and rs_fields or fields)
       else
         missing[#missing + 1] = id
@@ -229,7 +287,7 @@ local function finish(ctx, signature, id, status, success_ids, error_ids, awaite
     end
     missing, dispatched = dispatch_callbacks(ctx, error_ids, {E_KIND, KIND_ERROR_INPUT, E_PAYLOAD, payload,
       E_FAILURE_SIGNATURE_ID, failure[1], E_FAILURE_TASK_NAME, failure[2], E_FAILURE_ERROR, failure[3], E_FAILURE_KIND, failure[4]})
-    release_tree(ctx.prefix, success_ids, ctx.done, dispatched)
+    release_tree(ctx, success_ids, ctx.done, dispatched)
   else
     if awaited then
       redis.call('HSET', signature, F_STATUS, DONE, F_LAST_STATUS, status, F_FINISHED, ctx.now, F_RESULT, payload)
@@ -238,9 +296,9 @@ local function finish(ctx, signature, id, status, success_ids, error_ids, awaite
     end
     missing, dispatched = dispatch_callbacks(ctx, success_ids, {E_KIND, KIND_RESULT, E_PAYLOAD, payload},
       rs_payload and {E_KIND, KIND_RESULT, E_PAYLOAD, rs_payload} or nil)
-    release_tree(ctx.prefix, error_ids, ctx.done, dispatched)
+    release_tree(ctx, error_ids, ctx.done, dispatched)
   end
-  finished(ctx.prefix, signature, id, ctx.done, awaited, kind)
+  finished(ctx, signature, id, ctx.done, awaited, kind)
   if parent then child_finished(ctx, parent, id, payload, failure) end
   return missing
 end
@@ -269,18 +327,29 @@ end
 
 -- Rule 27: dispatches step `index` of a chain with the chain's kwargs as call-time kwargs; a step that no longer
 -- exists fails the chain.
+-- What a chain whose step no longer exists fails with: the base its step would have run on, and why.
+local function missing_step(chain_id, index, step_id, fields)
+  local base = field_of(fields, E_KIND) == KIND_MESSAGE and field_of(fields, E_PAYLOAD) or '{}'
+  return base, {chain_id, CHAIN_TASK, 'Chain ' .. chain_id .. ': its step ' .. index .. ', signature ' .. step_id
+    .. ', no longer exists (expired or deleted).', FAILURE_INVALID_INPUT}
+end
+
 local function dispatch_step(ctx, chain_key, chain_id, steps, index, fields)
   local step_id = steps[index]
-  local step_key = signature_key(ctx.prefix, step_id)
-  local ok, found = pcall(redis.call, 'HMGET', step_key, F_TASK, F_KIND)
-  if not (ok and found[1]) then
-    local base = field_of(fields, E_KIND) == KIND_MESSAGE and field_of(fields, E_PAYLOAD) or '{}'
-    finish_container(ctx, chain_key, chain_id, base, {chain_id, CHAIN_TASK,
-      'Chain ' .. chain_id .. ': its step ' .. index .. ', signature ' .. step_id .. ', no longer exists (expired or deleted).', FAILURE_INVALID_INPUT})
+  local step_key = here(ctx, step_id)
+  redis.call('PEXPIRE', chain_key, ctx.active)
+  fields = with_field(fields, E_CONTAINER_KWARGS, kwargs_json(chain_key))
+  if not step_key then
+    send(ctx, step_id, OP_STEP, {chain_id, index, fields})
     return
   end
-  redis.call('PEXPIRE', chain_key, ctx.active)
-  dispatch_known(ctx, step_key, step_id, found[1], found[2], with_field(fields, E_CONTAINER_KWARGS, kwargs_json(chain_key)))
+  local ok, found = pcall(redis.call, 'HMGET', step_key, F_TASK, F_KIND)
+  if not (ok and found[1]) then
+    local base, failure = missing_step(chain_id, index, step_id, fields)
+    finish_container(ctx, chain_key, chain_id, base, failure)
+    return
+  end
+  dispatch_known(ctx, step_key, step_id, found[1], found[2], fields)
 end
 
 local function start_chain(ctx, key, id, fields)
@@ -338,12 +407,8 @@ local function record_item(ctx, key, id, item_id, result, error_text)
     local list = workflow_key(ctx.prefix, id, part)
     for _, entry in ipairs(redis.call('LRANGE', list, 0, -1)) do
       local waiting_id = cmsgpack.unpack(entry)
-      local waiting_key = signature_key(ctx.prefix, waiting_id)
-      local ok, status = pcall(redis.call, 'HGET', waiting_key, F_STATUS)
-      if ok and status and not is_finished(status) then
-        redis.call('HSET', waiting_key, F_STATUS, CANCELED, F_LAST_STATUS, status, F_FINISHED, ctx.now)
-        release(waiting_key, ctx.done)
-      end
+      local waiting_key = here(ctx, waiting_id)
+      if waiting_key then cancel_waiting(ctx, waiting_key) else send(ctx, waiting_id, OP_CANCEL_WAITING, {}) end
     end
     redis.call('DEL', list)
   end
@@ -352,6 +417,15 @@ local function record_item(ctx, key, id, item_id, result, error_text)
     .. stop_after .. '); the last one: ' .. tostring(error_text), '0'})
   return true
 end
+
+-- Why an item read with HMGET (task, kind, status) cannot start, or nil.
+local function unstartable_item(ok, item)
+  if not (ok and item[1]) then return 'it no longer exists (expired or deleted)' end
+  if is_finished(item[3]) then return 'it was ' .. STATUS_NAMES[item[3]] .. ' before the swarm started it' end
+  return nil
+end
+
+local function item_not_run(swarm_id, item_id, why) return 'Item ' .. item_id .. ' of swarm ' .. swarm_id .. ' did not run: ' .. why .. '.' end
 
 -- Rule 30: dispatches ready items in order while fewer than MaxConcurrency run; one step, so no item is started
 -- twice or lost between taken and dispatched. An item that can no longer start counts as a failed item.
@@ -366,18 +440,24 @@ fill = function(ctx, key, id)
     local entry = redis.call('LPOP', ready)
     if not entry then break end
     local item_id, message = cmsgpack.unpack(entry)
-    local item_key = signature_key(ctx.prefix, item_id)
-    local ok, item = pcall(redis.call, 'HMGET', item_key, F_TASK, F_KIND, F_STATUS)
-    if not (ok and item[1]) or is_finished(item[3]) then
-      local why = (ok and item[1]) and ('it was ' .. STATUS_NAMES[item[3]] .. ' before the swarm started it') or 'it no longer exists (expired or deleted)'
+    local item_key = here(ctx, item_id)
+    local ok, item
+    if item_key then ok, item = pcall(redis.call, 'HMGET', item_key, F_TASK, F_KIND, F_STATUS) end
+    local why = item_key and unstartable_item(ok, item)
+    if why then
       redis.call('HSET', key, F_SWARM_RUNNING, tostring(running))
-      if record_item(ctx, key, id, item_id, nil, 'Item ' .. item_id .. ' of swarm ' .. id .. ' did not run: ' .. why .. '.') then return end
+      if record_item(ctx, key, id, item_id, nil, item_not_run(id, item_id, why)) then return end
     else
       running = running + 1
       kwargs = kwargs or kwargs_json(key) or ''
       local fields = {E_KIND, KIND_MESSAGE, E_PAYLOAD, message ~= '' and message or '{}'}
       fields = with_field(with_field(fields, E_CONTAINER_KWARGS, kwargs), E_OUTER_BASE, found[4] or nil)
-      dispatch_known(ctx, item_key, item_id, item[1], item[2], fields)
+      if item_key then
+        dispatch_known(ctx, item_key, item_id, item[1], item[2], fields)
+      else
+        -- counted as running: its partition dispatches it, or reports back that it cannot run
+        send(ctx, item_id, OP_ITEM, {id, fields})
+      end
     end
   end
   redis.call('HSET', key, F_SWARM_RUNNING, tostring(running))
@@ -411,7 +491,11 @@ end
 
 -- A step or item finished, inside its own Done/Failed transition: its container moves on (rules 27, 29).
 child_finished = function(ctx, parent_id, child_id, payload, failure)
-  local key = signature_key(ctx.prefix, parent_id)
+  local key = here(ctx, parent_id)
+  if not key then
+    send(ctx, parent_id, OP_CHILD_FINISHED, {child_id, payload, failure or false})
+    return
+  end
   local ok, found = pcall(redis.call, 'HMGET', key, F_KIND, F_STATUS, F_CHILDREN)
   if not (ok and found[2]) or is_finished(found[2]) then return end
   if found[1] == SIGNATURE_CHAIN then
@@ -422,7 +506,7 @@ child_finished = function(ctx, parent_id, child_id, payload, failure)
       -- Rule 27: the chain's error callbacks get the failed step's input; later steps never run.
       local later = {}
       for i = index + 1, #steps do table.insert(later, steps[i]) end
-      release_tree(ctx.prefix, table.concat(later, ','), ctx.done, {})
+      release_tree(ctx, table.concat(later, ','), ctx.done, {})
       finish_container(ctx, key, parent_id, payload, failure)
     elseif index == #steps then
       finish_container(ctx, key, parent_id, payload, nil)
@@ -438,4 +522,93 @@ child_finished = function(ctx, parent_id, child_id, payload, failure)
   if record_item(ctx, key, parent_id, child_id, result, error_text) then return end
   fill(ctx, key, parent_id)
   complete_swarm_if_due(ctx, key, parent_id)
+end
+
+-- ---- steps and items given to a container (create_container.lua, swarm_add.lua, claim_children.lua) ----
+
+-- Why a signature cannot become a step (`as_step`) or an item of `container`, or nil: {reply kind, text}.
+local function unclaimable(key, id, container, as_step)
+  local ok, found = pcall(redis.call, 'HMGET', key, F_TASK, F_PARENT, F_STATUS)
+  if not (ok and found[1]) then return {'item-missing', 'step ' .. id .. ' does not exist'} end
+  if found[2] or id == container then return {'item-taken', 'step ' .. found[1] .. '#' .. id .. ' is already a step or item of ' .. tostring(found[2] or container)} end
+  if as_step and is_finished(found[3]) then
+    return {'item-taken', 'step ' .. found[1] .. '#' .. id .. ' is ' .. STATUS_NAMES[found[3]] .. ', and a finished signature never runs again'}
+  end
+  return nil
+end
+
+-- ---- lifecycle (contract section 5, rules 24-26; lifecycle.lua) ----
+
+-- Applies a lifecycle action (suspend, interrupt, resume, cancel) to one signature and, for a chain or swarm, to every
+-- unfinished step or item: here, or through the outbox in their partitions. Returns the status before and after (nil
+-- when the signature does not exist), its parent and its task name.
+local function change_lifecycle(ctx, action, signature, id)
+  local ok, found = pcall(redis.call, 'HMGET', signature, F_STATUS, F_LAST_STATUS, F_TASK, F_SUCCESS_IDS, F_ERROR_IDS,
+    F_AWAITED, F_SAVED, F_SAVED_PAYLOAD, F_ERROR, F_FAILURE_KIND, F_PARKED, F_KIND, F_PARENT, F_CHILDREN)
+  if not ok or not found[1] then return nil end
+  local status, last, task, success_ids, error_ids, awaited = found[1], found[2], found[3], found[4], found[5], found[6] ~= false
+  local kind, parent = found[12], found[13] or nil
+  if is_finished(status) then return status, status end
+
+  local function drop_parked()
+    redis.call('HDEL', signature, F_PARKED, F_PARKED_COUNT, F_SAVED, F_SAVED_PAYLOAD)
+  end
+
+  if action == 'suspend' then
+    if status == PENDING or status == ACTIVE then
+      redis.call('HSET', signature, F_STATUS, SUSPENDED, F_LAST_STATUS, status)
+    end
+  elseif action == 'interrupt' then
+    if status ~= INTERRUPTED then
+      redis.call('HSET', signature, F_STATUS, INTERRUPTED, F_LAST_STATUS, is_paused(status) and last or status)
+      redis.call('PUBLISH', ctx.base .. STOP_CHANNEL_PART, id)
+    end
+  elseif action == 'resume' then
+    if is_paused(status) then
+      -- Expiring again from now, like any signature that just had activity.
+      keep_with_callbacks(ctx, signature, ctx.active, success_ids, error_ids)
+      if found[7] then
+        local failure = nil
+        if found[7] == SAVED_FAILED then failure = {id, task, found[9], found[10]} end
+        drop_parked()
+        finish(ctx, signature, id, status, success_ids, error_ids, awaited, found[8], failure, kind, parent)
+      elseif found[11] then
+        local runs = cmsgpack.unpack(found[11])
+        drop_parked()
+        redis.call('HSET', signature, F_STATUS, PENDING, F_LAST_STATUS, status)
+        for _, run in ipairs(runs) do redis.call('XADD', queue_key(ctx.prefix, task), '*', unpack(run)) end
+      else
+        redis.call('HSET', signature, F_STATUS, last, F_LAST_STATUS, status)
+      end
+    end
+  else -- cancel
+    drop_parked()
+    redis.call('HSET', signature, F_STATUS, CANCELED, F_LAST_STATUS, status, F_FINISHED, ctx.now)
+    release_tree(ctx, success_ids, ctx.done, {})
+    release_tree(ctx, error_ids, ctx.done, {})
+    redis.call('PUBLISH', ctx.base .. STOP_CHANNEL_PART, id)
+    finished(ctx, signature, id, ctx.done, awaited, kind)
+  end
+
+  local children = {}
+  if kind == SIGNATURE_CHAIN then children = ids_of(found[14])
+  elseif kind == SIGNATURE_SWARM then children = redis.call('LRANGE', workflow_key(ctx.prefix, id, 'i'), 0, -1) end
+  for _, child in ipairs(children) do
+    local child_key = here(ctx, child)
+    if child_key then change_lifecycle(ctx, action, child_key, child) else send(ctx, child, OP_LIFECYCLE, {action}) end
+  end
+  if kind == SIGNATURE_SWARM and action == 'resume' then
+    fill(ctx, signature, id)
+    complete_swarm_if_due(ctx, signature, id)
+  end
+
+  -- With a done TTL of 0 a finished signature is gone: its status is what this step set.
+  local after = redis.call('HGET', signature, F_STATUS)
+  if not after then after = (action == 'cancel') and CANCELED or ((found[7] == SAVED_FAILED) and FAILED or DONE) end
+  return status, after, parent, task
+end
+
+-- A signature canceled on its own: its chain fails, or its swarm counts a failed item (contract section 5).
+local function canceled_child(ctx, parent, id, task)
+  child_finished(ctx, parent, id, '{}', {id, task, 'Signature ' .. id .. ' was canceled.', '0'})
 end

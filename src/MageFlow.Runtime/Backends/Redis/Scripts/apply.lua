@@ -1,0 +1,72 @@
+-- Applies one outbox message in the partition of its target (docs/redis-v2-design.md section 4): what a transition in
+-- another partition had to do to this signature. A message may be applied twice (a forwarder that stopped between
+-- applying and acknowledging it); the second time changes nothing: keeping alive, persisting, releasing, canceling and
+-- lifecycle actions other than resume are the same done twice; a dispatch, a step, an item and a resume leave a mark
+-- on their target (the message's id); a finished child leaves its id on its container.
+-- KEYS[1] the target signature's hash
+-- ARGV[1] the store's hash tag, ARGV[2] now (unix ms), ARGV[3] the message's id (its source partition and entry id),
+-- then the message's fields and values as its outbox holds them
+-- Returns {1} applied, {0} applied before, {2} the target no longer exists.
+local key = KEYS[1]
+local fields = {unpack(ARGV, 4)}
+local op, to, args = field_of(fields, O_OP), field_of(fields, O_TARGET), cmsgpack.unpack(field_of(fields, O_ARGS))
+local ctx = context(ARGV[1], key, field_of(fields, O_ACTIVE), tonumber(field_of(fields, O_DONE) or ''), ARGV[2],
+  field_of(fields, E_TRACE_PARENT))
+
+local function exists()
+  local ok, task = pcall(redis.call, 'HGET', key, F_TASK)
+  return ok and task
+end
+
+-- Marks the target; false when this mark was there already.
+local function first_time(mark) return redis.call('HSETNX', key, mark, '1') == 1 end
+
+if op == OP_KEEP then
+  redis.call('PEXPIRE', key, args[1])
+elseif op == OP_PERSIST then
+  redis.call('PERSIST', key)
+elseif op == OP_RELEASE then
+  release_tree(ctx, to, args[1], {})
+elseif op == OP_CANCEL_WAITING then
+  cancel_waiting(ctx, key)
+elseif op == OP_DISPATCH then
+  local ok, found = pcall(redis.call, 'HMGET', key, F_TASK, F_KIND, F_RECEIVES_SWARM)
+  if not (ok and found[1]) then return {2} end
+  if not first_time(F_APPLIED_PREFIX .. ARGV[3]) then return {0} end
+  dispatch_known(ctx, key, to, found[1], found[2], (args[2] and found[3]) and args[2] or args[1])
+elseif op == OP_STEP then
+  local chain_id, index, step_fields = args[1], args[2], args[3]
+  local ok, found = pcall(redis.call, 'HMGET', key, F_TASK, F_KIND)
+  if not (ok and found[1]) then
+    local base, failure = missing_step(chain_id, index, to, step_fields)
+    send(ctx, chain_id, OP_FINISH_CONTAINER, {base, failure})
+    return {2}
+  end
+  if not first_time(F_APPLIED_PREFIX .. ARGV[3]) then return {0} end
+  dispatch_known(ctx, key, to, found[1], found[2], step_fields)
+elseif op == OP_ITEM then
+  local swarm_id, item_fields = args[1], args[2]
+  local ok, item = pcall(redis.call, 'HMGET', key, F_TASK, F_KIND, F_STATUS)
+  local why = unstartable_item(ok, item)
+  if why then
+    -- counted as a failed item, once: the swarm keeps one outcome per item
+    send(ctx, swarm_id, OP_CHILD_FINISHED, {to, '{}', {to, SWARM_TASK, item_not_run(swarm_id, to, why), FAILURE_INVALID_INPUT}})
+    return {2}
+  end
+  if not first_time(F_APPLIED_PREFIX .. ARGV[3]) then return {0} end
+  dispatch_known(ctx, key, to, item[1], item[2], item_fields)
+elseif op == OP_CHILD_FINISHED then
+  if not exists() then return {2} end
+  if not first_time(F_CHILD_FINISHED_PREFIX .. args[1]) then return {0} end
+  child_finished(ctx, to, args[1], args[2], args[3] or nil)
+elseif op == OP_FINISH_CONTAINER then
+  if not exists() then return {2} end
+  finish_container(ctx, key, to, args[1], args[2])
+elseif op == OP_LIFECYCLE then
+  if not exists() then return {2} end
+  if args[1] == 'resume' and not first_time(F_APPLIED_PREFIX .. ARGV[3]) then return {0} end
+  change_lifecycle(ctx, args[1], key, to)
+else
+  return redis.error_reply('unknown outbox message ' .. tostring(op))
+end
+return {1}
