@@ -287,6 +287,13 @@ internal sealed partial class RedisBackend
     private async Task ApplyOutboxAsync(IDatabase db, int partition, List<RedisResult> messages)
     {
         if (messages.Count == 0) return;
+        var done = await ApplyOutboxMessagesAsync(db, partition, messages).ConfigureAwait(false);
+        if (done.Length > 0) await db.StreamAcknowledgeAsync(_layout.Outbox(partition), _group, done).ConfigureAwait(false);
+    }
+
+    /// <summary>Applies outbox messages (<c>[id, [field, value, ...]]</c> each) without acknowledging them; returns the ids of those done with.</summary>
+    internal async Task<RedisValue[]> ApplyOutboxMessagesAsync(IDatabase db, int partition, IReadOnlyList<RedisResult> messages)
+    {
         var source = _layout.Partitions.Tag(partition);
         var now = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
         var finished = await Task.WhenAll(messages.Select(async Task<RedisValue> (message) =>
@@ -327,8 +334,7 @@ internal sealed partial class RedisBackend
                 return entryId;
             }
         })).ConfigureAwait(false);
-        var acknowledged = finished.Where(id => !id.IsNull).ToArray();
-        if (acknowledged.Length > 0) await db.StreamAcknowledgeAsync(_layout.Outbox(partition), _group, acknowledged).ConfigureAwait(false);
+        return finished.Where(id => !id.IsNull).ToArray();
     }
 
     public async Task<IReadOnlyList<string>> KeepAliveAsync(IReadOnlyCollection<QueueEntry> held, string consumer, TimeSpan activeTtl, CancellationToken cancellationToken)

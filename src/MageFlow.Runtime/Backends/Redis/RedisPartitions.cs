@@ -98,32 +98,37 @@ internal sealed class RedisPartitions
     }
 
     /// <summary>
-    /// Partition 0 has no suffix; partition k takes the first short suffix whose tag hashes into the k-th of
-    /// <paramref name="count"/> equal slot ranges, counted from partition 0's slot. The same for every process.
+    /// The slots are cut into <paramref name="count"/> equal ranges. Partition 0 (no suffix: the store's own tag) is in
+    /// whichever range its slot falls; each other partition takes one of the remaining ranges, in order, with the first
+    /// short suffix whose slot lies in that range's middle half (clear of its edges, where a cluster's masters' ranges
+    /// meet). The same for every process.
     /// </summary>
     private static string[] ChooseSuffixes(string prefix, int count)
     {
         var suffixes = new string[count];
         suffixes[0] = "";
-        var first = HashSlot(prefix);
-        var candidate = 0;
-        for (var k = 1; k < count; k++)
+        var baseRange = RangeOf(HashSlot(prefix), count);
+        var k = 1;
+        for (var range = 0; range < count; range++)
         {
-            var from = (first + k * SlotCount / count) % SlotCount;
-            var width = (k + 1) * SlotCount / count - k * SlotCount / count;
-            while (true)
+            if (range == baseRange) continue;
+            var (from, to) = (range * SlotCount / count, (range + 1) * SlotCount / count);
+            var quarter = (to - from) / 4;
+            for (var candidate = 0; ; candidate++)
             {
-                var suffix = Base36(candidate++);
-                if ((HashSlot(prefix + Separator + suffix) - from + SlotCount) % SlotCount < width)
+                var suffix = Base36(candidate);
+                var slot = HashSlot(prefix + Separator + suffix);
+                if (slot >= from + quarter && slot < to - quarter)
                 {
-                    suffixes[k] = suffix;
+                    suffixes[k++] = suffix;
                     break;
                 }
             }
-            candidate = 0; // each range searches from the shortest suffixes again; earlier picks hash elsewhere
         }
         return suffixes;
     }
+
+    private static int RangeOf(int slot, int count) => (int)((long)slot * count / SlotCount);
 
     private static string Base36(int value)
     {
