@@ -18,6 +18,7 @@ public sealed class InterruptTests(ITestOutputHelper output)
     [Theory]
     [InlineData(RedisTopology.OneServer)]
     [InlineData(RedisTopology.Cluster)]
+    [InlineData(RedisTopology.PartitionedCluster)]
     public async Task Interrupt_and_cancel_stop_a_body_running_in_another_worker_process(RedisTopology topology)
     {
         var trials = Math.Max(3, Figures.FaultTrials / 4);

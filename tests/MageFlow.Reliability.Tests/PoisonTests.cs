@@ -21,6 +21,7 @@ public sealed class PoisonTests(ITestOutputHelper output)
     [Theory]
     [InlineData(RedisTopology.OneServer)]
     [InlineData(RedisTopology.Cluster)]
+    [InlineData(RedisTopology.PartitionedCluster)]
     public async Task PoisonTask_IsFailedAsStalled_AfterMaxStalls_AndErrorCallbacksRunOnce(RedisTopology topology)
     {
         var total = Stopwatch.StartNew();
@@ -72,6 +73,7 @@ public sealed class PoisonTests(ITestOutputHelper output)
     [Theory]
     [InlineData(RedisTopology.OneServer)]
     [InlineData(RedisTopology.Cluster)]
+    [InlineData(RedisTopology.PartitionedCluster)]
     public async Task GracefulStop_HandsTheRunOver_WithoutCountingAStall(RedisTopology topology)
     {
         var total = Stopwatch.StartNew();

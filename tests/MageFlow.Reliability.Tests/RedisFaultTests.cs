@@ -57,6 +57,7 @@ public sealed class RedisFaultTests(ITestOutputHelper output)
     [Theory]
     [InlineData(RedisTopology.OneServer)]
     [InlineData(RedisTopology.Cluster)]
+    [InlineData(RedisTopology.PartitionedCluster)]
     public async Task RedisCrashAndRestart_WithAof_LosesNothingAcknowledged(RedisTopology topology)
     {
         var total = Stopwatch.StartNew();

@@ -18,6 +18,7 @@ public sealed class SwarmTests(ITestOutputHelper output)
     [Theory]
     [InlineData(RedisTopology.OneServer)]
     [InlineData(RedisTopology.Cluster)]
+    [InlineData(RedisTopology.PartitionedCluster)]
     public async Task Swarm_items_on_two_worker_processes_respect_MaxConcurrency_and_a_killed_worker_loses_none(RedisTopology topology)
     {
         var items = Math.Max(60, Figures.FaultTrials * 3);

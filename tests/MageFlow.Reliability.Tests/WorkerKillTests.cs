@@ -25,6 +25,7 @@ public sealed class WorkerKillTests(ITestOutputHelper output)
     [Theory]
     [InlineData(RedisTopology.OneServer)]
     [InlineData(RedisTopology.Cluster)]
+    [InlineData(RedisTopology.PartitionedCluster)]
     public async Task KilledWorker_RunsAreTakenOver_AndEverySuccessCallbackRunsExactlyOnce(RedisTopology topology)
     {
         var total = Stopwatch.StartNew();
@@ -86,6 +87,7 @@ public sealed class WorkerKillTests(ITestOutputHelper output)
     [Theory]
     [InlineData(RedisTopology.OneServer)]
     [InlineData(RedisTopology.Cluster)]
+    [InlineData(RedisTopology.PartitionedCluster)]
     public async Task KilledWorker_LongBodyOutlivingTheActiveTtl_IsTakenOverAndNothingExpires(RedisTopology topology)
     {
         var total = Stopwatch.StartNew();

@@ -36,7 +36,7 @@ builder.Services.Configure<Microsoft.Extensions.Logging.Console.ConsoleLoggerOpt
 builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromMilliseconds(GetInt("shutdown-ms", 5000)));
 builder.Services.AddMageFlow(o =>
 {
-    o.UseRedis(redis, r => r.KeyPrefix = prefix);
+    o.UseRedis(redis, r => { r.KeyPrefix = prefix; r.Partitions = GetInt("partitions", 1); });
     o.IncludeGeneratedTasks = false;
     o.DoneTtl = TimeSpan.FromMilliseconds(GetInt("done-ttl-ms", 300_000));
     o.ActiveTtl = TimeSpan.FromMilliseconds(GetInt("active-ttl-ms", 24 * 3600 * 1000));

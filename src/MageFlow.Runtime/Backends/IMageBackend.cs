@@ -43,6 +43,9 @@ internal abstract record QueueEntry(string TaskName, string EntryId)
 {
     /// <summary>Which partition of the store holds its queue (Redis, docs/redis-v2-design.md §3); 0 for a backend without partitions.</summary>
     public int Partition { get; init; }
+
+    /// <summary>What tells it from every other entry of the store: entry ids are unique within one queue of one partition only.</summary>
+    public (int Partition, string TaskName, string EntryId) Key => (Partition, TaskName, EntryId);
 }
 
 /// <summary>A readable entry: the only kind the transitions accept.</summary>

@@ -29,7 +29,7 @@ internal sealed class MageWorker : BackgroundService
 
     // Every entry this worker holds — running, or read and waiting for a slot — with when it was last kept
     // alive. Keyed by queue and entry id, so a reclaim never hands this worker an entry it already holds (rule 18).
-    private readonly ConcurrentDictionary<(string TaskName, string EntryId), Held> _held = new();
+    private readonly ConcurrentDictionary<(int Partition, string TaskName, string EntryId), Held> _held = new();
     private readonly string[] _taskNames;
     private volatile bool _prepared;
     private IAsyncDisposable? _stopSignals;
@@ -327,7 +327,7 @@ internal sealed class MageWorker : BackgroundService
     {
         var reclaimed = await _backend.ReclaimAsync(_taskNames, _worker.ConsumerName, _worker.VisibilityTimeout, _worker.BatchSize, stoppingToken).ConfigureAwait(false);
         // An entry this worker already holds came back only because its keep-alive was late: it is not a take-over.
-        var taken = reclaimed.Where(entry => !_held.ContainsKey((entry.TaskName, entry.EntryId))).ToArray();
+        var taken = reclaimed.Where(entry => !_held.ContainsKey(entry.Key)).ToArray();
         if (taken.Length == 0) return;
         Log.Reclaimed(_logger, taken.Length);
         Hold(taken);
@@ -367,13 +367,13 @@ internal sealed class MageWorker : BackgroundService
     private void Hold(IEnumerable<QueueEntry> entries)
     {
         var now = _time.GetTimestamp();
-        foreach (var entry in entries) _held[(entry.TaskName, entry.EntryId)] = new Held(entry, now, _hardStop.Token);
+        foreach (var entry in entries) _held[entry.Key] = new Held(entry, now, _hardStop.Token);
     }
 
     /// <summary>Starts a run on the thread pool; the caller holds one slot for it.</summary>
     private void Launch(QueueEntry entry)
     {
-        if (_held.TryGetValue((entry.TaskName, entry.EntryId), out var held)) held.Running = true;
+        if (_held.TryGetValue(entry.Key, out var held)) held.Running = true;
         _ = Task.Run(async () =>
         {
             try
@@ -386,7 +386,7 @@ internal sealed class MageWorker : BackgroundService
             }
             finally
             {
-                if (_held.TryRemove((entry.TaskName, entry.EntryId), out var done)) done.Dispose();
+                if (_held.TryRemove(entry.Key, out var done)) done.Dispose();
                 _slots.Release();
             }
         });
@@ -414,7 +414,7 @@ internal sealed class MageWorker : BackgroundService
         {
             // The stored signature cannot be read: running it is impossible, and trying again would loop.
             Log.RunDroppedCorrupt(_logger, id, delivery.TaskName, ex.Message);
-            await _backend.AcknowledgeAsync(new MalformedEntry(delivery.TaskName, delivery.EntryId, ex.Message), none).ConfigureAwait(false);
+            await _backend.AcknowledgeAsync(new MalformedEntry(delivery.TaskName, delivery.EntryId, ex.Message) { Partition = delivery.Partition }, none).ConfigureAwait(false);
             return;
         }
         switch (start.Result)
@@ -433,7 +433,7 @@ internal sealed class MageWorker : BackgroundService
                 return;
         }
         var signature = start.Signature!;
-        var run = _held.TryGetValue((delivery.TaskName, delivery.EntryId), out var held) ? held.RunToken : _hardStop.Token;
+        var run = _held.TryGetValue(delivery.Key, out var held) ? held.RunToken : _hardStop.Token;
         // The run's span covers the body and the transition that records its outcome, so the callbacks, chain steps
         // and swarm items that transition queues carry this span as their parent (Envelope.TraceParent).
         using var activity = MageFlowTelemetry.StartRun(signature.TaskName, id, signature.Attempts, delivery.Envelope.TraceParent);

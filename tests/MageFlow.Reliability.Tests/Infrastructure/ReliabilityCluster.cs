@@ -17,6 +17,12 @@ public enum RedisTopology
 
     /// <summary>Three masters joined into a Redis Cluster; the store's keys share one hash slot on one of them.</summary>
     Cluster,
+
+    /// <summary>
+    /// The same three masters, the store split into six partitions (two on each): callbacks, swarm items and their
+    /// outcomes cross masters through the partitions' outboxes.
+    /// </summary>
+    PartitionedCluster,
 }
 
 /// <summary>
@@ -35,13 +41,17 @@ public sealed class ReliabilityCluster : IAsyncDisposable
     private IHost? _producer;
     private ConnectionMultiplexer? _inspector;
 
-    private ReliabilityCluster(ITestOutputHelper output, RedisServer? server, RedisClusterNodes? nodes)
+    private ReliabilityCluster(ITestOutputHelper output, RedisServer? server, RedisClusterNodes? nodes, int partitions)
     {
         _output = output;
         _server = server;
         _nodes = nodes;
+        Partitions = partitions;
         Prefix = "r" + Guid.NewGuid().ToString("N")[..7];
     }
+
+    /// <summary>How many partitions the store is split into (RedisBackendOptions.Partitions), for the producer and every worker.</summary>
+    public int Partitions { get; }
 
     /// <summary>The one redis-server (crashed and restarted by the Redis fault tests); not on a cluster.</summary>
     public RedisServer Redis => _server ?? throw new InvalidOperationException("This test runs on a Redis Cluster: it has no single redis-server.");
@@ -56,7 +66,7 @@ public sealed class ReliabilityCluster : IAsyncDisposable
     /// <summary>Raw connection to the test's Redis (admin commands allowed; reconnects by itself).</summary>
     public IDatabase Db => _inspector!.GetDatabase();
 
-    /// <summary>The server that holds the store's keys: on a cluster, the master serving the store's hash slot.</summary>
+    /// <summary>The server that holds the store's keys: on a cluster, the master serving the store's hash slot (its partition 0's).</summary>
     public IServer Server => _nodes is null
         ? _inspector!.GetServer("127.0.0.1", _server!.Port)
         : _inspector!.GetServer(_inspector.GetServers().First().ClusterConfiguration!.GetBySlot(_inspector.HashSlot("{" + Prefix + "}"))!.EndPoint);
@@ -76,9 +86,12 @@ public sealed class ReliabilityCluster : IAsyncDisposable
     public static async Task<ReliabilityCluster> CreateAsync(ITestOutputHelper output, bool appendOnly = false, bool startRedis = true, Action<MageFlowOptions>? producer = null,
         RedisTopology topology = RedisTopology.OneServer)
     {
-        var cluster = topology == RedisTopology.Cluster
-            ? new ReliabilityCluster(output, null, new RedisClusterNodes(appendOnly))
-            : new ReliabilityCluster(output, new RedisServer(appendOnly), null);
+        var cluster = topology switch
+        {
+            RedisTopology.Cluster => new ReliabilityCluster(output, null, new RedisClusterNodes(appendOnly), partitions: 1),
+            RedisTopology.PartitionedCluster => new ReliabilityCluster(output, null, new RedisClusterNodes(appendOnly), partitions: 6),
+            _ => new ReliabilityCluster(output, new RedisServer(appendOnly), null, partitions: 1),
+        };
         try
         {
             if (cluster._nodes is { } nodes) await nodes.StartAsync();
@@ -93,7 +106,7 @@ public sealed class ReliabilityCluster : IAsyncDisposable
             var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true });
             builder.Services.AddMageFlow(o =>
             {
-                o.UseRedis(cluster.Configuration, r => r.KeyPrefix = cluster.Prefix);
+                o.UseRedis(cluster.Configuration, r => { r.KeyPrefix = cluster.Prefix; r.Partitions = cluster.Partitions; });
                 o.IncludeGeneratedTasks = false;
                 foreach (var descriptor in ReliabilityTasks.All(recorder: null)) o.AddTask(descriptor);
                 producer?.Invoke(o);
@@ -118,7 +131,7 @@ public sealed class ReliabilityCluster : IAsyncDisposable
     /// <summary>Starts a worker child process and (by default) waits for its READY line.</summary>
     public async Task<WorkerProcess> StartWorkerAsync(string name, WorkerSettings settings, bool waitReady = true)
     {
-        var worker = WorkerProcess.Start(name, Configuration, Prefix, settings);
+        var worker = WorkerProcess.Start(name, Configuration, Prefix, Partitions, settings);
         lock (_workers) _workers.Add(worker);
         if (waitReady) await worker.WaitReadyAsync(TimeSpan.FromSeconds(30));
         return worker;
@@ -238,12 +251,18 @@ public sealed class ReliabilityCluster : IAsyncDisposable
     public async Task<List<string>> StuckSignaturesAsync(TimeSpan doneTtl)
     {
         var stuck = new List<string>();
-        await foreach (var key in Server.KeysAsync(pattern: $"{{{Prefix}}}:s:*", pageSize: 1000))
+        // Every partition's signatures, on every master.
+        var scans = _inspector!.GetServers().Where(server => !server.IsReplica)
+            .SelectMany(server => new[] { $"{{{Prefix}}}:s:*", $"{{{Prefix}#*}}:s:*" }.Select(pattern => server.KeysAsync(pattern: pattern, pageSize: 1000)));
+        foreach (var scan in scans)
         {
-            var status = await Db.HashGetAsync(key, "s");
-            if (status.IsNull || (status != "0" && status != "1")) continue;
-            var ttl = await Db.KeyTimeToLiveAsync(key);
-            if (ttl is null || ttl > doneTtl) stuck.Add($"{key} status={(SignatureStatus)(int)status} ttl={ttl?.TotalSeconds:0}s");
+            await foreach (var key in scan)
+            {
+                var status = await Db.HashGetAsync(key, "s");
+                if (status.IsNull || (status != "0" && status != "1")) continue;
+                var ttl = await Db.KeyTimeToLiveAsync(key);
+                if (ttl is null || ttl > doneTtl) stuck.Add($"{key} status={(SignatureStatus)(int)status} ttl={ttl?.TotalSeconds:0}s");
+            }
         }
         return stuck;
     }

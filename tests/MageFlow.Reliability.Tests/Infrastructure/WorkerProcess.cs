@@ -69,12 +69,12 @@ public sealed class WorkerProcess : IDisposable
         }
     }
 
-    public static WorkerProcess Start(string name, string redisConfiguration, string prefix, WorkerSettings settings)
+    public static WorkerProcess Start(string name, string redisConfiguration, string prefix, int partitions, WorkerSettings settings)
     {
         var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
         var arguments = new List<string>
         {
-            DllPath, "--redis", redisConfiguration, "--prefix", prefix,
+            DllPath, "--redis", redisConfiguration, "--prefix", prefix, "--partitions", partitions.ToString(),
             "--visibility-ms", settings.VisibilityMs.ToString(), "--max-stalls", settings.MaxStalls.ToString(),
             "--done-ttl-ms", settings.DoneTtlMs.ToString(), "--active-ttl-ms", settings.ActiveTtlMs.ToString(), "--concurrency", settings.Concurrency.ToString(),
             "--shutdown-ms", settings.ShutdownMs.ToString(), "--read-wait-ms", settings.ReadWaitMs.ToString(),

@@ -140,12 +140,13 @@ internal sealed partial class RedisBackend
         }
         while (true)
         {
-            await Task.WhenAny(reads.Where(read => !read.IsCompleted)).WaitAsync(cancellationToken).ConfigureAwait(false);
             // A read that failed is the caller's to hear of (the worker backs off); the others stay in flight.
             if (reads.FirstOrDefault(read => read.IsCompletedSuccessfully && read.Result is not null) is { } failed)
                 System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(failed.Result!);
             var taken = TakeReadAhead(consumer, taskNames, maxCount);
-            if (taken.Count > 0 || reads.All(read => read.IsCompleted)) return taken;
+            var inFlight = reads.Where(read => !read.IsCompleted).ToArray();
+            if (taken.Count > 0 || inFlight.Length == 0) return taken;
+            await Task.WhenAny(inFlight).WaitAsync(cancellationToken).ConfigureAwait(false);
         }
     }
 
@@ -236,7 +237,7 @@ internal sealed partial class RedisBackend
         var reclaimed = new List<QueueEntry>();
         // What this consumer read ahead is still its own to hand out: a late keep-alive must not make it run twice.
         HashSet<(int Partition, string TaskName, string EntryId)> readAhead;
-        lock (_readAheadGate) readAhead = _readAhead.TryGetValue(consumer, out var kept) ? kept.Select(e => (e.Partition, e.TaskName, e.EntryId)).ToHashSet() : [];
+        lock (_readAheadGate) readAhead = _readAhead.TryGetValue(consumer, out var kept) ? kept.Select(e => e.Key).ToHashSet() : [];
         foreach (var stream in StreamsOf(Enumerable.Range(0, _layout.Partitions.Count).ToArray(), taskNames))
         {
             if (reclaimed.Count >= maxCount) break;
@@ -266,7 +267,7 @@ internal sealed partial class RedisBackend
                 for (var i = 0; i < entries.Length; i++)
                 {
                     var entry = RedisLayout.ParseEntry(taskName, entries[i], stream.Partition);
-                    if (!readAhead.Contains((entry.Partition, entry.TaskName, entry.EntryId))) reclaimed.Add(entry);
+                    if (!readAhead.Contains(entry.Key)) reclaimed.Add(entry);
                 }
             }
             if (reply.Length >= 3 && reply[2].Length > 0)

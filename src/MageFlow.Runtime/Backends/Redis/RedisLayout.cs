@@ -80,6 +80,7 @@ internal sealed class RedisLayout
     // marks an applied outbox message leaves on its target, so applying it again changes nothing
     public const string AppliedFieldPrefix = "o:";          // + the message's id
     public const string ChildFinishedFieldPrefix = "cf:";   // + the finished step's or item's id, on its container
+    public const string ReleasedField = "rl";                // released through the outbox: a later keep-alive leaves it be
 
     // pub/sub channels: {prefix}:stop (interrupted or canceled ids), {prefix}:finished (awaited ids that finished)
     public const string StopChannelPart = ":stop";

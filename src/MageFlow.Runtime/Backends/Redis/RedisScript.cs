@@ -207,6 +207,7 @@ internal sealed class RedisScript
             ("O_DONE", RedisLayout.OutboxDoneTtl),
             ("F_APPLIED_PREFIX", RedisLayout.AppliedFieldPrefix),
             ("F_CHILD_FINISHED_PREFIX", RedisLayout.ChildFinishedFieldPrefix),
+            ("F_RELEASED", RedisLayout.ReleasedField),
             ("OP_KEEP", OutboxOperations.Keep),
             ("OP_PERSIST", OutboxOperations.Persist),
             ("OP_RELEASE", OutboxOperations.Release),

@@ -2,7 +2,9 @@
 -- another partition had to do to this signature. A message may be applied twice (a forwarder that stopped between
 -- applying and acknowledging it); the second time changes nothing: keeping alive, persisting, releasing, canceling and
 -- lifecycle actions other than resume are the same done twice; a dispatch, a step, an item and a resume leave a mark
--- on their target (the message's id); a finished child leaves its id on its container.
+-- on their target (the message's id); a finished child leaves its id on its container. Messages are applied in any
+-- order (together, or one taken over after a forwarder stopped): a keep-alive or persist that arrives after its target
+-- was released finds the release's mark and leaves it to its done TTL.
 -- KEYS[1] the target signature's hash
 -- ARGV[1] the store's hash tag, ARGV[2] now (unix ms), ARGV[3] the message's id (its source partition and entry id),
 -- then the message's fields and values as its outbox holds them
@@ -21,11 +23,17 @@ end
 -- Marks the target; false when this mark was there already.
 local function first_time(mark) return redis.call('HSETNX', key, mark, '1') == 1 end
 
+local function released()
+  local ok, found = pcall(redis.call, 'HEXISTS', key, F_RELEASED)
+  return not ok or found == 1
+end
+
 if op == OP_KEEP then
-  redis.call('PEXPIRE', key, args[1])
+  if not released() then redis.call('PEXPIRE', key, args[1]) end
 elseif op == OP_PERSIST then
-  redis.call('PERSIST', key)
+  if not released() then redis.call('PERSIST', key) end
 elseif op == OP_RELEASE then
+  if exists() then redis.call('HSET', key, F_RELEASED, '1') end
   release_tree(ctx, to, args[1], {})
 elseif op == OP_CANCEL_WAITING then
   cancel_waiting(ctx, key)

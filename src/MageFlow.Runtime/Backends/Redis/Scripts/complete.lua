@@ -8,13 +8,15 @@
 -- traceparent ('' when not traced)
 -- Returns one reply per run: {0} not applied, {1, missing callback ids...} applied, {2} saved for resume, {-1, error}.
 local group, base, now = ARGV[1], ARGV[2], ARGV[3]
+-- Every run of a batch is of one partition: one context, its TTLs and trace set per run.
+local ctx = KEYS[1] and context(base, KEYS[1], nil, nil, now)
 
 local function complete(signature, stream, entry, done_ttl, active_ttl, result, trace)
   -- A key of another type raises here, before any write: the entry stays pending and its next start finds
   -- the signature corrupt.
   local found = read_for_finish(signature)
   acknowledge(stream, group, entry)
-  local ctx = context(base, signature, active_ttl, done_ttl, now, trace)
+  ctx.active, ctx.done, ctx.trace = active_ttl, done_ttl, trace ~= '' and trace or nil
   if is_paused(found[1]) then
     save_outcome(ctx, signature, SAVED_DONE, result, nil, nil, found[2], found[3])
     return {2}

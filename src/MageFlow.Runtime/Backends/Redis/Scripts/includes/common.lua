@@ -21,7 +21,7 @@ local function queue_key(prefix, task) return prefix .. QUEUE_KEY_PART .. task e
 -- ctx: {base = the store's tag, open = its tag without the closing brace plus '#', prefix = this partition's tag,
 -- active = active TTL ms, done = done TTL ms (0 deletes), now = unix ms, trace = traceparent or nil}.
 
-local function tag_of(key) return string.match(key, '^{[^}]*}') end
+local function tag_of(key) return string.sub(key, 1, string.find(key, '}', 1, true)) end
 
 local function context(base, key, active, done, now, trace)
   return {base = base, open = string.sub(base, 1, -2) .. PARTITION_SEPARATOR, prefix = tag_of(key), active = active, done = done,
