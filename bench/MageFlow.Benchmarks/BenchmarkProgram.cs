@@ -167,6 +167,9 @@ internal static class BenchmarkProgram
 
         await using var clusterInfo = clusterEndpoints is null ? null : await RedisInfo.ConnectAsync(clusterEndpoints).ConfigureAwait(false);
         var clustered = clusterEndpoints is null || clusterInfo is null ? null : new RedisChoice(clusterEndpoints, clusterInfo, "Redis Cluster");
+        // The same cluster with the store in two partitions per master: one store's work spread over every master.
+        var partitioned = clusterEndpoints is null || clusterInfo is null ? null
+            : new RedisChoice(clusterEndpoints, clusterInfo, "Redis Cluster, partitioned", partitions: ReportWriter.ClusterPartitions);
 
         Step($"warm-up (JIT) on in-memory, Redis backend, swarm, floor{(clustered is null ? "" : " and Redis Cluster")}; redis-server at {endpoint}"
             + (clusterEndpoints is null ? "" : $", cluster nodes at {clusterEndpoints}"));
@@ -184,7 +187,11 @@ internal static class BenchmarkProgram
         }
         if (redis is not null) await SwarmThroughput.RunAsync(redis, workload, info, 300, timeout, cancellationToken).ConfigureAwait(false);
         // The first run on the cluster also loads the function library on its masters.
-        if (clustered is not null) await MageFlowEndToEnd.RunAsync(clustered, workload, 300, null, timeout, cancellationToken).ConfigureAwait(false);
+        if (clustered is not null)
+        {
+            await MageFlowEndToEnd.RunAsync(clustered, workload, 300, null, timeout, cancellationToken).ConfigureAwait(false);
+            await MageFlowEndToEnd.RunAsync(partitioned!, workload, 300, null, timeout, cancellationToken).ConfigureAwait(false);
+        }
         else if (noCluster is not null) report.Notes.Add($"No Redis Cluster row: {noCluster}.");
         await RedisFloor.RunAsync(endpoint, info, 300, timeout, cancellationToken).ConfigureAwait(false);
 
@@ -195,13 +202,15 @@ internal static class BenchmarkProgram
         var redisWorkerStarts = new List<double>();
         var clusterRates = new List<double>();
         var clusterServerCpu = new List<double>();
+        var partitionedRates = new List<double>();
+        var partitionedServerCpu = new List<double>();
         var swarmRates = new List<double>();
         SwarmSample? lastSwarm = null;
         var floorRates = new List<double>();
         var floorAllocations = new List<double>();
         var floorCpu = new List<double>();
         // Benchmark process CPU (producer + worker, or the floor's client) per task over the timed part.
-        var clientCpu = new Dictionary<string, List<double>> { [ReportWriter.MageFlowRedis] = [], [ReportWriter.MageFlowRedisCluster] = [], [ReportWriter.MageFlowInMemory] = [], [ReportWriter.Floor] = [] };
+        var clientCpu = new Dictionary<string, List<double>> { [ReportWriter.MageFlowRedis] = [], [ReportWriter.MageFlowRedisCluster] = [], [ReportWriter.MageFlowRedisClusterPartitioned] = [], [ReportWriter.MageFlowInMemory] = [], [ReportWriter.Floor] = [] };
         var redisDispatchAllocations = new List<double>();
         var memoryAllocations = new List<double>();
         var redisAllocations = new List<double>();
@@ -238,6 +247,12 @@ internal static class BenchmarkProgram
                     clientCpu[ReportWriter.MageFlowRedisCluster].Add(onCluster.ProcessCpuSecondsDuringRun * 1e6 / onCluster.Tasks);
                     line += $", Redis Cluster {onCluster.TasksPerSecond:N0}/s";
                     if (onCluster.DuplicateCallbacks > 0) report.Notes.Add($"Repetition {rep}, Redis Cluster: {onCluster.DuplicateCallbacks} callbacks ran twice.");
+                    var spread = await MageFlowEndToEnd.RunAsync(partitioned!, workload, settings.Tasks, clusterInfo, timeout, cancellationToken).ConfigureAwait(false);
+                    partitionedRates.Add(spread.TasksPerSecond);
+                    partitionedServerCpu.Add(spread.SignCommands!.Plus(spread.RunCommands!).CpuSeconds * 1e6 / spread.Tasks);
+                    clientCpu[ReportWriter.MageFlowRedisClusterPartitioned].Add(spread.ProcessCpuSecondsDuringRun * 1e6 / spread.Tasks);
+                    line += $", partitioned {spread.TasksPerSecond:N0}/s";
+                    if (spread.DuplicateCallbacks > 0) report.Notes.Add($"Repetition {rep}, Redis Cluster partitioned: {spread.DuplicateCallbacks} callbacks ran twice.");
                 }
                 lastSwarm = await SwarmThroughput.RunAsync(redis, workload, info, settings.SwarmItems, timeout, cancellationToken).ConfigureAwait(false);
                 swarmRates.Add(lastSwarm.ItemsPerSecond);
@@ -264,9 +279,18 @@ internal static class BenchmarkProgram
                 $"the same runs on a local Redis Cluster of {RedisClusterServer.Masters} masters, no replicas, right after each single-Redis run"));
             report.ClusterServerCpuMicrosecondsPerTask = Spread.Of(clusterServerCpu).Median;
             report.Notes.Add($"The Redis Cluster row: the benchmark starts a local cluster of {RedisClusterServer.Masters} masters without replicas (redis-server --cluster-enabled yes, joined by redis-cli --cluster create) beside its single redis-server. "
-                + "Every key of a store begins with the hash tag {prefix}, so one store is one hash slot on one master: that master does all the work and the other two stay idle. "
-                + "The row shows what cluster mode costs (cluster-aware routing in the client, the slot checks in the server), not a scale-out; spreading load takes several stores (prefixes). "
+                + "With one partition (the default) every key of a store begins with the hash tag {prefix}, so the store is one hash slot on one master: that master does all the work and the other two stay idle. "
+                + "That row shows what cluster mode costs (cluster-aware routing in the client, the slot checks in the server), not a scale-out. "
                 + "Its redis-server CPU is INFO cpu summed over the nodes, so it includes the idle masters' cluster-bus upkeep.");
+        }
+        if (partitionedRates.Count > 0)
+        {
+            report.Throughput.Add(new ThroughputFigure(ReportWriter.MageFlowRedisClusterPartitioned, settings.Tasks, Spread.Of(partitionedRates),
+                $"the same runs on the same cluster with RedisBackendOptions.Partitions = {ReportWriter.ClusterPartitions} (two partitions per master), right after the one-partition cluster run"));
+            report.PartitionedClusterServerCpuMicrosecondsPerTask = Spread.Of(partitionedServerCpu).Median;
+            report.Notes.Add($"The partitioned cluster row: the store split into {ReportWriter.ClusterPartitions} partitions (hash tags whose slots lie two in each master's range). "
+                + "Each callback is signed first, into the next partition in turn, and its task is placed beside it, so every pair's work stays in one partition (no outbox hop) and the pairs spread over the three masters. "
+                + "Every worker reads each partition on its own blocking connection.");
         }
         if (lastSwarm is not null)
         {

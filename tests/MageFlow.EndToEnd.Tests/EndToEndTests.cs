@@ -317,3 +317,19 @@ public sealed class RedisClusterEndToEndTests(RedisClusterFixture cluster) : End
 
     protected override void ConfigureBackend(MageFlowOptions options) => options.UseRedis(cluster.Configuration, r => r.KeyPrefix = _prefix);
 }
+
+/// <summary>
+/// The same tests on the three-master cluster with the store split into six partitions (two on each master): callbacks,
+/// chain steps and swarm items placed in other partitions than what reaches them go through the outboxes.
+/// </summary>
+[Collection(EndToEndCollection.Name)]
+public sealed class RedisPartitionedClusterEndToEndTests(RedisClusterFixture cluster) : EndToEndTests, IClassFixture<RedisClusterFixture>
+{
+    private readonly string _prefix = RedisServerFixture.NewPrefix();
+
+    protected override void ConfigureBackend(MageFlowOptions options) => options.UseRedis(cluster.Configuration, r =>
+    {
+        r.KeyPrefix = _prefix;
+        r.Partitions = 6;
+    });
+}

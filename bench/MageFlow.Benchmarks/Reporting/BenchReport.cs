@@ -85,6 +85,8 @@ internal sealed class BenchReport
     /// <summary>redis-server CPU per pair on the Redis Cluster row, summed over its nodes (INFO cpu), median.</summary>
     public double? ClusterServerCpuMicrosecondsPerTask { get; set; }
 
+    public double? PartitionedClusterServerCpuMicrosecondsPerTask { get; set; }
+
     /// <summary>Request/responses awaited per pair: backend operations, reads counted as the XREADGROUPs sent.</summary>
     public double? RoundTripsPerTask { get; set; }
 

@@ -36,7 +36,7 @@ internal sealed class InMemoryChoice : MageBackendChoice
 
 /// <param name="endpoint">One redis-server, or a cluster's nodes comma-separated.</param>
 /// <param name="name">How measurements and timeouts name it: "Redis" unless it is another deployment (a cluster).</param>
-internal sealed class RedisChoice(string endpoint, RedisInfo info, string name = "Redis") : MageBackendChoice
+internal sealed class RedisChoice(string endpoint, RedisInfo info, string name = "Redis", int partitions = 1) : MageBackendChoice
 {
     public const int Database = 0;
 
@@ -50,6 +50,7 @@ internal sealed class RedisChoice(string endpoint, RedisInfo info, string name =
     {
         redis.KeyPrefix = "mfb";
         redis.Database = Database;
+        redis.Partitions = partitions;
     });
 
     public override Task ResetAsync() => info.FlushDatabaseAsync(Database);
