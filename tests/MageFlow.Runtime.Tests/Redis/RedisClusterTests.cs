@@ -61,18 +61,31 @@ public sealed class RedisClusterTests(RedisClusterFixture cluster)
         await OrdersFlowWhileTheSlotMovesAsync(prefix, slot, () => cluster.ReshardOneSlotAsync(fromPort, keysPerBatch: 2));
     }
 
-    /// <summary>Orders with a confirmation callback flow before, during and after <paramref name="moveSlot"/>; every one is confirmed once.</summary>
-    private async Task OrdersFlowWhileTheSlotMovesAsync(string prefix, int slot, Func<Task<int>> moveSlot)
+    [Fact]
+    public async Task The_slot_of_one_partition_moved_during_a_run_loses_nothing_while_the_other_partitions_run()
+    {
+        var prefix = RedisServerFixture.NewPrefix();
+        var slot = await cluster.SlotOfAsync(new RedisLayout(prefix, 4).Partitions.Tag(1));
+        await OrdersFlowWhileTheSlotMovesAsync(prefix, slot, () => cluster.MoveSlotAsync(slot, pauseBetweenBatches: TimeSpan.FromMilliseconds(10)), partitions: 4);
+    }
+
+    /// <summary>
+    /// Orders with a confirmation callback flow before, during and after <paramref name="moveSlot"/>; every one is confirmed
+    /// once. With several partitions each order also has an audit callback signed into the next partition, which its
+    /// completion reaches through the outbox; every audit runs once too.
+    /// </summary>
+    private async Task OrdersFlowWhileTheSlotMovesAsync(string prefix, int slot, Func<Task<int>> moveSlot, int partitions = 1)
     {
         var (ownerPort, _) = await cluster.OwnerOfSlotAsync(slot);
         var shop = new Shop();
-        await using var workers = await TestCluster.StartAsync(o => o.UseRedis(cluster.Configuration, r => r.KeyPrefix = prefix), shop.Register, workers: 2);
+        await using var workers = await TestCluster.StartAsync(o => o.UseRedis(cluster.Configuration, r => { r.KeyPrefix = prefix; r.Partitions = partitions; }), shop.Register, workers: 2);
         var sent = new ConcurrentDictionary<string, (string Order, string Confirm)>();
 
         async Task SendAsync(string orderId)
         {
+            TaskSignature[] audit = partitions > 1 ? [await workers.Client.AsignAsync(Shop.Audit, new { source = orderId })] : [];
             var confirm = await workers.Client.AsignAsync(Shop.SendConfirmation, new { template = "welcome" });
-            var order = await workers.Client.AsignAsync(Shop.ProcessOrder, successCallbacks: [confirm]);
+            var order = await workers.Client.AsignAsync(Shop.ProcessOrder, successCallbacks: [confirm, .. audit]);
             await order.RunAsync(new OrderMessage(orderId, 1m));
             sent[orderId] = (order.Id, confirm.Id);
         }
@@ -122,6 +135,9 @@ public sealed class RedisClusterTests(RedisClusterFixture cluster)
             $"{missing.Length} of {sent.Count} orders never confirmed: {string.Join("; ", states)}.{queues} Logged: {string.Join(" || ", warnings)}");
         Assert.Equal(sent.Keys.Order(), confirmed.Order());   // none twice
         Assert.Contains(confirmed, id => id.StartsWith("during-", StringComparison.Ordinal));
+        if (partitions == 1) return;
+        await Recorder.WaitUntilAsync(() => Task.FromResult(shop.Recorder.Of(Shop.Audit).Count >= sent.Count), "every order's audit runs");
+        Assert.Equal(sent.Keys.Order(), shop.Recorder.Of(Shop.Audit).Select(a => ((AuditMessage)a.Message!).Source!).Order());
     }
 
     [Fact]
