@@ -81,6 +81,7 @@ public sealed class RedisFaultTests(ITestOutputHelper output)
     [Theory]
     [InlineData(RedisTopology.OneServer)]
     [InlineData(RedisTopology.Cluster)]
+    [InlineData(RedisTopology.PartitionedCluster)]
     public async Task RedisRestart_WithoutPersistence_WorkSignedAfterTheRestartCompletes(RedisTopology topology)
     {
         var total = Stopwatch.StartNew();
@@ -101,6 +102,7 @@ public sealed class RedisFaultTests(ITestOutputHelper output)
     [Theory]
     [InlineData(RedisTopology.OneServer)]
     [InlineData(RedisTopology.Cluster)]
+    [InlineData(RedisTopology.PartitionedCluster)]
     public async Task ClientKill_OfEveryConnection_WorkersRecoverAndExactlyOnceHolds(RedisTopology topology)
     {
         var total = Stopwatch.StartNew();
