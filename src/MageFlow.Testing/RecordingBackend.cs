@@ -111,6 +111,8 @@ internal sealed class RecordingBackend(MageRecorder recorder, InMemoryBackend st
     public Task<IReadOnlyDictionary<string, DateTimeOffset>> GetOldestUnacknowledgedAsync(IReadOnlyCollection<string> taskNames, CancellationToken cancellationToken) =>
         Store.GetOldestUnacknowledgedAsync(taskNames, cancellationToken);
 
+    public Task<DateTimeOffset?> GetOldestUnforwardedAsync(CancellationToken cancellationToken) => Store.GetOldestUnforwardedAsync(cancellationToken);
+
     public Task<long> TrimQueuesAsync(IReadOnlyCollection<string> taskNames, CancellationToken cancellationToken) => Store.TrimQueuesAsync(taskNames, cancellationToken);
 
     public Task<int> PromoteDueRetriesAsync(DateTimeOffset now, int maxCount, CancellationToken cancellationToken) =>

@@ -140,6 +140,9 @@ internal sealed class CountingBackend(IMageBackend inner, bool ownsInner, Backen
     public Task<IReadOnlyDictionary<string, DateTimeOffset>> GetOldestUnacknowledgedAsync(IReadOnlyCollection<string> taskNames, CancellationToken cancellationToken) =>
         Time("oldest unacknowledged", inner.GetOldestUnacknowledgedAsync(taskNames, cancellationToken));
 
+    public Task<DateTimeOffset?> GetOldestUnforwardedAsync(CancellationToken cancellationToken) =>
+        Time("oldest unforwarded", inner.GetOldestUnforwardedAsync(cancellationToken));
+
     public Task<long> TrimQueuesAsync(IReadOnlyCollection<string> taskNames, CancellationToken cancellationToken) =>
         Time("trim queues", inner.TrimQueuesAsync(taskNames, cancellationToken));
 

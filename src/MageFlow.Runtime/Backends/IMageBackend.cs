@@ -265,6 +265,12 @@ internal interface IMageBackend : IAsyncDisposable
     /// </summary>
     Task<IReadOnlyDictionary<string, DateTimeOffset>> GetOldestUnacknowledgedAsync(IReadOnlyCollection<string> taskNames, CancellationToken cancellationToken);
 
+    /// <summary>
+    /// When the oldest message between partitions that no worker has applied yet was written (a Redis store of several
+    /// partitions: docs/redis-v2-design.md §4); null when none waits, or the store has no partitions.
+    /// </summary>
+    Task<DateTimeOffset?> GetOldestUnforwardedAsync(CancellationToken cancellationToken);
+
     /// <summary>Moves delayed retries whose time has come back to their queues. Returns how many moved.</summary>
     Task<int> PromoteDueRetriesAsync(DateTimeOffset now, int maxCount, CancellationToken cancellationToken);
 

@@ -5,7 +5,8 @@ namespace MageFlow.Health;
 
 /// <summary>
 /// <see cref="MageFlowHealthCheckNames.Queues"/>: the oldest entry not yet finished across the queues this process
-/// serves. Degraded, not Unhealthy: the process itself works, there is too little capacity (or none) for a task.
+/// serves, and on a store of several partitions the oldest message between partitions not applied yet. Degraded, not
+/// Unhealthy: the process itself works, there is too little capacity (or none) for a task.
 /// </summary>
 internal sealed class QueueHealthCheck(IMageBackend backend, IReadOnlyList<string> taskNames, TimeSpan maxQueueAge, TimeProvider time) : IHealthCheck
 {
@@ -13,9 +14,11 @@ internal sealed class QueueHealthCheck(IMageBackend backend, IReadOnlyList<strin
     {
         if (taskNames.Count == 0) return HealthCheckResult.Healthy("No task queue to watch.");
         IReadOnlyDictionary<string, DateTimeOffset> oldest;
+        DateTimeOffset? unforwarded;
         try
         {
             oldest = await backend.GetOldestUnacknowledgedAsync(taskNames, cancellationToken).ConfigureAwait(false);
+            unforwarded = await backend.GetOldestUnforwardedAsync(cancellationToken).ConfigureAwait(false);
         }
         catch (Exception ex) when (ex is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
         {
@@ -24,24 +27,37 @@ internal sealed class QueueHealthCheck(IMageBackend backend, IReadOnlyList<strin
 
         var now = time.GetUtcNow();
         // Redis stamps entries with its own clock: a skew with this machine's must not make an age negative.
+        TimeSpan AgeOf(DateTimeOffset at) => now - at > TimeSpan.Zero ? now - at : TimeSpan.Zero;
         var ages = oldest
-            .Select(pair => (Task: pair.Key, Age: now - pair.Value > TimeSpan.Zero ? now - pair.Value : TimeSpan.Zero))
+            .Select(pair => (Task: pair.Key, Age: AgeOf(pair.Value)))
             .OrderByDescending(entry => entry.Age)
             .ThenBy(entry => entry.Task, StringComparer.Ordinal)
             .ToArray();
         var data = new Dictionary<string, object>(StringComparer.Ordinal) { ["maxQueueAgeSeconds"] = maxQueueAge.TotalSeconds };
         foreach (var (task, age) in ages) data[$"age:{task}"] = age.TotalSeconds;
-        if (ages.Length == 0) return HealthCheckResult.Healthy($"No entry waits in the {taskNames.Count} queue(s).", data);
+        var late = "";
+        if (unforwarded is { } writtenAt)
+        {
+            var age = AgeOf(writtenAt);
+            data["unforwardedAgeSeconds"] = age.TotalSeconds;
+            if (age > maxQueueAge)
+                late = $"A message between the store's partitions has waited {HealthText.Duration(age)} without being applied, over the limit of {HealthText.Duration(maxQueueAge)}: no worker runs, or applying it keeps failing (the workers log why).";
+        }
+        if (ages.Length == 0)
+            return late.Length > 0 ? HealthCheckResult.Degraded(late, data: data) : HealthCheckResult.Healthy($"No entry waits in the {taskNames.Count} queue(s).", data);
 
         var (oldestTask, oldestAge) = ages[0];
         data["oldestAgeSeconds"] = oldestAge.TotalSeconds;
         data["oldestTask"] = oldestTask;
         if (oldestAge <= maxQueueAge)
-            return HealthCheckResult.Healthy($"The oldest unfinished entry, of task '{oldestTask}', was queued {HealthText.Duration(oldestAge)} ago.", data);
+        {
+            var healthy = $"The oldest unfinished entry, of task '{oldestTask}', was queued {HealthText.Duration(oldestAge)} ago.";
+            return late.Length > 0 ? HealthCheckResult.Degraded($"{late} {healthy}", data: data) : HealthCheckResult.Healthy(healthy, data);
+        }
         var othersOver = ages.Skip(1).Where(entry => entry.Age > maxQueueAge).Select(entry => $"'{entry.Task}'").ToArray();
         var others = othersOver.Length > 0 ? $" Also over the limit: {string.Join(", ", othersOver)}." : "";
         return HealthCheckResult.Degraded(
-            $"An entry of task '{oldestTask}' has waited {HealthText.Duration(oldestAge)} without being finished, over the limit of {HealthText.Duration(maxQueueAge)}: no worker serves the task, or too few.{others}",
+            $"An entry of task '{oldestTask}' has waited {HealthText.Duration(oldestAge)} without being finished, over the limit of {HealthText.Duration(maxQueueAge)}: no worker serves the task, or too few.{others}{(late.Length > 0 ? " " + late : "")}",
             data: data);
     }
 }

@@ -50,7 +50,7 @@ public abstract class HealthCheckTests : IAsyncLifetime
         }
     }
 
-    private static string NewOrderId(string prefix) => $"{prefix}{Guid.NewGuid():N}";
+    private protected static string NewOrderId(string prefix) => $"{prefix}{Guid.NewGuid():N}";
 
     [Fact]
     public async Task Every_check_is_healthy_in_a_host_whose_worker_runs_tasks()

@@ -28,6 +28,8 @@ internal abstract class ForwardingBackend(IMageBackend inner) : IMageBackend
     public virtual Task<IReadOnlyList<string>> KeepAliveAsync(IReadOnlyCollection<QueueEntry> held, string consumer, TimeSpan activeTtl, CancellationToken cancellationToken) => inner.KeepAliveAsync(held, consumer, activeTtl, cancellationToken);
     public virtual Task PingAsync(CancellationToken cancellationToken) => inner.PingAsync(cancellationToken);
     public virtual Task<IReadOnlyDictionary<string, DateTimeOffset>> GetOldestUnacknowledgedAsync(IReadOnlyCollection<string> taskNames, CancellationToken cancellationToken) => inner.GetOldestUnacknowledgedAsync(taskNames, cancellationToken);
+
+    public virtual Task<DateTimeOffset?> GetOldestUnforwardedAsync(CancellationToken cancellationToken) => inner.GetOldestUnforwardedAsync(cancellationToken);
     public virtual Task<long> TrimQueuesAsync(IReadOnlyCollection<string> taskNames, CancellationToken cancellationToken) => inner.TrimQueuesAsync(taskNames, cancellationToken);
     public virtual Task<int> RemoveIdleConsumersAsync(IReadOnlyCollection<string> taskNames, string? stoppingConsumer, TimeSpan idleFor, CancellationToken cancellationToken) => inner.RemoveIdleConsumersAsync(taskNames, stoppingConsumer, idleFor, cancellationToken);
     public virtual Task<int> PromoteDueRetriesAsync(DateTimeOffset now, int maxCount, CancellationToken cancellationToken) => inner.PromoteDueRetriesAsync(now, maxCount, cancellationToken);

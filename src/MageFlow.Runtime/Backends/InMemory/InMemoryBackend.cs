@@ -283,6 +283,9 @@ internal sealed partial class InMemoryBackend(TimeProvider time) : IMageBackend
     public Task<int> RemoveIdleConsumersAsync(IReadOnlyCollection<string> taskNames, string? stoppingConsumer, TimeSpan idleFor, CancellationToken cancellationToken) =>
         Task.FromResult(0);
 
+    // One store, no partitions: nothing is ever forwarded.
+    public Task<DateTimeOffset?> GetOldestUnforwardedAsync(CancellationToken cancellationToken) => Task.FromResult<DateTimeOffset?>(null);
+
     public Task<IReadOnlyDictionary<string, DateTimeOffset>> GetOldestUnacknowledgedAsync(IReadOnlyCollection<string> taskNames, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(taskNames);

@@ -90,8 +90,9 @@ internal sealed partial class RedisBackend
             var configuration = _configuration.Clone();
             configuration.AsyncTimeout = Math.Max(configuration.AsyncTimeout, MinBlockingTimeoutMs);
             configuration.SyncTimeout = Math.Max(configuration.SyncTimeout, MinBlockingTimeoutMs);
-            // Reads only: no subscription connection to every node.
-            configuration.CommandMap = CommandMap.Create(["SUBSCRIBE", "PSUBSCRIBE", "SSUBSCRIBE", "UNSUBSCRIBE", "PUNSUBSCRIBE", "SUNSUBSCRIBE"], available: false);
+            // Reads only: no subscription connection to every node (unless the user's configuration maps commands itself).
+            if (ReferenceEquals(configuration.CommandMap, CommandMap.Default))
+                configuration.CommandMap = CommandMap.Create(["SUBSCRIBE", "PSUBSCRIBE", "SSUBSCRIBE", "UNSUBSCRIBE", "PUNSUBSCRIBE", "SUNSUBSCRIBE"], available: false);
             _blockLimitMs = configuration.AsyncTimeout / 2;
             var connection = await ConnectAsync(configuration, lane == 0 ? "blocking reads" : $"blocking reads of partition {lane}").ConfigureAwait(false);
             _blocking[lane] = connection;

@@ -2,7 +2,10 @@ using StackExchange.Redis;
 
 namespace MageFlow.Backends.Redis;
 
-/// <summary>What the health checks ask of Redis: a PING, and the age of the oldest entry each queue has not finished.</summary>
+/// <summary>
+/// What the health checks ask of Redis: a PING, the age of the oldest entry each queue has not finished, and of the
+/// oldest outbox message not applied yet.
+/// </summary>
 internal sealed partial class RedisBackend
 {
     public async Task PingAsync(CancellationToken cancellationToken)
@@ -34,5 +37,21 @@ internal sealed partial class RedisBackend
             }
         }
         return result;
+    }
+
+    /// <summary>The outboxes' unfinished bound, by the same rule as the queues'; one call per partition.</summary>
+    public async Task<DateTimeOffset?> GetOldestUnforwardedAsync(CancellationToken cancellationToken)
+    {
+        if (_layout.Partitions.Count == 1) return null;
+        var db = await DatabaseAsync(cancellationToken).ConfigureAwait(false);
+        DateTimeOffset? oldest = null;
+        for (var partition = 0; partition < _layout.Partitions.Count; partition++)
+        {
+            var reply = (RedisResult[])(await OldestUnacknowledgedScript.RunAsync(db, [_layout.Outbox(partition)], [_group]).WaitAsync(cancellationToken).ConfigureAwait(false))!;
+            if ((string?)reply[0] is not { Length: > 0 } entryId) continue;
+            var writtenAt = RedisLayout.QueuedAtOf(entryId);
+            if (oldest is null || writtenAt < oldest) oldest = writtenAt;
+        }
+        return oldest;
     }
 }
