@@ -246,9 +246,22 @@ public sealed class ReliabilityCluster : IAsyncDisposable
 
     /// <summary>
     /// Signatures under the prefix that are Pending/Active and will not expire with the done-TTL: a released
-    /// callback is Pending with a TTL ≤ the done-TTL; anything else Pending/Active is stuck.
+    /// callback is Pending with a TTL ≤ the done-TTL; anything else Pending/Active is stuck. On a partitioned store a
+    /// release may still wait in an outbox (a read whose reply a killed connection lost is taken over after the
+    /// visibility timeout), so what stays stuck is what is still stuck after <paramref name="settle"/> (default 30 s).
     /// </summary>
-    public async Task<List<string>> StuckSignaturesAsync(TimeSpan doneTtl)
+    public async Task<List<string>> StuckSignaturesAsync(TimeSpan doneTtl, TimeSpan? settle = null)
+    {
+        var until = Stopwatch.StartNew();
+        while (true)
+        {
+            var stuck = await PendingBeyondDoneTtlAsync(doneTtl);
+            if (stuck.Count == 0 || Partitions == 1 || until.Elapsed > (settle ?? TimeSpan.FromSeconds(30))) return stuck;
+            await Task.Delay(250);
+        }
+    }
+
+    private async Task<List<string>> PendingBeyondDoneTtlAsync(TimeSpan doneTtl)
     {
         var stuck = new List<string>();
         // Every partition's signatures, on every master.
