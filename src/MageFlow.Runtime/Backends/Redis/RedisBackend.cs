@@ -299,12 +299,7 @@ internal sealed partial class RedisBackend : IMageBackend
         foreach (var group in childIds.Where(id => PartitionOf(id) != home).Distinct().GroupBy(PartitionOf))
         {
             var ids = group.ToArray();
-            var values = new RedisValue[3 + ids.Length];
-            values[0] = mode;
-            values[1] = containerId;
-            values[2] = activeMs;
-            for (var i = 0; i < ids.Length; i++) values[3 + i] = ids[i];
-            var reply = await ClaimChildrenScript.RunAsync(db, ids.Select(id => _layout.Signature(id)).ToArray(), values).ConfigureAwait(false);
+            var reply = await ClaimChildrenAsync(db, mode, containerId, activeMs, ids).ConfigureAwait(false);
             if ((int)reply[0] != 1)
             {
                 await ReleaseClaimsAsync(db, containerId, claimed).ConfigureAwait(false);
@@ -317,16 +312,19 @@ internal sealed partial class RedisBackend : IMageBackend
 
     private async Task ReleaseClaimsAsync(IDatabase db, string containerId, List<(int Partition, string[] Ids)> claimed)
     {
-        foreach (var (_, ids) in claimed)
-        {
-            var values = new RedisValue[3 + ids.Length];
-            values[0] = "release";
-            values[1] = containerId;
-            values[2] = 0;
-            for (var i = 0; i < ids.Length; i++) values[3 + i] = ids[i];
-            await ClaimChildrenScript.RunAsync(db, ids.Select(id => _layout.Signature(id)).ToArray(), values).ConfigureAwait(false);
-        }
+        foreach (var (_, ids) in claimed) await ClaimChildrenAsync(db, "release", containerId, 0, ids).ConfigureAwait(false);
         claimed.Clear();
+    }
+
+    /// <summary>One claim_children.lua call over children of one partition: claim them as steps or items, or release them.</summary>
+    private Task<RedisResult> ClaimChildrenAsync(IDatabase db, string mode, string containerId, long activeMs, string[] ids)
+    {
+        var values = new RedisValue[3 + ids.Length];
+        values[0] = mode;
+        values[1] = containerId;
+        values[2] = activeMs;
+        for (var i = 0; i < ids.Length; i++) values[3 + i] = ids[i];
+        return ClaimChildrenScript.RunAsync(db, ids.Select(id => _layout.Signature(id)).ToArray(), values);
     }
 
     public async Task<SwarmChange> CloseSwarmAsync(string swarmId, SignatureLifetimes lifetimes, CancellationToken cancellationToken)
