@@ -79,7 +79,7 @@ internal static class BenchmarkProgram
                 {
                     server = await RedisServer.StartAsync([], stop.Token).ConfigureAwait(false);
                     endpoint = server.Endpoint;
-                    if (!settings.OnlyScriptCost && !settings.OnlyEndToEnd) (cluster, noCluster) = await TryStartClusterAsync(stop.Token).ConfigureAwait(false);
+                    if (!settings.OnlyScriptCost && !settings.OnlyEndToEnd && !settings.OnlyLatency) (cluster, noCluster) = await TryStartClusterAsync(stop.Token).ConfigureAwait(false);
                 }
                 report = await MeasureAsync(settings, endpoint, cluster?.Endpoints, noCluster, stop.Token).ConfigureAwait(false);
             }
@@ -147,7 +147,7 @@ internal static class BenchmarkProgram
         var report = new BenchReport
         {
             StartedAt = DateTimeOffset.UtcNow,
-            Mode = settings.OnlyEndToEnd ? "--only end-to-end" : settings.Quick ? "--quick" : "default",
+            Mode = settings.OnlyEndToEnd ? "--only end-to-end" : settings.OnlyLatency ? "--only latency" : settings.Quick ? "--quick" : "default",
             Machine = $"{Environment.ProcessorCount} cores, {System.Runtime.InteropServices.RuntimeInformation.OSDescription}, .NET {Environment.Version}",
             LoadAverageAtStart = BenchReport.ReadLoadAverage(),
         };
@@ -164,6 +164,7 @@ internal static class BenchmarkProgram
             return report;
         }
         if (settings.OnlyEndToEnd) return await MeasureEndToEndOnlyAsync(report, redis, workload, info, endpoint, settings, cancellationToken).ConfigureAwait(false);
+        if (settings.OnlyLatency) return await MeasureLatencyOnlyAsync(report, redis, workload, info, settings, cancellationToken).ConfigureAwait(false);
 
         await using var clusterInfo = clusterEndpoints is null ? null : await RedisInfo.ConnectAsync(clusterEndpoints).ConfigureAwait(false);
         var clustered = clusterEndpoints is null || clusterInfo is null ? null : new RedisChoice(clusterEndpoints, clusterInfo, "Redis Cluster");
@@ -418,6 +419,35 @@ internal static class BenchmarkProgram
         report.AllocatedBytesPerTask["Redis floor (bare StackExchange.Redis loop)"] = Spread.Of(floorAllocations).Median;
         report.FloorServerCpuMicrosecondsPerTask = Spread.Of(floorServerCpu).Median;
         report.Notes.Add($"--only end-to-end: redis-server CPU per task, MageFlow (dispatch + worker, median): {Spread.Of(mageServerCpu).Median:0.0} µs.");
+        report.LoadAverageAtEnd = BenchReport.ReadLoadAverage();
+        report.FinishedAt = DateTimeOffset.UtcNow;
+        ReportWriter.BuildTable(report);
+        return report;
+    }
+
+    /// <summary>
+    /// <c>--only latency</c>: the Redis row's capacity (its median over the repetitions), then finish → callback latency at
+    /// half and at a tenth of it, as in the default run — the figures a batching change moves, in about a minute.
+    /// </summary>
+    private static async Task<BenchReport> MeasureLatencyOnlyAsync(BenchReport report, RedisChoice redis, BenchWorkload workload, RedisInfo info, BenchSettings settings, CancellationToken cancellationToken)
+    {
+        var timeout = settings.MeasurementTimeout;
+        Step("warm-up (JIT) on the Redis backend");
+        await MageFlowEndToEnd.RunAsync(redis, workload, 300, null, timeout, cancellationToken).ConfigureAwait(false);
+        var rates = new List<double>();
+        for (var rep = 1; rep <= settings.Repetitions; rep++)
+        {
+            var sample = await MageFlowEndToEnd.RunAsync(redis, workload, settings.Tasks, info, timeout, cancellationToken).ConfigureAwait(false);
+            rates.Add(sample.TasksPerSecond);
+            Step($"rep {rep}/{settings.Repetitions}: Redis {sample.TasksPerSecond:N0}/s");
+        }
+        var capacity = Spread.Of(rates).Median;
+        report.Throughput.Add(new ThroughputFigure(ReportWriter.MageFlowRedis, settings.Tasks, Spread.Of(rates), "as in the default run"));
+        report.LatencyBackend = redis.Name;
+        report.Latency = await CallbackLatency.RunAsync(redis, workload, capacity / 2, settings.LatencyDuration, timeout, cancellationToken).ConfigureAwait(false);
+        Step($"latency (Redis) at {capacity / 2:N0}/s: p50 {report.Latency.P50Ms:0.000} ms, p99 {report.Latency.P99Ms:0.000} ms");
+        report.LatencyLowLoad = await CallbackLatency.RunAsync(redis, workload, capacity / 10, settings.LatencyDuration, timeout, cancellationToken).ConfigureAwait(false);
+        Step($"latency (Redis) at {capacity / 10:N0}/s: p50 {report.LatencyLowLoad.P50Ms:0.000} ms, p99 {report.LatencyLowLoad.P99Ms:0.000} ms");
         report.LoadAverageAtEnd = BenchReport.ReadLoadAverage();
         report.FinishedAt = DateTimeOffset.UtcNow;
         ReportWriter.BuildTable(report);

@@ -49,6 +49,9 @@ internal sealed record BenchSettings
     /// <summary>Only the Redis end-to-end row against the floor, interleaved, with CPU and allocation per task (<c>--only end-to-end</c>): a quick check of one hot-path change.</summary>
     public bool OnlyEndToEnd { get; init; }
 
+    /// <summary>Only the Redis row's capacity and the finish → callback latency at half and a tenth of it (<c>--only latency</c>): a quick check of one batching change.</summary>
+    public bool OnlyLatency { get; init; }
+
     public static BenchSettings Parse(string[] args)
     {
         var quick = args.Contains("--quick");
@@ -91,7 +94,8 @@ internal sealed record BenchSettings
                         "generator" => settings with { OnlyGenerator = true, GeneratorCost = true },
                         "script-cost" => settings with { OnlyScriptCost = true },
                         "end-to-end" => settings with { OnlyEndToEnd = true, GeneratorCost = false },
-                        var other => throw new ArgumentException($"--only takes 'generator', 'script-cost' or 'end-to-end', not '{other}'."),
+                        "latency" => settings with { OnlyLatency = true, GeneratorCost = false },
+                        var other => throw new ArgumentException($"--only takes 'generator', 'script-cost', 'end-to-end' or 'latency', not '{other}'."),
                     };
                     break;
                 case "--help" or "-h":
@@ -105,7 +109,7 @@ internal sealed record BenchSettings
 
     public const string Usage =
         "Usage: dotnet run -c Release --project bench/MageFlow.Benchmarks [-- --quick] [--redis host:port] " +
-        "[--tasks N] [--swarm-items N] [--hangfire-tasks N] [--repetitions N] [--memory-signatures N] [--no-hangfire] [--hand-registered] [--generator-cost | --no-generator-cost] [--only generator|script-cost|end-to-end] [--out DIR]";
+        "[--tasks N] [--swarm-items N] [--hangfire-tasks N] [--repetitions N] [--memory-signatures N] [--no-hangfire] [--hand-registered] [--generator-cost | --no-generator-cost] [--only generator|script-cost|end-to-end|latency] [--out DIR]";
 }
 
 internal sealed class HelpRequestedException : Exception;
