@@ -186,6 +186,31 @@ public abstract class RedisBackendSuite(IRedisDeployment redis) : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Start_hands_the_run_every_stored_kwarg_and_callback_whatever_their_sizes()
+    {
+        // Sizes on each side of the string headers of the start reply's packing (31/32, 255/256, 65535/65536 bytes)
+        // and more strings than a small array holds (16).
+        int[] sizes = [0, 31, 32, 255, 256, 65_535, 65_536, 1, 2, 3, 4, 5];
+        var kwargs = sizes.Select((size, i) => Kwarg($"kw{i}-é", "\"" + new string('x', Math.Max(0, size - 2)) + "\"")).ToArray();
+        kwargs[0] = new("empty", []);
+        var created = DateTimeOffset.FromUnixTimeMilliseconds(1_700_000_000_123);
+        var signature = new SignatureRecord(SignatureRecord.NewId(), "task-a", "Demo.Task-A", kwargs, ["succ-1", "succ-2"], ["err-1"],
+            SignatureStatus.Pending, SignatureStatus.Pending, "total", created, 0);
+        await _backend.CreateSignatureAsync(signature, ActiveTtl, default);
+        var delivery = await DispatchAndReadAsync("task-a", signature.Id);
+
+        var started = (await _backend.StartAsync(delivery, ActiveTtl, default)).Signature!;
+
+        Assert.Equal("task-a", started.TaskName);
+        Assert.Equal("Demo.Task-A", started.MessageTypeId);
+        Assert.Equal("total", started.ReturnField);
+        Assert.Equal(["succ-1", "succ-2"], started.SuccessCallbackIds);
+        Assert.Equal(["err-1"], started.ErrorCallbackIds);
+        Assert.Equal(created, started.CreatedAt);
+        Assert.Equal(kwargs.ToDictionary(k => k.Key, k => Convert.ToHexString(k.Value)), started.Kwargs.ToDictionary(k => k.Key, k => Convert.ToHexString(k.Value)));
+    }
+
+    [Fact]
     public async Task Trimming_removes_finished_entries_only_never_a_pending_or_undelivered_one()
     {
         await PrepareAsync("task-a");

@@ -313,19 +313,28 @@ internal sealed class RedisLayout
     }
 
     /// <summary>
-    /// The signature of a run the start script just started, from its reply <c>{1, stalls, attempts, task, message
-    /// type, return field, success ids, error ids, last status, created, kwargs}</c>: only what a run needs, which the
-    /// script has already checked.
+    /// The signature of a run the start script just started, from its reply <c>{1, stalls, attempts, last status,
+    /// created, strings}</c> (strings: a packed array of task, message type, return field, success ids, error ids, then
+    /// each kwarg's field and JSON): only what a run needs, which the script has already checked.
     /// </summary>
     public static SignatureRecord ParseStarted(string id, RedisResult reply, long startedAt)
     {
-        var kwargsFlat = (RedisValue[])reply[10]!;
-        var kwargs = new List<KeyValuePair<string, byte[]>>(kwargsFlat.Length / 2);
-        for (var i = 0; i + 1 < kwargsFlat.Length; i += 2)
-            kwargs.Add(new(((string)kwargsFlat[i]!)[KwargFieldPrefix.Length..], (byte[])kwargsFlat[i + 1]!));
-        return new SignatureRecord(id, (string)reply[3]!, (string)reply[4]!, kwargs, SplitIds((RedisValue)reply[6]), SplitIds((RedisValue)reply[7]),
-            SignatureStatus.Active, (SignatureStatus)Number(id, LastStatusField, (RedisValue)reply[8]), (string)reply[5]!,
-            DateTimeOffset.FromUnixTimeMilliseconds(Number(id, CreatedField, (RedisValue)reply[9])), (int)reply[2])
+        var strings = new PackedStrings(((ReadOnlyMemory<byte>)(RedisValue)reply[5]).Span);
+        if (strings.Count < 5 || strings.Count % 2 == 0)
+            throw new InvalidDataException($"The start reply for signature {id} holds {strings.Count} strings, not five and pairs of kwargs.");
+        var taskName = Encoding.UTF8.GetString(strings.Next());
+        var messageType = Encoding.UTF8.GetString(strings.Next());
+        var returnField = Encoding.UTF8.GetString(strings.Next());
+        var successIds = SplitIds(strings.Next());
+        var errorIds = SplitIds(strings.Next());
+        var kwargs = new List<KeyValuePair<string, byte[]>>((strings.Count - 5) / 2);
+        for (var i = 5; i < strings.Count; i += 2)
+            kwargs.Add(new(Encoding.UTF8.GetString(strings.Next()[KwargFieldPrefix.Length..]), strings.Next().ToArray()));
+        var lastStatus = (long)reply[3];
+        if (lastStatus is < int.MinValue or > int.MaxValue)
+            throw new InvalidDataException($"The stored signature {id} is corrupt: its field '{LastStatusField}' holds {lastStatus}, not a status; it was not written by MageFlow.");
+        return new SignatureRecord(id, taskName, messageType, kwargs, successIds, errorIds,
+            SignatureStatus.Active, (SignatureStatus)lastStatus, returnField, DateTimeOffset.FromUnixTimeMilliseconds((long)reply[4]), (int)reply[2])
         {
             StartedAt = DateTimeOffset.FromUnixTimeMilliseconds(startedAt),
         };
@@ -345,6 +354,19 @@ internal sealed class RedisLayout
 
     private static string[] SplitIds(RedisValue joined) =>
         ((string?)joined ?? "").Split(',', StringSplitOptions.RemoveEmptyEntries);
+
+    /// <summary>The ids of a comma-joined list, read from its bytes (no joined string in between).</summary>
+    private static string[] SplitIds(ReadOnlySpan<byte> joined)
+    {
+        var count = 0;
+        foreach (var range in joined.Split((byte)','))
+            if (!joined[range].IsEmpty) count++;
+        var ids = new string[count];
+        var at = 0;
+        foreach (var range in joined.Split((byte)','))
+            if (!joined[range].IsEmpty) ids[at++] = Encoding.UTF8.GetString(joined[range]);
+        return ids;
+    }
 
     // ---- stream entries ----
 

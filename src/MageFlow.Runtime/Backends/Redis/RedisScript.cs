@@ -61,9 +61,15 @@ internal sealed class RedisScript
     /// </summary>
     public Task<RedisResult> RunAsync(IDatabaseAsync database, RedisKey[] keys, RedisValue[] values)
     {
-        var arguments = new List<object>(2 + keys.Length + values.Length) { FunctionName, keys.Length };
-        foreach (var key in keys) arguments.Add(key);
-        foreach (var value in values) arguments.Add(value);
+        // FCALL has no typed API: every argument travels as an object. Box() hands over a value's own string or byte
+        // array (and shared boxes of small integers) instead of boxing the RedisValue; keys stay RedisKey, which is
+        // what routes the call to the slot's node.
+        var arguments = new object[2 + keys.Length + values.Length];
+        arguments[0] = FunctionName;
+        arguments[1] = keys.Length;
+        var at = 2;
+        foreach (var key in keys) arguments[at++] = key;
+        foreach (var value in values) arguments[at++] = value.Box() ?? RedisValue.Null;
         return SlotMigration.RetryAsync(async () =>
         {
             try

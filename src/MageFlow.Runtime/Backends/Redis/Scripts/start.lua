@@ -2,11 +2,12 @@
 -- KEYS: for each entry i, KEYS[2i-1] signature hash and KEYS[2i] stream of the entry
 -- ARGV[1] consumer group, ARGV[2] the store's hash tag, ARGV[3] now (unix ms); for each entry i: ARGV[2i+2] entry id,
 -- ARGV[2i+3] active TTL ms
--- Returns one reply per entry: {0} missing; {1, stalls, attempts, task, message type, return field, success ids,
--- error ids, last status, created, kwargs} started; {2, status} not runnable; {3, problem} corrupt; {4, status}
--- parked (Suspended or Interrupted: the run is saved on the signature for resume). An entry is acknowledged
--- unless started. stalls: how many times in a row this same entry was started and never finished
--- (take-overs). kwargs: the bound kwargs as a flat list of field, JSON (field names keep their prefix).
+-- Returns one reply per entry: {0} missing; {1, stalls, attempts, last status, created, strings} started;
+-- {2, status} not runnable; {3, problem} corrupt; {4, status} parked (Suspended or Interrupted: the run is saved on
+-- the signature for resume). An entry is acknowledged unless started. stalls: how many times in a row this same
+-- entry was started and never finished (take-overs). strings: one cmsgpack array {task, message type, return field,
+-- success ids, error ids, then each bound kwarg's field (with its prefix) and JSON}, read by PackedStrings in C#:
+-- one value for the client to parse instead of one per string.
 -- The reply carries only what a run needs: one HGETALL is the cheapest read of a small hash, and every value
 -- converted into Lua and back out costs more than the command itself.
 local group, base, now = ARGV[1], ARGV[2], ARGV[3]
@@ -52,12 +53,13 @@ local function start(signature, stream, entry, ttl)
     acknowledge(stream, group, entry)
     return {0}
   end
-  local at, kwargs = {}, {}
+  -- The reply's strings: five fixed ones (filled in below, once known), then the kwargs as they come.
+  local at, strings = {}, {'', '', '', '', ''}
   for i = 1, #all, 2 do
     local name = all[i]
     if string.sub(name, 1, KWARG_PREFIX_LENGTH) == F_KWARG_PREFIX then
-      kwargs[#kwargs + 1] = name
-      kwargs[#kwargs + 1] = all[i + 1]
+      strings[#strings + 1] = name
+      strings[#strings + 1] = all[i + 1]
     else
       at[name] = all[i + 1]
     end
@@ -89,8 +91,9 @@ local function start(signature, stream, entry, ttl)
     redis.call('HSET', signature, F_ATTEMPTS, attempts, F_RUNNING_ENTRY, entry, F_STALLS, stalls, F_STARTED, now)
   end
   keep_with_callbacks(ctx, signature, ttl, at[F_SUCCESS_IDS], at[F_ERROR_IDS])
-  return {1, stalls, attempts, at[F_TASK], at[F_MESSAGE_TYPE], at[F_RETURN_FIELD], at[F_SUCCESS_IDS] or '',
-    at[F_ERROR_IDS] or '', last_status, at[F_CREATED] or '0', kwargs}
+  strings[1], strings[2], strings[3] = at[F_TASK], at[F_MESSAGE_TYPE], at[F_RETURN_FIELD]
+  strings[4], strings[5] = at[F_SUCCESS_IDS] or '', at[F_ERROR_IDS] or ''
+  return {1, stalls, attempts, tonumber(last_status), tonumber(at[F_CREATED]) or 0, cmsgpack.pack(strings)}
 end
 
 local replies = {}

@@ -1,0 +1,61 @@
+using System.Buffers.Binary;
+
+namespace MageFlow.Backends.Redis;
+
+/// <summary>
+/// Reads a MessagePack array of strings, as Redis' <c>cmsgpack.pack</c> writes a Lua list of strings. A script that
+/// returns many strings packs them into one value: StackExchange.Redis then parses and allocates one reply instead of
+/// one per string, and the server converts one value instead of each. Only what <c>cmsgpack</c> writes for strings
+/// is read (fixarray/array 16/array 32 of fixstr/str 8/str 16/str 32/bin 8/16/32); anything else is refused.
+/// </summary>
+internal ref struct PackedStrings
+{
+    private readonly ReadOnlySpan<byte> _packed;
+    private int _at;
+
+    public PackedStrings(ReadOnlySpan<byte> packed)
+    {
+        _packed = packed;
+        Count = ReadArrayLength();
+    }
+
+    /// <summary>How many strings the array holds.</summary>
+    public int Count { get; }
+
+    /// <summary>The next string's bytes (a slice of the packed value).</summary>
+    public ReadOnlySpan<byte> Next()
+    {
+        var marker = Take(1)[0];
+        var length = marker switch
+        {
+            >= 0xa0 and <= 0xbf => marker & 0x1f,
+            0xd9 or 0xc4 => Take(1)[0],
+            0xda or 0xc5 => BinaryPrimitives.ReadUInt16BigEndian(Take(2)),
+            0xdb or 0xc6 => checked((int)BinaryPrimitives.ReadUInt32BigEndian(Take(4))),
+            _ => throw Unreadable($"a value of MessagePack type 0x{marker:x2} where a string was expected"),
+        };
+        return Take(length);
+    }
+
+    private int ReadArrayLength()
+    {
+        var marker = Take(1)[0];
+        return marker switch
+        {
+            >= 0x90 and <= 0x9f => marker & 0x0f,
+            0xdc => BinaryPrimitives.ReadUInt16BigEndian(Take(2)),
+            0xdd => checked((int)BinaryPrimitives.ReadUInt32BigEndian(Take(4))),
+            _ => throw Unreadable($"a value of MessagePack type 0x{marker:x2} where an array was expected"),
+        };
+    }
+
+    private ReadOnlySpan<byte> Take(int length)
+    {
+        if (length > _packed.Length - _at) throw Unreadable("it ends early");
+        var taken = _packed.Slice(_at, length);
+        _at += length;
+        return taken;
+    }
+
+    private static InvalidDataException Unreadable(string why) => new($"A packed reply of a MageFlow script cannot be read: {why}.");
+}
