@@ -66,9 +66,9 @@ internal sealed class Lab
 /// <summary>What the runtime logged at Information or above, to check "dropped and logged".</summary>
 internal sealed class LogSink : ILoggerProvider
 {
-    private readonly ConcurrentQueue<(LogLevel Level, string Category, string Message)> _entries = new();
+    private readonly ConcurrentQueue<(LogLevel Level, string Category, string Message, int EventId)> _entries = new();
 
-    public IReadOnlyList<(LogLevel Level, string Category, string Message)> Entries => _entries.ToArray();
+    public IReadOnlyList<(LogLevel Level, string Category, string Message, int EventId)> Entries => _entries.ToArray();
 
     public bool Logged(LogLevel atLeast, string text, StringComparison comparison = StringComparison.Ordinal) =>
         _entries.Any(e => e.Level >= atLeast && e.Message.Contains(text, comparison));
@@ -86,7 +86,7 @@ internal sealed class LogSink : ILoggerProvider
         public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter)
         {
             if (!IsEnabled(logLevel)) return;
-            owner._entries.Enqueue((logLevel, category, formatter(state, exception) + (exception is null ? "" : " | " + exception.Message)));
+            owner._entries.Enqueue((logLevel, category, formatter(state, exception) + (exception is null ? "" : " | " + exception.Message), eventId.Id));
         }
     }
 }

@@ -115,6 +115,100 @@ public abstract class RedisPartitionSuite(IRedisDeployment redis)
         Assert.False((await swarm.GetInfoAsync()).IsFinished);
     }
 
+    // ---- what a worker does with outbox messages it cannot apply: logged and acknowledged, never retried forever,
+    // never in the way of the messages read with them (RedisBackend.ApplyOutboxMessagesAsync) ----
+
+    [Fact]
+    public async Task Outbox_entries_without_an_operation_or_a_target_are_logged_and_acknowledged_and_the_message_behind_them_is_applied()
+    {
+        var shop = new Shop();
+        await using var cluster = await StartAsync(shop);
+        var (order, far) = await OrderWithAFarCallbackAsync(cluster.Client);
+        var partition = Layout.Partitions.IndexOf(order.Id);
+        var outbox = Layout.Outbox(partition);
+        await order.RunAsync(new OrderMessage("unreadable", 1m));
+
+        // Ahead of the forwarded dispatch, in the outbox the worker reads it from: entries MageFlow never writes.
+        string[] unreadable = [];
+        await FinishByHandAsync(cluster, Shop.ProcessOrder, "unreadable", beforeComplete: async () => unreadable =
+        [
+            await AddToOutboxAsync(outbox, (RedisLayout.OutboxTarget, far.Id), (RedisLayout.OutboxArguments, EmptyArguments)),
+            await AddToOutboxAsync(outbox, (RedisLayout.OutboxOperation, OutboxOperations.Dispatch), (RedisLayout.OutboxArguments, EmptyArguments)),
+            await AddToOutboxAsync(outbox, (RedisLayout.OutboxOperation, OutboxOperations.Dispatch), (RedisLayout.OutboxTarget, "")),
+            await AddToOutboxAsync(outbox, ("zz", "1")),
+        ]);
+        await cluster.StartWorkerAsync();
+
+        await WaitForConfirmationAsync(shop, "far");
+        await AssertReadAndAcknowledgedAsync(outbox, unreadable);
+        foreach (var entryId in unreadable)
+            await WaitForLogAsync(cluster, UnreadableOutboxMessageEvent, entryId, Layout.Partitions.Tag(partition));
+        await Recorder.WaitUntilAsync(async () => await far.GetStatusAsync() == SignatureStatus.Done, "the far confirmation finishes");
+        Assert.Single(shop.Recorder.Of(Shop.SendConfirmation), r => ((ConfirmationMessage)r.Message!).Template == "far");
+    }
+
+    [Fact]
+    public async Task Outbox_messages_Redis_refuses_are_logged_and_acknowledged_and_the_message_behind_them_is_applied()
+    {
+        var shop = new Shop();
+        await using var cluster = await StartAsync(shop);
+        var (order, far) = await OrderWithAFarCallbackAsync(cluster.Client);
+        var outbox = Layout.Outbox(Layout.Partitions.IndexOf(order.Id));
+        await order.RunAsync(new OrderMessage("refused", 1m));
+
+        // Well formed enough to reach apply.lua, which raises: an operation it does not know (as a newer MageFlow might
+        // write), and a dispatch whose MessagePack arguments were cut short (an array of two holding one string).
+        const string unknown = "teleport";
+        string[] refused = [];
+        await FinishByHandAsync(cluster, Shop.ProcessOrder, "refused", beforeComplete: async () => refused =
+        [
+            await AddToOutboxAsync(outbox, (RedisLayout.OutboxOperation, unknown), (RedisLayout.OutboxTarget, far.Id), (RedisLayout.OutboxArguments, EmptyArguments)),
+            await AddToOutboxAsync(outbox, (RedisLayout.OutboxOperation, OutboxOperations.Dispatch), (RedisLayout.OutboxTarget, far.Id), (RedisLayout.OutboxArguments, new byte[] { 0x92, 0xa1, (byte)'x' })),
+        ]);
+        await cluster.StartWorkerAsync();
+
+        await WaitForConfirmationAsync(shop, "far");
+        await AssertReadAndAcknowledgedAsync(outbox, refused);
+        await WaitForLogAsync(cluster, OutboxApplyRefusedEvent, $"'{unknown}'", far.Id, $"unknown outbox message {unknown}");
+        await WaitForLogAsync(cluster, OutboxApplyRefusedEvent, $"'{OutboxOperations.Dispatch}'", far.Id, "Missing bytes");
+        // The refused dispatch dispatched nothing: the far callback ran once, for the message that was applied.
+        await Recorder.WaitUntilAsync(async () => await far.GetStatusAsync() == SignatureStatus.Done, "the far confirmation finishes");
+        Assert.Single(shop.Recorder.Of(Shop.SendConfirmation), r => ((ConfirmationMessage)r.Message!).Template == "far");
+    }
+
+    [Fact]
+    public async Task A_forwarded_dispatch_to_a_callback_that_no_longer_exists_is_logged_and_acknowledged_and_dispatches_nothing()
+    {
+        var shop = new Shop();
+        await using var cluster = await StartAsync(shop);
+        var client = cluster.Client;
+        // Two callbacks beside the order, so it is placed with them; two in the other partition, reached by the outbox.
+        var near = await SignInAsync(0, () => client.AsignAsync(Shop.SendConfirmation, new { template = "near" }));
+        var alsoNear = await SignInAsync(0, () => client.AsignAsync(Shop.SendConfirmation, new { template = "near" }));
+        var gone = await SignInAsync(1, () => client.AsignAsync(Shop.Audit, new { source = "gone" }));
+        var far = await SignInAsync(1, () => client.AsignAsync(Shop.SendConfirmation, new { template = "far" }));
+        var order = await client.AsignAsync(Shop.ProcessOrder, successCallbacks: [near, alsoNear, gone, far]);
+        Assert.Equal(0, Layout.Partitions.IndexOf(order.Id));
+        var outbox = Layout.Outbox(0);
+        await order.RunAsync(new OrderMessage("gone", 1m));
+        await FinishByHandAsync(cluster, Shop.ProcessOrder, "gone");
+
+        // The callback expires (or is deleted) while its dispatch waits in the outbox.
+        var forwarded = (await redis.Database.StreamRangeAsync(outbox)).Where(e =>
+            e[RedisLayout.OutboxOperation] == OutboxOperations.Dispatch && e[RedisLayout.OutboxTarget] == gone.Id).ToArray();
+        var dispatch = (string)Assert.Single(forwarded).Id!;
+        Assert.True(await redis.Database.KeyDeleteAsync(Layout.Signature(gone.Id)));
+        await cluster.StartWorkerAsync();
+
+        await WaitForConfirmationAsync(shop, "far");
+        await AssertReadAndAcknowledgedAsync(outbox, [dispatch]);
+        await WaitForLogAsync(cluster, ForwardedCallbackMissingEvent, gone.Id);
+        var queue = Layout.Queue(1, Shop.Audit);
+        Assert.Equal(0L, await redis.Database.KeyExistsAsync(queue) ? (await redis.Database.StreamInfoAsync(queue)).EntriesAdded : 0);
+        Assert.False(await redis.Database.KeyExistsAsync(Layout.Signature(gone.Id)), "applying the dispatch recreated the missing callback");
+        Assert.Empty(shop.Recorder.Of(Shop.Audit));
+    }
+
     [Fact]
     public async Task A_client_split_otherwise_than_the_store_is_refused_at_connect_naming_both()
     {
@@ -129,14 +223,97 @@ public abstract class RedisPartitionSuite(IRedisDeployment redis)
         }
     }
 
+    private const int ForwardedCallbackMissingEvent = 106;
+    private const int OutboxApplyRefusedEvent = 108;
+    private const int UnreadableOutboxMessageEvent = 109;
+
+    /// <summary>An empty MessagePack array: the arguments of a message that needs none.</summary>
+    private static readonly byte[] EmptyArguments = [0x90];
+
+    /// <summary>A signature made by <paramref name="sign"/> in <paramref name="partition"/> (new ones go to each partition in turn).</summary>
+    private async Task<TaskSignature> SignInAsync(int partition, Func<Task<TaskSignature>> sign)
+    {
+        for (var attempt = 0; attempt < 2 * PartitionCount; attempt++)
+        {
+            var signature = await sign();
+            if (Layout.Partitions.IndexOf(signature.Id) == partition) return signature;
+        }
+        throw new InvalidOperationException($"No new signature was placed in partition {partition}.");
+    }
+
+    /// <summary>An order with a success callback beside it and one in the other partition (template "far"), reached by the outbox.</summary>
+    private async Task<(TaskSignature Order, TaskSignature Far)> OrderWithAFarCallbackAsync(IMageFlow client)
+    {
+        var near = await SignInAsync(0, () => client.AsignAsync(Shop.SendConfirmation, new { template = "near" }));
+        var far = await SignInAsync(1, () => client.AsignAsync(Shop.SendConfirmation, new { template = "far" }));
+        var order = await client.AsignAsync(Shop.ProcessOrder, successCallbacks: [near, far]);
+        Assert.Equal(0, Layout.Partitions.IndexOf(order.Id));
+        return (order, far);
+    }
+
+    private async Task<string> AddToOutboxAsync(RedisKey outbox, params (string Name, RedisValue Value)[] fields) =>
+        (string)(await redis.Database.StreamAddAsync(outbox, fields.Select(f => new NameValueEntry(f.Name, f.Value)).ToArray()))!;
+
+    /// <summary>A callback reached by the forwarded dispatch ran: the worker read its outbox, and applied it.</summary>
+    private static Task WaitForConfirmationAsync(Shop shop, string template) =>
+        Recorder.WaitUntilAsync(() => Task.FromResult(shop.Recorder.Of(Shop.SendConfirmation).Any(r => ((ConfirmationMessage)r.Message!).Template == template)),
+            $"the '{template}' confirmation, dispatched through the outbox, runs");
+
+    /// <summary>
+    /// A worker read each entry (the outbox group was delivered past it) and acknowledged it: none is pending, so none
+    /// is taken over and applied again after the visibility timeout.
+    /// </summary>
+    private async Task AssertReadAndAcknowledgedAsync(RedisKey outbox, IReadOnlyList<string> entryIds)
+    {
+        Assert.NotEmpty(entryIds);
+        var group = (await redis.Database.StreamGroupInfoAsync(outbox)).Single(g => g.Name == RedisLayout.ConsumerGroup);
+        foreach (var entryId in entryIds)
+            Assert.True(CompareEntryIds(group.LastDeliveredId!, entryId) >= 0, $"No worker read the outbox entry {entryId} (delivered up to {group.LastDeliveredId}).");
+        await Recorder.WaitUntilAsync(async () =>
+        {
+            foreach (var entryId in entryIds)
+                if ((await redis.Database.StreamPendingMessagesAsync(outbox, RedisLayout.ConsumerGroup, 10, RedisValue.Null, entryId, entryId)).Length > 0) return false;
+            return true;
+        }, $"the outbox entries {string.Join(", ", entryIds)} are acknowledged");
+        await Recorder.WaitUntilAsync(async () => (await redis.Database.StreamPendingAsync(outbox, RedisLayout.ConsumerGroup)).PendingMessageCount == 0,
+            "nothing is left pending in the outbox");
+    }
+
+    private static int CompareEntryIds(string a, string b)
+    {
+        static (long, long) Parse(string id) => id.Split('-') is [var ms, var seq]
+            ? (long.Parse(ms, System.Globalization.CultureInfo.InvariantCulture), long.Parse(seq, System.Globalization.CultureInfo.InvariantCulture))
+            : throw new FormatException($"Not a stream entry id: {id}");
+        return Parse(a).CompareTo(Parse(b));
+    }
+
+    /// <summary>The runtime logged event <paramref name="eventId"/> at Warning or above, its message naming each of <paramref name="texts"/>.</summary>
+    private static async Task WaitForLogAsync(TestCluster cluster, int eventId, params string[] texts)
+    {
+        try
+        {
+            await Recorder.WaitUntilAsync(() => Task.FromResult(cluster.Logs.Entries.Any(e =>
+                    e.EventId == eventId && e.Level >= Microsoft.Extensions.Logging.LogLevel.Warning && texts.All(text => e.Message.Contains(text, StringComparison.Ordinal)))),
+                $"event {eventId} naming {string.Join(", ", texts)} is logged");
+        }
+        catch (TimeoutException timedOut)
+        {
+            var logged = cluster.Logs.Entries.Where(e => e.Level >= Microsoft.Extensions.Logging.LogLevel.Warning).Select(e => $"{e.Level} {e.EventId}: {e.Message}");
+            throw new TimeoutException($"{timedOut.Message} Logged at Warning or above: {string.Join(" || ", logged)}", timedOut);
+        }
+    }
+
     private RedisBackend NewBackend(int partitions) =>
         new(new RedisBackendOptions { Configuration = redis.Configuration, KeyPrefix = _prefix, Partitions = partitions }, NullLogger<RedisBackend>.Instance);
 
     private Task<TestCluster> StartAsync(Shop shop) =>
         TestCluster.StartAsync(o => o.UseRedis(redis.Configuration, r => { r.KeyPrefix = _prefix; r.Partitions = PartitionCount; }), shop.Register, workers: 0);
 
-    /// <summary>No worker runs: the test starts and completes the order's run itself, as a worker would.</summary>
-    private static async Task FinishByHandAsync(TestCluster cluster, string task, string orderId)
+    /// <summary>
+    /// No worker runs: the test starts and completes the order's run itself, as a worker would; <paramref name="beforeComplete"/>
+    /// runs between the two, so what it adds to an outbox comes ahead of the messages the completion forwards.
+    /// </summary>
+    private static async Task FinishByHandAsync(TestCluster cluster, string task, string orderId, Func<Task>? beforeComplete = null)
     {
         var backend = cluster.Backend;
         await backend.PrepareQueuesAsync([task], default);
@@ -149,6 +326,7 @@ public abstract class RedisPartitionSuite(IRedisDeployment redis)
         }, $"the {task} run of {orderId} is queued");
         var run = runs.Single(IsTheOrder);
         Assert.Equal(StartResult.Started, (await backend.StartAsync(run, TimeSpan.FromHours(1), default)).Result);
+        if (beforeComplete is not null) await beforeComplete();
         var result = System.Text.Encoding.UTF8.GetBytes($$"""{"orderId":"{{orderId}}","charged":1}""");
         Assert.True((await backend.CompleteAsync(run, result, new SignatureLifetimes(TimeSpan.FromHours(1), TimeSpan.FromMinutes(5)), default)).Applied);
     }
