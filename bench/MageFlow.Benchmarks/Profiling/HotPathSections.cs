@@ -23,7 +23,9 @@ internal static class HotPathSections
         var work = BenchWork.Descriptor;
         var done = BenchDone.Descriptor;
         RunProbe.Activate(new RunProbe(1));
-        var context = new TaskContext("AAAAAAAAAAAAAAAA", BenchTasks.Work, 1, 1, EmptyServices.Instance, null);
+        var services = new ServiceCollection().BuildServiceProvider();
+        var scopes = services.GetRequiredService<IServiceScopeFactory>();
+        var context = new TaskContext("AAAAAAAAAAAAAAAA", BenchTasks.Work, 1, 1, scopes, null);
 
         var workKwargs = new KwargsBuilder(json).Add("source", "bench").Entries.ToArray();
         var doneKwargs = new KwargsBuilder(json).Add("index", 0).Entries.ToArray();
@@ -35,8 +37,6 @@ internal static class HotPathSections
         var record = new Signatures.SignatureRecord(Signatures.SignatureRecord.NewId(), BenchTasks.Work, typeof(WorkMessage).FullName!, workKwargs,
             [Signatures.SignatureRecord.NewId()], [], SignatureStatus.Pending, SignatureStatus.Pending, "result", DateTimeOffset.UtcNow, 0);
         var storedHash = Backends.Redis.RedisLayout.SignatureFields(record).ToArray();
-        var services = new ServiceCollection().BuildServiceProvider();
-        var scopes = services.GetRequiredService<IServiceScopeFactory>();
         using var hardStop = new CancellationTokenSource();
 
         return
@@ -76,12 +76,5 @@ internal static class HotPathSections
         var elapsed = Stopwatch.GetElapsedTime(started);
         allocated = GC.GetAllocatedBytesForCurrentThread() - allocated;
         return new SectionCost(section, elapsed.TotalNanoseconds / iterations, allocated / (double)iterations);
-    }
-
-    private sealed class EmptyServices : IServiceProvider
-    {
-        public static readonly EmptyServices Instance = new();
-
-        public object? GetService(Type serviceType) => null;
     }
 }

@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using System.Runtime.CompilerServices;
 using MageFlow.Backends;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
@@ -289,7 +290,8 @@ internal sealed class MageWorker : BackgroundService
     }
 
     /// <summary>Takes a run slot; while every slot is taken the loop waits for runs, which is not being stuck.</summary>
-    private async Task TakeSlotAsync(LoopLiveness liveness, CancellationToken cancellationToken)
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
+    private async ValueTask TakeSlotAsync(LoopLiveness liveness, CancellationToken cancellationToken)
     {
         if (_slots.Wait(0)) return;
         using (liveness.WaitForRuns()) await _slots.WaitAsync(cancellationToken).ConfigureAwait(false);
@@ -370,29 +372,35 @@ internal sealed class MageWorker : BackgroundService
         foreach (var entry in entries) _held[entry.Key] = new Held(entry, now, _hardStop.Token);
     }
 
-    /// <summary>Starts a run on the thread pool; the caller holds one slot for it.</summary>
+    /// <summary>
+    /// Starts a run on the thread pool; the caller holds one slot for it. The read loop's execution context does not
+    /// flow into the run (a run's trace comes from its entry), which also spares a closure and a task per run.
+    /// </summary>
     private void Launch(QueueEntry entry)
     {
         if (_held.TryGetValue(entry.Key, out var held)) held.Running = true;
-        _ = Task.Run(async () =>
-        {
-            try
-            {
-                await ProcessAsync(entry).ConfigureAwait(false);
-            }
-            catch (Exception ex)
-            {
-                Log.TransitionError(_logger, ex, (entry as Delivery)?.Envelope.SignatureId ?? "?", entry.TaskName);
-            }
-            finally
-            {
-                if (_held.TryRemove(entry.Key, out var done)) done.Dispose();
-                _slots.Release();
-            }
-        });
+        ThreadPool.UnsafeQueueUserWorkItem(static launch => _ = launch.Worker.RunLaunchedAsync(launch.Entry), (Worker: this, Entry: entry), preferLocal: false);
     }
 
-    internal async Task ProcessAsync(QueueEntry entry)
+    private async Task RunLaunchedAsync(QueueEntry entry)
+    {
+        try
+        {
+            await ProcessAsync(entry).ConfigureAwait(false);
+        }
+        catch (Exception ex)
+        {
+            Log.TransitionError(_logger, ex, (entry as Delivery)?.Envelope.SignatureId ?? "?", entry.TaskName);
+        }
+        finally
+        {
+            if (_held.TryRemove(entry.Key, out var done)) done.Dispose();
+            _slots.Release();
+        }
+    }
+
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
+    internal async ValueTask ProcessAsync(QueueEntry entry)
     {
         // Transitions get no cancellation token: each is one atomic step that must not be abandoned half-way.
         var none = CancellationToken.None;

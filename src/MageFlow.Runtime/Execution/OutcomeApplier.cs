@@ -1,4 +1,5 @@
 using System.Net.Sockets;
+using System.Runtime.CompilerServices;
 using MageFlow.Backends;
 using MageFlow.Signatures;
 using Microsoft.Extensions.Logging;
@@ -15,12 +16,14 @@ internal sealed class OutcomeApplier(IMageBackend backend, MageFlowOptions optio
 {
     private SignatureLifetimes Lifetimes => new(options.ActiveTtl, options.DoneTtl);
 
-    public async Task ApplyAsync(Delivery delivery, SignatureRecord signature, RunOutcome outcome)
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
+    public async ValueTask ApplyAsync(Delivery delivery, SignatureRecord signature, RunOutcome outcome)
     {
         switch (outcome)
         {
             case RunOutcome.Succeeded done:
-                var completed = await WithRetriesAsync(() => backend.CompleteAsync(delivery, done.Result, Lifetimes, CancellationToken.None)).ConfigureAwait(false);
+                var completed = await WithRetriesAsync((backend, delivery, done.Result, Lifetimes),
+                    static state => state.backend.CompleteAsync(state.delivery, state.Result, state.Lifetimes, CancellationToken.None)).ConfigureAwait(false);
                 if (!completed.Applied)
                 {
                     NotApplied(signature, completed);
@@ -31,7 +34,8 @@ internal sealed class OutcomeApplier(IMageBackend backend, MageFlowOptions optio
                 return;
 
             case RunOutcome.Failed failed:
-                var failure = await WithRetriesAsync(() => backend.FailAsync(delivery, failed.FailedInput, failed.Failure, Lifetimes, CancellationToken.None)).ConfigureAwait(false);
+                var failure = await WithRetriesAsync((backend, delivery, failed, Lifetimes),
+                    static state => state.backend.FailAsync(state.delivery, state.failed.FailedInput, state.failed.Failure, state.Lifetimes, CancellationToken.None)).ConfigureAwait(false);
                 if (!failure.Applied)
                 {
                     NotApplied(signature, failure);
@@ -44,17 +48,17 @@ internal sealed class OutcomeApplier(IMageBackend backend, MageFlowOptions optio
 
             case RunOutcome.Retry retry:
                 Log.RunRetrying(logger, retry.Exception, signature.Id, signature.TaskName, signature.Attempts, retry.MaxAttempts, retry.Delay, retry.Error);
-                await WithRetriesAsync(async () =>
+                await WithRetriesAsync((backend, delivery, time, retry.Delay, options.ActiveTtl), static async state =>
                 {
-                    await backend.RetryLaterAsync(delivery, time.GetUtcNow() + retry.Delay, options.ActiveTtl, CancellationToken.None).ConfigureAwait(false);
+                    await state.backend.RetryLaterAsync(state.delivery, state.time.GetUtcNow() + state.Delay, state.ActiveTtl, CancellationToken.None).ConfigureAwait(false);
                     return true;
                 }).ConfigureAwait(false);
                 return;
 
             case RunOutcome.Stopped:
-                await WithRetriesAsync(async () =>
+                await WithRetriesAsync((backend, delivery), static async state =>
                 {
-                    await backend.ParkAsync(delivery, CancellationToken.None).ConfigureAwait(false);
+                    await state.backend.ParkAsync(state.delivery, CancellationToken.None).ConfigureAwait(false);
                     return true;
                 }).ConfigureAwait(false);
                 Log.RunStopped(logger, signature.Id, signature.TaskName);
@@ -70,9 +74,11 @@ internal sealed class OutcomeApplier(IMageBackend backend, MageFlowOptions optio
 
     /// <summary>
     /// Tries a transition until it succeeds, a non-transient error occurs, or half the visibility timeout has
-    /// passed (after that another worker may take the run over anyway).
+    /// passed (after that another worker may take the run over anyway). The transition takes its arguments as
+    /// <paramref name="state"/>, so the common path allocates no closure.
     /// </summary>
-    private async Task<T> WithRetriesAsync<T>(Func<Task<T>> transition)
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
+    private async ValueTask<T> WithRetriesAsync<TState, T>(TState state, Func<TState, Task<T>> transition)
     {
         var giveUpAt = time.GetUtcNow() + worker.VisibilityTimeout / 2;
         var delay = TimeSpan.FromMilliseconds(50);
@@ -80,7 +86,7 @@ internal sealed class OutcomeApplier(IMageBackend backend, MageFlowOptions optio
         {
             try
             {
-                return await transition().ConfigureAwait(false);
+                return await transition(state).ConfigureAwait(false);
             }
             catch (Exception ex) when (IsTransient(ex) && time.GetUtcNow() + delay < giveUpAt)
             {

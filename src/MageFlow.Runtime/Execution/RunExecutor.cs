@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using MageFlow.Backends;
 using MageFlow.Composition;
 using MageFlow.Signatures;
@@ -23,12 +24,12 @@ internal sealed class RunExecutor(
     /// Runs a started delivery. <paramref name="hardStop"/> fires at shutdown; <paramref name="run"/> fires then too, and
     /// when the signature is interrupted or canceled (rule 25): which one fired decides the outcome.
     /// </summary>
-    public async Task<RunOutcome> RunAsync(Delivery delivery, SignatureRecord signature, int stalls, CancellationToken hardStop, CancellationToken run)
+    public ValueTask<RunOutcome> RunAsync(Delivery delivery, SignatureRecord signature, int stalls, CancellationToken hardStop, CancellationToken run)
     {
         var envelope = delivery.Envelope;
         if (!registry.TryGet(signature.TaskName, out var task))
-            return Fail(signature, FallbackInput(signature, envelope), TaskFailureKind.UnknownTask,
-                $"No task named '{signature.TaskName}' is registered in this worker (queue '{delivery.TaskName}').");
+            return ValueTask.FromResult<RunOutcome>(Fail(signature, FallbackInput(signature, envelope), TaskFailureKind.UnknownTask,
+                $"No task named '{signature.TaskName}' is registered in this worker (queue '{delivery.TaskName}')."));
 
         byte[] input;
         try
@@ -37,23 +38,24 @@ internal sealed class RunExecutor(
         }
         catch (Exception ex) when (ex is not OperationCanceledException)
         {
-            return Fail(signature, FallbackInput(signature, envelope), TaskFailureKind.InvalidInput,
-                $"Task '{signature.TaskName}': its input cannot be composed from the queued payload and the bound kwargs: {ex.Message}", ex);
+            return ValueTask.FromResult<RunOutcome>(Fail(signature, FallbackInput(signature, envelope), TaskFailureKind.InvalidInput,
+                $"Task '{signature.TaskName}': its input cannot be composed from the queued payload and the bound kwargs: {ex.Message}", ex));
         }
 
         if (stalls > worker.MaxStalls)
-            return Fail(signature, input, TaskFailureKind.Stalled,
-                $"Task '{signature.TaskName}': stalled {stalls} times (MageWorkerOptions.MaxStalls = {worker.MaxStalls}): each worker that took this run stopped answering before it finished (crashed, killed or hung), so it is treated as poison and not run again.");
+            return ValueTask.FromResult<RunOutcome>(Fail(signature, input, TaskFailureKind.Stalled,
+                $"Task '{signature.TaskName}': stalled {stalls} times (MageWorkerOptions.MaxStalls = {worker.MaxStalls}): each worker that took this run stopped answering before it finished (crashed, killed or hung), so it is treated as poison and not run again."));
 
         Log.RunStarted(logger, signature.Id, signature.TaskName, signature.Attempts, task.MaxAttempts);
-        return await InvokeAsync(task, signature, envelope, input, hardStop, run).ConfigureAwait(false);
+        return InvokeAsync(task, signature, envelope, input, hardStop, run);
     }
 
-    private async Task<RunOutcome> InvokeAsync(TaskDescriptor task, SignatureRecord signature, Envelope envelope, byte[] input, CancellationToken hardStop, CancellationToken run)
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
+    private async ValueTask<RunOutcome> InvokeAsync(TaskDescriptor task, SignatureRecord signature, Envelope envelope, byte[] input, CancellationToken hardStop, CancellationToken run)
     {
         if (Stopped(hardStop, run)) return new RunOutcome.Stopped(); // interrupted between start and here
-        await using var scope = scopes.CreateAsyncScope();
-        var context = new TaskContext(signature.Id, signature.TaskName, signature.Attempts, task.MaxAttempts, scope.ServiceProvider, envelope.Failure);
+        var context = new TaskContext(signature.Id, signature.TaskName, signature.Attempts, task.MaxAttempts, scopes, envelope.Failure);
+        await using var end = new RunEnd(context);
         // A linked source only when the task has a time limit; otherwise the run's own token will do.
         using var timeLimit = task.Options.Timeout is { } timeout ? CancellationTokenSource.CreateLinkedTokenSource(run) : null;
         timeLimit?.CancelAfter(task.Options.Timeout!.Value);
@@ -96,6 +98,12 @@ internal sealed class RunExecutor(
             return Fail(signature, input, TaskFailureKind.InvalidResult,
                 $"Task '{signature.TaskName}': its result is {result.Length:N0} bytes of UTF-8 JSON, over the limit of {options.MaxPayloadBytes:N0} bytes (MageFlowOptions.MaxPayloadBytes); results are copied into every success callback's queue entry.");
         return new RunOutcome.Succeeded(result);
+    }
+
+    /// <summary>Ends a run's context (its scope, if the run made one) when the run is over, however it ends.</summary>
+    private readonly struct RunEnd(TaskContext context) : IAsyncDisposable
+    {
+        public ValueTask DisposeAsync() => context.EndAsync();
     }
 
     /// <summary>The run's token fired and it was not the shutdown: the signature was interrupted or canceled.</summary>

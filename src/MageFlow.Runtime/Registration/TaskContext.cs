@@ -1,15 +1,21 @@
+using Microsoft.Extensions.DependencyInjection;
+
 namespace MageFlow;
 
 /// <summary>What a running task may know about its run. Ask for it as a parameter of a task method.</summary>
 public sealed class TaskContext
 {
-    internal TaskContext(string signatureId, string taskName, int attempt, int maxAttempts, IServiceProvider services, TaskFailure? failure)
+    private readonly IServiceScopeFactory _scopes;
+    private IServiceScope? _scope;
+    private bool _ended;
+
+    internal TaskContext(string signatureId, string taskName, int attempt, int maxAttempts, IServiceScopeFactory scopes, TaskFailure? failure)
     {
         SignatureId = signatureId;
         TaskName = taskName;
         Attempt = attempt;
         MaxAttempts = maxAttempts;
-        Services = services;
+        _scopes = scopes;
         Failure = failure;
     }
 
@@ -25,11 +31,46 @@ public sealed class TaskContext
     /// <summary>Retries + 1.</summary>
     public int MaxAttempts { get; }
 
-    /// <summary>A scope created for this run: instance tasks are resolved from it.</summary>
-    public IServiceProvider Services { get; }
+    /// <summary>
+    /// A scope created for this run, on first use (a static task that asks for nothing costs none): instance tasks are
+    /// resolved from it. It is disposed when the run ends.
+    /// </summary>
+    public IServiceProvider Services
+    {
+        get
+        {
+            var scope = Volatile.Read(ref _scope);
+            if (scope is null)
+            {
+                ObjectDisposedException.ThrowIf(Volatile.Read(ref _ended), this);
+                var created = _scopes.CreateScope();
+                scope = Interlocked.CompareExchange(ref _scope, created, null) ?? created;
+                if (!ReferenceEquals(scope, created)) created.Dispose();
+            }
+            return scope.ServiceProvider;
+        }
+    }
 
     /// <summary>For an error callback: what failed. Null for ordinary runs and success callbacks.</summary>
     public TaskFailure? Failure { get; }
+
+    /// <summary>The run is over: disposes its scope, if one was made; <see cref="Services"/> is no longer available.</summary>
+    internal ValueTask EndAsync()
+    {
+        Volatile.Write(ref _ended, true);
+        return Interlocked.Exchange(ref _scope, null) switch
+        {
+            null => ValueTask.CompletedTask,
+            IAsyncDisposable scope => scope.DisposeAsync(),
+            var scope => Dispose(scope),
+        };
+
+        static ValueTask Dispose(IDisposable scope)
+        {
+            scope.Dispose();
+            return ValueTask.CompletedTask;
+        }
+    }
 }
 
 /// <summary>The failure an error callback was dispatched for.</summary>

@@ -40,6 +40,8 @@ public static class MageFlowTelemetry
     /// </summary>
     internal static Activity? StartSend(string taskName, string signatureId)
     {
+        // No listener, no span: and no span name built for nobody.
+        if (!Source.HasListeners()) return null;
         var activity = Source.StartActivity($"send {taskName}", ActivityKind.Producer);
         if (activity is null) return null;
         SetMessagingTags(activity, "send", taskName, signatureId);
@@ -52,6 +54,7 @@ public static class MageFlowTelemetry
     /// </summary>
     internal static Activity? StartRun(string taskName, string signatureId, int attempt, string? traceParent)
     {
+        if (!Source.HasListeners()) return null;
         ActivityContext.TryParse(traceParent, null, isRemote: true, out var parent);
         var activity = Source.StartActivity($"process {taskName}", ActivityKind.Consumer, parent);
         if (activity is null) return null;

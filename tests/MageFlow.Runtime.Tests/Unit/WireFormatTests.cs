@@ -32,7 +32,7 @@ public sealed class WireFormatTests
     {
         var ran = false;
         var task = TaskDescriptor.Create<Strict>("strict", (_, _, _) => { ran = true; return ValueTask.CompletedTask; });
-        var context = new TaskContext("sig", "strict", 1, 1, new ServiceCollection().BuildServiceProvider(), null);
+        var context = new TaskContext("sig", "strict", 1, 1, new ServiceCollection().BuildServiceProvider().GetRequiredService<IServiceScopeFactory>(), null);
 
         var error = await Assert.ThrowsAsync<MessageDeserializationException>(async () =>
             await task.InvokeAsync("""{"name":"x","count":"many"}"""u8.ToArray(), context, MageJson.DefaultOptions, default));

@@ -527,9 +527,12 @@ internal sealed partial class RedisBackend : IMageBackend
         }
         var db = await DatabaseAsync(CancellationToken.None).ConfigureAwait(false);
         var replies = (RedisResult[])(await CompleteScript.RunAsync(db, keys, values).ConfigureAwait(false))!;
-        return replies.Select((reply, i) => ItemError(reply, $"Completing signature {completions[i].Delivery.Envelope.SignatureId}") is { } error
-            ? ItemResult<FinishOutcome>.Failed(error)
-            : ItemResult<FinishOutcome>.Of(FinishOutcomeOf(reply))).ToArray();
+        var outcomes = new ItemResult<FinishOutcome>[replies.Length];
+        for (var i = 0; i < replies.Length; i++)
+            outcomes[i] = CompletionError(replies[i], completions[i].Delivery.Envelope.SignatureId) is { } error
+                ? ItemResult<FinishOutcome>.Failed(error)
+                : ItemResult<FinishOutcome>.Of(FinishOutcomeOf(replies[i]));
+        return outcomes;
     }
 
     private readonly record struct Completion(Delivery Delivery, ReadOnlyMemory<byte> Result, long DoneTtlMs, long ActiveTtlMs, string TraceParent);
@@ -586,10 +589,10 @@ internal sealed partial class RedisBackend : IMageBackend
 
     // ---- helpers ----
 
-    /// <summary>A script's per-item error reply (<c>{-1, error}</c>), as the exception that item's caller gets.</summary>
-    private static InvalidDataException? ItemError(RedisResult reply, string what) =>
+    /// <summary>A completion's per-item error reply (<c>{-1, error}</c>), as the exception that item's caller gets.</summary>
+    private static InvalidDataException? CompletionError(RedisResult reply, string signatureId) =>
         reply.Resp2Type == ResultType.Array && reply.Length == 2 && reply[0].Resp2Type == ResultType.Integer && (int)reply[0] == -1
-            ? new InvalidDataException($"{what} failed in Redis: {(string?)reply[1]}. The key is not as MageFlow wrote it; other runs are not affected.")
+            ? new InvalidDataException($"Completing signature {signatureId} failed in Redis: {(string?)reply[1]}. The key is not as MageFlow wrote it; other runs are not affected.")
             : null;
 
     private static FinishOutcome FinishOutcomeOf(RedisResult reply)

@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.Collections.Concurrent;
 using System.Globalization;
 using System.Text;
 using System.Text.Json;
@@ -101,6 +102,9 @@ internal sealed class RedisLayout
 
     private readonly string[] _signaturePrefixes;
 
+    /// <summary>Each partition's queue keys by task name (a few per application), built once instead of per call.</summary>
+    private readonly ConcurrentDictionary<string, RedisKey>[] _queues;
+
     /// <param name="prefix">The user's key prefix (<see cref="RedisBackendOptions.KeyPrefix"/>): not empty, no braces, no '#'.</param>
     /// <param name="partitions">How many partitions (<see cref="RedisBackendOptions.Partitions"/>).</param>
     public RedisLayout(string prefix, int partitions = 1)
@@ -117,6 +121,7 @@ internal sealed class RedisLayout
         Partitions = new RedisPartitions(prefix, partitions);
         Prefix = Partitions.Tag(0);
         _signaturePrefixes = Enumerable.Range(0, partitions).Select(p => Partitions.Tag(p) + SignatureKeyPart).ToArray();
+        _queues = Enumerable.Range(0, partitions).Select(_ => new ConcurrentDictionary<string, RedisKey>(StringComparer.Ordinal)).ToArray();
         TaskDefinitions = Prefix + ":tasks";
         LayoutRecord = Prefix + ":layout";
         EarlierTaskDefinitions = prefix + ":tasks";
@@ -174,7 +179,8 @@ internal sealed class RedisLayout
         return escaped.ToString();
     }
 
-    public RedisKey Queue(int partition, string taskName) => Partitions.Tag(partition) + QueueKeyPart + taskName;
+    public RedisKey Queue(int partition, string taskName) =>
+        _queues[partition].GetOrAdd(taskName, static (name, tag) => (RedisKey)(tag + QueueKeyPart + name), Partitions.Tag(partition));
 
     /// <summary>The queue a read entry came from and is acknowledged in.</summary>
     public RedisKey Queue(QueueEntry entry) => Queue(entry.Partition, entry.TaskName);
@@ -411,30 +417,30 @@ internal sealed class RedisLayout
             return new MalformedEntry(taskName, entryId, "the entry has no fields (its data was deleted)");
 
         var fields = entry[1];
-        string? signatureId = null, kindText = null, failureId = null, failureTask = null, failureError = null, failureKind = null, traceParent = null;
+        string? signatureId = null, failureId = null, failureTask = null, failureError = null, failureKind = null, traceParent = null;
+        RedisValue kindText = RedisValue.Null;
         byte[]? payload = null, callTime = null, containerKwargs = null, outerBase = null;
         for (var i = 0; i + 1 < fields.Length; i += 2)
         {
+            // Field names compared as bytes: a string per name and entry would be the read's largest allocation.
+            var name = ((ReadOnlyMemory<byte>)(RedisValue)fields[i]).Span;
             var value = fields[i + 1];
-            switch ((string?)fields[i])
-            {
-                case EntrySignatureId: signatureId = (string?)value; break;
-                case EntryKind: kindText = (string?)value; break;
-                case EntryPayload: payload = (byte[]?)value; break;
-                case EntryCallTimeKwargs: callTime = (byte[]?)value; break;
-                case EntryContainerKwargs: containerKwargs = (byte[]?)value; break;
-                case EntryOuterBase: outerBase = (byte[]?)value; break;
-                case EntryTraceParent: traceParent = (string?)value; break;
-                case EntryFailureSignatureId: failureId = (string?)value; break;
-                case EntryFailureTaskName: failureTask = (string?)value; break;
-                case EntryFailureError: failureError = (string?)value; break;
-                case EntryFailureKind: failureKind = (string?)value; break;
-            }
+            if (Ascii.Equals(name, EntrySignatureId)) signatureId = (string?)value;
+            else if (Ascii.Equals(name, EntryKind)) kindText = (RedisValue)value;
+            else if (Ascii.Equals(name, EntryPayload)) payload = (byte[]?)value;
+            else if (Ascii.Equals(name, EntryCallTimeKwargs)) callTime = (byte[]?)value;
+            else if (Ascii.Equals(name, EntryContainerKwargs)) containerKwargs = (byte[]?)value;
+            else if (Ascii.Equals(name, EntryOuterBase)) outerBase = (byte[]?)value;
+            else if (Ascii.Equals(name, EntryTraceParent)) traceParent = (string?)value;
+            else if (Ascii.Equals(name, EntryFailureSignatureId)) failureId = (string?)value;
+            else if (Ascii.Equals(name, EntryFailureTaskName)) failureTask = (string?)value;
+            else if (Ascii.Equals(name, EntryFailureError)) failureError = (string?)value;
+            else if (Ascii.Equals(name, EntryFailureKind)) failureKind = (string?)value;
         }
         if (string.IsNullOrEmpty(signatureId)) return new MalformedEntry(taskName, entryId, $"the entry lacks the signature id field '{EntrySignatureId}'");
-        if (kindText is null) return new MalformedEntry(taskName, entryId, $"the entry lacks the kind field '{EntryKind}'");
-        if (!int.TryParse(kindText, NumberStyles.None, CultureInfo.InvariantCulture, out var kindValue) || !Enum.IsDefined((EnvelopeKind)kindValue))
-            return new MalformedEntry(taskName, entryId, $"the entry's kind '{Truncate(kindText)}' is not a known envelope kind");
+        if (kindText.IsNull) return new MalformedEntry(taskName, entryId, $"the entry lacks the kind field '{EntryKind}'");
+        if (!int.TryParse(((ReadOnlyMemory<byte>)kindText).Span, NumberStyles.None, CultureInfo.InvariantCulture, out var kindValue) || !Enum.IsDefined((EnvelopeKind)kindValue))
+            return new MalformedEntry(taskName, entryId, $"the entry's kind '{Truncate((string)kindText!)}' is not a known envelope kind");
         if (payload is null) return new MalformedEntry(taskName, entryId, $"the entry lacks the payload field '{EntryPayload}'");
 
         var failure = failureId is null && failureTask is null && failureError is null
@@ -453,7 +459,7 @@ internal sealed class RedisLayout
     internal static DateTimeOffset QueuedAtOf(string entryId)
     {
         var dash = entryId.IndexOf('-', StringComparison.Ordinal);
-        return long.TryParse(dash < 0 ? entryId : entryId[..dash], NumberStyles.None, CultureInfo.InvariantCulture, out var ms)
+        return long.TryParse(dash < 0 ? entryId : entryId.AsSpan(0, dash), NumberStyles.None, CultureInfo.InvariantCulture, out var ms)
             ? DateTimeOffset.FromUnixTimeMilliseconds(ms)
             : default;
     }

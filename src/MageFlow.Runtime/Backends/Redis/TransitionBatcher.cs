@@ -44,7 +44,8 @@ internal sealed class TransitionBatcher<TItem, TResult>(
     {
         while (true)
         {
-            (TItem Item, TaskCompletionSource<TResult> Done)[] batch;
+            TItem[] items;
+            TaskCompletionSource<TResult>[] dones;
             lock (_gate)
             {
                 if (_queued.Count == 0)
@@ -60,23 +61,25 @@ internal sealed class TransitionBatcher<TItem, TResult>(
                     if (bytes > maxBytes) break;
                     take++;
                 }
-                batch = _queued.GetRange(0, take).ToArray();
+                items = new TItem[take];
+                dones = new TaskCompletionSource<TResult>[take];
+                for (var i = 0; i < take; i++) (items[i], dones[i]) = _queued[i];
                 _queued.RemoveRange(0, take);
             }
             try
             {
-                var results = await runBatch(batch.Select(b => b.Item).ToArray()).ConfigureAwait(false);
-                for (var i = 0; i < batch.Length; i++)
+                var results = await runBatch(items).ConfigureAwait(false);
+                for (var i = 0; i < dones.Length; i++)
                 {
-                    if (results[i].Error is { } error) batch[i].Done.TrySetException(error);
-                    else batch[i].Done.TrySetResult(results[i].Value!);
+                    if (results[i].Error is { } error) dones[i].TrySetException(error);
+                    else dones[i].TrySetResult(results[i].Value!);
                 }
             }
             catch (Exception ex)
             {
                 // The call itself failed (network, server): every caller sees the error; what each one does
                 // about it (retry, leave the entry for reclaim) is the caller's decision.
-                foreach (var (_, done) in batch) done.TrySetException(ex);
+                foreach (var done in dones) done.TrySetException(ex);
             }
         }
     }
