@@ -1,5 +1,4 @@
 using System.Collections.Concurrent;
-using System.Runtime.CompilerServices;
 using MageFlow.Backends;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
@@ -290,7 +289,6 @@ internal sealed class MageWorker : BackgroundService
     }
 
     /// <summary>Takes a run slot; while every slot is taken the loop waits for runs, which is not being stuck.</summary>
-    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
     private async ValueTask TakeSlotAsync(LoopLiveness liveness, CancellationToken cancellationToken)
     {
         if (_slots.Wait(0)) return;
@@ -399,7 +397,6 @@ internal sealed class MageWorker : BackgroundService
         }
     }
 
-    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
     internal async ValueTask ProcessAsync(QueueEntry entry)
     {
         // Transitions get no cancellation token: each is one atomic step that must not be abandoned half-way.

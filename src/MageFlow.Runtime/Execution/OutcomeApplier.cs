@@ -1,5 +1,4 @@
 using System.Net.Sockets;
-using System.Runtime.CompilerServices;
 using MageFlow.Backends;
 using MageFlow.Signatures;
 using Microsoft.Extensions.Logging;
@@ -16,7 +15,6 @@ internal sealed class OutcomeApplier(IMageBackend backend, MageFlowOptions optio
 {
     private SignatureLifetimes Lifetimes => new(options.ActiveTtl, options.DoneTtl);
 
-    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
     public async ValueTask ApplyAsync(Delivery delivery, SignatureRecord signature, RunOutcome outcome)
     {
         switch (outcome)
@@ -77,7 +75,6 @@ internal sealed class OutcomeApplier(IMageBackend backend, MageFlowOptions optio
     /// passed (after that another worker may take the run over anyway). The transition takes its arguments as
     /// <paramref name="state"/>, so the common path allocates no closure.
     /// </summary>
-    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
     private async ValueTask<T> WithRetriesAsync<TState, T>(TState state, Func<TState, Task<T>> transition)
     {
         var giveUpAt = time.GetUtcNow() + worker.VisibilityTimeout / 2;

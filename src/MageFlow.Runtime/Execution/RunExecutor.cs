@@ -1,4 +1,3 @@
-using System.Runtime.CompilerServices;
 using MageFlow.Backends;
 using MageFlow.Composition;
 using MageFlow.Signatures;
@@ -50,7 +49,6 @@ internal sealed class RunExecutor(
         return InvokeAsync(task, signature, envelope, input, hardStop, run);
     }
 
-    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
     private async ValueTask<RunOutcome> InvokeAsync(TaskDescriptor task, SignatureRecord signature, Envelope envelope, byte[] input, CancellationToken hardStop, CancellationToken run)
     {
         if (Stopped(hardStop, run)) return new RunOutcome.Stopped(); // interrupted between start and here

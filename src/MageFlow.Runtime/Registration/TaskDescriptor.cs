@@ -1,4 +1,3 @@
-using System.Runtime.CompilerServices;
 using System.Text.Json;
 
 namespace MageFlow;
@@ -98,7 +97,6 @@ public abstract class TaskDescriptor
     {
         private static readonly byte[] Null = "null"u8.ToArray();
 
-        [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
         internal override async ValueTask<byte[]> InvokeAsync(ReadOnlyMemory<byte> input, TaskContext context, JsonSerializerOptions json, CancellationToken cancellationToken)
         {
             var message = Deserialize(input, json);
