@@ -328,14 +328,14 @@ internal sealed class RedisLayout
         var strings = new PackedStrings(((ReadOnlyMemory<byte>)(RedisValue)reply[5]).Span);
         if (strings.Count < 5 || strings.Count % 2 == 0)
             throw new InvalidDataException($"The start reply for signature {id} holds {strings.Count} strings, not five and pairs of kwargs.");
-        var taskName = Encoding.UTF8.GetString(strings.Next());
-        var messageType = Encoding.UTF8.GetString(strings.Next());
-        var returnField = Encoding.UTF8.GetString(strings.Next());
+        var taskName = Utf8Names.Get(strings.Next());
+        var messageType = Utf8Names.Get(strings.Next());
+        var returnField = Utf8Names.Get(strings.Next());
         var successIds = SplitIds(strings.Next());
         var errorIds = SplitIds(strings.Next());
         var kwargs = new List<KeyValuePair<string, byte[]>>((strings.Count - 5) / 2);
         for (var i = 5; i < strings.Count; i += 2)
-            kwargs.Add(new(Encoding.UTF8.GetString(strings.Next()[KwargFieldPrefix.Length..]), strings.Next().ToArray()));
+            kwargs.Add(new(Utf8Names.Get(strings.Next()[KwargFieldPrefix.Length..]), strings.Next().ToArray()));
         var lastStatus = (long)reply[3];
         if (lastStatus is < int.MinValue or > int.MaxValue)
             throw new InvalidDataException($"The stored signature {id} is corrupt: its field '{LastStatusField}' holds {lastStatus}, not a status; it was not written by MageFlow.");
