@@ -1,4 +1,5 @@
 using System.Net.Sockets;
+using System.Runtime.ExceptionServices;
 using MageFlow.Backends;
 using MageFlow.Signatures;
 using Microsoft.Extensions.Logging;
@@ -17,11 +18,24 @@ internal sealed class OutcomeApplier(IMageBackend backend, MageFlowOptions optio
 
     public async ValueTask ApplyAsync(Delivery delivery, SignatureRecord signature, RunOutcome outcome)
     {
+        // Each transition's first attempt is awaited here, and only a transient failure goes on to RetryAsync: the
+        // common path needs no state machine of its own.
+        var firstTriedAt = time.GetUtcNow();
         switch (outcome)
         {
             case RunOutcome.Succeeded done:
-                var completed = await WithRetriesAsync((backend, delivery, done.Result, Lifetimes),
-                    static state => state.backend.CompleteAsync(state.delivery, state.Result, state.Lifetimes, CancellationToken.None)).ConfigureAwait(false);
+                var completion = (backend, delivery, done.Result, Lifetimes);
+                var complete = static ((IMageBackend Backend, Delivery Delivery, ReadOnlyMemory<byte> Result, SignatureLifetimes Lifetimes) s) =>
+                    s.Backend.CompleteAsync(s.Delivery, s.Result, s.Lifetimes, CancellationToken.None);
+                FinishOutcome completed;
+                try
+                {
+                    completed = await complete(completion).ConfigureAwait(false);
+                }
+                catch (Exception ex) when (IsTransient(ex))
+                {
+                    completed = await RetryAsync(ex, firstTriedAt, completion, complete).ConfigureAwait(false);
+                }
                 if (!completed.Applied)
                 {
                     NotApplied(signature, completed);
@@ -32,8 +46,18 @@ internal sealed class OutcomeApplier(IMageBackend backend, MageFlowOptions optio
                 return;
 
             case RunOutcome.Failed failed:
-                var failure = await WithRetriesAsync((backend, delivery, failed, Lifetimes),
-                    static state => state.backend.FailAsync(state.delivery, state.failed.FailedInput, state.failed.Failure, state.Lifetimes, CancellationToken.None)).ConfigureAwait(false);
+                var failing = (backend, delivery, failed, Lifetimes);
+                var fail = static ((IMageBackend Backend, Delivery Delivery, RunOutcome.Failed Failed, SignatureLifetimes Lifetimes) s) =>
+                    s.Backend.FailAsync(s.Delivery, s.Failed.FailedInput, s.Failed.Failure, s.Lifetimes, CancellationToken.None);
+                FinishOutcome failure;
+                try
+                {
+                    failure = await fail(failing).ConfigureAwait(false);
+                }
+                catch (Exception ex) when (IsTransient(ex))
+                {
+                    failure = await RetryAsync(ex, firstTriedAt, failing, fail).ConfigureAwait(false);
+                }
                 if (!failure.Applied)
                 {
                     NotApplied(signature, failure);
@@ -46,19 +70,37 @@ internal sealed class OutcomeApplier(IMageBackend backend, MageFlowOptions optio
 
             case RunOutcome.Retry retry:
                 Log.RunRetrying(logger, retry.Exception, signature.Id, signature.TaskName, signature.Attempts, retry.MaxAttempts, retry.Delay, retry.Error);
-                await WithRetriesAsync((backend, delivery, time, retry.Delay, options.ActiveTtl), static async state =>
+                var retrying = (backend, delivery, time, retry.Delay, options.ActiveTtl);
+                var retryLater = static async ((IMageBackend Backend, Delivery Delivery, TimeProvider Time, TimeSpan Delay, TimeSpan ActiveTtl) s) =>
                 {
-                    await state.backend.RetryLaterAsync(state.delivery, state.time.GetUtcNow() + state.Delay, state.ActiveTtl, CancellationToken.None).ConfigureAwait(false);
+                    await s.Backend.RetryLaterAsync(s.Delivery, s.Time.GetUtcNow() + s.Delay, s.ActiveTtl, CancellationToken.None).ConfigureAwait(false);
                     return true;
-                }).ConfigureAwait(false);
+                };
+                try
+                {
+                    await retryLater(retrying).ConfigureAwait(false);
+                }
+                catch (Exception ex) when (IsTransient(ex))
+                {
+                    await RetryAsync(ex, firstTriedAt, retrying, retryLater).ConfigureAwait(false);
+                }
                 return;
 
             case RunOutcome.Stopped:
-                await WithRetriesAsync((backend, delivery), static async state =>
+                var parking = (backend, delivery);
+                var park = static async ((IMageBackend Backend, Delivery Delivery) s) =>
                 {
-                    await state.backend.ParkAsync(state.delivery, CancellationToken.None).ConfigureAwait(false);
+                    await s.Backend.ParkAsync(s.Delivery, CancellationToken.None).ConfigureAwait(false);
                     return true;
-                }).ConfigureAwait(false);
+                };
+                try
+                {
+                    await park(parking).ConfigureAwait(false);
+                }
+                catch (Exception ex) when (IsTransient(ex))
+                {
+                    await RetryAsync(ex, firstTriedAt, parking, park).ConfigureAwait(false);
+                }
                 Log.RunStopped(logger, signature.Id, signature.TaskName);
                 return;
 
@@ -71,25 +113,28 @@ internal sealed class OutcomeApplier(IMageBackend backend, MageFlowOptions optio
     }
 
     /// <summary>
-    /// Tries a transition until it succeeds, a non-transient error occurs, or half the visibility timeout has
-    /// passed (after that another worker may take the run over anyway). The transition takes its arguments as
-    /// <paramref name="state"/>, so the common path allocates no closure.
+    /// Tries a transition again after its first attempt (at <paramref name="firstTriedAt"/>) failed transiently with
+    /// <paramref name="failure"/>, with backoff, until it succeeds, a non-transient error occurs, or half the visibility
+    /// timeout has passed since the first attempt (after that another worker may take the run over anyway; the last
+    /// error is thrown). The transition takes its arguments as <paramref name="state"/>: no closure.
     /// </summary>
-    private async ValueTask<T> WithRetriesAsync<TState, T>(TState state, Func<TState, Task<T>> transition)
+    private async Task<T> RetryAsync<TState, T>(Exception failure, DateTimeOffset firstTriedAt, TState state, Func<TState, Task<T>> transition)
     {
-        var giveUpAt = time.GetUtcNow() + worker.VisibilityTimeout / 2;
+        var giveUpAt = firstTriedAt + worker.VisibilityTimeout / 2;
         var delay = TimeSpan.FromMilliseconds(50);
         for (var attempt = 1; ; attempt++)
         {
+            if (time.GetUtcNow() + delay >= giveUpAt) ExceptionDispatchInfo.Throw(failure);
+            Log.TransitionRetrying(logger, failure, attempt, delay);
+            await Task.Delay(delay, time).ConfigureAwait(false);
+            delay = TimeSpan.FromTicks(Math.Min(delay.Ticks * 2, TimeSpan.FromSeconds(2).Ticks));
             try
             {
                 return await transition(state).ConfigureAwait(false);
             }
-            catch (Exception ex) when (IsTransient(ex) && time.GetUtcNow() + delay < giveUpAt)
+            catch (Exception ex) when (IsTransient(ex))
             {
-                Log.TransitionRetrying(logger, ex, attempt, delay);
-                await Task.Delay(delay, time).ConfigureAwait(false);
-                delay = TimeSpan.FromTicks(Math.Min(delay.Ticks * 2, TimeSpan.FromSeconds(2).Ticks));
+                failure = ex;
             }
         }
     }

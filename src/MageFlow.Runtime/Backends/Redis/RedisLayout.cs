@@ -367,6 +367,7 @@ internal sealed class RedisLayout
         var count = 0;
         foreach (var range in joined.Split((byte)','))
             if (!joined[range].IsEmpty) count++;
+        if (count == 0) return [];
         var ids = new string[count];
         var at = 0;
         foreach (var range in joined.Split((byte)','))
@@ -378,24 +379,25 @@ internal sealed class RedisLayout
 
     public static NameValueEntry[] EntryFields(Envelope envelope)
     {
-        var fields = new List<NameValueEntry>(7)
-        {
-            new(EntrySignatureId, envelope.SignatureId),
-            new(EntryKind, (int)envelope.Kind),
-            new(EntryPayload, envelope.Payload),
-        };
-        if (!envelope.CallTimeKwargs.IsEmpty) fields.Add(new(EntryCallTimeKwargs, envelope.CallTimeKwargs));
-        if (!envelope.ContainerKwargs.IsEmpty) fields.Add(new(EntryContainerKwargs, envelope.ContainerKwargs));
-        if (!envelope.OuterBase.IsEmpty) fields.Add(new(EntryOuterBase, envelope.OuterBase));
-        if (envelope.TraceParent is { } traceParent) fields.Add(new(EntryTraceParent, traceParent));
+        var count = 3 + (envelope.CallTimeKwargs.IsEmpty ? 0 : 1) + (envelope.ContainerKwargs.IsEmpty ? 0 : 1) + (envelope.OuterBase.IsEmpty ? 0 : 1)
+                    + (envelope.TraceParent is null ? 0 : 1) + (envelope.Failure is null ? 0 : 4);
+        var fields = new NameValueEntry[count];
+        var at = 0;
+        fields[at++] = new(EntrySignatureId, envelope.SignatureId);
+        fields[at++] = new(EntryKind, (int)envelope.Kind);
+        fields[at++] = new(EntryPayload, envelope.Payload);
+        if (!envelope.CallTimeKwargs.IsEmpty) fields[at++] = new(EntryCallTimeKwargs, envelope.CallTimeKwargs);
+        if (!envelope.ContainerKwargs.IsEmpty) fields[at++] = new(EntryContainerKwargs, envelope.ContainerKwargs);
+        if (!envelope.OuterBase.IsEmpty) fields[at++] = new(EntryOuterBase, envelope.OuterBase);
+        if (envelope.TraceParent is { } traceParent) fields[at++] = new(EntryTraceParent, traceParent);
         if (envelope.Failure is { } failure)
         {
-            fields.Add(new(EntryFailureSignatureId, failure.SignatureId));
-            fields.Add(new(EntryFailureTaskName, failure.TaskName));
-            fields.Add(new(EntryFailureError, failure.Error));
-            fields.Add(new(EntryFailureKind, (int)failure.Kind));
+            fields[at++] = new(EntryFailureSignatureId, failure.SignatureId);
+            fields[at++] = new(EntryFailureTaskName, failure.TaskName);
+            fields[at++] = new(EntryFailureError, failure.Error);
+            fields[at++] = new(EntryFailureKind, (int)failure.Kind);
         }
-        return fields.ToArray();
+        return fields;
     }
 
     /// <summary>
@@ -418,8 +420,8 @@ internal sealed class RedisLayout
 
         var fields = entry[1];
         string? signatureId = null, failureId = null, failureTask = null, failureError = null, failureKind = null, traceParent = null;
-        RedisValue kindText = RedisValue.Null;
-        byte[]? payload = null, callTime = null, containerKwargs = null, outerBase = null;
+        RedisValue kindText = RedisValue.Null, payload = RedisValue.Null;
+        ReadOnlyMemory<byte> callTime = default, containerKwargs = default, outerBase = default;
         for (var i = 0; i + 1 < fields.Length; i += 2)
         {
             // Field names compared as bytes: a string per name and entry would be the read's largest allocation.
@@ -427,10 +429,11 @@ internal sealed class RedisLayout
             var value = fields[i + 1];
             if (Ascii.Equals(name, EntrySignatureId)) signatureId = (string?)value;
             else if (Ascii.Equals(name, EntryKind)) kindText = (RedisValue)value;
-            else if (Ascii.Equals(name, EntryPayload)) payload = (byte[]?)value;
-            else if (Ascii.Equals(name, EntryCallTimeKwargs)) callTime = (byte[]?)value;
-            else if (Ascii.Equals(name, EntryContainerKwargs)) containerKwargs = (byte[]?)value;
-            else if (Ascii.Equals(name, EntryOuterBase)) outerBase = (byte[]?)value;
+            // The values' own bytes, not copies (a cast to byte[] copies).
+            else if (Ascii.Equals(name, EntryPayload)) payload = (RedisValue)value;
+            else if (Ascii.Equals(name, EntryCallTimeKwargs)) callTime = (ReadOnlyMemory<byte>)(RedisValue)value;
+            else if (Ascii.Equals(name, EntryContainerKwargs)) containerKwargs = (ReadOnlyMemory<byte>)(RedisValue)value;
+            else if (Ascii.Equals(name, EntryOuterBase)) outerBase = (ReadOnlyMemory<byte>)(RedisValue)value;
             else if (Ascii.Equals(name, EntryTraceParent)) traceParent = (string?)value;
             else if (Ascii.Equals(name, EntryFailureSignatureId)) failureId = (string?)value;
             else if (Ascii.Equals(name, EntryFailureTaskName)) failureTask = (string?)value;
@@ -439,9 +442,9 @@ internal sealed class RedisLayout
         }
         if (string.IsNullOrEmpty(signatureId)) return new MalformedEntry(taskName, entryId, $"the entry lacks the signature id field '{EntrySignatureId}'");
         if (kindText.IsNull) return new MalformedEntry(taskName, entryId, $"the entry lacks the kind field '{EntryKind}'");
-        if (!int.TryParse(((ReadOnlyMemory<byte>)kindText).Span, NumberStyles.None, CultureInfo.InvariantCulture, out var kindValue) || !Enum.IsDefined((EnvelopeKind)kindValue))
+        if (!kindText.TryParse(out int kindValue) || !Enum.IsDefined((EnvelopeKind)kindValue))
             return new MalformedEntry(taskName, entryId, $"the entry's kind '{Truncate((string)kindText!)}' is not a known envelope kind");
-        if (payload is null) return new MalformedEntry(taskName, entryId, $"the entry lacks the payload field '{EntryPayload}'");
+        if (payload.IsNull) return new MalformedEntry(taskName, entryId, $"the entry lacks the payload field '{EntryPayload}'");
 
         var failure = failureId is null && failureTask is null && failureError is null
             ? null
@@ -451,8 +454,8 @@ internal sealed class RedisLayout
                     ? (TaskFailureKind)kind
                     : TaskFailureKind.Error,
             };
-        return new Delivery(taskName, entryId, new Envelope(signatureId, (EnvelopeKind)kindValue, payload, callTime ?? default(ReadOnlyMemory<byte>), failure,
-            containerKwargs ?? default(ReadOnlyMemory<byte>), outerBase ?? default(ReadOnlyMemory<byte>), traceParent), QueuedAtOf(entryId));
+        return new Delivery(taskName, entryId, new Envelope(signatureId, (EnvelopeKind)kindValue, (ReadOnlyMemory<byte>)payload, callTime, failure,
+            containerKwargs, outerBase, traceParent), QueuedAtOf(entryId));
     }
 
     /// <summary>When an entry was queued: a stream entry id starts with the server's unix milliseconds at XADD.</summary>
