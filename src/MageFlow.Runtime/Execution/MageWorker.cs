@@ -377,14 +377,72 @@ internal sealed class MageWorker : BackgroundService
     private void Launch(QueueEntry entry)
     {
         if (_held.TryGetValue(entry.Key, out var held)) held.Running = true;
-        ThreadPool.UnsafeQueueUserWorkItem(static launch => _ = launch.Worker.RunLaunchedAsync(launch.Entry), (Worker: this, Entry: entry), preferLocal: false);
+        ThreadPool.UnsafeQueueUserWorkItem(static launch => _ = launch.Worker.ProcessAsync(launch.Entry), (Worker: this, Entry: entry), preferLocal: false);
     }
 
-    private async Task RunLaunchedAsync(QueueEntry entry)
+    /// <summary>Processes one read entry in the slot taken for it (start, body, outcome), then frees the slot.</summary>
+    private async Task ProcessAsync(QueueEntry entry)
     {
         try
         {
-            await ProcessAsync(entry).ConfigureAwait(false);
+            // Transitions get no cancellation token: each is one atomic step that must not be abandoned half-way.
+            var none = CancellationToken.None;
+            if (entry is not Delivery delivery)
+            {
+                var malformed = (MalformedEntry)entry;
+                Log.MalformedEntry(_logger, malformed.EntryId, malformed.TaskName, malformed.Reason);
+                await _backend.AcknowledgeAsync(malformed, none).ConfigureAwait(false);
+                return;
+            }
+
+            var id = delivery.Envelope.SignatureId;
+            StartOutcome start;
+            try
+            {
+                start = await _backend.StartAsync(delivery, _options.ActiveTtl, none).ConfigureAwait(false);
+            }
+            catch (InvalidDataException ex)
+            {
+                // The stored signature cannot be read: running it is impossible, and trying again would loop.
+                Log.RunDroppedCorrupt(_logger, id, delivery.TaskName, ex.Message);
+                await _backend.AcknowledgeAsync(new MalformedEntry(delivery.TaskName, delivery.EntryId, ex.Message) { Partition = delivery.Partition }, none).ConfigureAwait(false);
+                return;
+            }
+            switch (start.Result)
+            {
+                case StartResult.Missing:
+                    Log.RunDroppedMissing(_logger, id, delivery.TaskName);
+                    return;
+                case StartResult.NotRunnable:
+                    Log.RunSkippedNotRunnable(_logger, id, delivery.TaskName, start.FoundStatus);
+                    return;
+                case StartResult.Corrupt:
+                    Log.RunDroppedCorrupt(_logger, id, delivery.TaskName, start.Problem ?? "unknown");
+                    return;
+                case StartResult.Parked:
+                    Log.RunParked(_logger, id, delivery.TaskName, start.FoundStatus);
+                    return;
+            }
+            var signature = start.Signature!;
+            var run = _held.TryGetValue(delivery.Key, out var held) ? held.RunToken : _hardStop.Token;
+            // The run's span covers the body and the transition that records its outcome, so the callbacks, chain steps
+            // and swarm items that transition queues carry this span as their parent (Envelope.TraceParent).
+            using var activity = MageFlowTelemetry.StartRun(signature.TaskName, id, signature.Attempts, delivery.Envelope.TraceParent);
+            var task = new KeyValuePair<string, object?>("mageflow.task", signature.TaskName);
+            MageFlowTelemetry.RecordQueueWait(signature.TaskName, delivery.QueuedAt, _time.GetUtcNow());
+            MageFlowTelemetry.RunsStarted.Add(1, task);
+            MageFlowTelemetry.RunsInFlight.Add(1, task);
+            var started = System.Diagnostics.Stopwatch.GetTimestamp();
+            try
+            {
+                var outcome = await _executor.RunAsync(delivery, signature, start.Stalls, _hardStop.Token, run).ConfigureAwait(false);
+                await _applier.ApplyAsync(delivery, signature, outcome).ConfigureAwait(false);
+                MageFlowTelemetry.RecordOutcome(activity, signature.TaskName, outcome.Label, started);
+            }
+            finally
+            {
+                MageFlowTelemetry.RunsInFlight.Add(-1, task);
+            }
         }
         catch (Exception ex)
         {
@@ -394,68 +452,6 @@ internal sealed class MageWorker : BackgroundService
         {
             if (_held.TryRemove(entry.Key, out var done)) done.Dispose();
             _slots.Release();
-        }
-    }
-
-    internal async ValueTask ProcessAsync(QueueEntry entry)
-    {
-        // Transitions get no cancellation token: each is one atomic step that must not be abandoned half-way.
-        var none = CancellationToken.None;
-        if (entry is not Delivery delivery)
-        {
-            var malformed = (MalformedEntry)entry;
-            Log.MalformedEntry(_logger, malformed.EntryId, malformed.TaskName, malformed.Reason);
-            await _backend.AcknowledgeAsync(malformed, none).ConfigureAwait(false);
-            return;
-        }
-
-        var id = delivery.Envelope.SignatureId;
-        StartOutcome start;
-        try
-        {
-            start = await _backend.StartAsync(delivery, _options.ActiveTtl, none).ConfigureAwait(false);
-        }
-        catch (InvalidDataException ex)
-        {
-            // The stored signature cannot be read: running it is impossible, and trying again would loop.
-            Log.RunDroppedCorrupt(_logger, id, delivery.TaskName, ex.Message);
-            await _backend.AcknowledgeAsync(new MalformedEntry(delivery.TaskName, delivery.EntryId, ex.Message) { Partition = delivery.Partition }, none).ConfigureAwait(false);
-            return;
-        }
-        switch (start.Result)
-        {
-            case StartResult.Missing:
-                Log.RunDroppedMissing(_logger, id, delivery.TaskName);
-                return;
-            case StartResult.NotRunnable:
-                Log.RunSkippedNotRunnable(_logger, id, delivery.TaskName, start.FoundStatus);
-                return;
-            case StartResult.Corrupt:
-                Log.RunDroppedCorrupt(_logger, id, delivery.TaskName, start.Problem ?? "unknown");
-                return;
-            case StartResult.Parked:
-                Log.RunParked(_logger, id, delivery.TaskName, start.FoundStatus);
-                return;
-        }
-        var signature = start.Signature!;
-        var run = _held.TryGetValue(delivery.Key, out var held) ? held.RunToken : _hardStop.Token;
-        // The run's span covers the body and the transition that records its outcome, so the callbacks, chain steps
-        // and swarm items that transition queues carry this span as their parent (Envelope.TraceParent).
-        using var activity = MageFlowTelemetry.StartRun(signature.TaskName, id, signature.Attempts, delivery.Envelope.TraceParent);
-        var task = new KeyValuePair<string, object?>("mageflow.task", signature.TaskName);
-        MageFlowTelemetry.RecordQueueWait(signature.TaskName, delivery.QueuedAt, _time.GetUtcNow());
-        MageFlowTelemetry.RunsStarted.Add(1, task);
-        MageFlowTelemetry.RunsInFlight.Add(1, task);
-        var started = System.Diagnostics.Stopwatch.GetTimestamp();
-        try
-        {
-            var outcome = await _executor.RunAsync(delivery, signature, start.Stalls, _hardStop.Token, run).ConfigureAwait(false);
-            await _applier.ApplyAsync(delivery, signature, outcome).ConfigureAwait(false);
-            MageFlowTelemetry.RecordOutcome(activity, signature.TaskName, outcome.Label, started);
-        }
-        finally
-        {
-            MageFlowTelemetry.RunsInFlight.Add(-1, task);
         }
     }
 
