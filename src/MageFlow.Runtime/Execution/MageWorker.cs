@@ -372,12 +372,14 @@ internal sealed class MageWorker : BackgroundService
 
     /// <summary>
     /// Starts a run on the thread pool; the caller holds one slot for it. The read loop's execution context does not
-    /// flow into the run (a run's trace comes from its entry), which also spares a closure and a task per run.
+    /// flow into the run (a run's trace comes from its entry), which also spares a closure and a task per run. Queued
+    /// on this thread's local queue, as Task.Run does: on the global queue a run waited behind other work (the
+    /// in-memory backend's finish → callback p50 went from 0.015 to 0.4 ms).
     /// </summary>
     private void Launch(QueueEntry entry)
     {
         if (_held.TryGetValue(entry.Key, out var held)) held.Running = true;
-        ThreadPool.UnsafeQueueUserWorkItem(static launch => _ = launch.Worker.ProcessAsync(launch.Entry), (Worker: this, Entry: entry), preferLocal: false);
+        ThreadPool.UnsafeQueueUserWorkItem(static launch => _ = launch.Worker.ProcessAsync(launch.Entry), (Worker: this, Entry: entry), preferLocal: true);
     }
 
     /// <summary>Processes one read entry in the slot taken for it (start, body, outcome), then frees the slot.</summary>
