@@ -46,6 +46,13 @@ public sealed class TaskContext
                 var created = _scopes.CreateScope();
                 scope = Interlocked.CompareExchange(ref _scope, created, null) ?? created;
                 if (!ReferenceEquals(scope, created)) created.Dispose();
+                else if (Volatile.Read(ref _ended))
+                {
+                    // The run ended meanwhile (asked from work the body left running): nothing would dispose this scope.
+                    Interlocked.CompareExchange(ref _scope, null, created);
+                    created.Dispose();
+                    ObjectDisposedException.ThrowIf(true, this);
+                }
             }
             return scope.ServiceProvider;
         }

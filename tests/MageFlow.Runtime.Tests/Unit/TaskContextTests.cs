@@ -48,6 +48,20 @@ public sealed class TaskContextTests
         Assert.True(things[0].Disposed);
     }
 
+    [Fact]
+    public void A_scope_asked_for_while_the_run_ends_is_disposed_and_refused_not_left_behind()
+    {
+        TaskContext? context = null;
+        // The run ends between the scope being made and being kept: work the body left running asks as the run ends.
+        var scopes = new CountingScopes(new ServiceCollection().BuildServiceProvider(), onCreated: () => context!.EndAsync().AsTask().Wait());
+        context = new TaskContext("sig", "task", 1, 1, scopes, null);
+
+        Assert.Throws<ObjectDisposedException>(() => context.Services);
+
+        Assert.Equal(1, scopes.Created);
+        Assert.Equal(1, scopes.Disposed);
+    }
+
     private sealed class ScopedThing : IDisposable
     {
         public bool Disposed { get; private set; }
@@ -55,16 +69,32 @@ public sealed class TaskContextTests
         public void Dispose() => Disposed = true;
     }
 
-    private sealed class CountingScopes(ServiceProvider root) : IServiceScopeFactory
+    private sealed class CountingScopes(ServiceProvider root, Action? onCreated = null) : IServiceScopeFactory
     {
         private int _created;
+        private int _disposed;
 
         public int Created => Volatile.Read(ref _created);
+
+        public int Disposed => Volatile.Read(ref _disposed);
 
         public IServiceScope CreateScope()
         {
             Interlocked.Increment(ref _created);
-            return root.GetRequiredService<IServiceScopeFactory>().CreateScope();
+            var scope = new CountedScope(root.GetRequiredService<IServiceScopeFactory>().CreateScope(), () => Interlocked.Increment(ref _disposed));
+            onCreated?.Invoke();
+            return scope;
+        }
+
+        private sealed class CountedScope(IServiceScope inner, Action onDisposed) : IServiceScope
+        {
+            public IServiceProvider ServiceProvider => inner.ServiceProvider;
+
+            public void Dispose()
+            {
+                onDisposed();
+                inner.Dispose();
+            }
         }
     }
 }

@@ -429,7 +429,7 @@ internal sealed class RedisLayout
             var value = fields[i + 1];
             if (Ascii.Equals(name, EntrySignatureId)) signatureId = (string?)value;
             else if (Ascii.Equals(name, EntryKind)) kindText = (RedisValue)value;
-            // The values' own bytes, not copies (a cast to byte[] copies).
+            // The reply's own bytes: a cast to byte[] copies any value that is not a whole array of its own.
             else if (Ascii.Equals(name, EntryPayload)) payload = (RedisValue)value;
             else if (Ascii.Equals(name, EntryCallTimeKwargs)) callTime = (ReadOnlyMemory<byte>)(RedisValue)value;
             else if (Ascii.Equals(name, EntryContainerKwargs)) containerKwargs = (ReadOnlyMemory<byte>)(RedisValue)value;
