@@ -35,7 +35,8 @@ internal sealed class QueueHealthCheck(IMageBackend backend, IReadOnlyList<strin
             .ToArray();
         var data = new Dictionary<string, object>(StringComparer.Ordinal) { ["maxQueueAgeSeconds"] = maxQueueAge.TotalSeconds };
         foreach (var (task, age) in ages) data[$"age:{task}"] = age.TotalSeconds;
-        var late = "";
+        // A message between partitions waiting too long degrades the check whatever the queues say.
+        string? late = null;
         if (unforwarded is { } writtenAt)
         {
             var age = AgeOf(writtenAt);
@@ -43,21 +44,26 @@ internal sealed class QueueHealthCheck(IMageBackend backend, IReadOnlyList<strin
             if (age > maxQueueAge)
                 late = $"A message between the store's partitions has waited {HealthText.Duration(age)} without being applied, over the limit of {HealthText.Duration(maxQueueAge)}: no worker runs, or applying it keeps failing (the workers log why).";
         }
-        if (ages.Length == 0)
-            return late.Length > 0 ? HealthCheckResult.Degraded(late, data: data) : HealthCheckResult.Healthy($"No entry waits in the {taskNames.Count} queue(s).", data);
 
+        if (ages.Length == 0) return Verdict(late, $"No entry waits in the {taskNames.Count} queue(s).", queuesLate: false, data);
         var (oldestTask, oldestAge) = ages[0];
         data["oldestAgeSeconds"] = oldestAge.TotalSeconds;
         data["oldestTask"] = oldestTask;
         if (oldestAge <= maxQueueAge)
-        {
-            var healthy = $"The oldest unfinished entry, of task '{oldestTask}', was queued {HealthText.Duration(oldestAge)} ago.";
-            return late.Length > 0 ? HealthCheckResult.Degraded($"{late} {healthy}", data: data) : HealthCheckResult.Healthy(healthy, data);
-        }
+            return Verdict(late, $"The oldest unfinished entry, of task '{oldestTask}', was queued {HealthText.Duration(oldestAge)} ago.", queuesLate: false, data);
         var othersOver = ages.Skip(1).Where(entry => entry.Age > maxQueueAge).Select(entry => $"'{entry.Task}'").ToArray();
         var others = othersOver.Length > 0 ? $" Also over the limit: {string.Join(", ", othersOver)}." : "";
-        return HealthCheckResult.Degraded(
-            $"An entry of task '{oldestTask}' has waited {HealthText.Duration(oldestAge)} without being finished, over the limit of {HealthText.Duration(maxQueueAge)}: no worker serves the task, or too few.{others}{(late.Length > 0 ? " " + late : "")}",
-            data: data);
+        return Verdict(late,
+            $"An entry of task '{oldestTask}' has waited {HealthText.Duration(oldestAge)} without being finished, over the limit of {HealthText.Duration(maxQueueAge)}: no worker serves the task, or too few.{others}",
+            queuesLate: true, data);
     }
+
+    /// <summary>Degraded when the queues or the partitions' messages are late; what is late is said first (the queues when both are).</summary>
+    private static HealthCheckResult Verdict(string? late, string queues, bool queuesLate, Dictionary<string, object> data) => (late, queuesLate) switch
+    {
+        (null, false) => HealthCheckResult.Healthy(queues, data),
+        (null, true) => HealthCheckResult.Degraded(queues, data: data),
+        (_, false) => HealthCheckResult.Degraded($"{late} {queues}", data: data),
+        (_, true) => HealthCheckResult.Degraded($"{queues} {late}", data: data),
+    };
 }

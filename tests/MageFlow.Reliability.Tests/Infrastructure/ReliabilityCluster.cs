@@ -248,18 +248,21 @@ public sealed class ReliabilityCluster : IAsyncDisposable
     /// Signatures under the prefix that are Pending/Active and will not expire with the done-TTL: a released
     /// callback is Pending with a TTL ≤ the done-TTL; anything else Pending/Active is stuck. On a partitioned store a
     /// release may still wait in an outbox (a read whose reply a killed connection lost is taken over after the
-    /// visibility timeout), so what stays stuck is what is still stuck after <paramref name="settle"/> (default 30 s).
+    /// visibility timeout), so what stays stuck is what is still stuck after <see cref="OutboxSettle"/>.
     /// </summary>
-    public async Task<List<string>> StuckSignaturesAsync(TimeSpan doneTtl, TimeSpan? settle = null)
+    public async Task<List<string>> StuckSignaturesAsync(TimeSpan doneTtl)
     {
         var until = Stopwatch.StartNew();
         while (true)
         {
             var stuck = await PendingBeyondDoneTtlAsync(doneTtl);
-            if (stuck.Count == 0 || Partitions == 1 || until.Elapsed > (settle ?? TimeSpan.FromSeconds(30))) return stuck;
+            if (stuck.Count == 0 || Partitions == 1 || until.Elapsed > OutboxSettle) return stuck;
             await Task.Delay(250);
         }
     }
+
+    /// <summary>How long a partitioned store may take to apply a message whose read reply was lost: the workers' visibility timeout, and then some.</summary>
+    private static readonly TimeSpan OutboxSettle = TimeSpan.FromSeconds(30);
 
     private async Task<List<string>> PendingBeyondDoneTtlAsync(TimeSpan doneTtl)
     {

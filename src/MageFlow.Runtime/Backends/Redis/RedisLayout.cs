@@ -253,8 +253,8 @@ internal sealed class RedisLayout
                 case ReturnFieldField: returnField = value; break;
                 case CreatedField: created = Number(id, field, value); break;
                 case AttemptsField: attempts = (int)Number(id, field, value); break;
-                case SuccessIdsField: successIds = SplitIds(value); break;
-                case ErrorIdsField: errorIds = SplitIds(value); break;
+                case SuccessIdsField: successIds = SplitIds(((ReadOnlyMemory<byte>)value).Span); break;
+                case ErrorIdsField: errorIds = SplitIds(((ReadOnlyMemory<byte>)value).Span); break;
                 case StartedField: started = Number(id, field, value); break;
                 case FinishedField: finished = Number(id, field, value); break;
                 case ErrorField: error = value; break;
@@ -266,7 +266,7 @@ internal sealed class RedisLayout
                 case SavedPayloadField: savedPayload = value; break;
                 case KindField: kind = (int)Number(id, field, value); break;
                 case ParentField: parent = value; break;
-                case ChildrenField: children = SplitIds(value); break;
+                case ChildrenField: children = SplitIds(((ReadOnlyMemory<byte>)value).Span); break;
                 case ReceivesSwarmResultsField: receivesSwarmResults = true; break;
                 case SwarmMaxConcurrencyField: maxConcurrency = (int)Number(id, field, value); break;
                 case SwarmStopAfterField: stopAfter = (int)Number(id, field, value); break;
@@ -357,9 +357,6 @@ internal sealed class RedisLayout
 
     public static SignatureRecord ParseSignature(string id, RedisResult flatPairs) =>
         ParseSignature(id, ((RedisValue[])flatPairs!).AsSpan());
-
-    private static string[] SplitIds(RedisValue joined) =>
-        ((string?)joined ?? "").Split(',', StringSplitOptions.RemoveEmptyEntries);
 
     /// <summary>The ids of a comma-joined list, read from its bytes (no joined string in between).</summary>
     private static string[] SplitIds(ReadOnlySpan<byte> joined)
