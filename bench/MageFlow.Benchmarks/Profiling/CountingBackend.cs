@@ -128,6 +128,20 @@ internal sealed class CountingBackend(IMageBackend inner, bool ownsInner, Backen
         return batch;
     }
 
+    public async Task<IReadOnlyList<TakenEntry>> ReadAndStartAsync(IReadOnlyCollection<string> taskNames, string consumer, int maxCount, TimeSpan wait, TimeSpan activeTtl, CancellationToken cancellationToken)
+    {
+        // The backend's own blocking read, when nothing waits, is inside this call: it is not counted as a "read".
+        var batch = await Time("read and start", inner.ReadAndStartAsync(taskNames, consumer, maxCount, wait, activeTtl, cancellationToken), b => b.Count).ConfigureAwait(false);
+        var now = Stopwatch.GetTimestamp();
+        foreach (var taken in batch)
+        {
+            if (taken.Started is null) counters.ReadAt[taken.Entry] = now;
+            else if (taken.Entry is Delivery delivery) counters.StartedAt[delivery] = now;
+        }
+        Tally("read and start: entries started by it").Add(now, batch.Count(taken => taken.Started is not null));
+        return batch;
+    }
+
     public Task<IReadOnlyList<QueueEntry>> ReclaimAsync(IReadOnlyCollection<string> taskNames, string consumer, TimeSpan minIdle, int maxCount, CancellationToken cancellationToken) =>
         Time("reclaim", inner.ReclaimAsync(taskNames, consumer, minIdle, maxCount, cancellationToken), batch => batch.Count);
 

@@ -61,6 +61,20 @@ internal sealed record Delivery(string TaskName, string EntryId, Envelope Envelo
 /// <param name="Reason">Why it could not be read.</param>
 internal sealed record MalformedEntry(string TaskName, string EntryId, string Reason) : QueueEntry(TaskName, EntryId);
 
+/// <summary>An entry a read took, with its start when the read started it too (<see cref="IMageBackend.ReadAndStartAsync"/>).</summary>
+/// <param name="Entry">What was read.</param>
+/// <param name="Started">The start transition's outcome (or its failure, as <see cref="IMageBackend.StartAsync"/> would
+/// throw it); null when the entry is not started yet.</param>
+internal readonly record struct TakenEntry(QueueEntry Entry, Task<StartOutcome>? Started = null)
+{
+    public static TakenEntry[] Unstarted(IReadOnlyList<QueueEntry> entries)
+    {
+        var taken = new TakenEntry[entries.Count];
+        for (var i = 0; i < taken.Length; i++) taken[i] = new TakenEntry(entries[i]);
+        return taken;
+    }
+}
+
 /// <summary>How long signatures live: active ones from their last activity, finished ones after finishing (0 deletes).</summary>
 internal readonly record struct SignatureLifetimes(TimeSpan Active, TimeSpan Done)
 {
@@ -233,6 +247,19 @@ internal interface IMageBackend : IAsyncDisposable
 
     /// <summary>Reads up to <paramref name="maxCount"/> new entries across the given queues, waiting up to <paramref name="wait"/> when none are ready.</summary>
     Task<IReadOnlyList<QueueEntry>> ReadAsync(IReadOnlyCollection<string> taskNames, string consumer, int maxCount, TimeSpan wait, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Reads as <see cref="ReadAsync"/> does, and where the backend can, starts what it read in the same step (Redis:
+    /// one function call while entries are waiting, docs/redis-v2-design.md §13): under load a run then needs one
+    /// round trip fewer. An entry returned without its start is started by the caller (<see cref="StartAsync"/>);
+    /// one returned with it must not be started again. The start is never cancelled half-way: a call that took and
+    /// started entries returns them even when <paramref name="cancellationToken"/> fires meanwhile.
+    /// </summary>
+    async Task<IReadOnlyList<TakenEntry>> ReadAndStartAsync(IReadOnlyCollection<string> taskNames, string consumer, int maxCount, TimeSpan wait, TimeSpan activeTtl, CancellationToken cancellationToken)
+    {
+        var entries = await ReadAsync(taskNames, consumer, maxCount, wait, cancellationToken).ConfigureAwait(false);
+        return TakenEntry.Unstarted(entries);
+    }
 
     /// <summary>Takes over entries delivered to any consumer and not acknowledged for <paramref name="minIdle"/> (crash recovery).</summary>
     Task<IReadOnlyList<QueueEntry>> ReclaimAsync(IReadOnlyCollection<string> taskNames, string consumer, TimeSpan minIdle, int maxCount, CancellationToken cancellationToken);

@@ -31,6 +31,10 @@ internal sealed class MageWorker : BackgroundService
     // alive. Keyed by queue and entry id, so a reclaim never hands this worker an entry it already holds (rule 18).
     private readonly ConcurrentDictionary<(int Partition, string TaskName, string EntryId), Held> _held = new();
     private readonly string[] _taskNames;
+
+    // Stop signals of the last minute or so, by signature id, with when they came (StopRuns, StopRunsStoppedSince;
+    // the keep-alive loop forgets older ones).
+    private readonly ConcurrentDictionary<string, long> _recentStops = new(StringComparer.Ordinal);
     private volatile bool _prepared;
     private IAsyncDisposable? _stopSignals;
 
@@ -231,16 +235,39 @@ internal sealed class MageWorker : BackgroundService
     }
 
     /// <summary>
-    /// Cancels the body of every run of <paramref name="signatureId"/> this worker holds (rule 25). Runs are held
-    /// before they start, so a stop that lands between the start transition and the body is not missed.
+    /// Cancels the body of every run of <paramref name="signatureId"/> this worker holds (rule 25). Runs the worker
+    /// starts itself are held before they start, so a stop that lands between the start transition and the body is
+    /// not missed; for runs a read started (<see cref="IMageBackend.ReadAndStartAsync"/>) the stop is remembered a
+    /// while, for <see cref="StopRunsStoppedSince"/>.
     /// </summary>
     private void StopRuns(string signatureId)
     {
+        _recentStops[signatureId] = _time.GetTimestamp();
         foreach (var held in _held.Values)
         {
             if (held.Entry is Delivery delivery && delivery.Envelope.SignatureId == signatureId) held.RequestStop();
         }
     }
+
+    /// <summary>
+    /// Stops the runs a read started whose signature was interrupted or canceled after the read was sent: that stop
+    /// may have come before they were held. A stop from before the read was sent cannot be theirs: the read's start
+    /// found the signature paused or finished and did not start it.
+    /// </summary>
+    private void StopRunsStoppedSince(IReadOnlyList<TakenEntry> batch, long readAt)
+    {
+        if (_recentStops.IsEmpty) return;
+        foreach (var taken in batch)
+        {
+            if (taken is { Started: not null, Entry: Delivery delivery }
+                && _recentStops.TryGetValue(delivery.Envelope.SignatureId, out var stoppedAt) && stoppedAt >= readAt
+                && _held.TryGetValue(delivery.Key, out var held))
+                held.RequestStop();
+        }
+    }
+
+    /// <summary>How long a stop signal is remembered: far longer than a read takes to return.</summary>
+    private static readonly TimeSpan RecentStopsKept = TimeSpan.FromMinutes(1);
 
     private Task PublishDefinitionsAsync(CancellationToken cancellationToken) =>
         _backend.RegisterTaskDefinitionsAsync(
@@ -299,10 +326,11 @@ internal sealed class MageWorker : BackgroundService
     {
         await TakeSlotAsync(_readLoop, stoppingToken).ConfigureAwait(false);
         var free = Math.Min(_slots.CurrentCount + 1, _worker.BatchSize);
-        IReadOnlyList<QueueEntry> batch;
+        var readAt = _time.GetTimestamp();
+        IReadOnlyList<TakenEntry> batch;
         try
         {
-            batch = await _backend.ReadAsync(_taskNames, _worker.ConsumerName, free, _worker.ReadWait, stoppingToken).ConfigureAwait(false);
+            batch = await _backend.ReadAndStartAsync(_taskNames, _worker.ConsumerName, free, _worker.ReadWait, _options.ActiveTtl, stoppingToken).ConfigureAwait(false);
         }
         catch
         {
@@ -314,12 +342,13 @@ internal sealed class MageWorker : BackgroundService
             _slots.Release();
             return;
         }
-        Hold(batch);
+        Hold(batch.Select(taken => taken.Entry));
+        StopRunsStoppedSince(batch, readAt);
         // One slot is held already; only this loop and the reclaim loop take slots, so these waits are short.
         for (var i = 0; i < batch.Count; i++)
         {
             if (i > 0) await _slots.WaitAsync(CancellationToken.None).ConfigureAwait(false);
-            Launch(batch[i]);
+            Launch(batch[i].Entry, batch[i].Started);
         }
     }
 
@@ -334,7 +363,7 @@ internal sealed class MageWorker : BackgroundService
         foreach (var entry in taken)
         {
             await TakeSlotAsync(_reclaimLoop, CancellationToken.None).ConfigureAwait(false);
-            Launch(entry);
+            Launch(entry, started: null);
         }
     }
 
@@ -354,6 +383,10 @@ internal sealed class MageWorker : BackgroundService
         var stopped = await _backend.KeepAliveAsync(stale.Select(held => held.Entry).ToArray(), _worker.ConsumerName, _options.ActiveTtl, stoppingToken).ConfigureAwait(false);
         // A stop signal lost on the way (a dropped connection) is caught here, at the latest one keep-alive later.
         foreach (var id in stopped) StopRuns(id);
+        foreach (var (id, at) in _recentStops)
+        {
+            if (_time.GetElapsedTime(at, now) > RecentStopsKept) _recentStops.TryRemove(id, out _);
+        }
     }
 
     /// <summary>Re-publishes the task definitions (Redis may have lost them) and removes consumers of stopped workers (rule 23).</summary>
@@ -376,14 +409,17 @@ internal sealed class MageWorker : BackgroundService
     /// on this thread's local queue, as Task.Run does: on the global queue a run waited behind other work (the
     /// in-memory backend's finish → callback p50 went from 0.015 to 0.4 ms).
     /// </summary>
-    private void Launch(QueueEntry entry)
+    private void Launch(QueueEntry entry, Task<StartOutcome>? started)
     {
         if (_held.TryGetValue(entry.Key, out var held)) held.Running = true;
-        ThreadPool.UnsafeQueueUserWorkItem(static launch => _ = launch.Worker.ProcessAsync(launch.Entry), (Worker: this, Entry: entry), preferLocal: true);
+        ThreadPool.UnsafeQueueUserWorkItem(static launch => _ = launch.Worker.ProcessAsync(launch.Entry, launch.Started), (Worker: this, Entry: entry, Started: started), preferLocal: true);
     }
 
-    /// <summary>Processes one read entry in the slot taken for it (start, body, outcome), then frees the slot.</summary>
-    private async Task ProcessAsync(QueueEntry entry)
+    /// <summary>
+    /// Processes one read entry in the slot taken for it (start unless the read started it, body, outcome), then
+    /// frees the slot.
+    /// </summary>
+    private async Task ProcessAsync(QueueEntry entry, Task<StartOutcome>? started)
     {
         try
         {
@@ -401,7 +437,7 @@ internal sealed class MageWorker : BackgroundService
             StartOutcome start;
             try
             {
-                start = await _backend.StartAsync(delivery, _options.ActiveTtl, none).ConfigureAwait(false);
+                start = await (started ?? _backend.StartAsync(delivery, _options.ActiveTtl, none)).ConfigureAwait(false);
             }
             catch (InvalidDataException ex)
             {
@@ -434,12 +470,12 @@ internal sealed class MageWorker : BackgroundService
             MageFlowTelemetry.RecordQueueWait(signature.TaskName, delivery.QueuedAt, _time.GetUtcNow());
             MageFlowTelemetry.RunsStarted.Add(1, task);
             MageFlowTelemetry.RunsInFlight.Add(1, task);
-            var started = System.Diagnostics.Stopwatch.GetTimestamp();
+            var runStartedAt = System.Diagnostics.Stopwatch.GetTimestamp();
             try
             {
                 var outcome = await _executor.RunAsync(delivery, signature, start.Stalls, _hardStop.Token, run).ConfigureAwait(false);
                 await _applier.ApplyAsync(delivery, signature, outcome).ConfigureAwait(false);
-                MageFlowTelemetry.RecordOutcome(activity, signature.TaskName, outcome.Label, started);
+                MageFlowTelemetry.RecordOutcome(activity, signature.TaskName, outcome.Label, runStartedAt);
             }
             finally
             {

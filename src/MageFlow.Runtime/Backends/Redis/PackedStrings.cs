@@ -23,7 +23,10 @@ internal ref struct PackedStrings
     public int Count { get; }
 
     /// <summary>The next string's bytes (a slice of the packed value).</summary>
-    public ReadOnlySpan<byte> Next()
+    public ReadOnlySpan<byte> Next() => _packed[NextRange()];
+
+    /// <summary>Where the next string's bytes lie in the packed value, to slice memory the packed value is part of.</summary>
+    public Range NextRange()
     {
         var marker = Take(1)[0];
         var length = marker switch
@@ -34,7 +37,9 @@ internal ref struct PackedStrings
             0xdb or 0xc6 => checked((int)BinaryPrimitives.ReadUInt32BigEndian(Take(4))),
             _ => throw Unreadable($"a value of MessagePack type 0x{marker:x2} where a string was expected"),
         };
-        return Take(length);
+        var start = _at;
+        Take(length);
+        return start..(start + length);
     }
 
     private int ReadArrayLength()

@@ -281,5 +281,8 @@ internal sealed partial class RedisBackend
 
         [LoggerMessage(109, LogLevel.Error, "Removed the unreadable outbox entry {EntryId} of partition {Partition}: it was not written by MageFlow")]
         public static partial void UnreadableOutboxMessage(ILogger logger, string entryId, string partition);
+
+        [LoggerMessage(110, LogLevel.Warning, "A task queue of partition {Partition} could not be read: {Problem}. The other queues were read")]
+        public static partial void QueueUnreadable(ILogger logger, string partition, string problem);
     }
 }

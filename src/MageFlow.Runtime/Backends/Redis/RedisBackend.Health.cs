@@ -32,7 +32,7 @@ internal sealed partial class RedisBackend
             for (var i = 0; i < names.Length; i++)
             {
                 if ((string?)oldest[i] is not { Length: > 0 } entryId) continue;
-                var queuedAt = RedisLayout.QueuedAtOf(entryId);
+                var queuedAt = StreamEntries.QueuedAtOf(entryId);
                 if (!result.TryGetValue(names[i], out var earlier) || queuedAt < earlier) result[names[i]] = queuedAt;
             }
         }
@@ -49,7 +49,7 @@ internal sealed partial class RedisBackend
         {
             var reply = (RedisResult[])(await OldestUnacknowledgedScript.RunAsync(db, [_layout.Outbox(partition)], [_group]).WaitAsync(cancellationToken).ConfigureAwait(false))!;
             if ((string?)reply[0] is not { Length: > 0 } entryId) continue;
-            var writtenAt = RedisLayout.QueuedAtOf(entryId);
+            var writtenAt = StreamEntries.QueuedAtOf(entryId);
             if (oldest is null || writtenAt < oldest) oldest = writtenAt;
         }
         return oldest;

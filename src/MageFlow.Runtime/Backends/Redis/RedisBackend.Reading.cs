@@ -217,7 +217,7 @@ internal sealed partial class RedisBackend
             if (streamEntries.IsNull || streamEntries.Resp2Type != ResultType.Array || !sources.TryGetValue((string?)key ?? "", out var source)) continue;
             if (source.TaskName is { } taskName)
             {
-                for (var e = 0; e < streamEntries.Length; e++) entries.Add(RedisLayout.ParseEntry(taskName, streamEntries[e], source.Partition));
+                for (var e = 0; e < streamEntries.Length; e++) entries.Add(StreamEntries.Parse(taskName, streamEntries[e], source.Partition));
             }
             else
             {
@@ -266,7 +266,7 @@ internal sealed partial class RedisBackend
             {
                 for (var i = 0; i < entries.Length; i++)
                 {
-                    var entry = RedisLayout.ParseEntry(taskName, entries[i], stream.Partition);
+                    var entry = StreamEntries.Parse(taskName, entries[i], stream.Partition);
                     if (!readAhead.Contains(entry.Key)) reclaimed.Add(entry);
                 }
             }

@@ -214,13 +214,13 @@ internal sealed partial class RedisBackend : IMageBackend
     {
         ArgumentNullException.ThrowIfNull(envelope);
         var db = await DatabaseAsync(cancellationToken).ConfigureAwait(false);
-        await db.StreamAddAsync(_layout.Queue(PartitionOf(envelope.SignatureId), taskName), RedisLayout.EntryFields(envelope)).ConfigureAwait(false);
+        await db.StreamAddAsync(_layout.Queue(PartitionOf(envelope.SignatureId), taskName), StreamEntries.Fields(envelope)).ConfigureAwait(false);
     }
 
     public async Task<SignatureStatus?> DispatchSignatureAsync(Envelope envelope, bool awaited, SignatureLifetimes lifetimes, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(envelope);
-        var fields = RedisLayout.EntryFields(envelope);
+        var fields = StreamEntries.Fields(envelope);
         var values = new List<RedisValue>(6 + fields.Length * 2)
         {
             _layout.Prefix, awaited ? "1" : "0", ExpiryMilliseconds(lifetimes.Active), DoneTtlMilliseconds(lifetimes.Done),

@@ -1,0 +1,106 @@
+using StackExchange.Redis;
+
+namespace MageFlow.Backends.Redis;
+
+/// <summary>
+/// Reading and starting in one step (read_and_start.lua, docs/redis-v2-design.md §13): while entries are waiting, a
+/// worker's read starts what it takes, so a run needs one round trip fewer than a read and then a start. Only when
+/// nothing waits does the worker fall back to the blocking read, whose entries it starts itself.
+/// </summary>
+internal sealed partial class RedisBackend
+{
+    private static readonly RedisScript ReadAndStartScript = RedisScript.FromResource("read_and_start");
+
+    // Turned on each call: the partition and the task queue a read-and-start begins with, so none always waits behind another.
+    private uint _readAndStartTurn;
+
+    public async Task<IReadOnlyList<TakenEntry>> ReadAndStartAsync(IReadOnlyCollection<string> taskNames, string consumer, int maxCount, TimeSpan wait, TimeSpan activeTtl, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(taskNames);
+        ArgumentException.ThrowIfNullOrEmpty(consumer);
+        cancellationToken.ThrowIfCancellationRequested();
+        if (taskNames.Count == 0 || maxCount < 1) return [];
+
+        // What an earlier read took and kept goes first, as ReadAsync hands it out.
+        var readAhead = TakeReadAhead(consumer, taskNames, maxCount);
+        if (readAhead.Count > 0) return TakenEntry.Unstarted(readAhead);
+
+        var taken = await ReadAndStartWaitingAsync(taskNames as IReadOnlyList<string> ?? taskNames.ToArray(), consumer, maxCount, ExpiryMilliseconds(activeTtl)).ConfigureAwait(false);
+        if (taken.Count > 0) return taken;
+        return TakenEntry.Unstarted(await ReadAsync(taskNames, consumer, maxCount, wait, cancellationToken).ConfigureAwait(false));
+    }
+
+    /// <summary>
+    /// The entries waiting in the queues, up to <paramref name="maxCount"/>, each started: one call per partition, from
+    /// a partition turned each time, until the count is reached or every partition was read. Not cancellable: a call
+    /// abandoned after the script ran would leave its runs started and nobody running them.
+    /// </summary>
+    private async Task<List<TakenEntry>> ReadAndStartWaitingAsync(IReadOnlyList<string> taskNames, string consumer, int maxCount, long activeTtlMs)
+    {
+        var db = await DatabaseAsync(CancellationToken.None).ConfigureAwait(false);
+        var turn = Interlocked.Increment(ref _readAndStartTurn);
+        var partitions = _layout.Partitions.Count;
+        var taken = new List<TakenEntry>();
+        for (var i = 0; i < partitions && taken.Count < maxCount; i++)
+            await ReadAndStartPartitionAsync(db, (int)((turn + i) % partitions), taskNames, (int)(turn % taskNames.Count), consumer, maxCount - taken.Count, activeTtlMs, taken).ConfigureAwait(false);
+        return taken;
+    }
+
+    private async Task ReadAndStartPartitionAsync(IDatabase db, int partition, IReadOnlyList<string> taskNames, int firstQueue, string consumer, int maxCount, long activeTtlMs, List<TakenEntry> taken)
+    {
+        var withOutbox = _layout.Partitions.Count > 1;
+        var keys = new RedisKey[taskNames.Count + (withOutbox ? 1 : 0)];
+        for (var q = 0; q < taskNames.Count; q++) keys[q] = _layout.Queue(partition, taskNames[(firstQueue + q) % taskNames.Count]);
+        if (withOutbox) keys[^1] = _layout.Outbox(partition);
+        var now = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
+        var reply = await ReadAndStartScript.RunAsync(db, keys,
+            [_group, consumer, _layout.Prefix, now, maxCount, activeTtlMs, taskNames.Count, withOutbox ? maxCount : 0]).ConfigureAwait(false);
+
+        for (var i = 2; i < reply.Length; i++)
+        {
+            var read = reply[i];
+            var taskName = taskNames[(firstQueue + (int)read[0] - 1) % taskNames.Count];
+            var entryId = (string)read[1]!;
+            var entry = EntryOf(taskName, entryId, read[2], partition);
+            // The script starts only what StreamEntries reads as a delivery (a test pins that the two agree).
+            taken.Add(read[3].Resp2Type == ResultType.Array && entry is Delivery delivery
+                ? new TakenEntry(entry, StartedOf(delivery, read[3], now))
+                : new TakenEntry(entry));
+        }
+
+        if (reply[0].Length > 0)
+            await ApplyOutboxAsync(db, partition, Enumerable.Range(0, reply[0].Length).Select(m => reply[0][m]).ToList()).ConfigureAwait(false);
+        if ((string?)reply[1] is { Length: > 0 } problem)
+        {
+            // A queue whose group is gone (deleted, or Redis restarted empty) is made again; anything else is said.
+            if (problem.StartsWith("NOGROUP", StringComparison.Ordinal)) await PrepareQueuesAsync(taskNames, CancellationToken.None).ConfigureAwait(false);
+            else RedisLog.QueueUnreadable(_logger, _layout.Partitions.Tag(partition), problem);
+        }
+    }
+
+    private static QueueEntry EntryOf(string taskName, string entryId, RedisResult packed, int partition)
+    {
+        if (packed.IsNull) return StreamEntries.Deleted(taskName, entryId, partition);
+        try
+        {
+            return StreamEntries.ParsePacked(taskName, entryId, (ReadOnlyMemory<byte>)(RedisValue)packed, partition);
+        }
+        catch (InvalidDataException ex)
+        {
+            return new MalformedEntry(taskName, entryId, ex.Message) { Partition = partition };
+        }
+    }
+
+    /// <summary>The start the script made, as <see cref="StartAsync"/> would return or throw it.</summary>
+    private static Task<StartOutcome> StartedOf(Delivery delivery, RedisResult reply, long now)
+    {
+        try
+        {
+            return Task.FromResult(StartOutcomeOf(delivery.Envelope.SignatureId, reply, now));
+        }
+        catch (Exception ex) when (ex is InvalidDataException or InvalidCastException or RedisException)
+        {
+            return Task.FromException<StartOutcome>(ex);
+        }
+    }
+}
