@@ -24,6 +24,11 @@ internal abstract class ForwardingBackend(IMageBackend inner) : IMageBackend
     public virtual Task<TaskDefinition?> GetTaskDefinitionAsync(string name, CancellationToken cancellationToken) => inner.GetTaskDefinitionAsync(name, cancellationToken);
     public virtual Task PrepareQueuesAsync(IReadOnlyCollection<string> taskNames, CancellationToken cancellationToken) => inner.PrepareQueuesAsync(taskNames, cancellationToken);
     public virtual Task<IReadOnlyList<QueueEntry>> ReadAsync(IReadOnlyCollection<string> taskNames, string consumer, int maxCount, TimeSpan wait, CancellationToken cancellationToken) => inner.ReadAsync(taskNames, consumer, maxCount, wait, cancellationToken);
+
+    /// <summary>Reads through <see cref="ReadAsync"/> and starts nothing: the worker's starts go through <see cref="StartAsync"/>, where a test can break them.</summary>
+    public virtual async Task<IReadOnlyList<TakenEntry>> ReadAndStartAsync(IReadOnlyCollection<string> taskNames, string consumer, int maxCount, TimeSpan wait, TimeSpan activeTtl, CancellationToken cancellationToken) =>
+        TakenEntry.Unstarted(await ReadAsync(taskNames, consumer, maxCount, wait, cancellationToken));
+
     public virtual Task<IReadOnlyList<QueueEntry>> ReclaimAsync(IReadOnlyCollection<string> taskNames, string consumer, TimeSpan minIdle, int maxCount, CancellationToken cancellationToken) => inner.ReclaimAsync(taskNames, consumer, minIdle, maxCount, cancellationToken);
     public virtual Task<IReadOnlyList<string>> KeepAliveAsync(IReadOnlyCollection<QueueEntry> held, string consumer, TimeSpan activeTtl, CancellationToken cancellationToken) => inner.KeepAliveAsync(held, consumer, activeTtl, cancellationToken);
     public virtual Task PingAsync(CancellationToken cancellationToken) => inner.PingAsync(cancellationToken);

@@ -635,6 +635,127 @@ public abstract class RedisBackendSuite(IRedisDeployment redis) : IAsyncLifetime
         Assert.Single(await _backend.ReadAsync(["task-a"], Consumer, 10, NoWait, default));
     }
 
+    // ---- read and start ----
+
+    [Fact]
+    public async Task Read_and_start_starts_what_waits_across_queues_and_takes_no_more_than_asked()
+    {
+        await PrepareAsync("task-a", "task-b");
+        var signatures = new[]
+        {
+            await CreateAsync("task-a", [Kwarg("to", "\"a@b.c\"")], success: ["succ-1"], errors: ["err-1"]), await CreateAsync("task-a"),
+            await CreateAsync("task-b"), await CreateAsync("task-b"), await CreateAsync("task-b"),
+        };
+        foreach (var signature in signatures)
+            await _backend.DispatchAsync(signature.TaskName, new Envelope(signature.Id, EnvelopeKind.Message, Json("{}"), TraceParent: "00-trace-span-01"), default);
+
+        var taken = await _backend.ReadAndStartAsync(["task-a", "task-b"], Consumer, 4, NoWait, ActiveTtl, default);
+
+        Assert.Equal(4, taken.Count);
+        foreach (var (entry, started) in taken)
+        {
+            var delivery = D(entry);
+            Assert.Equal("00-trace-span-01", delivery.Envelope.TraceParent);
+            var outcome = await Assert.IsAssignableFrom<Task<StartOutcome>>(started);
+            Assert.Equal(StartResult.Started, outcome.Result);
+            Assert.Equal(1, outcome.Signature!.Attempts);
+            Assert.Equal(delivery.TaskName, outcome.Signature.TaskName);
+            Assert.Equal(SignatureStatus.Active, (await _backend.GetSignatureAsync(delivery.Envelope.SignatureId, default))!.Status);
+        }
+        // The first entry of each queue is among the four, whichever queue was read first.
+        var run = (await taken.Single(t => D(t.Entry).Envelope.SignatureId == signatures[0].Id).Started!).Signature!;
+        Assert.Equal(["succ-1"], run.SuccessCallbackIds);
+        Assert.Equal(["err-1"], run.ErrorCallbackIds);
+        Assert.Equal("\"a@b.c\"", Text(Assert.Single(run.Kwargs).Value));
+        // The fifth was not taken: it waits, unstarted, for the next read.
+        Assert.Equal(4, await PendingCountAsync("task-a") + await PendingCountAsync("task-b"));
+        var fifth = Assert.Single(await _backend.ReadAndStartAsync(["task-a", "task-b"], Consumer, 4, NoWait, ActiveTtl, default));
+        Assert.Equal(StartResult.Started, (await fifth.Started!).Result);
+        Assert.Equal(signatures.Select(s => s.Id).Order(), taken.Append(fifth).Select(t => D(t.Entry).Envelope.SignatureId).Order());
+    }
+
+    [Fact]
+    public async Task Read_and_start_starts_only_entries_a_read_reads_as_runs_and_reports_the_rest_as_a_read_does()
+    {
+        await PrepareAsync("task-a");
+        var signature = await CreateAsync("task-a");
+        var queue = QueueKey("task-a");
+        NameValueEntry[][] unstartable =
+        [
+            [new("junk", "1")],
+            [new("i", signature.Id), new("k", "not-a-kind"), new("p", "{}")],
+            [new("i", signature.Id), new("k", "9"), new("p", "{}")],
+            [new("i", signature.Id), new("k", "0")],
+            [new("i", ""), new("k", "0"), new("p", "{}")],
+            [new("k", "0"), new("p", "{}")],
+        ];
+        foreach (var fields in unstartable) await Db.StreamAddAsync(queue, fields);
+        // A kind with a leading zero reads as a run, yet the script does not start it: the worker starts it itself.
+        await Db.StreamAddAsync(queue, [new NameValueEntry("i", signature.Id), new NameValueEntry("k", "00"), new NameValueEntry("p", "{}")]);
+
+        var taken = await _backend.ReadAndStartAsync(["task-a"], Consumer, 10, NoWait, ActiveTtl, default);
+
+        Assert.Equal(unstartable.Length + 1, taken.Count);
+        Assert.All(taken, t => Assert.Null(t.Started));
+        Assert.All(taken.Take(unstartable.Length), t => Assert.False(string.IsNullOrEmpty(Assert.IsType<MalformedEntry>(t.Entry).Reason)));
+        Assert.Equal(signature.Id, D(taken[^1].Entry).Envelope.SignatureId);
+        Assert.Equal(SignatureStatus.Pending, (await _backend.GetSignatureAsync(signature.Id, default))!.Status);
+        Assert.Equal(StartResult.Started, (await _backend.StartAsync(D(taken[^1].Entry), ActiveTtl, default)).Result);
+    }
+
+    [Fact]
+    public async Task Read_and_start_of_a_missing_or_finished_signature_acknowledges_its_entry_as_start_does()
+    {
+        await PrepareAsync("task-a");
+        var done = await CreateAsync("task-a");
+        var first = await DispatchAndReadAsync("task-a", done.Id);
+        await _backend.StartAsync(first, ActiveTtl, default);
+        await _backend.CompleteAsync(first, Json("1"), Lifetimes(TimeSpan.FromMinutes(5)), default);
+        await _backend.DispatchAsync("task-a", new Envelope(done.Id, EnvelopeKind.Message, Json("{}")), default);
+        await _backend.DispatchAsync("task-a", new Envelope("gone-id", EnvelopeKind.Message, Json("{}")), default);
+
+        var taken = await _backend.ReadAndStartAsync(["task-a"], Consumer, 10, NoWait, ActiveTtl, default);
+
+        Assert.Equal([StartResult.NotRunnable, StartResult.Missing], await Task.WhenAll(taken.Select(async t => (await t.Started!).Result)));
+        Assert.Equal(0, await PendingCountAsync("task-a"));
+    }
+
+    [Fact]
+    public async Task Read_and_start_with_nothing_waiting_waits_on_a_blocking_read_whose_entry_the_caller_starts()
+    {
+        var signature = await CreateAsync("task-a");
+        await PrepareAsync("task-a");
+        var read = _backend.ReadAndStartAsync(["task-a"], Consumer, 10, TimeSpan.FromSeconds(5), ActiveTtl, default);
+        await Task.Delay(200);
+        Assert.False(read.IsCompleted);
+
+        await _backend.DispatchAsync("task-a", new Envelope(signature.Id, EnvelopeKind.Message, Json("{}")), default);
+
+        var taken = Assert.Single(await read.WaitAsync(TimeSpan.FromSeconds(10)));
+        Assert.Null(taken.Started);
+        Assert.Equal(SignatureStatus.Pending, (await _backend.GetSignatureAsync(signature.Id, default))!.Status);
+        Assert.Equal(StartResult.Started, (await _backend.StartAsync(D(taken.Entry), ActiveTtl, default)).Result);
+    }
+
+    [Fact]
+    public async Task Read_and_start_recreates_a_deleted_queue_and_starts_what_arrives_in_it()
+    {
+        await PrepareAsync("task-a", "task-b");
+        var signature = await CreateAsync("task-b");
+        await _backend.DispatchAsync("task-b", new Envelope(signature.Id, EnvelopeKind.Message, Json("{}")), default);
+        await Db.KeyDeleteAsync(QueueKey("task-a"));
+
+        // The queue without its group does not keep the other queue's run from starting.
+        var taken = Assert.Single(await _backend.ReadAndStartAsync(["task-a", "task-b"], Consumer, 10, NoWait, ActiveTtl, default));
+        Assert.Equal(StartResult.Started, (await taken.Started!).Result);
+
+        var again = await CreateAsync("task-a");
+        await _backend.DispatchAsync("task-a", new Envelope(again.Id, EnvelopeKind.Message, Json("{}")), default);
+        var recreated = Assert.Single(await _backend.ReadAndStartAsync(["task-a", "task-b"], Consumer, 10, NoWait, ActiveTtl, default));
+        Assert.Equal(again.Id, D(recreated.Entry).Envelope.SignatureId);
+        Assert.Equal(StartResult.Started, (await recreated.Started!).Result);
+    }
+
     // ---- scripts and connections ----
 
     [Fact]

@@ -47,6 +47,24 @@ public sealed class SignalTests
     }
 
     [Fact]
+    public async Task An_interrupt_that_lands_after_a_read_started_the_run_and_before_the_worker_holds_it_stops_the_body()
+    {
+        var shop = new Shop();
+        // Keep-alive (which also finds interrupted runs) only every 100 s: the stop must come from the signal.
+        using var host = await StartAsync(shop, new InterruptingReadBackend(new InMemoryBackend()), visibilityTimeout: TimeSpan.FromMinutes(5));
+        var mage = host.Services.GetRequiredService<IMageFlow>();
+        var order = await mage.AsignAsync(Shop.ProcessOrder);
+        const string id = "gate-between";
+
+        await order.RunAsync(new OrderMessage(id, 1m));
+
+        // Stopped before its body or at its gate, it is parked for resume; missed, the body would wait at its gate.
+        await Recorder.WaitUntilAsync(async () => (await order.GetInfoAsync()).ParkedRuns == 1, "the interrupted run is parked");
+        Assert.Equal(shop.Gates.Entered(id), shop.Gates.Cancelled(id));
+        await host.StopAsync();
+    }
+
+    [Fact]
     public async Task Waiting_costs_no_polling_per_waiter()
     {
         var shop = new Shop();
@@ -68,7 +86,7 @@ public sealed class SignalTests
         await host.StopAsync();
     }
 
-    private static async Task<IHost> StartAsync(Shop shop, IMageBackend backend, TimeSpan? waitCheckInterval = null)
+    private static async Task<IHost> StartAsync(Shop shop, IMageBackend backend, TimeSpan? waitCheckInterval = null, TimeSpan? visibilityTimeout = null)
     {
         var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true });
         builder.Services.AddMageFlow(o =>
@@ -81,7 +99,7 @@ public sealed class SignalTests
         builder.Services.AddMageFlowWorker(o =>
         {
             o.ReadWait = TimeSpan.FromMilliseconds(100);
-            o.VisibilityTimeout = TimeSpan.FromMilliseconds(600); // keep-alive every 200 ms
+            o.VisibilityTimeout = visibilityTimeout ?? TimeSpan.FromMilliseconds(600); // keep-alive every 200 ms by default
         });
         var host = builder.Build();
         await host.StartAsync();
@@ -99,6 +117,42 @@ public sealed class SignalTests
         {
             Interlocked.Increment(ref _reads);
             return base.GetSignatureAsync(id, cancellationToken);
+        }
+    }
+
+    /// <summary>
+    /// Starts each run it reads, as the Redis backend's read does under load, interrupts its signature and returns it
+    /// only once the worker has handled the stop signal: the stop comes before the worker holds the run.
+    /// </summary>
+    private sealed class InterruptingReadBackend(IMageBackend inner) : ForwardingBackend(inner)
+    {
+        private readonly SemaphoreSlim _stopsHandled = new(0);
+
+        public override Task<IAsyncDisposable> SubscribeAsync(SignalKind kind, Action<string> onSignal, CancellationToken cancellationToken) =>
+            base.SubscribeAsync(kind, id =>
+            {
+                onSignal(id);
+                if (kind == SignalKind.StopRun) _stopsHandled.Release();
+            }, cancellationToken);
+
+        public override async Task<IReadOnlyList<TakenEntry>> ReadAndStartAsync(IReadOnlyCollection<string> taskNames, string consumer, int maxCount, TimeSpan wait, TimeSpan activeTtl, CancellationToken cancellationToken)
+        {
+            var taken = new List<TakenEntry>();
+            foreach (var entry in await ReadAsync(taskNames, consumer, maxCount, wait, cancellationToken))
+            {
+                if (entry is not Delivery delivery)
+                {
+                    taken.Add(new TakenEntry(entry));
+                    continue;
+                }
+                var started = await StartAsync(delivery, activeTtl, CancellationToken.None);
+                Assert.Equal(StartResult.Started, started.Result);
+                var interrupted = await ChangeLifecycleAsync(delivery.Envelope.SignatureId, LifecycleAction.Interrupt, new SignatureLifetimes(activeTtl, activeTtl), CancellationToken.None);
+                Assert.Equal(SignatureStatus.Interrupted, interrupted.After);
+                Assert.True(await _stopsHandled.WaitAsync(TimeSpan.FromSeconds(10)), "the worker never heard the stop signal");
+                taken.Add(new TakenEntry(entry, Task.FromResult(started)));
+            }
+            return taken;
         }
     }
 
