@@ -284,5 +284,8 @@ internal sealed partial class RedisBackend
 
         [LoggerMessage(110, LogLevel.Warning, "A task queue of partition {Partition} could not be read: {Problem}. The other queues were read")]
         public static partial void QueueUnreadable(ILogger logger, string partition, string problem);
+
+        [LoggerMessage(111, LogLevel.Warning, "A read started runs, then {Step} in partition {Partition} failed; the runs go on, and it is tried again on a later read")]
+        public static partial void AfterStartsFailed(ILogger logger, Exception exception, string step, string partition);
     }
 }

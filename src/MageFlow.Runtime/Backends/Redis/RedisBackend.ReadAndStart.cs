@@ -42,7 +42,19 @@ internal sealed partial class RedisBackend
         var partitions = _layout.Partitions.Count;
         var taken = new List<TakenEntry>();
         for (var i = 0; i < partitions && taken.Count < maxCount; i++)
-            await ReadAndStartPartitionAsync(db, (int)((turn + i) % partitions), taskNames, (int)(turn % taskNames.Count), consumer, maxCount - taken.Count, activeTtlMs, taken).ConfigureAwait(false);
+        {
+            var partition = (int)((turn + i) % partitions);
+            try
+            {
+                await ReadAndStartPartitionAsync(db, partition, taskNames, (int)(turn % taskNames.Count), consumer, maxCount - taken.Count, activeTtlMs, taken).ConfigureAwait(false);
+            }
+            catch (Exception ex) when (taken.Count > 0)
+            {
+                // Runs started already must reach the worker; this partition is read again next time.
+                RedisLog.AfterStartsFailed(_logger, ex, "reading", _layout.Partitions.Tag(partition));
+                break;
+            }
+        }
         return taken;
     }
 
@@ -68,13 +80,21 @@ internal sealed partial class RedisBackend
                 : new TakenEntry(entry));
         }
 
-        if (reply[0].Length > 0)
-            await ApplyOutboxAsync(db, partition, Enumerable.Range(0, reply[0].Length).Select(m => reply[0][m]).ToList()).ConfigureAwait(false);
-        if ((string?)reply[1] is { Length: > 0 } problem)
+        try
         {
-            // A queue whose group is gone (deleted, or Redis restarted empty) is made again; anything else is said.
-            if (problem.StartsWith("NOGROUP", StringComparison.Ordinal)) await PrepareQueuesAsync(taskNames, CancellationToken.None).ConfigureAwait(false);
-            else RedisLog.QueueUnreadable(_logger, _layout.Partitions.Tag(partition), problem);
+            // Messages not applied stay pending and are applied again once reclaimed.
+            if (reply[0].Length > 0)
+                await ApplyOutboxAsync(db, partition, Enumerable.Range(0, reply[0].Length).Select(m => reply[0][m]).ToList()).ConfigureAwait(false);
+            if ((string?)reply[1] is { Length: > 0 } problem)
+            {
+                // A queue whose group is gone (deleted, or Redis restarted empty) is made again; anything else is said.
+                if (problem.StartsWith("NOGROUP", StringComparison.Ordinal)) await PrepareQueuesAsync(taskNames, CancellationToken.None).ConfigureAwait(false);
+                else RedisLog.QueueUnreadable(_logger, _layout.Partitions.Tag(partition), problem);
+            }
+        }
+        catch (Exception ex) when (taken.Count > 0)
+        {
+            RedisLog.AfterStartsFailed(_logger, ex, "applying messages between partitions or making a queue again", _layout.Partitions.Tag(partition));
         }
     }
 
