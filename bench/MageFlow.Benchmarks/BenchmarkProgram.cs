@@ -340,6 +340,7 @@ internal static class BenchmarkProgram
             // Diagnostic: at a tenth of capacity little is batched, so this shows the fixed part of the latency.
             report.LatencyLowLoad = await CallbackLatency.RunAsync(redis, workload, capacity / 10, settings.LatencyDuration, timeout, cancellationToken).ConfigureAwait(false);
             Step($"latency (Redis) at {capacity / 10:N0}/s: p50 {report.LatencyLowLoad.P50Ms:0.000} ms, p99 {report.LatencyLowLoad.P99Ms:0.000} ms");
+            await MeasureFloorLatencyAsync(report, redis, info, capacity, settings, cancellationToken).ConfigureAwait(false);
         }
         if (redis is not null)
         {
@@ -429,6 +430,15 @@ internal static class BenchmarkProgram
     /// <c>--only latency</c>: the Redis row's capacity (its median over the repetitions), then finish → callback latency at
     /// half and at a tenth of it, as in the default run — the figures a batching change moves, in about a minute.
     /// </summary>
+    /// <summary>The Redis floor's finish → follow-up latency at the same offered loads as MageFlow's (half and a tenth of its capacity).</summary>
+    private static async Task MeasureFloorLatencyAsync(BenchReport report, RedisChoice redis, RedisInfo info, double capacity, BenchSettings settings, CancellationToken cancellationToken)
+    {
+        report.LatencyFloor = await RedisFloorLatency.RunAsync(redis.Endpoint, info, capacity / 2, settings.LatencyDuration, settings.MeasurementTimeout, cancellationToken).ConfigureAwait(false);
+        Step($"latency (Redis floor) at {capacity / 2:N0}/s: p50 {report.LatencyFloor.P50Ms:0.000} ms, p99 {report.LatencyFloor.P99Ms:0.000} ms");
+        report.LatencyFloorLowLoad = await RedisFloorLatency.RunAsync(redis.Endpoint, info, capacity / 10, settings.LatencyDuration, settings.MeasurementTimeout, cancellationToken).ConfigureAwait(false);
+        Step($"latency (Redis floor) at {capacity / 10:N0}/s: p50 {report.LatencyFloorLowLoad.P50Ms:0.000} ms, p99 {report.LatencyFloorLowLoad.P99Ms:0.000} ms");
+    }
+
     private static async Task<BenchReport> MeasureLatencyOnlyAsync(BenchReport report, RedisChoice redis, BenchWorkload workload, RedisInfo info, BenchSettings settings, CancellationToken cancellationToken)
     {
         var timeout = settings.MeasurementTimeout;
@@ -448,6 +458,7 @@ internal static class BenchmarkProgram
         Step($"latency (Redis) at {capacity / 2:N0}/s: p50 {report.Latency.P50Ms:0.000} ms, p99 {report.Latency.P99Ms:0.000} ms");
         report.LatencyLowLoad = await CallbackLatency.RunAsync(redis, workload, capacity / 10, settings.LatencyDuration, timeout, cancellationToken).ConfigureAwait(false);
         Step($"latency (Redis) at {capacity / 10:N0}/s: p50 {report.LatencyLowLoad.P50Ms:0.000} ms, p99 {report.LatencyLowLoad.P99Ms:0.000} ms");
+        await MeasureFloorLatencyAsync(report, redis, info, capacity, settings, cancellationToken).ConfigureAwait(false);
         report.LoadAverageAtEnd = BenchReport.ReadLoadAverage();
         report.FinishedAt = DateTimeOffset.UtcNow;
         ReportWriter.BuildTable(report);

@@ -59,6 +59,12 @@ internal sealed class BenchReport
     /// <summary>Diagnostic: the Redis latency at about a tenth of the measured capacity.</summary>
     public LatencyResult? LatencyLowLoad { get; set; }
 
+    /// <summary>The Redis floor's finish → follow-up latency at the offered load of <see cref="Latency"/> (RedisFloorLatency).</summary>
+    public LatencyResult? LatencyFloor { get; set; }
+
+    /// <summary>The same at the offered load of <see cref="LatencyLowLoad"/>.</summary>
+    public LatencyResult? LatencyFloorLowLoad { get; set; }
+
     /// <summary>The same latency measurement on the in-memory backend (engine only), when the main one ran on Redis.</summary>
     public LatencyResult? LatencyInMemory { get; set; }
 

@@ -96,6 +96,16 @@ internal static class ReportWriter
                 "HDR histogram of callback handler start − task handler end (Stopwatch timestamps)"));
         }
 
+        if (report.LatencyFloor is { } floorLatency)
+        {
+            var against = report.Latency is { } mage ? $"; MageFlow's p50 is {mage.P50Ms / floorLatency.P50Ms:0.0} × this, its p99 {mage.P99Ms / floorLatency.P99Ms:0.0} ×" : "";
+            rows.Add(new TableRow("Finish → follow-up read, Redis floor",
+                $"p50 {floorLatency.P50Ms:0.000} / p90 {floorLatency.P90Ms:0.000} / p99 {floorLatency.P99Ms:0.000} / max {floorLatency.MaxMs:0.0} ms",
+                $"{floorLatency.Samples:N0} items at {floorLatency.AchievedRate:N0}/s (MageFlow's offered load above){against}",
+                "— (reference: what this Redis and client allow)", "—",
+                "bare StackExchange.Redis on the same server: a consumer blocked in XREADGROUP takes each item, notes the time, XACK + XADD of a follow-up carrying it (pipelined); its read of the follow-up gives the sample. One write and one delivery, no state, no start step"));
+        }
+
         if (report.LatencyInMemory is { } engine)
         {
             rows.Add(new TableRow("Finish → callback start, in-memory",
@@ -234,6 +244,8 @@ internal static class ReportWriter
         if (report.LatencyLowLoad is { } low)
         {
             md.AppendLine(Invariant, $"Diagnostic: finish → callback start on Redis at {low.AchievedRate:N0}/s (≈10% of capacity): p50 {low.P50Ms:0.000} / p90 {low.P90Ms:0.000} / p99 {low.P99Ms:0.000} / max {low.MaxMs:0.0} ms over {low.Samples:N0} pairs.");
+            if (report.LatencyFloorLowLoad is { } floorLow)
+                md.AppendLine(Invariant, $"The Redis floor at the same load: p50 {floorLow.P50Ms:0.000} / p90 {floorLow.P90Ms:0.000} / p99 {floorLow.P99Ms:0.000} / max {floorLow.MaxMs:0.0} ms over {floorLow.Samples:N0} items.");
             md.AppendLine();
         }
 

@@ -6,11 +6,14 @@
 -- ARGV[1] consumer group, ARGV[2] consumer, ARGV[3] the store's hash tag, ARGV[4] now (unix ms), ARGV[5] how many
 -- entries at most (the worker's free run slots: a started entry must never wait for one), ARGV[6] active TTL ms,
 -- ARGV[7] how many of KEYS are task streams, ARGV[8] how many outbox messages at most.
+-- Each queue is read on its own with what is left of the count: one XREADGROUP over every queue would take up to the
+-- count from each (COUNT is per stream), and an entry read cannot be handed back, so those past the count would wait,
+-- unstarted, for a later read and a start of their own: the round trip this script saves.
 -- Returns {outbox messages as XREADGROUP gives them ({id, fields} each), why a queue could not be read ('' when all
--- could: never raised, since the runs started before it must reach the client), then per task entry read {stream index in KEYS, entry id, its fields as one cmsgpack array (false when
--- its data was deleted), the start reply or 0 when not started}}. Only an entry the client reads as a run (a
--- signature id of this partition, a known kind, a payload) is started; any other is returned as read, for the
--- client to handle as it handles what a plain read returns.
+-- could: never raised, since the runs started before it must reach the client), then per task entry read {stream
+-- index in KEYS, entry id, its fields as one cmsgpack array (false when its data was deleted), the start reply or 0
+-- when not started}}. Only an entry the client reads as a run (a signature id of this partition, a known kind, a
+-- payload) is started; any other is returned as read, for the client to handle as it handles what a plain read returns.
 local group, consumer, base, now, ttl = ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[6]
 local left, queues, outbox_count = tonumber(ARGV[5]), tonumber(ARGV[7]), tonumber(ARGV[8])
 local ctx = context(base, KEYS[1], nil, nil, now)
