@@ -1,3 +1,5 @@
+using System.Globalization;
+using System.Text;
 using StackExchange.Redis;
 
 namespace MageFlow.Backends.Redis;
@@ -69,16 +71,7 @@ internal sealed partial class RedisBackend
             [_group, consumer, _layout.Prefix, now, maxCount, activeTtlMs, taskNames.Count, withOutbox ? maxCount : 0]).ConfigureAwait(false);
 
         for (var i = 2; i < reply.Length; i++)
-        {
-            var read = reply[i];
-            var taskName = taskNames[(firstQueue + (int)read[0] - 1) % taskNames.Count];
-            var entryId = (string)read[1]!;
-            var entry = EntryOf(taskName, entryId, read[2], partition);
-            // The script starts only what StreamEntries reads as a delivery (a test pins that the two agree).
-            taken.Add(read[3].Resp2Type == ResultType.Array && entry is Delivery delivery
-                ? new TakenEntry(entry, StartedOf(delivery, read[3], now))
-                : new TakenEntry(entry));
-        }
+            taken.Add(TakenOf((ReadOnlyMemory<byte>)(RedisValue)reply[i], taskNames, firstQueue, partition, now));
 
         try
         {
@@ -98,12 +91,26 @@ internal sealed partial class RedisBackend
         }
     }
 
-    private static QueueEntry EntryOf(string taskName, string entryId, RedisResult packed, int partition)
+    /// <summary>One entry of the script's reply: <c>{stream index, entry id, packed fields or "", packed start reply or ""}</c>, one packed value.</summary>
+    private static TakenEntry TakenOf(ReadOnlyMemory<byte> packed, IReadOnlyList<string> taskNames, int firstQueue, int partition, long now)
     {
-        if (packed.IsNull) return StreamEntries.Deleted(taskName, entryId, partition);
+        var strings = new PackedStrings(packed.Span);
+        if (strings.Count != 4) throw new InvalidDataException($"An entry of read_and_start.lua's reply holds {strings.Count} strings, not 4.");
+        var queue = int.Parse(strings.Next(), NumberStyles.None, CultureInfo.InvariantCulture);
+        var taskName = taskNames[(firstQueue + queue - 1) % taskNames.Count];
+        var entryId = Encoding.UTF8.GetString(strings.Next());
+        var fields = packed[strings.NextRange()];
+        var started = packed[strings.NextRange()];
+        var entry = fields.IsEmpty ? StreamEntries.Deleted(taskName, entryId, partition) : EntryOf(taskName, entryId, fields, partition);
+        // The script starts only what StreamEntries reads as a delivery (a test pins that the two agree).
+        return !started.IsEmpty && entry is Delivery delivery ? new TakenEntry(entry, StartedOf(delivery, started.Span, now)) : new TakenEntry(entry);
+    }
+
+    private static QueueEntry EntryOf(string taskName, string entryId, ReadOnlyMemory<byte> fields, int partition)
+    {
         try
         {
-            return StreamEntries.ParsePacked(taskName, entryId, (ReadOnlyMemory<byte>)(RedisValue)packed, partition);
+            return StreamEntries.ParsePacked(taskName, entryId, fields, partition);
         }
         catch (InvalidDataException ex)
         {
@@ -112,13 +119,13 @@ internal sealed partial class RedisBackend
     }
 
     /// <summary>The start the script made, as <see cref="StartAsync"/> would return or throw it.</summary>
-    private static Task<StartOutcome> StartedOf(Delivery delivery, RedisResult reply, long now)
+    private static Task<StartOutcome> StartedOf(Delivery delivery, ReadOnlySpan<byte> reply, long now)
     {
         try
         {
-            return Task.FromResult(StartOutcomeOf(delivery.Envelope.SignatureId, reply, now));
+            return Task.FromResult(StartReply.Parse(delivery.Envelope.SignatureId, reply, now));
         }
-        catch (Exception ex) when (ex is InvalidDataException or InvalidCastException or RedisException)
+        catch (InvalidDataException ex)
         {
             return Task.FromException<StartOutcome>(ex);
         }

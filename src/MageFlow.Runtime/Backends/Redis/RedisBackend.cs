@@ -479,7 +479,7 @@ internal sealed partial class RedisBackend : IMageBackend
             var id = starts[i].Delivery.Envelope.SignatureId;
             try
             {
-                outcomes[i] = ItemResult<StartOutcome>.Of(StartOutcomeOf(id, replies[i], now));
+                outcomes[i] = ItemResult<StartOutcome>.Of(StartReply.Parse(id, ((ReadOnlyMemory<byte>)(RedisValue)replies[i]).Span, now));
             }
             catch (Exception ex) when (ex is InvalidDataException or InvalidCastException or RedisException)
             {
@@ -488,16 +488,6 @@ internal sealed partial class RedisBackend : IMageBackend
         }
         return outcomes;
     }
-
-    /// <summary>A start reply; the script reports a corrupt hash itself (3), so only parsing can still throw.</summary>
-    private static StartOutcome StartOutcomeOf(string id, RedisResult reply, long now) => (int)reply[0] switch
-    {
-        0 => new StartOutcome(StartResult.Missing, null),
-        1 => new StartOutcome(StartResult.Started, RedisLayout.ParseStarted(id, reply, now), (int)reply[1]),
-        2 => new StartOutcome(StartResult.NotRunnable, null, FoundStatus: (SignatureStatus)(int)reply[1]),
-        4 => new StartOutcome(StartResult.Parked, null, FoundStatus: (SignatureStatus)(int)reply[1]),
-        _ => new StartOutcome(StartResult.Corrupt, null, Problem: (string?)reply[1]),
-    };
 
     public Task<FinishOutcome> CompleteAsync(Delivery delivery, ReadOnlyMemory<byte> resultJson, SignatureLifetimes lifetimes, CancellationToken cancellationToken)
     {

@@ -318,34 +318,6 @@ internal sealed class RedisLayout
         };
     }
 
-    /// <summary>
-    /// The signature of a run the start script just started, from its reply <c>{1, stalls, attempts, last status,
-    /// created, strings}</c> (strings: a packed array of task, message type, return field, success ids, error ids, then
-    /// each kwarg's field and JSON): only what a run needs, which the script has already checked.
-    /// </summary>
-    public static SignatureRecord ParseStarted(string id, RedisResult reply, long startedAt)
-    {
-        var strings = new PackedStrings(((ReadOnlyMemory<byte>)(RedisValue)reply[5]).Span);
-        if (strings.Count < 5 || strings.Count % 2 == 0)
-            throw new InvalidDataException($"The start reply for signature {id} holds {strings.Count} strings, not five and pairs of kwargs.");
-        var taskName = Utf8Names.Get(strings.Next());
-        var messageType = Utf8Names.Get(strings.Next());
-        var returnField = Utf8Names.Get(strings.Next());
-        var successIds = SplitIds(strings.Next());
-        var errorIds = SplitIds(strings.Next());
-        var kwargs = new List<KeyValuePair<string, byte[]>>((strings.Count - 5) / 2);
-        for (var i = 5; i < strings.Count; i += 2)
-            kwargs.Add(new(Utf8Names.Get(strings.Next()[KwargFieldPrefix.Length..]), strings.Next().ToArray()));
-        var lastStatus = (long)reply[3];
-        if (lastStatus is < int.MinValue or > int.MaxValue)
-            throw new InvalidDataException($"The stored signature {id} is corrupt: its field '{LastStatusField}' holds {lastStatus}, not a status; it was not written by MageFlow.");
-        return new SignatureRecord(id, taskName, messageType, kwargs, successIds, errorIds,
-            SignatureStatus.Active, (SignatureStatus)lastStatus, returnField, DateTimeOffset.FromUnixTimeMilliseconds((long)reply[4]), (int)reply[2])
-        {
-            StartedAt = DateTimeOffset.FromUnixTimeMilliseconds(startedAt),
-        };
-    }
-
     /// <summary>A numeric field; anything else means the hash was not written by MageFlow.</summary>
     private static long Number(string id, string field, RedisValue value)
     {
@@ -359,7 +331,7 @@ internal sealed class RedisLayout
         ParseSignature(id, ((RedisValue[])flatPairs!).AsSpan());
 
     /// <summary>The ids of a comma-joined list, read from its bytes (no joined string in between).</summary>
-    private static string[] SplitIds(ReadOnlySpan<byte> joined)
+    internal static string[] SplitIds(ReadOnlySpan<byte> joined)
     {
         var count = 0;
         foreach (var range in joined.Split((byte)','))

@@ -10,10 +10,11 @@
 -- count from each (COUNT is per stream), and an entry read cannot be handed back, so those past the count would wait,
 -- unstarted, for a later read and a start of their own: the round trip this script saves.
 -- Returns {outbox messages as XREADGROUP gives them ({id, fields} each), why a queue could not be read ('' when all
--- could: never raised, since the runs started before it must reach the client), then per task entry read {stream
--- index in KEYS, entry id, its fields as one cmsgpack array (false when its data was deleted), the start reply or 0
--- when not started}}. Only an entry the client reads as a run (a signature id of this partition, a known kind, a
--- payload) is started; any other is returned as read, for the client to handle as it handles what a plain read returns.
+-- could: never raised, since the runs started before it must reach the client), then per task entry read one cmsgpack
+-- array of strings {stream index in KEYS, entry id, its fields as one cmsgpack array ('' when its data was deleted),
+-- start_entry's packed reply ('' when not started)}: one value per entry for the client to parse. Only an entry the
+-- client reads as a run (a signature id of this partition, a known kind, a payload) is started; any other is returned
+-- as read, for the client to handle as it handles what a plain read returns.
 local group, consumer, base, now, ttl = ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[6]
 local left, queues, outbox_count = tonumber(ARGV[5]), tonumber(ARGV[7]), tonumber(ARGV[8])
 local ctx = context(base, KEYS[1], nil, nil, now)
@@ -49,13 +50,13 @@ for q = 1, queues do
   local entries = read(stream, left)
   for i = 1, #entries do
     local entry, fields = entries[i][1], entries[i][2]
-    local started, packed = 0, false
+    local started, packed = '', ''
     if fields then
       packed = cmsgpack.pack(fields)
       local signature = runnable(fields)
       if signature then started = start_entry(ctx, group, signature, stream, entry, ttl) end
     end
-    reply[#reply + 1] = {q, entry, packed, started}
+    reply[#reply + 1] = cmsgpack.pack({tostring(q), entry, packed, started})
   end
   left = left - #entries
 end

@@ -648,23 +648,23 @@ end
 
 local KWARG_PREFIX_LENGTH = #F_KWARG_PREFIX
 
--- Starts the run of entry `entry` of `stream` on `signature` (a key of ctx's partition). Returns {0} missing;
--- {1, stalls, attempts, last status, created, strings} started; {2, status} not runnable; {3, problem} corrupt;
--- {4, status} parked (Suspended or Interrupted: the run is saved on the signature for resume). The entry is
+-- Starts the run of entry `entry` of `stream` on `signature` (a key of ctx's partition). Returns a list of strings:
+-- {'0'} missing; {'1', stalls, attempts, last status, created, task, message type, return field, success ids, error
+-- ids, then each bound kwarg's field (with its prefix) and JSON} started; {'2', status} not runnable; {'3', problem}
+-- corrupt; {'4', status} parked (Suspended or Interrupted: the run is saved on the signature for resume). The entry is
 -- acknowledged unless started. stalls: how many times in a row this same entry was started and never finished
--- (take-overs). strings: one cmsgpack array {task, message type, return field, success ids, error ids, then each
--- bound kwarg's field (with its prefix) and JSON}, read by PackedStrings in C#: one value for the client to parse
--- instead of one per string. The reply carries only what a run needs: one HGETALL is the cheapest read of a small
--- hash, and every value converted into Lua and back out costs more than the command itself.
+-- (take-overs). start_entry packs it into one cmsgpack value, read by StartReply in C#: one value for the client to
+-- parse instead of one per string. The reply carries only what a run needs: one HGETALL is the cheapest read of a
+-- small hash, and every value converted into Lua and back out costs more than the command itself.
 local function start_run(ctx, group, signature, stream, entry, ttl)
   -- A key of another type raises here, before any write, and start_entry reports it as corrupt.
   local all = redis.call('HGETALL', signature)
   if #all == 0 then
     acknowledge(stream, group, entry)
-    return {0}
+    return {'0'}
   end
-  -- The reply's strings: five fixed ones (filled in below, once known), then the kwargs as they come.
-  local at, strings = {}, {'', '', '', '', ''}
+  -- The reply: ten fixed strings (filled in below, once known), then the kwargs as they come.
+  local at, strings = {}, {'1', '', '', '', '', '', '', '', '', ''}
   for i = 1, #all, 2 do
     local name = all[i]
     if string.sub(name, 1, KWARG_PREFIX_LENGTH) == F_KWARG_PREFIX then
@@ -677,17 +677,17 @@ local function start_run(ctx, group, signature, stream, entry, ttl)
   local problem = unreadable(at)
   if problem then
     fail_corrupt(ctx, group, signature, stream, entry, ttl, at, problem)
-    return {3, problem}
+    return {'3', problem}
   end
   local status = at[F_STATUS]
   if is_paused(status) then
     local run = redis.call('XRANGE', stream, entry, entry)
     if acknowledge(stream, group, entry) == 1 and #run > 0 then park(ctx, signature, run[1][2], at[F_SUCCESS_IDS], at[F_ERROR_IDS]) end
-    return {4, status}
+    return {'4', status}
   end
   if status ~= PENDING and status ~= ACTIVE then
     acknowledge(stream, group, entry)
-    return {2, status}
+    return {'2', status}
   end
   local attempts = (tonumber(at[F_ATTEMPTS]) or 0) + 1
   local stalls = 0
@@ -701,17 +701,20 @@ local function start_run(ctx, group, signature, stream, entry, ttl)
     redis.call('HSET', signature, F_ATTEMPTS, attempts, F_RUNNING_ENTRY, entry, F_STALLS, stalls, F_STARTED, ctx.now)
   end
   keep_with_callbacks(ctx, signature, ttl, at[F_SUCCESS_IDS], at[F_ERROR_IDS])
-  strings[1], strings[2], strings[3] = at[F_TASK], at[F_MESSAGE_TYPE], at[F_RETURN_FIELD]
-  strings[4], strings[5] = at[F_SUCCESS_IDS] or '', at[F_ERROR_IDS] or ''
-  return {1, stalls, attempts, tonumber(last_status), tonumber(at[F_CREATED]) or 0, cmsgpack.pack(strings)}
+  -- Numbers as integers: unreadable() let through anything tonumber reads.
+  strings[2], strings[3] = string.format('%d', stalls), string.format('%d', attempts)
+  strings[4], strings[5] = string.format('%d', tonumber(last_status)), string.format('%d', tonumber(at[F_CREATED]) or 0)
+  strings[6], strings[7], strings[8] = at[F_TASK], at[F_MESSAGE_TYPE], at[F_RETURN_FIELD]
+  strings[9], strings[10] = at[F_SUCCESS_IDS] or '', at[F_ERROR_IDS] or ''
+  return strings
 end
 
--- start_run, guarded: a key that is not a hash MageFlow wrote can never start, so its entry goes (corrupt, 3).
+-- start_run, guarded and packed: a key that is not a hash MageFlow wrote can never start, so its entry goes (corrupt).
 local function start_entry(ctx, group, signature, stream, entry, ttl)
   local reply = guarded(start_run, ctx, group, signature, stream, entry, ttl)
   if reply[1] == -1 then
     acknowledge(stream, group, entry)
-    reply = {3, reply[2]}
+    reply = {'3', reply[2]}
   end
-  return reply
+  return cmsgpack.pack(reply)
 end
