@@ -16,100 +16,115 @@ internal sealed class OutcomeApplier(IMageBackend backend, MageFlowOptions optio
 {
     private SignatureLifetimes Lifetimes => new(options.ActiveTtl, options.DoneTtl);
 
-    public async ValueTask ApplyAsync(Delivery delivery, SignatureRecord signature, RunOutcome outcome)
+    /// <summary>
+    /// Applies <paramref name="outcome"/>. Each outcome has its own method, so a run's state machine holds only what its
+    /// transition needs; each transition's first attempt is awaited there, and only a transient failure goes on to
+    /// <see cref="RetryAsync"/>: the common path needs no state machine of its own.
+    /// </summary>
+    public ValueTask ApplyAsync(Delivery delivery, SignatureRecord signature, RunOutcome outcome) => outcome switch
     {
-        // Each transition's first attempt is awaited here, and only a transient failure goes on to RetryAsync: the
-        // common path needs no state machine of its own.
+        RunOutcome.Succeeded done => CompleteAsync(delivery, signature, done),
+        RunOutcome.Failed failed => FailAsync(delivery, signature, failed),
+        RunOutcome.Retry retry => RetryLaterAsync(delivery, signature, retry),
+        RunOutcome.Stopped => ParkAsync(delivery, signature),
+        RunOutcome.Abandoned => ReleaseAsync(delivery, signature),
+        _ => throw new System.Diagnostics.UnreachableException($"No transition for the outcome {outcome.GetType().Name}."),
+    };
+
+    private async ValueTask CompleteAsync(Delivery delivery, SignatureRecord signature, RunOutcome.Succeeded done)
+    {
         var firstTriedAt = time.GetUtcNow();
-        switch (outcome)
+        var completion = (backend, delivery, done.Result, Lifetimes);
+        var complete = static ((IMageBackend Backend, Delivery Delivery, ReadOnlyMemory<byte> Result, SignatureLifetimes Lifetimes) s) =>
+            s.Backend.CompleteAsync(s.Delivery, s.Result, s.Lifetimes, CancellationToken.None);
+        FinishOutcome completed;
+        try
         {
-            case RunOutcome.Succeeded done:
-                var completion = (backend, delivery, done.Result, Lifetimes);
-                var complete = static ((IMageBackend Backend, Delivery Delivery, ReadOnlyMemory<byte> Result, SignatureLifetimes Lifetimes) s) =>
-                    s.Backend.CompleteAsync(s.Delivery, s.Result, s.Lifetimes, CancellationToken.None);
-                FinishOutcome completed;
-                try
-                {
-                    completed = await complete(completion).ConfigureAwait(false);
-                }
-                catch (Exception ex) when (IsTransient(ex))
-                {
-                    completed = await RetryAsync(ex, firstTriedAt, completion, complete).ConfigureAwait(false);
-                }
-                if (!completed.Applied)
-                {
-                    NotApplied(signature, completed);
-                    return;
-                }
-                ReportMissing(signature, completed);
-                Log.RunDone(logger, signature.Id, signature.TaskName, signature.SuccessCallbackIds.Count - completed.MissingCallbackIds.Count);
-                return;
-
-            case RunOutcome.Failed failed:
-                var failing = (backend, delivery, failed, Lifetimes);
-                var fail = static ((IMageBackend Backend, Delivery Delivery, RunOutcome.Failed Failed, SignatureLifetimes Lifetimes) s) =>
-                    s.Backend.FailAsync(s.Delivery, s.Failed.FailedInput, s.Failed.Failure, s.Lifetimes, CancellationToken.None);
-                FinishOutcome failure;
-                try
-                {
-                    failure = await fail(failing).ConfigureAwait(false);
-                }
-                catch (Exception ex) when (IsTransient(ex))
-                {
-                    failure = await RetryAsync(ex, firstTriedAt, failing, fail).ConfigureAwait(false);
-                }
-                if (!failure.Applied)
-                {
-                    NotApplied(signature, failure);
-                    return;
-                }
-                ReportMissing(signature, failure);
-                Log.RunFailed(logger, failed.Exception, signature.Id, signature.TaskName, signature.Attempts, failed.Failure.Kind, failed.Failure.Error,
-                    signature.ErrorCallbackIds.Count - failure.MissingCallbackIds.Count);
-                return;
-
-            case RunOutcome.Retry retry:
-                Log.RunRetrying(logger, retry.Exception, signature.Id, signature.TaskName, signature.Attempts, retry.MaxAttempts, retry.Delay, retry.Error);
-                var retrying = (backend, delivery, time, retry.Delay, options.ActiveTtl);
-                var retryLater = static async ((IMageBackend Backend, Delivery Delivery, TimeProvider Time, TimeSpan Delay, TimeSpan ActiveTtl) s) =>
-                {
-                    await s.Backend.RetryLaterAsync(s.Delivery, s.Time.GetUtcNow() + s.Delay, s.ActiveTtl, CancellationToken.None).ConfigureAwait(false);
-                    return true;
-                };
-                try
-                {
-                    await retryLater(retrying).ConfigureAwait(false);
-                }
-                catch (Exception ex) when (IsTransient(ex))
-                {
-                    await RetryAsync(ex, firstTriedAt, retrying, retryLater).ConfigureAwait(false);
-                }
-                return;
-
-            case RunOutcome.Stopped:
-                var parking = (backend, delivery);
-                var park = static async ((IMageBackend Backend, Delivery Delivery) s) =>
-                {
-                    await s.Backend.ParkAsync(s.Delivery, CancellationToken.None).ConfigureAwait(false);
-                    return true;
-                };
-                try
-                {
-                    await park(parking).ConfigureAwait(false);
-                }
-                catch (Exception ex) when (IsTransient(ex))
-                {
-                    await RetryAsync(ex, firstTriedAt, parking, park).ConfigureAwait(false);
-                }
-                Log.RunStopped(logger, signature.Id, signature.TaskName);
-                return;
-
-            case RunOutcome.Abandoned:
-                // Best effort: if this fails too, the entry is reclaimed after the visibility timeout all the same.
-                await backend.ReleaseAsync(delivery, worker.ConsumerName, CancellationToken.None).ConfigureAwait(false);
-                Log.LeftForReclaim(logger, signature.Id, signature.TaskName);
-                return;
+            completed = await complete(completion).ConfigureAwait(false);
         }
+        catch (Exception ex) when (IsTransient(ex))
+        {
+            completed = await RetryAsync(ex, firstTriedAt, completion, complete).ConfigureAwait(false);
+        }
+        if (!completed.Applied)
+        {
+            NotApplied(signature, completed);
+            return;
+        }
+        ReportMissing(signature, completed);
+        Log.RunDone(logger, signature.Id, signature.TaskName, signature.SuccessCallbackIds.Count - completed.MissingCallbackIds.Count);
+    }
+
+    private async ValueTask FailAsync(Delivery delivery, SignatureRecord signature, RunOutcome.Failed failed)
+    {
+        var firstTriedAt = time.GetUtcNow();
+        var failing = (backend, delivery, failed, Lifetimes);
+        var fail = static ((IMageBackend Backend, Delivery Delivery, RunOutcome.Failed Failed, SignatureLifetimes Lifetimes) s) =>
+            s.Backend.FailAsync(s.Delivery, s.Failed.FailedInput, s.Failed.Failure, s.Lifetimes, CancellationToken.None);
+        FinishOutcome failure;
+        try
+        {
+            failure = await fail(failing).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (IsTransient(ex))
+        {
+            failure = await RetryAsync(ex, firstTriedAt, failing, fail).ConfigureAwait(false);
+        }
+        if (!failure.Applied)
+        {
+            NotApplied(signature, failure);
+            return;
+        }
+        ReportMissing(signature, failure);
+        Log.RunFailed(logger, failed.Exception, signature.Id, signature.TaskName, signature.Attempts, failed.Failure.Kind, failed.Failure.Error,
+            signature.ErrorCallbackIds.Count - failure.MissingCallbackIds.Count);
+    }
+
+    private async ValueTask RetryLaterAsync(Delivery delivery, SignatureRecord signature, RunOutcome.Retry retry)
+    {
+        var firstTriedAt = time.GetUtcNow();
+        Log.RunRetrying(logger, retry.Exception, signature.Id, signature.TaskName, signature.Attempts, retry.MaxAttempts, retry.Delay, retry.Error);
+        var retrying = (backend, delivery, time, retry.Delay, options.ActiveTtl);
+        var retryLater = static async ((IMageBackend Backend, Delivery Delivery, TimeProvider Time, TimeSpan Delay, TimeSpan ActiveTtl) s) =>
+        {
+            await s.Backend.RetryLaterAsync(s.Delivery, s.Time.GetUtcNow() + s.Delay, s.ActiveTtl, CancellationToken.None).ConfigureAwait(false);
+            return true;
+        };
+        try
+        {
+            await retryLater(retrying).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (IsTransient(ex))
+        {
+            await RetryAsync(ex, firstTriedAt, retrying, retryLater).ConfigureAwait(false);
+        }
+    }
+
+    private async ValueTask ParkAsync(Delivery delivery, SignatureRecord signature)
+    {
+        var firstTriedAt = time.GetUtcNow();
+        var parking = (backend, delivery);
+        var park = static async ((IMageBackend Backend, Delivery Delivery) s) =>
+        {
+            await s.Backend.ParkAsync(s.Delivery, CancellationToken.None).ConfigureAwait(false);
+            return true;
+        };
+        try
+        {
+            await park(parking).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (IsTransient(ex))
+        {
+            await RetryAsync(ex, firstTriedAt, parking, park).ConfigureAwait(false);
+        }
+        Log.RunStopped(logger, signature.Id, signature.TaskName);
+    }
+
+    private async ValueTask ReleaseAsync(Delivery delivery, SignatureRecord signature)
+    {
+        // Best effort: if this fails too, the entry is reclaimed after the visibility timeout all the same.
+        await backend.ReleaseAsync(delivery, worker.ConsumerName, CancellationToken.None).ConfigureAwait(false);
+        Log.LeftForReclaim(logger, signature.Id, signature.TaskName);
     }
 
     /// <summary>
