@@ -115,6 +115,33 @@ public abstract class RedisPartitionSuite(IRedisDeployment redis)
         Assert.False((await swarm.GetInfoAsync()).IsFinished);
     }
 
+    [Fact]
+    public async Task A_read_that_starts_runs_also_applies_the_messages_between_partitions_it_reads_with_them()
+    {
+        var shop = new Shop();
+        await using var cluster = await StartAsync(shop);
+        var backend = cluster.Backend;
+        await backend.PrepareQueuesAsync([Shop.SendConfirmation], default);
+        var (order, far) = await OrderWithAFarCallbackAsync(cluster.Client);
+        await order.RunAsync(new OrderMessage("read-and-start", 1m));
+        await FinishByHandAsync(cluster, Shop.ProcessOrder, "read-and-start");
+        // The completion queued the near confirmation beside the order and sent the far one's dispatch through the outbox.
+        var outbox = Layout.Outbox(0);
+        var farQueue = Layout.Queue(1, Shop.SendConfirmation);
+        var messages = (await redis.Database.StreamRangeAsync(outbox)).Select(m => (string)m.Id!).ToArray();
+        Assert.NotEmpty(messages);
+        Assert.Equal(0, await redis.Database.StreamLengthAsync(farQueue));
+
+        var taken = await backend.ReadAndStartAsync([Shop.SendConfirmation], "by-hand", 10, TimeSpan.Zero, TimeSpan.FromHours(1), default);
+
+        // The near run is started by the read; the far one is queued by the message read with it (and started too when
+        // the read came to its partition after applying the message).
+        Assert.Contains(taken, t => ((Delivery)t.Entry).Envelope.SignatureId != far.Id);
+        foreach (var run in taken) Assert.Equal(StartResult.Started, (await run.Started!).Result);
+        Assert.Equal(1, await redis.Database.StreamLengthAsync(farQueue));
+        await AssertReadAndAcknowledgedAsync(outbox, messages);
+    }
+
     // ---- what a worker does with outbox messages it cannot apply: logged and acknowledged, never retried forever,
     // never in the way of the messages read with them (RedisBackend.ApplyOutboxMessagesAsync) ----
 
