@@ -6,7 +6,24 @@ using Microsoft.Extensions.DependencyInjection;
 
 namespace MageFlow.Benchmarks.Measurements;
 
-internal sealed record LatencyResult(double OfferedRate, double AchievedRate, int Samples, double P50Ms, double P90Ms, double P99Ms, double MaxMs);
+internal sealed record LatencyResult(double OfferedRate, double AchievedRate, int Samples, double P50Ms, double P90Ms, double P99Ms, double MaxMs)
+{
+    /// <summary>Percentiles of <paramref name="microseconds"/> (negative ones counted as 0) through an HDR histogram of up to a minute.</summary>
+    public static LatencyResult Of(double offeredRate, double achievedRate, IEnumerable<long> microseconds)
+    {
+        var histogram = new LongHistogram(60_000_000L, 3);
+        var samples = 0;
+        foreach (var micros in microseconds)
+        {
+            histogram.RecordValue(Math.Max(0, micros));
+            samples++;
+        }
+        static double Ms(long micros) => micros / 1000.0;
+        return new LatencyResult(offeredRate, achievedRate, samples,
+            Ms(histogram.GetValueAtPercentile(50)), Ms(histogram.GetValueAtPercentile(90)),
+            Ms(histogram.GetValueAtPercentile(99)), Ms(histogram.GetMaxValue()));
+    }
+}
 
 /// <summary>
 /// Finish → callback start at a fixed offered load: a worker is running, pre-signed pairs are dispatched at
@@ -49,17 +66,7 @@ internal static class CallbackLatency
             await Concurrency.WithTimeout(probe.AllCallbacksDone, timeout,
                 () => $"Latency ({backend.Name}): only {probe.CallbacksDone} of {tasks} callbacks finished", cancellationToken).ConfigureAwait(false);
 
-            var histogram = new LongHistogram(60_000_000L, 3); // µs, up to a minute
-            var samples = 0;
-            foreach (var micros in probe.FinishToCallbackMicroseconds())
-            {
-                histogram.RecordValue(Math.Max(0, micros));
-                samples++;
-            }
-            static double Ms(long micros) => micros / 1000.0;
-            return new LatencyResult(rate, tasks / offeredSeconds, samples,
-                Ms(histogram.GetValueAtPercentile(50)), Ms(histogram.GetValueAtPercentile(90)),
-                Ms(histogram.GetValueAtPercentile(99)), Ms(histogram.GetMaxValue()));
+            return LatencyResult.Of(rate, tasks / offeredSeconds, probe.FinishToCallbackMicroseconds());
         }
         finally
         {

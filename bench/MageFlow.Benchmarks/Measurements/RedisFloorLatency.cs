@@ -1,6 +1,5 @@
 using System.Diagnostics;
 using System.Globalization;
-using HdrHistogram;
 using MageFlow.Benchmarks.Infrastructure;
 using StackExchange.Redis;
 
@@ -92,11 +91,6 @@ internal static class RedisFloorLatency
         }
         await info.FlushDatabaseAsync(Database).ConfigureAwait(false);
 
-        var histogram = new LongHistogram(60_000_000L, 3); // µs, up to a minute
-        foreach (var micros in samples) histogram.RecordValue(Math.Max(0, micros));
-        static double Ms(long micros) => micros / 1000.0;
-        return new LatencyResult(rate, items / offeredSeconds, items,
-            Ms(histogram.GetValueAtPercentile(50)), Ms(histogram.GetValueAtPercentile(90)),
-            Ms(histogram.GetValueAtPercentile(99)), Ms(histogram.GetMaxValue()));
+        return LatencyResult.Of(rate, items / offeredSeconds, samples);
     }
 }

@@ -46,13 +46,8 @@ internal sealed class OutcomeApplier(IMageBackend backend, MageFlowOptions optio
         {
             completed = await RetryAsync(ex, firstTriedAt, completion, complete).ConfigureAwait(false);
         }
-        if (!completed.Applied)
-        {
-            NotApplied(signature, completed);
-            return;
-        }
-        ReportMissing(signature, completed);
-        Log.RunDone(logger, signature.Id, signature.TaskName, signature.SuccessCallbackIds.Count - completed.MissingCallbackIds.Count);
+        if (Applied(signature, completed))
+            Log.RunDone(logger, signature.Id, signature.TaskName, signature.SuccessCallbackIds.Count - completed.MissingCallbackIds.Count);
     }
 
     private async ValueTask FailAsync(Delivery delivery, SignatureRecord signature, RunOutcome.Failed failed)
@@ -70,14 +65,9 @@ internal sealed class OutcomeApplier(IMageBackend backend, MageFlowOptions optio
         {
             failure = await RetryAsync(ex, firstTriedAt, failing, fail).ConfigureAwait(false);
         }
-        if (!failure.Applied)
-        {
-            NotApplied(signature, failure);
-            return;
-        }
-        ReportMissing(signature, failure);
-        Log.RunFailed(logger, failed.Exception, signature.Id, signature.TaskName, signature.Attempts, failed.Failure.Kind, failed.Failure.Error,
-            signature.ErrorCallbackIds.Count - failure.MissingCallbackIds.Count);
+        if (Applied(signature, failure))
+            Log.RunFailed(logger, failed.Exception, signature.Id, signature.TaskName, signature.Attempts, failed.Failure.Kind, failed.Failure.Error,
+                signature.ErrorCallbackIds.Count - failure.MissingCallbackIds.Count);
     }
 
     private async ValueTask RetryLaterAsync(Delivery delivery, SignatureRecord signature, RunOutcome.Retry retry)
@@ -164,15 +154,20 @@ internal sealed class OutcomeApplier(IMageBackend backend, MageFlowOptions optio
         _ => false,
     };
 
-    private void NotApplied(SignatureRecord signature, FinishOutcome outcome)
+    /// <summary>
+    /// What a finishing transition did, logged: false when it was not applied (a duplicate run, or the outcome saved on a
+    /// paused signature); when applied, the callbacks that no longer existed are reported.
+    /// </summary>
+    private bool Applied(SignatureRecord signature, FinishOutcome outcome)
     {
-        if (outcome.Saved) Log.OutcomeSaved(logger, signature.Id, signature.TaskName);
-        else Log.DuplicateFinish(logger, signature.Id, signature.TaskName);
-    }
-
-    private void ReportMissing(SignatureRecord signature, FinishOutcome outcome)
-    {
+        if (!outcome.Applied)
+        {
+            if (outcome.Saved) Log.OutcomeSaved(logger, signature.Id, signature.TaskName);
+            else Log.DuplicateFinish(logger, signature.Id, signature.TaskName);
+            return false;
+        }
         if (outcome.MissingCallbackIds.Count > 0)
             Log.MissingCallbacks(logger, signature.Id, signature.TaskName, string.Join(", ", outcome.MissingCallbackIds));
+        return true;
     }
 }

@@ -76,8 +76,7 @@ internal sealed partial class RedisBackend
         try
         {
             // Messages not applied stay pending and are applied again once reclaimed.
-            if (reply[0].Length > 0)
-                await ApplyOutboxAsync(db, partition, Enumerable.Range(0, reply[0].Length).Select(m => reply[0][m]).ToList()).ConfigureAwait(false);
+            await ApplyOutboxAsync(db, partition, (RedisResult[])reply[0]!).ConfigureAwait(false);
             if ((string?)reply[1] is { Length: > 0 } problem)
             {
                 // A queue whose group is gone (deleted, or Redis restarted empty) is made again; anything else is said.

@@ -260,7 +260,7 @@ internal sealed partial class RedisBackend
             {
                 // Messages a forwarder took and never acknowledged (it stopped, or applying failed): applied again,
                 // which changes nothing for what was applied already (apply.lua).
-                await ApplyOutboxAsync(db, stream.Partition, Enumerable.Range(0, entries.Length).Select(i => entries[i]).ToList()).ConfigureAwait(false);
+                await ApplyOutboxAsync(db, stream.Partition, (RedisResult[])entries!).ConfigureAwait(false);
             }
             else
             {
@@ -285,7 +285,7 @@ internal sealed partial class RedisBackend
     /// applied. One that fails for a passing reason stays pending and is applied again after the visibility timeout;
     /// one Redis refuses (it cannot be applied, ever) is logged and acknowledged, not retried forever.
     /// </summary>
-    private async Task ApplyOutboxAsync(IDatabase db, int partition, List<RedisResult> messages)
+    private async Task ApplyOutboxAsync(IDatabase db, int partition, IReadOnlyList<RedisResult> messages)
     {
         if (messages.Count == 0) return;
         var done = await ApplyOutboxMessagesAsync(db, partition, messages).ConfigureAwait(false);
