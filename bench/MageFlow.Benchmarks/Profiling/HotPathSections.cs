@@ -36,13 +36,13 @@ internal static class HotPathSections
 
         var record = new Signatures.SignatureRecord(Signatures.SignatureRecord.NewId(), BenchTasks.Work, typeof(WorkMessage).FullName!, workKwargs,
             [Signatures.SignatureRecord.NewId()], [], SignatureStatus.Pending, SignatureStatus.Pending, "result", DateTimeOffset.UtcNow, 0);
-        var storedHash = Backends.Redis.RedisLayout.SignatureFields(record).ToArray();
+        var storedRecord = Backends.Redis.RedisLayout.PackSignature(record);
         using var hardStop = new CancellationTokenSource();
 
         return
         [
-            Time("redis: encode a signature's hash fields (sign)", iterations, () => Backends.Redis.RedisLayout.SignatureFields(record)),
-            Time("redis: parse a signature's hash (start reply)", iterations, () => Backends.Redis.RedisLayout.ParseSignature(record.Id, storedHash)),
+            Time("redis: pack a signature's record (sign)", iterations, () => Backends.Redis.RedisLayout.PackSignature(record)),
+            Time("redis: read a signature's record (GetSignatureAsync)", iterations, () => Backends.Redis.RedisLayout.ParseSignature(record.Id, storedRecord)),
             Time("worker: DI scope per run (CreateAsyncScope + dispose)", iterations, () =>
             {
                 var scope = scopes.CreateAsyncScope();

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using MageFlow.TestRedis;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using StackExchange.Redis;
@@ -274,10 +275,10 @@ public sealed class ReliabilityCluster : IAsyncDisposable
         {
             await foreach (var key in scan)
             {
-                var status = await Db.HashGetAsync(key, "s");
-                if (status.IsNull || (status != "0" && status != "1")) continue;
+                var status = await StoredRecords.FieldAsync(Db, key, "s");
+                if (status is not ("0" or "1")) continue;
                 var ttl = await Db.KeyTimeToLiveAsync(key);
-                if (ttl is null || ttl > doneTtl) stuck.Add($"{key} status={(SignatureStatus)(int)status} ttl={ttl?.TotalSeconds:0}s");
+                if (ttl is null || ttl > doneTtl) stuck.Add($"{key} status={(SignatureStatus)int.Parse(status, System.Globalization.CultureInfo.InvariantCulture)} ttl={ttl?.TotalSeconds:0}s");
             }
         }
         return stuck;

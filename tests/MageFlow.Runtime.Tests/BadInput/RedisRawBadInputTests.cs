@@ -2,13 +2,14 @@ using System.Text;
 using MageFlow.Runtime.Tests.Contract;
 using MageFlow.Runtime.Tests.Infrastructure;
 using Microsoft.Extensions.Logging;
+using MageFlow.TestRedis;
 using StackExchange.Redis;
 
 namespace MageFlow.Runtime.Tests.BadInput;
 
 /// <summary>
 /// Bad data written straight into Redis (the layout of RedisLayout.cs): malformed stream entries, corrupt
-/// signature hashes, garbage task definitions and delayed retries. Each case seeds its data before any worker
+/// signature records, garbage task definitions and delayed retries. Each case seeds its data before any worker
 /// starts, queues a canary with it (so both land in the same read and the same group-committed start script,
 /// rule 21), then starts a worker; after the expected ending, a second canary proves the worker still serves runs.
 /// </summary>
@@ -105,18 +106,22 @@ public abstract class RawBadInputTests(IRedisDeployment redis)
         ["entry: lone surrogate in a call-time kwarg name"] = x => InvalidInput(x, null, ("p", Raw.OrderJson()), ("w", "{\"pri\\ud800ority\":\"x\"}")),
         ["entry: result kind with a payload that is not JSON"] = x => InvalidInput(x, null, ("k", "1"), ("p", "{not json")),
 
-        // ---- corrupt signature hashes ----
-        ["hash: the key is a string"] = x => WrongKeyType(x, (db, key) => db.StringSetAsync(key, "garbage")),
-        ["hash: the key is a list"] = x => WrongKeyType(x, (db, key) => db.ListRightPushAsync(key, "garbage")),
-        ["hash: no task name field t"] = x => CorruptHash(x, (db, key) => db.HashDeleteAsync(key, "t")),
-        ["hash: no message type field m"] = x => CorruptHash(x, (db, key) => db.HashDeleteAsync(key, "m")),
-        ["hash: no return field r"] = x => CorruptHash(x, (db, key) => db.HashDeleteAsync(key, "r")),
-        ["hash: attempts a not a number"] = x => CorruptHash(x, (db, key) => db.HashSetAsync(key, "a", "many")),
-        ["hash: created c not a number"] = x => CorruptHash(x, (db, key) => db.HashSetAsync(key, "c", "yesterday")),
-        ["hash: task name t of no registered task"] = async x =>
+        // ---- corrupt signature records ----
+        ["record: the key is a string that is not MessagePack"] = x => WrongKeyType(x, (db, key) => db.StringSetAsync(key, "garbage")),
+        ["record: the key is MessagePack but not a map"] = x => WrongKeyType(x, (db, key) => db.StringSetAsync(key, new byte[] { 0x2a })),
+        ["record: the key is a hash (signatures of an earlier version)"] = x => WrongKeyType(x, (db, key) => db.HashSetAsync(key, "t", Shop.ProcessOrder)),
+        ["record: the key is a list"] = x => WrongKeyType(x, (db, key) => db.ListRightPushAsync(key, "garbage")),
+        ["record: no task name field t"] = x => CorruptRecord(x, (db, key) => StoredRecords.DeleteAsync(db, key, "t")),
+        ["record: task name t a number, not text"] = x => CorruptRecord(x, (db, key) => StoredRecords.SetNumberAsync(db, key, "t", 7)),
+        ["record: no message type field m"] = x => CorruptRecord(x, (db, key) => StoredRecords.DeleteAsync(db, key, "m")),
+        ["record: no return field r"] = x => CorruptRecord(x, (db, key) => StoredRecords.DeleteAsync(db, key, "r")),
+        ["record: attempts a not a number"] = x => CorruptRecord(x, (db, key) => StoredRecords.SetAsync(db, key, "a", "many")),
+        ["record: created c not a number"] = x => CorruptRecord(x, (db, key) => StoredRecords.SetAsync(db, key, "c", "yesterday")),
+        ["record: kwarg a number, not JSON text"] = x => CorruptRecord(x, (db, key) => StoredRecords.SetNumberAsync(db, key, "k:priority", 1)),
+        ["record: task name t of no registered task"] = async x =>
         {
             var (order, marker) = await x.SignOrderAsync();
-            await x.Db.HashSetAsync(x.Signature(order.Id), "t", "ghost-task");
+            await StoredRecords.SetAsync(x.Db, x.Signature(order.Id), "t", "ghost-task");
             await x.AddEntryAsync(Shop.ProcessOrder, ("i", order.Id), ("k", "0"), ("p", Raw.OrderJson()));
             await x.RunWorkerAsync();
             await x.C.WaitForErrorCallbackAsync(order.Id, "ghost-task", marker);
@@ -126,42 +131,42 @@ public abstract class RawBadInputTests(IRedisDeployment redis)
             Assert.Equal(order.Id, fired[0].Failure?.SignatureId);
             Assert.Contains("ghost-task", fired[0].Failure!.Error);
             Assert.Equal(TaskFailureKind.UnknownTask, fired[0].Failure!.Kind);
-            Assert.Equal("3", (string?)await x.Db.HashGetAsync(x.Signature(order.Id), "s"));
+            Assert.Equal("3", await StoredRecords.FieldAsync(x.Db, x.Signature(order.Id), "s"));
             Assert.Equal(0, x.C.BodyRuns(order.Id));
         },
-        ["hash: status s not a number"] = x => CorruptHash(x, (db, key) => db.HashSetAsync(key, "s", "running")),
-        ["hash: sc naming missing ids and garbage"] = x => SuccessIds(x, valid => $"nope,{valid},\n, ,:x:,,"),
-        ["hash: sc naming a key that is not a hash"] = async x =>
+        ["record: status s not a number"] = x => CorruptRecord(x, (db, key) => StoredRecords.SetAsync(db, key, "s", "running")),
+        ["record: sc naming missing ids and garbage"] = x => SuccessIds(x, valid => $"nope,{valid},\n, ,:x:,,"),
+        ["record: sc naming a key that is not a record"] = async x =>
         {
             await x.Db.StringSetAsync(x.Signature("strkey"), "garbage");
             await SuccessIds(x, valid => $"strkey,{valid}");
         },
-        ["hash: ec naming missing ids and garbage"] = x => ErrorIds(x, valid => $"nope,{valid},\n, ,:x:,,"),
-        ["hash: ec naming a key that is not a hash"] = async x =>
+        ["record: ec naming missing ids and garbage"] = x => ErrorIds(x, valid => $"nope,{valid},\n, ,:x:,,"),
+        ["record: ec naming a key that is not a record"] = async x =>
         {
             await x.Db.ListRightPushAsync(x.Signature("listkey"), "garbage");
             await ErrorIds(x, valid => $"listkey,{valid}");
         },
-        ["hash: kwarg field that is not JSON"] = async x =>
+        ["record: kwarg field that is not JSON"] = async x =>
         {
             var (order, marker) = await x.SignOrderAsync(new { priority = "low" });
-            await x.Db.HashSetAsync(x.Signature(order.Id), "k:priority", "{not json");
+            await StoredRecords.SetAsync(x.Db, x.Signature(order.Id), "k:priority", "{not json");
             await x.AddEntryAsync(Shop.ProcessOrder, ("i", order.Id), ("k", "0"), ("p", Raw.OrderJson()));
             await x.RunWorkerAsync();
             await x.C.FailedAsync(order, marker, TaskFailureKind.InvalidInput, 0, $"'{Shop.ProcessOrder}'", "priority");
         },
-        ["hash: kwarg field of the wrong JSON type"] = async x =>
+        ["record: kwarg field of the wrong JSON type"] = async x =>
         {
             var (order, marker) = await x.SignOrderAsync(new { amount = 2m });
-            await x.Db.HashSetAsync(x.Signature(order.Id), "k:amount", "{\"value\":2}");
+            await StoredRecords.SetAsync(x.Db, x.Signature(order.Id), "k:amount", "{\"value\":2}");
             await x.AddEntryAsync(Shop.ProcessOrder, ("i", order.Id), ("k", "0"), ("p", Raw.OrderJson()));
             await x.RunWorkerAsync();
             await x.C.FailedAsync(order, marker, TaskFailureKind.InvalidInput, 0, $"'{Shop.ProcessOrder}'", "amount", "System.Decimal");
         },
-        ["hash: kwarg value with an escaped lone surrogate"] = async x =>
+        ["record: kwarg value with an escaped lone surrogate"] = async x =>
         {
             var (order, marker) = await x.SignOrderAsync(new { priority = "low" });
-            await x.Db.HashSetAsync(x.Signature(order.Id), "k:priority", "\"lo\\ud800w\"");
+            await StoredRecords.SetAsync(x.Db, x.Signature(order.Id), "k:priority", "\"lo\\ud800w\"");
             await x.AddEntryAsync(Shop.ProcessOrder, ("i", order.Id), ("k", "0"), ("p", Raw.OrderJson()));
             await x.RunWorkerAsync();
             await x.C.FailedAsync(order, marker, TaskFailureKind.InvalidInput, 0, $"'{Shop.ProcessOrder}'", "priority");
@@ -239,31 +244,31 @@ public abstract class RawBadInputTests(IRedisDeployment redis)
     }
 
     /// <summary>
-    /// A signature hash with a field missing or unreadable: its own run fails (status Failed, its error callbacks
+    /// A signature record with a field missing or unreadable: its own run fails (status Failed, its error callbacks
     /// fire once, the body never ran), and only its own (rule 21: the canary in the same batch completes).
     /// </summary>
-    private static async Task CorruptHash(Raw x, Func<IDatabase, RedisKey, Task> corrupt)
+    private static async Task CorruptRecord(Raw x, Func<IDatabase, RedisKey, Task> corrupt)
     {
         var (order, marker) = await x.SignOrderAsync();
         await corrupt(x.Db, x.Signature(order.Id));
         await x.AddEntryAsync(Shop.ProcessOrder, ("i", order.Id), ("k", "0"), ("p", Raw.OrderJson()));
         await x.RunWorkerAsync();
         await BadInputCase.WaitAsync(() => Task.FromResult(x.C.NotesWith(marker).Count > 0), async () =>
-            $"the error callback of the corrupt signature {order.Id} never fired; its hash now: {await HashText(x, order.Id)}; body ran {x.C.BodyRuns(order.Id)} time(s). Logged: {x.C.LogText()}");
+            $"the error callback of the corrupt signature {order.Id} never fired; its record now: {await RecordText(x, order.Id)}; body ran {x.C.BodyRuns(order.Id)} time(s). Logged: {x.C.LogText()}");
         await x.C.CanaryAsync();
         Assert.True(x.C.NotesWith(marker).Count == 1, $"The error callback fired {x.C.NotesWith(marker).Count} times; it must fire exactly once.");
         Assert.Equal(order.Id, x.C.NotesWith(marker)[0].Failure?.SignatureId);
         Assert.Equal(0, x.C.BodyRuns(order.Id));
-        Assert.Equal("3", (string?)await x.Db.HashGetAsync(x.Signature(order.Id), "s"));
+        Assert.Equal("3", await StoredRecords.FieldAsync(x.Db, x.Signature(order.Id), "s"));
         Assert.Equal(0L, await x.C.Storage.QueueLengthAsync(Shop.ProcessOrder));
     }
 
-    private static async Task<string> HashText(Raw x, string id)
+    private static async Task<string> RecordText(Raw x, string id)
     {
         try
         {
-            var entries = await x.Db.HashGetAllAsync(x.Signature(id));
-            return string.Join(" ", entries.Where(e => !((string)e.Name!).StartsWith("k:", StringComparison.Ordinal)).Select(e => $"{e.Name}={e.Value}"));
+            var fields = await StoredRecords.ReadAsync(x.Db, x.Signature(id)) ?? [];
+            return string.Join(" ", fields.Where(e => !e.Key.StartsWith("k:", StringComparison.Ordinal)).Select(e => $"{e.Key}={e.Value}"));
         }
         catch (RedisServerException ex)
         {
@@ -277,7 +282,7 @@ public abstract class RawBadInputTests(IRedisDeployment redis)
         var marker = BadInputCase.NewId("audit");
         var audit = await x.C.Mage.AsignAsync(Shop.Audit, new { source = marker });
         var order = await x.C.Mage.AsignAsync(Shop.ProcessOrder);
-        await x.Db.HashSetAsync(x.Signature(order.Id), "sc", successIds(audit.Id));
+        await StoredRecords.SetAsync(x.Db, x.Signature(order.Id), "sc", successIds(audit.Id));
         await x.AddEntryAsync(Shop.ProcessOrder, ("i", order.Id), ("k", "0"), ("p", Raw.OrderJson()));
         await x.RunWorkerAsync();
         IReadOnlyList<Received> Audits() => x.C.Recorder.Of(Shop.Audit).Where(r => ((AuditMessage)r.Message!).Source == marker).ToArray();
@@ -296,7 +301,7 @@ public abstract class RawBadInputTests(IRedisDeployment redis)
         var marker = BadInputCase.NewId("sink");
         var sink = await x.C.ErrorSinkAsync(marker);
         var order = await x.C.Mage.AsignAsync(Shop.ProcessOrder);
-        await x.Db.HashSetAsync(x.Signature(order.Id), "ec", errorIds(sink.Id));
+        await StoredRecords.SetAsync(x.Db, x.Signature(order.Id), "ec", errorIds(sink.Id));
         await x.AddEntryAsync(Shop.ProcessOrder, ("i", order.Id), ("k", "0"), ("p", Raw.OrderJson(BadInputCase.NewId("fatal"))));
         await x.RunWorkerAsync();
         await x.C.FailedAsync(order, marker, TaskFailureKind.Error, 1, "is invalid");

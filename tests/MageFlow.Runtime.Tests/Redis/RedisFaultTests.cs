@@ -37,7 +37,7 @@ public abstract class RedisFaultSuite(IRedisDeployment redis) : IAsyncLifetime
     {
         await _backend.PrepareQueuesAsync(["task-a"], default);
         var good = await CreateAsync("task-a");
-        await redis.Database.StringSetAsync($"{{{_prefix}}}:s:corrupt", "not a hash");
+        await redis.Database.StringSetAsync($"{{{_prefix}}}:s:corrupt", "not a record");
         await _backend.DispatchAsync("task-a", new Envelope("corrupt", EnvelopeKind.Message, "{}"u8.ToArray()), default);
         await _backend.DispatchAsync("task-a", new Envelope(good.Id, EnvelopeKind.Message, "{}"u8.ToArray()), default);
         var read = (await _backend.ReadAsync(["task-a"], "w", 10, TimeSpan.Zero, default)).Cast<Delivery>().ToArray();
@@ -46,7 +46,7 @@ public abstract class RedisFaultSuite(IRedisDeployment redis) : IAsyncLifetime
         var starts = await Task.WhenAll(read.Select(d => _backend.StartAsync(d, TimeSpan.FromHours(1), default)));
 
         Assert.Equal(StartResult.Corrupt, starts[0].Result);
-        Assert.Contains("WRONGTYPE", starts[0].Problem);
+        Assert.Contains("not a MageFlow signature record", starts[0].Problem);
         Assert.Equal(StartResult.Started, starts[1].Result);
         Assert.Equal(SignatureStatus.Active, starts[1].Signature!.Status);
     }
@@ -81,18 +81,22 @@ public abstract class RedisFaultSuite(IRedisDeployment redis) : IAsyncLifetime
     }
 
     [Fact]
-    public async Task Rule21_a_signature_whose_key_is_not_a_hash_fails_only_its_own_signing_in_a_batch()
+    public async Task Rule21_a_signature_whose_key_holds_other_data_fails_only_its_own_signing_and_leaves_that_data_alone()
     {
-        var taken = new SignatureRecord(SignatureRecord.NewId(), "task-a", "Demo", [], [], [], SignatureStatus.Pending, SignatureStatus.Pending, "r", DateTimeOffset.UtcNow, 0);
-        await redis.Database.StringSetAsync($"{{{_prefix}}}:s:{taken.Id}", "not MageFlow's");
+        SignatureRecord Signature() => new(SignatureRecord.NewId(), "task-a", "Demo", [], [], [], SignatureStatus.Pending, SignatureStatus.Pending, "r", DateTimeOffset.UtcNow, 0);
+        var overString = Signature();
+        var overHash = Signature();
+        await redis.Database.StringSetAsync($"{{{_prefix}}}:s:{overString.Id}", "not MageFlow's");
+        await redis.Database.HashSetAsync($"{{{_prefix}}}:s:{overHash.Id}", "owner", "someone else");
 
-        var failing = _backend.CreateSignatureAsync(taken, TimeSpan.FromHours(1), default);
+        var failing = new[] { _backend.CreateSignatureAsync(overString, TimeSpan.FromHours(1), default), _backend.CreateSignatureAsync(overHash, TimeSpan.FromHours(1), default) };
         var others = new[] { CreateAsync("task-a"), CreateAsync("task-a") };
 
-        var error = await Assert.ThrowsAsync<InvalidDataException>(() => failing);
-        Assert.Contains(taken.Id, error.Message);
+        Assert.Contains(overString.Id, (await Assert.ThrowsAsync<InvalidDataException>(() => failing[0])).Message);
+        Assert.Contains(overHash.Id, (await Assert.ThrowsAsync<InvalidDataException>(() => failing[1])).Message);
         foreach (var other in others) Assert.NotNull(await _backend.GetSignatureAsync((await other).Id, default));
-        Assert.Equal("not MageFlow's", (string?)await redis.Database.StringGetAsync($"{{{_prefix}}}:s:{taken.Id}"));
+        Assert.Equal("not MageFlow's", (string?)await redis.Database.StringGetAsync($"{{{_prefix}}}:s:{overString.Id}"));
+        Assert.Equal("someone else", (string?)await redis.Database.HashGetAsync($"{{{_prefix}}}:s:{overHash.Id}", "owner"));
     }
 
     [Fact]

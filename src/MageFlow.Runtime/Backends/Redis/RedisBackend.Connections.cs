@@ -177,9 +177,19 @@ internal sealed partial class RedisBackend
     private async Task CheckPartitionsAsync(IDatabase database)
     {
         var described = _layout.Partitions.Describe();
+        // A store whose layout a version before packed signature records wrote keeps its signatures as hashes,
+        // which this version cannot read: refused, as the earlier key layout is.
+        var earlier = await database.HashGetAsync(_layout.LayoutRecord, ["partitions", RedisLayout.RecordFormatField]).ConfigureAwait(false);
+        if (!earlier[0].IsNull && earlier[1] != RedisLayout.RecordFormat)
+            throw new InvalidOperationException(
+                $"The MageFlow store at {_configurationForMessages}, key prefix '{_options.KeyPrefix}', was written by an earlier MageFlow, which kept each signature as a hash ('{_layout.LayoutRecord}' has no '{RedisLayout.RecordFormatField}' = '{RedisLayout.RecordFormat}'): " +
+                "this version keeps a signature as one packed record and would fail every signature stored before. " +
+                $"To move on without losing work: stop the producers, let the earlier version's workers finish what is queued, then delete the store's keys (every key matching '{{{_options.KeyPrefix}}}*' and '{{{_options.KeyPrefix}{RedisPartitions.Separator}*'). " +
+                "Or give this version another RedisBackendOptions.KeyPrefix.");
         var transaction = database.CreateTransaction();
         _ = transaction.HashSetAsync(_layout.LayoutRecord, "partitions", _layout.Partitions.Count, When.NotExists);
         _ = transaction.HashSetAsync(_layout.LayoutRecord, "names", described, When.NotExists);
+        _ = transaction.HashSetAsync(_layout.LayoutRecord, RedisLayout.RecordFormatField, RedisLayout.RecordFormat, When.NotExists);
         var recorded = transaction.HashGetAsync(_layout.LayoutRecord, ["partitions", "names"]);
         await transaction.ExecuteAsync().ConfigureAwait(false);
         var found = await recorded.ConfigureAwait(false);

@@ -49,11 +49,10 @@ internal sealed partial class RedisBackend : IMageBackend
     private readonly RedisLayout _layout;
     private readonly RedisValue _group = RedisLayout.ConsumerGroup;
 
-    // Concurrent calls share round trips: signatures created, runs started and runs completed together go in
-    // one script call per kind and partition (a call touches one partition: one slot of a cluster).
+    // Concurrent calls share round trips: runs started and runs completed together go in one script call per kind
+    // and partition (a call touches one partition: one slot of a cluster). A signature is one SET of its own.
     private readonly TransitionBatcher<Start, StartOutcome>[] _starts;
     private readonly TransitionBatcher<Completion, FinishOutcome>[] _completions;
-    private readonly TransitionBatcher<Creation, bool>[] _creations;
 
     public RedisBackend(RedisBackendOptions options, ILogger<RedisBackend> logger)
     {
@@ -69,7 +68,6 @@ internal sealed partial class RedisBackend : IMageBackend
         var partitions = Enumerable.Range(0, _layout.Partitions.Count).ToArray();
         _starts = partitions.Select(_ => new TransitionBatcher<Start, StartOutcome>(StartBatchAsync, MaxTransitionBatch)).ToArray();
         _completions = partitions.Select(_ => new TransitionBatcher<Completion, FinishOutcome>(CompleteBatchAsync, MaxTransitionBatch, c => c.Result.Length, MaxTransitionBatchBytes)).ToArray();
-        _creations = partitions.Select(_ => new TransitionBatcher<Creation, bool>(CreateBatchAsync, MaxTransitionBatch, c => c.Fields.Sum(f => (long)f.Length()), MaxTransitionBatchBytes)).ToArray();
     }
 
     public string StoreId => $"Redis at {_configurationForMessages}, database {_options.Database}, key prefix '{_options.KeyPrefix}'";
@@ -83,71 +81,35 @@ internal sealed partial class RedisBackend : IMageBackend
 
     // ---- signatures ----
 
-    public Task CreateSignatureAsync(SignatureRecord signature, TimeSpan ttl, CancellationToken cancellationToken)
+    /// <summary>
+    /// One <c>SET … PX … NX GET</c> of the packed record: atomic with its expiry, so no signature is ever left without
+    /// its TTL; never over another value at its key (a key MageFlow did not write fails this signing alone); and safe to
+    /// repeat while the connection drops and comes back (finding its own record, the repeat succeeds).
+    /// </summary>
+    public async Task CreateSignatureAsync(SignatureRecord signature, TimeSpan ttl, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(signature);
-        // Encoded before joining a batch, so a signature that cannot be stored fails only its own caller.
-        var fields = RedisLayout.SignatureFields(signature);
-        return _creations[PartitionOf(signature.Id)].RunAsync(new Creation(_layout.Signature(signature.Id), fields, ExpiryMilliseconds(ttl)));
-    }
-
-    /// <summary>
-    /// Signatures created together: one MULTI/EXEC of plain HSET + PEXPIRE per signature (atomic, so none is left
-    /// without its TTL). No script: a script's arguments are converted into Lua and back for every field, which
-    /// cost Redis several times the commands themselves.
-    /// </summary>
-    private async Task<ItemResult<bool>[]> CreateBatchAsync(IReadOnlyList<Creation> creations)
-    {
-        var db = await DatabaseAsync(CancellationToken.None).ConfigureAwait(false);
-        var writes = await RetryWhileReconnectingAsync(() => SlotMigration.RetryAsync(() => CreateInTransactionAsync(db, creations))).ConfigureAwait(false);
-        var results = new ItemResult<bool>[creations.Count];
-        for (var i = 0; i < creations.Count; i++)
-        {
-            // A key of another type fails its HSET (and its PEXPIRE does no harm): only that signature fails.
-            results[i] = writes[i].Exception?.InnerException is { } error
-                ? ItemResult<bool>.Failed(new InvalidDataException($"Signature key {creations[i].Key} failed in Redis: {error.Message}. The key is not as MageFlow wrote it; other runs are not affected.", error))
-                : ItemResult<bool>.Of(true);
-        }
-        return results;
-    }
-
-    /// <summary>One attempt: the transaction, and each HSET's task (a failed one names a key that is not a hash).</summary>
-    private static async Task<Task[]> CreateInTransactionAsync(IDatabase db, IReadOnlyList<Creation> creations)
-    {
-        var transaction = db.CreateTransaction();
-        var writes = new Task[creations.Count];
-        var expiries = new Task[creations.Count];
-        for (var i = 0; i < creations.Count; i++)
-        {
-            var (key, fields, ttlMs) = creations[i];
-            var arguments = new object[1 + fields.Count];
-            arguments[0] = key;
-            for (var f = 0; f < fields.Count; f++) arguments[1 + f] = fields[f];
-            writes[i] = transaction.ExecuteAsync("HSET", arguments);
-            expiries[i] = transaction.KeyExpireAsync(key, TimeSpan.FromMilliseconds(ttlMs));
-        }
-        var commands = writes.Concat(expiries).ToArray();
+        PartitionOf(signature.Id);
+        // Encoded before any call, so a signature that cannot be stored fails its caller alone.
+        RedisValue record = RedisLayout.PackSignature(signature);
+        var key = _layout.Signature(signature.Id);
+        var expiry = TimeSpan.FromMilliseconds(ExpiryMilliseconds(ttl));
+        var db = await DatabaseAsync(cancellationToken).ConfigureAwait(false);
+        RedisValue found;
         try
         {
-            await transaction.ExecuteAsync(CommandFlags.NoRedirect).ConfigureAwait(false);
+            found = await RetryWhileReconnectingAsync(() => SlotMigration.RetryAsync(() => db.StringSetAndGetAsync(key, record, (TimeSpan?)expiry, When.NotExists, CommandFlags.None))).ConfigureAwait(false);
         }
-        catch
+        catch (RedisServerException ex) when (ex.Message.StartsWith("WRONGTYPE", StringComparison.Ordinal))
         {
-            // Refused, or the connection died under it: the commands' tasks end later or, after a dead connection,
-            // never. Each is observed when it ends (none faults unseen) and none is waited for, or the batch, and every
-            // signing queued behind it, would wait forever.
-            foreach (var command in commands)
-                _ = command.ContinueWith(static done => _ = done.Exception, CancellationToken.None,
-                    TaskContinuationOptions.OnlyOnFaulted | TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
-            throw;
+            throw new InvalidDataException($"Signature {signature.Id} cannot be stored: its key {key} holds a value of another type, not written by MageFlow; other signatures are not affected.", ex);
         }
-        // Committed: EXEC's reply has completed every command's task.
-        await Task.WhenAll(commands).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
-        return writes;
+        if (!found.IsNull && found != record)
+            throw new InvalidDataException($"Signature {signature.Id} cannot be stored: its key {key} already holds a value MageFlow did not write for it (left as it is); other signatures are not affected.");
     }
 
     /// <summary>
-    /// Repeats a write that is safe to repeat (signing: the same fields and TTL again) while the connection drops and
+    /// Repeats a write that is safe to repeat (signing: the same record and TTL again) while the connection drops and
     /// comes back, for a few seconds; after that the caller gets the connection's error.
     /// </summary>
     private static async Task<T> RetryWhileReconnectingAsync<T>(Func<Task<T>> write)
@@ -169,28 +131,19 @@ internal sealed partial class RedisBackend : IMageBackend
         }
     }
 
-    private readonly record struct Creation(RedisKey Key, List<RedisValue> Fields, long TtlMs);
-
     public async Task<SignatureRecord?> GetSignatureAsync(string id, CancellationToken cancellationToken)
     {
         var db = await DatabaseAsync(cancellationToken).ConfigureAwait(false);
-        HashEntry[] entries;
+        RedisValue record;
         try
         {
-            entries = await db.HashGetAllAsync(_layout.Signature(id)).ConfigureAwait(false);
+            record = await db.StringGetAsync(_layout.Signature(id)).ConfigureAwait(false);
         }
         catch (RedisServerException ex) when (ex.Message.StartsWith("WRONGTYPE", StringComparison.Ordinal))
         {
-            throw new InvalidDataException($"The stored signature {id} is corrupt: its key {_layout.Signature(id)} is not a hash; it was not written by MageFlow.", ex);
+            throw new InvalidDataException($"The stored signature {id} is corrupt: its key {_layout.Signature(id)} does not hold a MageFlow signature record; it was not written by MageFlow.", ex);
         }
-        if (entries.Length == 0) return null;
-        var flat = new RedisValue[entries.Length * 2];
-        for (var i = 0; i < entries.Length; i++)
-        {
-            flat[2 * i] = entries[i].Name;
-            flat[2 * i + 1] = entries[i].Value;
-        }
-        return RedisLayout.ParseSignature(id, flat);
+        return record.IsNull ? null : RedisLayout.ParseSignature(id, ((ReadOnlyMemory<byte>)record).Span);
     }
 
     public async Task<bool> UpdateKwargsAsync(string id, IReadOnlyList<KeyValuePair<string, byte[]>> kwargs, CancellationToken cancellationToken)
@@ -242,7 +195,7 @@ internal sealed partial class RedisBackend : IMageBackend
         if (refused is { } problem) return problem.Text;
         var values = new List<RedisValue> { _layout.Prefix, ttlMs, container.Id, container.ChildIds.Count };
         values.AddRange(container.ChildIds.Select(id => (RedisValue)id));
-        values.AddRange(RedisLayout.SignatureFields(container));
+        values.Add(RedisLayout.PackSignature(container));
         var reply = await CreateContainerScript.RunAsync(db, [_layout.Signature(container.Id)], values.ToArray()).ConfigureAwait(false);
         if ((int)reply[0] == 1) return null;
         await ReleaseClaimsAsync(db, container.Id, claimed).ConfigureAwait(false);
@@ -380,15 +333,8 @@ internal sealed partial class RedisBackend : IMageBackend
     {
         try
         {
-            var fields = await db.HashGetAllAsync(key).ConfigureAwait(false);
-            if (fields.Length == 0) return null;
-            var flat = new RedisValue[fields.Length * 2];
-            for (var i = 0; i < fields.Length; i++)
-            {
-                flat[2 * i] = fields[i].Name;
-                flat[2 * i + 1] = fields[i].Value;
-            }
-            return RedisLayout.ParseSignature(RedisLayout.SignatureIdOf(key!), flat);
+            var record = await db.StringGetAsync(key).ConfigureAwait(false);
+            return record.IsNull ? null : RedisLayout.ParseSignature(RedisLayout.SignatureIdOf(key!), ((ReadOnlyMemory<byte>)record).Span);
         }
         catch (Exception ex) when (ex is InvalidDataException || (ex is RedisServerException server && server.Message.StartsWith("WRONGTYPE", StringComparison.Ordinal)))
         {

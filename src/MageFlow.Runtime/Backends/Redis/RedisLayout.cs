@@ -9,8 +9,8 @@ using StackExchange.Redis;
 namespace MageFlow.Backends.Redis;
 
 /// <summary>
-/// Where and how the Redis backend stores things. Short field names keep a pending signature's hash compact
-/// (listpack-encoded while every field stays ≤ 64 bytes). The Lua scripts use the same names.
+/// Where and how the Redis backend stores things. A signature is one packed record (<see cref="PackedRecord"/>); short
+/// field names keep it compact. The Lua scripts use the same names.
 /// Every key starts with the hash tag of its partition (<see cref="RedisPartitions"/>): <c>{prefix}</c>, the only one
 /// of a store with one partition, or <c>{prefix#suffix}</c>. A script touches the keys of one partition only, so it runs
 /// on one Redis or a Redis Cluster alike; what it must do in another partition goes through that one's outbox.
@@ -20,7 +20,14 @@ internal sealed class RedisLayout
     /// <summary>The one consumer group of every task stream.</summary>
     public const string ConsumerGroup = "mf";
 
-    // signature hash fields
+    /// <summary>
+    /// The layout record's field that says how signatures are stored, and its value: one packed record each
+    /// (<see cref="PackedRecord"/>). A store whose layout record lacks it was written when signatures were hashes.
+    /// </summary>
+    public const string RecordFormatField = "records";
+    public const string RecordFormat = "packed";
+
+    // signature record fields (PackedRecord)
     public const string TaskNameField = "t";
     public const string MessageTypeField = "m";
     public const string StatusField = "s";
@@ -65,7 +72,7 @@ internal sealed class RedisLayout
     public const string SavedDone = "d";
     public const string SavedFailed = "f";
 
-    // key parts, after a partition's tag: {tag}:s:{id} signature hash, {tag}:q:{task} task stream (the braces are part of the key)
+    // key parts, after a partition's tag: {tag}:s:{id} signature record, {tag}:q:{task} task stream (the braces are part of the key)
     public const string SignatureKeyPart = ":s:";
     public const string QueueKeyPart = ":q:";
     public const string WorkflowKeyPart = ":w:"; // {tag}:w:{swarm id}:{i|w|r|o} a swarm's lists
@@ -187,8 +194,11 @@ internal sealed class RedisLayout
 
     // ---- signatures ----
 
-    /// <summary>The hash fields of a new signature; empty callback lists are left out to save memory.</summary>
-    public static List<RedisValue> SignatureFields(SignatureRecord signature)
+    /// <summary>A new signature's record as stored (<see cref="PackedRecord"/>).</summary>
+    public static byte[] PackSignature(SignatureRecord signature) => PackedRecord.Pack(SignatureFields(signature));
+
+    /// <summary>The fields of a new signature's record; empty callback lists are left out to save memory.</summary>
+    private static List<RedisValue> SignatureFields(SignatureRecord signature)
     {
         var fields = new List<RedisValue>(18 + signature.Kwargs.Count * 2)
         {
@@ -226,8 +236,24 @@ internal sealed class RedisLayout
         return string.Join(',', ids);
     }
 
-    /// <summary>Reads a signature from its hash as flat field, value pairs (HGETALL).</summary>
-    public static SignatureRecord ParseSignature(string id, ReadOnlySpan<RedisValue> flatPairs)
+    /// <summary>Reads a signature from its stored record.</summary>
+    /// <exception cref="InvalidDataException">The value is not a record MageFlow wrote; the message names the signature.</exception>
+    public static SignatureRecord ParseSignature(string id, ReadOnlySpan<byte> packed)
+    {
+        RedisValue[] flat;
+        try
+        {
+            flat = PackedRecord.Unpack(packed);
+        }
+        catch (InvalidDataException ex)
+        {
+            throw new InvalidDataException($"The stored signature {id} is corrupt: its value is not a MageFlow signature record ({ex.Message}); it was not written by MageFlow.", ex);
+        }
+        return ParseSignature(id, flat);
+    }
+
+    /// <summary>Reads a signature from its record's flat field, value pairs.</summary>
+    private static SignatureRecord ParseSignature(string id, ReadOnlySpan<RedisValue> flatPairs)
     {
         string? taskName = null, messageTypeId = null, returnField = null, error = null, saved = null, parent = null;
         int status = 0, lastStatus = 0, attempts = 0, failureKind = 0, parkedRuns = 0, kind = 0;
@@ -318,7 +344,7 @@ internal sealed class RedisLayout
         };
     }
 
-    /// <summary>A numeric field; anything else means the hash was not written by MageFlow.</summary>
+    /// <summary>A numeric field; anything else means the record was not written by MageFlow.</summary>
     private static long Number(string id, string field, RedisValue value)
     {
         if (long.TryParse((string?)value, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var number)
@@ -326,9 +352,6 @@ internal sealed class RedisLayout
             return number;
         throw new InvalidDataException($"The stored signature {id} is corrupt: its field '{field}' holds '{Truncate((string?)value ?? "")}', not a number; it was not written by MageFlow.");
     }
-
-    public static SignatureRecord ParseSignature(string id, RedisResult flatPairs) =>
-        ParseSignature(id, ((RedisValue[])flatPairs!).AsSpan());
 
     /// <summary>The ids of a comma-joined list, read from its bytes (no joined string in between).</summary>
     internal static string[] SplitIds(ReadOnlySpan<byte> joined)

@@ -5,7 +5,7 @@
 -- on their target (the message's id); a finished child leaves its id on its container. Messages are applied in any
 -- order (together, or one taken over after a forwarder stopped): a keep-alive or persist that arrives after its target
 -- was released finds the release's mark and leaves it to its done TTL.
--- KEYS[1] the target signature's hash
+-- KEYS[1] the target signature's key
 -- ARGV[1] the store's hash tag, ARGV[2] now (unix ms), ARGV[3] the message's id (its source partition and entry id),
 -- then the message's fields and values as its outbox holds them
 -- Returns {1} applied, {0} applied before, {2} the target no longer exists.
@@ -15,17 +15,24 @@ local op, to, args = field_of(fields, O_OP), field_of(fields, O_TARGET), cmsgpac
 local ctx = context(ARGV[1], key, field_of(fields, O_ACTIVE), tonumber(field_of(fields, O_DONE) or ''), ARGV[2],
   field_of(fields, E_TRACE_PARENT))
 
+-- The target's record when it exists (a key of another type counts as missing).
 local function exists()
-  local ok, task = pcall(redis.call, 'HGET', key, F_TASK)
-  return ok and task
+  local record = find_record(key)
+  return record and record[F_TASK] and record
 end
 
 -- Marks the target; false when this mark was there already.
-local function first_time(mark) return redis.call('HSETNX', key, mark, '1') == 1 end
+local function first_time(mark)
+  local record = read_record(key) or {}
+  if record[mark] then return false end
+  record[mark] = '1'
+  write_record(key, record)
+  return true
+end
 
 local function released()
-  local ok, found = pcall(redis.call, 'HEXISTS', key, F_RELEASED)
-  return not ok or found == 1
+  local record = find_record(key)
+  return not record or record[F_RELEASED] ~= nil
 end
 
 if op == OP_KEEP then
@@ -33,36 +40,34 @@ if op == OP_KEEP then
 elseif op == OP_PERSIST then
   if not released() then redis.call('PERSIST', key) end
 elseif op == OP_RELEASE then
-  if exists() then redis.call('HSET', key, F_RELEASED, '1') end
+  if exists() then change_record(key, {F_RELEASED, '1'}) end
   release_tree(ctx, to, args[1], {})
 elseif op == OP_CANCEL_WAITING then
   cancel_waiting(ctx, key)
 elseif op == OP_DISPATCH then
-  local ok, found = pcall(redis.call, 'HMGET', key, F_TASK, F_KIND, F_RECEIVES_SWARM)
-  if not (ok and found[1]) then return {2} end
+  if not exists() then return {2} end
   if not first_time(F_APPLIED_PREFIX .. ARGV[3]) then return {0} end
-  dispatch_known(ctx, key, to, found[1], found[2], (args[2] and found[3]) and args[2] or args[1])
+  local callback = read_record(key)
+  dispatch_known(ctx, key, to, callback, (args[2] and callback[F_RECEIVES_SWARM]) and args[2] or args[1])
 elseif op == OP_STEP then
   local chain_id, index, step_fields = args[1], args[2], args[3]
-  local ok, found = pcall(redis.call, 'HMGET', key, F_TASK, F_KIND)
-  if not (ok and found[1]) then
+  if not exists() then
     local base, failure = missing_step(chain_id, index, to, step_fields)
     send(ctx, chain_id, OP_FINISH_CONTAINER, {base, failure})
     return {2}
   end
   if not first_time(F_APPLIED_PREFIX .. ARGV[3]) then return {0} end
-  dispatch_known(ctx, key, to, found[1], found[2], step_fields)
+  dispatch_known(ctx, key, to, read_record(key), step_fields)
 elseif op == OP_ITEM then
   local swarm_id, item_fields = args[1], args[2]
-  local ok, item = pcall(redis.call, 'HMGET', key, F_TASK, F_KIND, F_STATUS)
-  local why = unstartable_item(ok, item)
+  local why = unstartable_item(find_record(key))
   if why then
     -- counted as a failed item, once: the swarm keeps one outcome per item
     send(ctx, swarm_id, OP_CHILD_FINISHED, {to, '{}', {to, SWARM_TASK, item_not_run(swarm_id, to, why), FAILURE_INVALID_INPUT}})
     return {2}
   end
   if not first_time(F_APPLIED_PREFIX .. ARGV[3]) then return {0} end
-  dispatch_known(ctx, key, to, item[1], item[2], item_fields)
+  dispatch_known(ctx, key, to, read_record(key), item_fields)
 elseif op == OP_CHILD_FINISHED then
   if not exists() then return {2} end
   if not first_time(F_CHILD_FINISHED_PREFIX .. args[1]) then return {0} end

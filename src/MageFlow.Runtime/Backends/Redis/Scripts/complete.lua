@@ -2,7 +2,7 @@
 -- Per run: Active -> Done, each success callback queued once (and kept for the active TTL), error callbacks
 -- and everything below them released, the signature released, the entry acknowledged. A run that finished
 -- while its signature was Suspended or Interrupted keeps its result on it for resume instead.
--- KEYS: for each run i, KEYS[2i-1] signature hash and KEYS[2i] stream of the entry
+-- KEYS: for each run i, KEYS[2i-1] signature key and KEYS[2i] stream of the entry
 -- ARGV[1] consumer group, ARGV[2] the store's hash tag, ARGV[3] now (unix ms); for each run i: ARGV[5i-1] entry id,
 -- ARGV[5i] done TTL ms (0 deletes), ARGV[5i+1] active TTL ms, ARGV[5i+2] result JSON, ARGV[5i+3] the run's
 -- traceparent ('' when not traced)
@@ -14,16 +14,17 @@ local ctx = KEYS[1] and context(base, KEYS[1], nil, nil, now)
 local function complete(signature, stream, entry, done_ttl, active_ttl, result, trace)
   -- A key of another type raises here, before any write: the entry stays pending and its next start finds
   -- the signature corrupt.
-  local found = read_for_finish(signature)
+  local record = read_record(signature)
   acknowledge(stream, group, entry)
+  if not record then return {0} end
   ctx.active, ctx.done, ctx.trace = active_ttl, done_ttl, trace ~= '' and trace or nil
-  if is_paused(found[1]) then
-    save_outcome(ctx, signature, SAVED_DONE, result, nil, nil, found[2], found[3])
+  if is_paused(record[F_STATUS]) then
+    save_outcome(ctx, signature, record, SAVED_DONE, result)
     return {2}
   end
-  if found[1] ~= ACTIVE then return {0} end
+  if record[F_STATUS] ~= ACTIVE then return {0} end
   local id = id_of(ctx, signature)
-  local missing = finish_read(ctx, signature, id, found, result, nil)
+  local missing = finish(ctx, signature, id, record, result, nil)
   local reply = {1}
   for _, missing_id in ipairs(missing) do table.insert(reply, missing_id) end
   return reply

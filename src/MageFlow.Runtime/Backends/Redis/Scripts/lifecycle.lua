@@ -12,7 +12,7 @@
 --   retry:     Failed task (not a container, step or item) with its failed input kept -> Pending, attempts from
 --              0, one run queued with that input, the signature and its callbacks kept for the active TTL.
 -- For a paused signature the last status is the one resume returns to.
--- KEYS[1] signature hash
+-- KEYS[1] signature key
 -- ARGV[1] action, ARGV[2] the store's hash tag, ARGV[3] done TTL ms (0 deletes), ARGV[4] active TTL ms, ARGV[5] now (unix ms),
 -- ARGV[6] signature id, ARGV[7] the caller's traceparent ('' when not traced): the parent of the runs it queues
 -- (resumed parked runs keep their own)
@@ -24,14 +24,16 @@ if action ~= 'suspend' and action ~= 'interrupt' and action ~= 'resume' and acti
 end
 
 if action == 'retry' then
-  local ok, found = pcall(redis.call, 'HMGET', KEYS[1], F_STATUS, F_TASK, F_KIND, F_PARENT, F_FAILED_INPUT, F_SUCCESS_IDS, F_ERROR_IDS)
-  if not ok or not found[1] then return {0} end
-  local status = tonumber(found[1])
-  if found[1] ~= FAILED or found[3] or found[4] or not found[5] then return {1, status, status} end
-  redis.call('HSET', KEYS[1], F_STATUS, PENDING, F_LAST_STATUS, FAILED, F_ATTEMPTS, '0')
-  redis.call('HDEL', KEYS[1], F_ERROR, F_FAILURE_KIND, F_FINISHED, F_FAILED_INPUT, F_RUNNING_ENTRY, F_STALLS)
-  keep_with_callbacks(ctx, KEYS[1], ctx.active, found[6], found[7])
-  dispatch_known(ctx, KEYS[1], root_id, found[2], nil, {E_KIND, KIND_MESSAGE, E_PAYLOAD, found[5]})
+  local record = find_record(KEYS[1])
+  if not (record and record[F_STATUS]) then return {0} end
+  local status = tonumber(record[F_STATUS])
+  local failed_input = record[F_FAILED_INPUT]
+  if record[F_STATUS] ~= FAILED or record[F_KIND] or record[F_PARENT] or not failed_input then return {1, status, status} end
+  record[F_STATUS], record[F_LAST_STATUS], record[F_ATTEMPTS] = PENDING, FAILED, '0'
+  for _, name in ipairs({F_ERROR, F_FAILURE_KIND, F_FINISHED, F_FAILED_INPUT, F_RUNNING_ENTRY, F_STALLS}) do record[name] = nil end
+  write_record(KEYS[1], record)
+  keep_with_callbacks(ctx, KEYS[1], ctx.active, record)
+  dispatch_known(ctx, KEYS[1], root_id, record, {E_KIND, KIND_MESSAGE, E_PAYLOAD, failed_input})
   return {1, status, tonumber(PENDING)}
 end
 

@@ -1,19 +1,18 @@
 -- Adds items to a swarm, all or none (rule 28, contract section 7), then fills it. Items with their own message (and
 -- every item once the swarm started) may run at once; the others wait for the swarm's RunAsync. Items of another
 -- partition were claimed there first (claim_children.lua); this checks and claims the ones of its own.
--- KEYS[1] the swarm's hash
+-- KEYS[1] the swarm's key
 -- ARGV[1] the store's hash tag, ARGV[2] active TTL ms, ARGV[3] done TTL ms, ARGV[4] now (unix ms), ARGV[5] swarm id,
 -- ARGV[6] n, then per item i: ARGV[5+2i] item id, ARGV[6+2i] its message ('' for none); last, ARGV[7+2n] the caller's
 -- traceparent ('' when not traced): the parent of the items' runs it dispatches
 -- Returns {'ok'}, {'missing'}, {'closed', why}, {'full', added}, {'item-missing', id}, {'item-taken', id}.
 local swarm, id, n = KEYS[1], ARGV[5], tonumber(ARGV[6])
 local ctx = context(ARGV[1], swarm, ARGV[2], tonumber(ARGV[3]), ARGV[4], ARGV[7 + 2 * n])
-local ok, found = pcall(redis.call, 'HMGET', swarm, F_KIND, F_STATUS, F_SWARM_CLOSED, F_SWARM_ADDED, F_SWARM_MAX_TASKS,
-  F_SWARM_CLOSE_ON_MAX, F_SWARM_STARTED)
-if not ok or found[1] ~= SIGNATURE_SWARM then return {'missing'} end
-if is_finished(found[2]) then return {'closed', 'it is ' .. STATUS_NAMES[found[2]]} end
-if found[3] then return {'closed', 'it was closed'} end
-local added, max_tasks = tonumber(found[4] or '0'), tonumber(found[5] or '')
+local record = find_record(swarm)
+if not record or record[F_KIND] ~= SIGNATURE_SWARM then return {'missing'} end
+if is_finished(record[F_STATUS]) then return {'closed', 'it is ' .. STATUS_NAMES[record[F_STATUS]]} end
+if record[F_SWARM_CLOSED] then return {'closed', 'it was closed'} end
+local added, max_tasks = tonumber(record[F_SWARM_ADDED] or '0'), tonumber(record[F_SWARM_MAX_TASKS] or '')
 if max_tasks and added + n > max_tasks then return {'full', added} end
 local seen, own = {}, {}
 for i = 1, n do
@@ -31,16 +30,16 @@ local lists = {i = workflow_key(ctx.prefix, id, 'i'), w = workflow_key(ctx.prefi
 for i = 1, n do
   local item_id, message = ARGV[5 + 2 * i], ARGV[6 + 2 * i]
   if own[item_id] then
-    redis.call('HSET', own[item_id], F_PARENT, id)
+    change_record(own[item_id], {F_PARENT, id})
     redis.call('PEXPIRE', own[item_id], ctx.active)
   end
   redis.call('RPUSH', lists.i, item_id)
-  redis.call('RPUSH', (message ~= '' or found[7]) and lists.r or lists.w, cmsgpack.pack(item_id, message))
+  redis.call('RPUSH', (message ~= '' or record[F_SWARM_STARTED]) and lists.r or lists.w, cmsgpack.pack(item_id, message))
 end
 for _, list in pairs(lists) do redis.call('PEXPIRE', list, ctx.active) end
 added = added + n
-redis.call('HSET', swarm, F_SWARM_ADDED, tostring(added))
-if max_tasks and found[6] == '1' and added >= max_tasks then redis.call('HSET', swarm, F_SWARM_CLOSED, '1') end
-redis.call('PEXPIRE', swarm, ctx.active)
+record[F_SWARM_ADDED] = tostring(added)
+if max_tasks and record[F_SWARM_CLOSE_ON_MAX] == '1' and added >= max_tasks then record[F_SWARM_CLOSED] = '1' end
+write_record(swarm, record, ctx.active)
 fill(ctx, swarm, id)
 return {'ok'}

@@ -89,7 +89,42 @@ local function unfinished_bound(stream, group)
   return nil
 end
 
-local function is_hash(key) return redis.call('TYPE', key)['ok'] == 'hash' end
+-- ---- signature records (docs/redis-v2-design.md section 14) ----
+-- A signature is one string value: a MessagePack map of its fields (the F_* names; values are strings), read and
+-- written whole. Changing a packed value costs Redis about half of the same change to a hash, where every field
+-- crosses between Redis and Lua on its own, and SET ... PX writes a record and its TTL in one command.
+
+-- The record at `key`, or nil when there is none; raises when the key holds anything else.
+local function read_record(key)
+  local packed = redis.call('GET', key)
+  if not packed then return nil end
+  local ok, record = pcall(cmsgpack.unpack, packed)
+  if not ok or type(record) ~= 'table' then error('the value at ' .. key .. ' is not a MageFlow signature record') end
+  return record
+end
+
+-- read_record, with a key that holds anything else read as missing (and left alone).
+local function find_record(key)
+  local ok, record = pcall(read_record, key)
+  if ok then return record end
+  return nil
+end
+
+-- Writes a record: expiring in `ttl` ms, or keeping the key's expiry when ttl is nil.
+local function write_record(key, record, ttl)
+  if ttl then redis.call('SET', key, cmsgpack.pack(record), 'PX', ttl)
+  else redis.call('SET', key, cmsgpack.pack(record), 'KEEPTTL') end
+end
+
+-- What HSET and HDEL do to a hash: the fields of `set` (name, value pairs) set, the names of `unset` removed, the
+-- expiry kept. Returns the record as written.
+local function change_record(key, set, unset)
+  local record = read_record(key) or {}
+  for i = 1, #set, 2 do record[set[i]] = set[i + 1] end
+  if unset then for i = 1, #unset do record[unset[i]] = nil end end
+  write_record(key, record)
+  return record
+end
 
 -- Keeps a signature and the callbacks it can still fire for ttl ms from now (rule 19).
 -- On the hot path (every start): no tables, and an id listed twice is simply kept alive twice.
@@ -101,10 +136,10 @@ local function keep_ids(ctx, joined, ttl)
   end
 end
 
-local function keep_with_callbacks(ctx, signature, ttl, success_ids, error_ids)
+local function keep_with_callbacks(ctx, signature, ttl, record)
   redis.call('PEXPIRE', signature, ttl)
-  keep_ids(ctx, success_ids, ttl)
-  keep_ids(ctx, error_ids, ttl)
+  keep_ids(ctx, record[F_SUCCESS_IDS], ttl)
+  keep_ids(ctx, record[F_ERROR_IDS], ttl)
 end
 
 -- Finished: kept for the done TTL, or deleted at once when it is 0.
@@ -126,11 +161,11 @@ local function release_tree(ctx, joined, done_ttl, spare)
       if not key then
         send(ctx, id, OP_RELEASE, {done_ttl}) -- its partition releases it and what is below it
       else
-        -- pcall: a key of another type (not MageFlow's) is left alone, without a TYPE call per callback
-        local ok, children = pcall(redis.call, 'HMGET', key, F_SUCCESS_IDS, F_ERROR_IDS)
-        if ok then
-          for _, joined_children in ipairs({children[1], children[2]}) do
-            for _, child in ipairs(ids_of(joined_children)) do table.insert(stack, child) end
+        -- a key of another type (not MageFlow's) is left alone
+        local children = find_record(key)
+        if children then
+          for _, joined_children in ipairs({children[F_SUCCESS_IDS] or false, children[F_ERROR_IDS] or false}) do
+            for _, child in ipairs(ids_of(joined_children or nil)) do table.insert(stack, child) end
           end
           release(key, done_ttl)
         end
@@ -153,37 +188,35 @@ local function is_paused(status) return status == SUSPENDED or status == INTERRU
 local function is_finished(status) return status == DONE or status == FAILED or status == CANCELED end
 
 -- No expiry for a signature and the callbacks it can fire while something waits on it for resume (rule 19).
-local function persist_with_callbacks(ctx, signature, success_ids, error_ids)
+local function persist_with_callbacks(ctx, signature, record)
   redis.call('PERSIST', signature)
-  for _, joined in ipairs({success_ids, error_ids}) do
-    for _, id in ipairs(ids_of(joined)) do
+  for _, joined in ipairs({record[F_SUCCESS_IDS] or false, record[F_ERROR_IDS] or false}) do
+    for _, id in ipairs(ids_of(joined or nil)) do
       local key = here(ctx, id)
       if key then pcall(redis.call, 'PERSIST', key) else send(ctx, id, OP_PERSIST, {}) end
     end
   end
 end
 
--- Saves a run (the flat field list of its stream entry) on a paused signature, for resume to queue again
--- (rule 24); the last status becomes Active.
-local function park(ctx, signature, run, success_ids, error_ids)
-  local packed = redis.call('HGET', signature, F_PARKED)
-  local runs = packed and cmsgpack.unpack(packed) or {}
+-- Saves a run (the flat field list of its stream entry) on a paused signature (its record as read), for resume to
+-- queue again (rule 24); the last status becomes Active.
+local function park(ctx, signature, record, run)
+  local runs = record[F_PARKED] and cmsgpack.unpack(record[F_PARKED]) or {}
   table.insert(runs, run)
-  redis.call('HSET', signature, F_PARKED, cmsgpack.pack(runs), F_PARKED_COUNT, tostring(#runs), F_LAST_STATUS, ACTIVE)
-  persist_with_callbacks(ctx, signature, success_ids, error_ids)
+  record[F_PARKED], record[F_PARKED_COUNT], record[F_LAST_STATUS] = cmsgpack.pack(runs), tostring(#runs), ACTIVE
+  write_record(signature, record)
+  persist_with_callbacks(ctx, signature, record)
 end
 
--- A body finished while its signature was paused: the first outcome is kept for resume to apply.
-local function save_outcome(ctx, signature, kind, payload, error_text, failure_kind, success_ids, error_ids)
-  if redis.call('HSETNX', signature, F_SAVED, kind) == 1 then
-    if kind == SAVED_FAILED then
-      redis.call('HSET', signature, F_SAVED_PAYLOAD, payload, F_ERROR, error_text, F_FAILURE_KIND, failure_kind)
-    else
-      redis.call('HSET', signature, F_SAVED_PAYLOAD, payload)
-    end
+-- A body finished while its signature (its record as read) was paused: the first outcome is kept for resume to apply.
+local function save_outcome(ctx, signature, record, kind, payload, error_text, failure_kind)
+  if not record[F_SAVED] then
+    record[F_SAVED], record[F_SAVED_PAYLOAD] = kind, payload
+    if kind == SAVED_FAILED then record[F_ERROR], record[F_FAILURE_KIND] = error_text, failure_kind end
   end
-  redis.call('HDEL', signature, F_RUNNING_ENTRY)
-  persist_with_callbacks(ctx, signature, success_ids, error_ids)
+  record[F_RUNNING_ENTRY] = nil
+  write_record(signature, record)
+  persist_with_callbacks(ctx, signature, record)
 end
 
 -- ---- dispatching any signature, and chains and swarms (rules 27-30) ----
@@ -210,11 +243,11 @@ local function field_of(fields, name)
 end
 
 -- A container's bound kwargs as one JSON object (values are stored as JSON), or nil when it has none.
-local function kwargs_json(key)
-  local all, parts = redis.call('HGETALL', key), {}
-  for i = 1, #all, 2 do
-    if string.sub(all[i], 1, #F_KWARG_PREFIX) == F_KWARG_PREFIX then
-      table.insert(parts, cjson.encode(string.sub(all[i], #F_KWARG_PREFIX + 1)) .. ':' .. all[i + 1])
+local function kwargs_json(record)
+  local parts = {}
+  for name, value in pairs(record) do
+    if string.sub(name, 1, #F_KWARG_PREFIX) == F_KWARG_PREFIX then
+      table.insert(parts, cjson.encode(string.sub(name, #F_KWARG_PREFIX + 1)) .. ':' .. value)
     end
   end
   if #parts == 0 then return nil end
@@ -225,25 +258,26 @@ local function release_swarm_lists(prefix, id, done_ttl)
   for _, part in ipairs(SWARM_LISTS) do release(workflow_key(prefix, id, part), done_ttl) end
 end
 
--- Done, Failed or Canceled: kept for the done TTL (at least a minute when awaited, so the waiter can read it),
--- and the waiters told.
-local function finished(ctx, signature, id, done_ttl, awaited, kind)
+-- Done, Failed or Canceled (the record as changed): written with the done TTL (at least a minute when awaited, so
+-- the waiter can read it), or deleted when it is 0, and the waiters told.
+local function finished(ctx, signature, record, id, done_ttl)
+  local awaited = record[F_AWAITED] ~= nil
   if awaited then
     redis.call('PUBLISH', ctx.base .. FINISHED_CHANNEL_PART, id)
     done_ttl = math.max(done_ttl, tonumber(AWAITED_MINIMUM_MS))
   end
-  release(signature, done_ttl)
-  if kind == SIGNATURE_SWARM then release_swarm_lists(ctx.prefix, id, done_ttl) end
+  if done_ttl == 0 then redis.call('DEL', signature) else write_record(signature, record, done_ttl) end
+  if record[F_KIND] == SIGNATURE_SWARM then release_swarm_lists(ctx.prefix, id, done_ttl) end
 end
 
 local dispatch_known, child_finished, fill, complete_swarm_if_due
 
 -- An item of a swarm that failed (StopAfterFailures), not started yet: it never runs.
 local function cancel_waiting(ctx, key)
-  local ok, status = pcall(redis.call, 'HGET', key, F_STATUS)
-  if ok and status and not is_finished(status) then
-    redis.call('HSET', key, F_STATUS, CANCELED, F_LAST_STATUS, status, F_FINISHED, ctx.now)
-    release(key, ctx.done)
+  local record = find_record(key)
+  if record and record[F_STATUS] and not is_finished(record[F_STATUS]) then
+    record[F_STATUS], record[F_LAST_STATUS], record[F_FINISHED] = CANCELED, record[F_STATUS], ctx.now
+    if ctx.done == 0 then redis.call('DEL', key) else write_record(key, record, ctx.done) end
   end
 end
 
@@ -257,76 +291,63 @@ local function dispatch_callbacks(ctx, joined, fields, rs_fields)
     if not handled[id] then
       handled[id] = true
       local key = here(ctx, id)
-      -- pcall: a key of another type counts as missing, without a TYPE call per callback
-      local ok, found
-      if key then ok, found = pcall(redis.call, 'HMGET', key, F_TASK, F_KIND, F_RECEIVES_SWARM) end
       if not key then
         -- its partition dispatches it, and reports it there when it no longer exists
         send(ctx, id, OP_DISPATCH, {fields, rs_fields or false})
-      elseif ok and found[1] then
-        dispatch_known(ctx, key, id, found[1], found[2], (rs_fields and found[3]) and rs_fields or fields)
       else
-        missing[#missing + 1] = id
+        -- a key of another type counts as missing
+        local callback = find_record(key)
+        if callback and callback[F_TASK] then
+          dispatch_known(ctx, key, id, callback, (rs_fields and callback[F_RECEIVES_SWARM]) and rs_fields or fields)
+        else
+          missing[#missing + 1] = id
+        end
       end
     end
   end
   return missing, handled
 end
 
--- Makes a signature Done (failure nil: payload is the result) or Failed (failure = {id, task, error, kind}:
--- payload is the failed input), dispatches that outcome's callbacks once and releases the others (rules 6-8);
--- then its chain or swarm takes the outcome in the same step. Returns the ids of callbacks that no longer exist.
-local function finish(ctx, signature, id, status, success_ids, error_ids, awaited, payload, failure, kind, parent, rs_payload)
+-- Makes a signature (its record as read) Done (failure nil: payload is the result) or Failed (failure = {id, task,
+-- error, kind}: payload is the failed input), dispatches that outcome's callbacks once and releases the others
+-- (rules 6-8); then its chain or swarm takes the outcome in the same step. Returns the ids of callbacks that no
+-- longer exist.
+local function finish(ctx, signature, id, record, payload, failure, rs_payload)
+  local status, success_ids, error_ids, parent = record[F_STATUS], record[F_SUCCESS_IDS], record[F_ERROR_IDS], record[F_PARENT]
   local missing, dispatched
-  -- With a done TTL of 0 the hash is deleted: recording the final state would be wasted work, unless awaited.
-  local record = ctx.done ~= 0 or awaited
+  record[F_LAST_STATUS], record[F_FINISHED] = status, ctx.now
   if failure then
-    if record then
-      redis.call('HSET', signature, F_STATUS, FAILED, F_LAST_STATUS, status, F_FINISHED, ctx.now, F_ERROR, failure[3], F_FAILURE_KIND, failure[4],
-        F_FAILED_INPUT, payload)
-    end
+    record[F_STATUS], record[F_ERROR], record[F_FAILURE_KIND], record[F_FAILED_INPUT] = FAILED, failure[3], failure[4], payload
+    finished(ctx, signature, record, id, ctx.done)
     missing, dispatched = dispatch_callbacks(ctx, error_ids, {E_KIND, KIND_ERROR_INPUT, E_PAYLOAD, payload,
       E_FAILURE_SIGNATURE_ID, failure[1], E_FAILURE_TASK_NAME, failure[2], E_FAILURE_ERROR, failure[3], E_FAILURE_KIND, failure[4]})
     release_tree(ctx, success_ids, ctx.done, dispatched)
   else
-    if awaited then
-      redis.call('HSET', signature, F_STATUS, DONE, F_LAST_STATUS, status, F_FINISHED, ctx.now, F_RESULT, payload)
-    elseif record then
-      redis.call('HSET', signature, F_STATUS, DONE, F_LAST_STATUS, status, F_FINISHED, ctx.now)
-    end
+    record[F_STATUS] = DONE
+    if record[F_AWAITED] then record[F_RESULT] = payload end
+    finished(ctx, signature, record, id, ctx.done)
     missing, dispatched = dispatch_callbacks(ctx, success_ids, {E_KIND, KIND_RESULT, E_PAYLOAD, payload},
       rs_payload and {E_KIND, KIND_RESULT, E_PAYLOAD, rs_payload} or nil)
     release_tree(ctx, error_ids, ctx.done, dispatched)
   end
-  finished(ctx, signature, id, ctx.done, awaited, kind)
   if parent then child_finished(ctx, parent, id, payload, failure) end
   return missing
 end
 
--- What finish() needs of a signature, in one HMGET: status, success ids, error ids, awaited, kind, parent.
-local FINISH_FIELDS = {F_STATUS, F_SUCCESS_IDS, F_ERROR_IDS, F_AWAITED, F_KIND, F_PARENT}
-local function read_for_finish(key) return redis.call('HMGET', key, unpack(FINISH_FIELDS)) end
-
--- finish() with the fields read_for_finish() returned.
-local function finish_read(ctx, key, id, found, payload, failure, rs_payload)
-  return finish(ctx, key, id, found[1], found[2], found[3], found[4] ~= false, payload, failure, found[5], found[6] or nil, rs_payload)
-end
-
--- Finishes a container (chain or swarm) found by key.
+-- Finishes a container (chain or swarm) found by key, unless it is gone or finished.
 local function finish_container(ctx, key, id, payload, failure, rs_payload)
-  local found = read_for_finish(key)
-  if is_finished(found[1]) then return end
-  finish_read(ctx, key, id, found, payload, failure, rs_payload)
+  local record = find_record(key)
+  if not record or is_finished(record[F_STATUS]) then return end
+  finish(ctx, key, id, record, payload, failure, rs_payload)
 end
 
--- A container whose first run arrives: Active, or (paused) Active once resumed.
-local function mark_running(key, status)
-  if status == PENDING then redis.call('HSET', key, F_STATUS, ACTIVE, F_LAST_STATUS, PENDING)
-  elseif is_paused(status) then redis.call('HSET', key, F_LAST_STATUS, ACTIVE) end
+-- A container (its record as read) whose first run arrives: Active, or (paused) Active once resumed. Not written.
+local function mark_running(record)
+  local status = record[F_STATUS]
+  if status == PENDING then record[F_STATUS], record[F_LAST_STATUS] = ACTIVE, PENDING
+  elseif is_paused(status) then record[F_LAST_STATUS] = ACTIVE end
 end
 
--- Rule 27: dispatches step `index` of a chain with the chain's kwargs as call-time kwargs; a step that no longer
--- exists fails the chain.
 -- What a chain whose step no longer exists fails with: the base its step would have run on, and why.
 local function missing_step(chain_id, index, step_id, fields)
   local base = field_of(fields, E_KIND) == KIND_MESSAGE and field_of(fields, E_PAYLOAD) or '{}'
@@ -334,42 +355,44 @@ local function missing_step(chain_id, index, step_id, fields)
     .. ', no longer exists (expired or deleted).', FAILURE_INVALID_INPUT}
 end
 
-local function dispatch_step(ctx, chain_key, chain_id, steps, index, fields)
-  local step_id = steps[index]
+-- Rule 27: dispatches step `index` of a chain (its record as read) with the chain's kwargs as call-time kwargs; a
+-- step that no longer exists fails the chain.
+local function dispatch_step(ctx, chain_key, chain_id, chain, index, fields)
+  local step_id = ids_of(chain[F_CHILDREN])[index]
   local step_key = here(ctx, step_id)
   redis.call('PEXPIRE', chain_key, ctx.active)
-  fields = with_field(fields, E_CONTAINER_KWARGS, kwargs_json(chain_key))
+  fields = with_field(fields, E_CONTAINER_KWARGS, kwargs_json(chain))
   if not step_key then
     send(ctx, step_id, OP_STEP, {chain_id, index, fields})
     return
   end
-  local ok, found = pcall(redis.call, 'HMGET', step_key, F_TASK, F_KIND)
-  if not (ok and found[1]) then
+  local step = find_record(step_key)
+  if not (step and step[F_TASK]) then
     local base, failure = missing_step(chain_id, index, step_id, fields)
     finish_container(ctx, chain_key, chain_id, base, failure)
     return
   end
-  dispatch_known(ctx, step_key, step_id, found[1], found[2], fields)
+  dispatch_known(ctx, step_key, step_id, step, fields)
 end
 
-local function start_chain(ctx, key, id, fields)
-  local found = redis.call('HMGET', key, F_STATUS, F_CHILDREN)
-  mark_running(key, found[1])
-  dispatch_step(ctx, key, id, ids_of(found[2]), 1, fields)
+local function start_chain(ctx, key, id, chain, fields)
+  mark_running(chain)
+  write_record(key, chain)
+  dispatch_step(ctx, key, id, chain, 1, fields)
 end
 
 -- Rule 28: the swarm's message becomes every item's base; items added so far may run. A swarm that is an item
 -- of another swarm takes its own message, or the outer swarm's when it has none.
-local function start_swarm(ctx, key, id, fields)
-  local found = redis.call('HMGET', key, F_STATUS, F_SWARM_STARTED, F_RETURN_FIELD)
-  if found[2] then return end -- started once; a second run changes nothing
-  mark_running(key, found[1])
+local function start_swarm(ctx, key, id, swarm, fields)
+  if swarm[F_SWARM_STARTED] then return end -- started once; a second run changes nothing
+  mark_running(swarm)
   local payload = field_of(fields, E_PAYLOAD) or '{}'
   local message = payload
-  if field_of(fields, E_KIND) == KIND_RESULT then message = '{' .. cjson.encode(found[3]) .. ':' .. payload .. '}' end
+  if field_of(fields, E_KIND) == KIND_RESULT then message = '{' .. cjson.encode(swarm[F_RETURN_FIELD]) .. ':' .. payload .. '}' end
   local outer = field_of(fields, E_OUTER_BASE)
   if outer and message == '{}' then message = outer end
-  redis.call('HSET', key, F_SWARM_STARTED, '1', F_SWARM_MESSAGE, message)
+  swarm[F_SWARM_STARTED], swarm[F_SWARM_MESSAGE] = '1', message
+  write_record(key, swarm)
   local waiting, ready = workflow_key(ctx.prefix, id, 'w'), workflow_key(ctx.prefix, id, 'r')
   local entries = redis.call('LRANGE', waiting, 0, -1)
   if #entries > 0 then
@@ -381,14 +404,15 @@ local function start_swarm(ctx, key, id, fields)
   complete_swarm_if_due(ctx, key, id)
 end
 
--- Dispatches a run of a signature whose task name and kind are known: queue a task's run, start a container.
-dispatch_known = function(ctx, key, id, task, kind, fields)
-  if kind == SIGNATURE_CHAIN then start_chain(ctx, key, id, fields)
-  elseif kind == SIGNATURE_SWARM then start_swarm(ctx, key, id, fields)
+-- Dispatches a run of a signature (its record as read): queue a task's run, start a container.
+dispatch_known = function(ctx, key, id, record, fields)
+  local kind = record[F_KIND]
+  if kind == SIGNATURE_CHAIN then start_chain(ctx, key, id, record, fields)
+  elseif kind == SIGNATURE_SWARM then start_swarm(ctx, key, id, record, fields)
   else
     -- ctx.trace: the span that made this transition (the finished run, or the producer): the queued run's parent
     if ctx.trace then fields = with_field(fields, E_TRACE_PARENT, ctx.trace) end
-    redis.call('XADD', queue_key(ctx.prefix, task), '*', E_SIGNATURE_ID, id, unpack(fields))
+    redis.call('XADD', queue_key(ctx.prefix, record[F_TASK]), '*', E_SIGNATURE_ID, id, unpack(fields))
     redis.call('PEXPIRE', key, ctx.active)
   end
 end
@@ -399,10 +423,14 @@ local function record_item(ctx, key, id, item_id, result, error_text)
   local outcomes = workflow_key(ctx.prefix, id, 'o')
   redis.call('RPUSH', outcomes, cmsgpack.pack(item_id, result and 1 or 0, result or error_text))
   redis.call('PEXPIRE', outcomes, ctx.active)
-  if result then redis.call('HINCRBY', key, F_SWARM_SUCCEEDED, 1); return false end
-  local failed = redis.call('HINCRBY', key, F_SWARM_FAILED, 1)
-  local stop_after = tonumber(redis.call('HGET', key, F_SWARM_STOP_AFTER) or '')
-  if not stop_after or failed < stop_after then return false end
+  local swarm = read_record(key) or {}
+  local counter = result and F_SWARM_SUCCEEDED or F_SWARM_FAILED
+  local count = (tonumber(swarm[counter]) or 0) + 1
+  swarm[counter] = tostring(count)
+  write_record(key, swarm)
+  if result then return false end
+  local stop_after = tonumber(swarm[F_SWARM_STOP_AFTER] or '')
+  if not stop_after or count < stop_after then return false end
   for _, part in ipairs({'w', 'r'}) do
     local list = workflow_key(ctx.prefix, id, part)
     for _, entry in ipairs(redis.call('LRANGE', list, 0, -1)) do
@@ -412,16 +440,15 @@ local function record_item(ctx, key, id, item_id, result, error_text)
     end
     redis.call('DEL', list)
   end
-  local message = redis.call('HGET', key, F_SWARM_MESSAGE) or '{}'
-  finish_container(ctx, key, id, message, {id, SWARM_TASK, 'Swarm ' .. id .. ': ' .. failed .. ' items failed (SwarmOptions.StopAfterFailures = '
+  finish_container(ctx, key, id, swarm[F_SWARM_MESSAGE] or '{}', {id, SWARM_TASK, 'Swarm ' .. id .. ': ' .. count .. ' items failed (SwarmOptions.StopAfterFailures = '
     .. stop_after .. '); the last one: ' .. tostring(error_text), '0'})
   return true
 end
 
--- Why an item read with HMGET (task, kind, status) cannot start, or nil.
-local function unstartable_item(ok, item)
-  if not (ok and item[1]) then return 'it no longer exists (expired or deleted)' end
-  if is_finished(item[3]) then return 'it was ' .. STATUS_NAMES[item[3]] .. ' before the swarm started it' end
+-- Why an item (its record, or nil when it is missing or not a record) cannot start, or nil.
+local function unstartable_item(item)
+  if not (item and item[F_TASK]) then return 'it no longer exists (expired or deleted)' end
+  if is_finished(item[F_STATUS]) then return 'it was ' .. STATUS_NAMES[item[F_STATUS]] .. ' before the swarm started it' end
   return nil
 end
 
@@ -430,50 +457,50 @@ local function item_not_run(swarm_id, item_id, why) return 'Item ' .. item_id ..
 -- Rule 30: dispatches ready items in order while fewer than MaxConcurrency run; one step, so no item is started
 -- twice or lost between taken and dispatched. An item that can no longer start counts as a failed item.
 fill = function(ctx, key, id)
-  local found = redis.call('HMGET', key, F_STATUS, F_SWARM_MAX_CONCURRENCY, F_SWARM_RUNNING, F_SWARM_MESSAGE)
-  if found[1] ~= PENDING and found[1] ~= ACTIVE then return end
-  local limit, running = tonumber(found[2]), tonumber(found[3] or '0')
+  local swarm = read_record(key) or {}
+  if swarm[F_STATUS] ~= PENDING and swarm[F_STATUS] ~= ACTIVE then return end
+  local limit, running = tonumber(swarm[F_SWARM_MAX_CONCURRENCY]), tonumber(swarm[F_SWARM_RUNNING] or '0')
   if running >= limit then return end
   local ready = workflow_key(ctx.prefix, id, 'r')
-  local kwargs = nil
+  local kwargs, outer_base = nil, swarm[F_SWARM_MESSAGE]
   while running < limit do
     local entry = redis.call('LPOP', ready)
     if not entry then break end
     local item_id, message = cmsgpack.unpack(entry)
     local item_key = here(ctx, item_id)
-    local ok, item
-    if item_key then ok, item = pcall(redis.call, 'HMGET', item_key, F_TASK, F_KIND, F_STATUS) end
-    local why = item_key and unstartable_item(ok, item)
+    local item = item_key and find_record(item_key)
+    local why = item_key and unstartable_item(item)
     if why then
-      redis.call('HSET', key, F_SWARM_RUNNING, tostring(running))
+      change_record(key, {F_SWARM_RUNNING, tostring(running)})
       if record_item(ctx, key, id, item_id, nil, item_not_run(id, item_id, why)) then return end
     else
       running = running + 1
-      kwargs = kwargs or kwargs_json(key) or ''
+      kwargs = kwargs or kwargs_json(swarm) or ''
       local fields = {E_KIND, KIND_MESSAGE, E_PAYLOAD, message ~= '' and message or '{}'}
-      fields = with_field(with_field(fields, E_CONTAINER_KWARGS, kwargs), E_OUTER_BASE, found[4] or nil)
+      fields = with_field(with_field(fields, E_CONTAINER_KWARGS, kwargs), E_OUTER_BASE, outer_base)
       if item_key then
-        dispatch_known(ctx, item_key, item_id, item[1], item[2], fields)
+        dispatch_known(ctx, item_key, item_id, item, fields)
       else
         -- counted as running: its partition dispatches it, or reports back that it cannot run
         send(ctx, item_id, OP_ITEM, {id, fields})
       end
     end
   end
-  redis.call('HSET', key, F_SWARM_RUNNING, tostring(running))
+  change_record(key, {F_SWARM_RUNNING, tostring(running)})
   redis.call('PEXPIRE', key, ctx.active)
 end
 
 -- Rule 29: closed, every item added has finished, nothing waits: Done, the success callbacks get the results of
 -- the items that succeeded (or, for a SwarmResults member, every outcome), in completion order.
 complete_swarm_if_due = function(ctx, key, id)
-  local found = redis.call('HMGET', key, F_STATUS, F_SWARM_CLOSED, F_SWARM_RUNNING, F_SWARM_ADDED, F_PARENT, F_SWARM_STARTED)
-  if (found[1] ~= PENDING and found[1] ~= ACTIVE) or not found[2] or tonumber(found[3] or '0') > 0 then return end
+  local swarm = read_record(key) or {}
+  local status = swarm[F_STATUS]
+  if (status ~= PENDING and status ~= ACTIVE) or not swarm[F_SWARM_CLOSED] or tonumber(swarm[F_SWARM_RUNNING] or '0') > 0 then return end
   -- A swarm that is a chain step or a swarm item completes once its container started it, never before.
-  if found[5] and not found[6] then return end
+  if swarm[F_PARENT] and not swarm[F_SWARM_STARTED] then return end
   if redis.call('LLEN', workflow_key(ctx.prefix, id, 'r')) > 0 or redis.call('LLEN', workflow_key(ctx.prefix, id, 'w')) > 0 then return end
   local outcomes = redis.call('LRANGE', workflow_key(ctx.prefix, id, 'o'), 0, -1)
-  if #outcomes < tonumber(found[4] or '0') then return end
+  if #outcomes < tonumber(swarm[F_SWARM_ADDED] or '0') then return end
   local results, items = {}, {}
   for _, entry in ipairs(outcomes) do
     local item_id, ok, value = cmsgpack.unpack(entry)
@@ -485,8 +512,8 @@ complete_swarm_if_due = function(ctx, key, id)
       table.insert(items, '{"signatureId":' .. cjson.encode(item_id) .. ',"succeeded":false,"error":' .. cjson.encode(value) .. '}')
     end
   end
-  if found[1] == PENDING then redis.call('HSET', key, F_STATUS, ACTIVE, F_LAST_STATUS, PENDING) end
-  finish_container(ctx, key, id, '[' .. table.concat(results, ',') .. ']', nil, '{"items":[' .. table.concat(items, ',') .. ']}')
+  if status == PENDING then swarm[F_STATUS], swarm[F_LAST_STATUS] = ACTIVE, PENDING end
+  finish(ctx, key, id, swarm, '[' .. table.concat(results, ',') .. ']', nil, '{"items":[' .. table.concat(items, ',') .. ']}')
 end
 
 -- A step or item finished, inside its own Done/Failed transition: its container moves on (rules 27, 29).
@@ -496,10 +523,10 @@ child_finished = function(ctx, parent_id, child_id, payload, failure)
     send(ctx, parent_id, OP_CHILD_FINISHED, {child_id, payload, failure or false})
     return
   end
-  local ok, found = pcall(redis.call, 'HMGET', key, F_KIND, F_STATUS, F_CHILDREN)
-  if not (ok and found[2]) or is_finished(found[2]) then return end
-  if found[1] == SIGNATURE_CHAIN then
-    local steps = ids_of(found[3])
+  local parent = find_record(key)
+  if not (parent and parent[F_STATUS]) or is_finished(parent[F_STATUS]) then return end
+  if parent[F_KIND] == SIGNATURE_CHAIN then
+    local steps = ids_of(parent[F_CHILDREN])
     local index = 0
     for i, step in ipairs(steps) do if step == child_id then index = i end end
     if failure then
@@ -511,12 +538,12 @@ child_finished = function(ctx, parent_id, child_id, payload, failure)
     elseif index == #steps then
       finish_container(ctx, key, parent_id, payload, nil)
     else
-      dispatch_step(ctx, key, parent_id, steps, index + 1, {E_KIND, KIND_RESULT, E_PAYLOAD, payload})
+      dispatch_step(ctx, key, parent_id, parent, index + 1, {E_KIND, KIND_RESULT, E_PAYLOAD, payload})
     end
     return
   end
-  local running = redis.call('HINCRBY', key, F_SWARM_RUNNING, -1)
-  if running < 0 then redis.call('HSET', key, F_SWARM_RUNNING, '0') end
+  parent[F_SWARM_RUNNING] = tostring(math.max(0, (tonumber(parent[F_SWARM_RUNNING]) or 0) - 1))
+  write_record(key, parent)
   local result, error_text = nil, nil
   if failure then error_text = failure[3] else result = payload end
   if record_item(ctx, key, parent_id, child_id, result, error_text) then return end
@@ -528,11 +555,12 @@ end
 
 -- Why a signature cannot become a step (`as_step`) or an item of `container`, or nil: {reply kind, text}.
 local function unclaimable(key, id, container, as_step)
-  local ok, found = pcall(redis.call, 'HMGET', key, F_TASK, F_PARENT, F_STATUS)
-  if not (ok and found[1]) then return {'item-missing', 'step ' .. id .. ' does not exist'} end
-  if found[2] or id == container then return {'item-taken', 'step ' .. found[1] .. '#' .. id .. ' is already a step or item of ' .. tostring(found[2] or container)} end
-  if as_step and is_finished(found[3]) then
-    return {'item-taken', 'step ' .. found[1] .. '#' .. id .. ' is ' .. STATUS_NAMES[found[3]] .. ', and a finished signature never runs again'}
+  local child = find_record(key)
+  if not (child and child[F_TASK]) then return {'item-missing', 'step ' .. id .. ' does not exist'} end
+  local parent = child[F_PARENT]
+  if parent or id == container then return {'item-taken', 'step ' .. child[F_TASK] .. '#' .. id .. ' is already a step or item of ' .. tostring(parent or container)} end
+  if as_step and is_finished(child[F_STATUS]) then
+    return {'item-taken', 'step ' .. child[F_TASK] .. '#' .. id .. ' is ' .. STATUS_NAMES[child[F_STATUS]] .. ', and a finished signature never runs again'}
   end
   return nil
 end
@@ -543,55 +571,59 @@ end
 -- unfinished step or item: here, or through the outbox in their partitions. Returns the status before and after (nil
 -- when the signature does not exist), its parent and its task name.
 local function change_lifecycle(ctx, action, signature, id)
-  local ok, found = pcall(redis.call, 'HMGET', signature, F_STATUS, F_LAST_STATUS, F_TASK, F_SUCCESS_IDS, F_ERROR_IDS,
-    F_AWAITED, F_SAVED, F_SAVED_PAYLOAD, F_ERROR, F_FAILURE_KIND, F_PARKED, F_KIND, F_PARENT, F_CHILDREN)
-  if not ok or not found[1] then return nil end
-  local status, last, task, success_ids, error_ids, awaited = found[1], found[2], found[3], found[4], found[5], found[6] ~= false
-  local kind, parent = found[12], found[13] or nil
+  local record = find_record(signature)
+  if not (record and record[F_STATUS]) then return nil end
+  local status, last, task, kind, parent = record[F_STATUS], record[F_LAST_STATUS], record[F_TASK], record[F_KIND], record[F_PARENT]
+  local saved = record[F_SAVED]
   if is_finished(status) then return status, status end
 
   local function drop_parked()
-    redis.call('HDEL', signature, F_PARKED, F_PARKED_COUNT, F_SAVED, F_SAVED_PAYLOAD)
+    record[F_PARKED], record[F_PARKED_COUNT], record[F_SAVED], record[F_SAVED_PAYLOAD] = nil, nil, nil, nil
   end
 
   if action == 'suspend' then
     if status == PENDING or status == ACTIVE then
-      redis.call('HSET', signature, F_STATUS, SUSPENDED, F_LAST_STATUS, status)
+      record[F_STATUS], record[F_LAST_STATUS] = SUSPENDED, status
+      write_record(signature, record)
     end
   elseif action == 'interrupt' then
     if status ~= INTERRUPTED then
-      redis.call('HSET', signature, F_STATUS, INTERRUPTED, F_LAST_STATUS, is_paused(status) and last or status)
+      record[F_STATUS], record[F_LAST_STATUS] = INTERRUPTED, is_paused(status) and last or status
+      write_record(signature, record)
       redis.call('PUBLISH', ctx.base .. STOP_CHANNEL_PART, id)
     end
   elseif action == 'resume' then
     if is_paused(status) then
       -- Expiring again from now, like any signature that just had activity.
-      keep_with_callbacks(ctx, signature, ctx.active, success_ids, error_ids)
-      if found[7] then
+      keep_with_callbacks(ctx, signature, ctx.active, record)
+      if saved then
         local failure = nil
-        if found[7] == SAVED_FAILED then failure = {id, task, found[9], found[10]} end
+        if saved == SAVED_FAILED then failure = {id, task, record[F_ERROR], record[F_FAILURE_KIND]} end
+        local payload = record[F_SAVED_PAYLOAD]
         drop_parked()
-        finish(ctx, signature, id, status, success_ids, error_ids, awaited, found[8], failure, kind, parent)
-      elseif found[11] then
-        local runs = cmsgpack.unpack(found[11])
+        finish(ctx, signature, id, record, payload, failure)
+      elseif record[F_PARKED] then
+        local runs = cmsgpack.unpack(record[F_PARKED])
         drop_parked()
-        redis.call('HSET', signature, F_STATUS, PENDING, F_LAST_STATUS, status)
+        record[F_STATUS], record[F_LAST_STATUS] = PENDING, status
+        write_record(signature, record)
         for _, run in ipairs(runs) do redis.call('XADD', queue_key(ctx.prefix, task), '*', unpack(run)) end
       else
-        redis.call('HSET', signature, F_STATUS, last, F_LAST_STATUS, status)
+        record[F_STATUS], record[F_LAST_STATUS] = last, status
+        write_record(signature, record)
       end
     end
   else -- cancel
     drop_parked()
-    redis.call('HSET', signature, F_STATUS, CANCELED, F_LAST_STATUS, status, F_FINISHED, ctx.now)
-    release_tree(ctx, success_ids, ctx.done, {})
-    release_tree(ctx, error_ids, ctx.done, {})
+    record[F_STATUS], record[F_LAST_STATUS], record[F_FINISHED] = CANCELED, status, ctx.now
+    finished(ctx, signature, record, id, ctx.done)
+    release_tree(ctx, record[F_SUCCESS_IDS], ctx.done, {})
+    release_tree(ctx, record[F_ERROR_IDS], ctx.done, {})
     redis.call('PUBLISH', ctx.base .. STOP_CHANNEL_PART, id)
-    finished(ctx, signature, id, ctx.done, awaited, kind)
   end
 
   local children = {}
-  if kind == SIGNATURE_CHAIN then children = ids_of(found[14])
+  if kind == SIGNATURE_CHAIN then children = ids_of(record[F_CHILDREN])
   elseif kind == SIGNATURE_SWARM then children = redis.call('LRANGE', workflow_key(ctx.prefix, id, 'i'), 0, -1) end
   for _, child in ipairs(children) do
     local child_key = here(ctx, child)
@@ -603,8 +635,9 @@ local function change_lifecycle(ctx, action, signature, id)
   end
 
   -- With a done TTL of 0 a finished signature is gone: its status is what this step set.
-  local after = redis.call('HGET', signature, F_STATUS)
-  if not after then after = (action == 'cancel') and CANCELED or ((found[7] == SAVED_FAILED) and FAILED or DONE) end
+  local after = find_record(signature)
+  after = after and after[F_STATUS]
+  if not after then after = (action == 'cancel') and CANCELED or ((saved == SAVED_FAILED) and FAILED or DONE) end
   return status, after, parent, task
 end
 
@@ -616,11 +649,18 @@ end
 -- ---- start (rules 10, 12, 13, 18-20, 24): start.lua, and read_and_start.lua for the entries it reads ----
 
 local START_NUMERIC_FIELDS = {F_STATUS, F_LAST_STATUS, F_ATTEMPTS, F_CREATED}
+local START_TEXT_FIELDS = {F_TASK, F_MESSAGE_TYPE, F_RETURN_FIELD, F_STATUS}
+local START_OPTIONAL_TEXT_FIELDS = {F_SUCCESS_IDS, F_ERROR_IDS, F_RUNNING_ENTRY}
 
--- Why a hash cannot be read as a signature, or nil: a required field missing, or a number that is not one.
+-- Why a record cannot be read as a signature, or nil: a required field missing, a field that is not text, or a
+-- number that is not one.
 local function unreadable(at)
-  if not (at[F_TASK] and at[F_MESSAGE_TYPE] and at[F_RETURN_FIELD] and at[F_STATUS]) then
-    return 'it lacks its task name, message type, return field or status'
+  for i = 1, #START_TEXT_FIELDS do
+    if type(at[START_TEXT_FIELDS[i]]) ~= 'string' then return 'it lacks its task name, message type, return field or status' end
+  end
+  for i = 1, #START_OPTIONAL_TEXT_FIELDS do
+    local name = START_OPTIONAL_TEXT_FIELDS[i]
+    if at[name] and type(at[name]) ~= 'string' then return 'its field ' .. name .. ' is not text' end
   end
   for i = 1, #START_NUMERIC_FIELDS do
     local name = START_NUMERIC_FIELDS[i]
@@ -631,16 +671,18 @@ local function unreadable(at)
   return nil
 end
 
--- A hash that cannot be read never runs, yet ends as every signature does: Failed, its error callbacks
+-- A record that cannot be read never runs, yet ends as every signature does: Failed, its error callbacks
 -- queued once with an empty input and the failure, its entry acknowledged (rule 20).
 local function fail_corrupt(ctx, group, signature, stream, entry, ttl, at, problem)
   acknowledge(stream, group, entry)
   local status = at[F_STATUS]
   if status == DONE or status == FAILED then return end
-  redis.call('HSET', signature, F_STATUS, FAILED, F_LAST_STATUS, status or PENDING)
+  at[F_STATUS], at[F_LAST_STATUS] = FAILED, status or PENDING
+  write_record(signature, at)
   local id = id_of(ctx, signature)
-  local task = at[F_TASK] or string.sub(stream, #ctx.prefix + #QUEUE_KEY_PART + 1)
-  dispatch_callbacks(context(ctx.base, signature, ttl, tonumber(ttl), ctx.now), at[F_ERROR_IDS], {E_KIND, KIND_ERROR_INPUT, E_PAYLOAD, '{}',
+  local task = type(at[F_TASK]) == 'string' and at[F_TASK] or string.sub(stream, #ctx.prefix + #QUEUE_KEY_PART + 1)
+  local error_ids = type(at[F_ERROR_IDS]) == 'string' and at[F_ERROR_IDS] or nil
+  dispatch_callbacks(context(ctx.base, signature, ttl, tonumber(ttl), ctx.now), error_ids, {E_KIND, KIND_ERROR_INPUT, E_PAYLOAD, '{}',
     E_FAILURE_SIGNATURE_ID, id, E_FAILURE_TASK_NAME, task,
     E_FAILURE_ERROR, "Task '" .. task .. "': the stored signature " .. id .. ' is corrupt (' .. problem .. '); it was not run.',
     E_FAILURE_KIND, FAILURE_INVALID_INPUT})
@@ -654,27 +696,24 @@ local KWARG_PREFIX_LENGTH = #F_KWARG_PREFIX
 -- corrupt; {'4', status} parked (Suspended or Interrupted: the run is saved on the signature for resume). The entry is
 -- acknowledged unless started. stalls: how many times in a row this same entry was started and never finished
 -- (take-overs). start_entry packs it into one cmsgpack value, read by StartReply in C#: one value for the client to
--- parse instead of one per string. The reply carries only what a run needs: one HGETALL is the cheapest read of a
--- small hash, and every value converted into Lua and back out costs more than the command itself.
+-- parse instead of one per string.
 local function start_run(ctx, group, signature, stream, entry, ttl)
   -- A key of another type raises here, before any write, and start_entry reports it as corrupt.
-  local all = redis.call('HGETALL', signature)
-  if #all == 0 then
+  local at = read_record(signature)
+  if not at then
     acknowledge(stream, group, entry)
     return {'0'}
   end
-  -- The reply: ten fixed strings (filled in below, once known), then the kwargs as they come.
-  local at, strings = {}, {'1', '', '', '', '', '', '', '', '', ''}
-  for i = 1, #all, 2 do
-    local name = all[i]
-    if string.sub(name, 1, KWARG_PREFIX_LENGTH) == F_KWARG_PREFIX then
+  -- The reply: ten fixed strings (filled in below, once known), then the bound kwargs, read before any write.
+  local strings = {'1', '', '', '', '', '', '', '', '', ''}
+  local problem = unreadable(at)
+  for name, value in pairs(at) do
+    if type(name) == 'string' and string.sub(name, 1, KWARG_PREFIX_LENGTH) == F_KWARG_PREFIX then
+      if type(value) ~= 'string' then problem = problem or ('its field ' .. name .. ' is not text') end
       strings[#strings + 1] = name
-      strings[#strings + 1] = all[i + 1]
-    else
-      at[name] = all[i + 1]
+      strings[#strings + 1] = value
     end
   end
-  local problem = unreadable(at)
   if problem then
     fail_corrupt(ctx, group, signature, stream, entry, ttl, at, problem)
     return {'3', problem}
@@ -682,7 +721,7 @@ local function start_run(ctx, group, signature, stream, entry, ttl)
   local status = at[F_STATUS]
   if is_paused(status) then
     local run = redis.call('XRANGE', stream, entry, entry)
-    if acknowledge(stream, group, entry) == 1 and #run > 0 then park(ctx, signature, run[1][2], at[F_SUCCESS_IDS], at[F_ERROR_IDS]) end
+    if acknowledge(stream, group, entry) == 1 and #run > 0 then park(ctx, signature, at, run[1][2]) end
     return {'4', status}
   end
   if status ~= PENDING and status ~= ACTIVE then
@@ -695,12 +734,13 @@ local function start_run(ctx, group, signature, stream, entry, ttl)
   local last_status = at[F_LAST_STATUS] or PENDING
   if status == PENDING then
     last_status = PENDING
-    redis.call('HSET', signature, F_STATUS, ACTIVE, F_LAST_STATUS, PENDING,
-      F_ATTEMPTS, attempts, F_RUNNING_ENTRY, entry, F_STALLS, stalls, F_STARTED, ctx.now)
-  else
-    redis.call('HSET', signature, F_ATTEMPTS, attempts, F_RUNNING_ENTRY, entry, F_STALLS, stalls, F_STARTED, ctx.now)
+    at[F_STATUS], at[F_LAST_STATUS] = ACTIVE, PENDING
   end
-  keep_with_callbacks(ctx, signature, ttl, at[F_SUCCESS_IDS], at[F_ERROR_IDS])
+  at[F_ATTEMPTS], at[F_RUNNING_ENTRY], at[F_STALLS], at[F_STARTED] = tostring(attempts), entry, tostring(stalls), ctx.now
+  -- Written with the run's TTL: the signature's own keep-alive (rule 19) in the same command.
+  write_record(signature, at, ttl)
+  keep_ids(ctx, at[F_SUCCESS_IDS], ttl)
+  keep_ids(ctx, at[F_ERROR_IDS], ttl)
   -- Numbers as integers: unreadable() let through anything tonumber reads.
   strings[2], strings[3] = string.format('%d', stalls), string.format('%d', attempts)
   strings[4], strings[5] = string.format('%d', tonumber(last_status)), string.format('%d', tonumber(at[F_CREATED]) or 0)
@@ -709,7 +749,7 @@ local function start_run(ctx, group, signature, stream, entry, ttl)
   return strings
 end
 
--- start_run, guarded and packed: a key that is not a hash MageFlow wrote can never start, so its entry goes (corrupt).
+-- start_run, guarded and packed: a key that is not a record MageFlow wrote can never start, so its entry goes (corrupt).
 local function start_entry(ctx, group, signature, stream, entry, ttl)
   local reply = guarded(start_run, ctx, group, signature, stream, entry, ttl)
   if reply[1] == -1 then
