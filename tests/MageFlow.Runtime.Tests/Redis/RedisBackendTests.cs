@@ -789,6 +789,30 @@ public abstract class RedisBackendSuite(IRedisDeployment redis) : IAsyncLifetime
         Assert.Null(await drained.GetSignatureAsync("any", default));
     }
 
+    [Fact]
+    public async Task A_store_whose_signatures_an_earlier_version_kept_as_hashes_is_refused_at_connect_saying_how_to_move_on()
+    {
+        var layout = $"{{{_prefix}}}:layout";
+        await using (var first = NewBackend()) Assert.Null(await first.GetSignatureAsync("any", default));
+        // What an earlier version left: the same layout record without the record format.
+        Assert.True(await Db.HashDeleteAsync(layout, "records"));
+        await using (var backend = NewBackend())
+        {
+            var refused = await Assert.ThrowsAsync<InvalidOperationException>(() => backend.GetSignatureAsync("any", default));
+
+            Assert.Contains($"key prefix '{_prefix}'", refused.Message);
+            Assert.Contains("kept each signature as a hash", refused.Message);
+            Assert.Contains("let the earlier version's workers finish", refused.Message);
+            Assert.Contains("another RedisBackendOptions.KeyPrefix", refused.Message);
+        }
+
+        // Drained and its keys deleted: a new store.
+        await Db.KeyDeleteAsync(layout);
+        await using var drained = NewBackend();
+        Assert.Null(await drained.GetSignatureAsync("any", default));
+        Assert.Equal("packed", (string?)await Db.HashGetAsync(layout, "records"));
+    }
+
     // ---- helpers ----
 
     private RedisBackend NewBackend() =>

@@ -5,7 +5,7 @@ using StackExchange.Redis;
 namespace MageFlow.Backends.Redis;
 
 /// <summary>
-/// The Redis backend: signatures as compact hashes, one stream and consumer group per task, delayed retries in a
+/// The Redis backend: signatures as packed records (<see cref="PackedRecord"/>), one stream and consumer group per task, delayed retries in a
 /// sorted set, and every state transition as one Lua script (one round trip, rule 17). Mirrors
 /// <see cref="InMemory.InMemoryBackend"/> exactly. This file holds signatures, definitions and transitions;
 /// reading from the streams is in <c>RedisBackend.Reading.cs</c>, connections in <c>RedisBackend.Connections.cs</c>.
@@ -159,7 +159,7 @@ internal sealed partial class RedisBackend : IMageBackend
         var db = await DatabaseAsync(cancellationToken).ConfigureAwait(false);
         var updated = (int)await UpdateKwargsScript.RunAsync(db, [_layout.Signature(id)], values).ConfigureAwait(false);
         if (updated < 0)
-            throw new InvalidDataException($"The stored signature {id} is corrupt: its key {_layout.Signature(id)} is not a hash; nothing was changed.");
+            throw new InvalidDataException($"The stored signature {id} is corrupt: its key {_layout.Signature(id)} does not hold a MageFlow signature record; nothing was changed.");
         return updated == 1;
     }
 
