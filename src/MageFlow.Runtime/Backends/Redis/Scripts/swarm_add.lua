@@ -40,6 +40,5 @@ for _, list in pairs(lists) do redis.call('PEXPIRE', list, ctx.active) end
 added = added + n
 record[F_SWARM_ADDED] = tostring(added)
 if max_tasks and record[F_SWARM_CLOSE_ON_MAX] == '1' and added >= max_tasks then record[F_SWARM_CLOSED] = '1' end
-write_record(swarm, record, ctx.active)
-fill(ctx, swarm, id)
+advance_swarm(ctx, swarm, id, record)
 return {'ok'}

@@ -8,6 +8,5 @@ local record = find_record(KEYS[1])
 if not record or record[F_KIND] ~= SIGNATURE_SWARM then return 0 end
 if record[F_SWARM_CLOSED] or is_finished(record[F_STATUS]) then return 1 end
 record[F_SWARM_CLOSED] = '1'
-write_record(KEYS[1], record)
-complete_swarm_if_due(context(ARGV[1], KEYS[1], ARGV[2], tonumber(ARGV[3]), ARGV[4], ARGV[6]), KEYS[1], ARGV[5])
+advance_swarm(context(ARGV[1], KEYS[1], ARGV[2], tonumber(ARGV[3]), ARGV[4], ARGV[6]), KEYS[1], ARGV[5], record)
 return 1

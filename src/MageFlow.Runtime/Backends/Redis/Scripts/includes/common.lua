@@ -270,7 +270,7 @@ local function finished(ctx, signature, record, id, done_ttl)
   if record[F_KIND] == SIGNATURE_SWARM then release_swarm_lists(ctx.prefix, id, done_ttl) end
 end
 
-local dispatch_known, child_finished, fill, complete_swarm_if_due
+local dispatch_known, child_finished, advance_swarm
 
 -- An item of a swarm that failed (StopAfterFailures), not started yet: it never runs.
 local function cancel_waiting(ctx, key)
@@ -392,7 +392,6 @@ local function start_swarm(ctx, key, id, swarm, fields)
   local outer = field_of(fields, E_OUTER_BASE)
   if outer and message == '{}' then message = outer end
   swarm[F_SWARM_STARTED], swarm[F_SWARM_MESSAGE] = '1', message
-  write_record(key, swarm)
   local waiting, ready = workflow_key(ctx.prefix, id, 'w'), workflow_key(ctx.prefix, id, 'r')
   local entries = redis.call('LRANGE', waiting, 0, -1)
   if #entries > 0 then
@@ -400,8 +399,7 @@ local function start_swarm(ctx, key, id, swarm, fields)
     redis.call('DEL', waiting)
     redis.call('PEXPIRE', ready, ctx.active)
   end
-  fill(ctx, key, id)
-  complete_swarm_if_due(ctx, key, id)
+  advance_swarm(ctx, key, id, swarm)
 end
 
 -- Dispatches a run of a signature (its record as read): queue a task's run, start a container.
@@ -417,17 +415,16 @@ dispatch_known = function(ctx, key, id, record, fields)
   end
 end
 
--- Records an item's outcome once, in completion order; at StopAfterFailures the swarm fails at once: items not
--- started are canceled, running ones finish (rule 29). Returns true when the swarm finished.
-local function record_item(ctx, key, id, item_id, result, error_text)
+-- Records an item's outcome once, in completion order, on the swarm's record as the caller holds it (not written);
+-- at StopAfterFailures the swarm fails at once: items not started are canceled, running ones finish (rule 29).
+-- Returns true when the swarm finished (its finish wrote it).
+local function record_item(ctx, key, id, swarm, item_id, result, error_text)
   local outcomes = workflow_key(ctx.prefix, id, 'o')
   redis.call('RPUSH', outcomes, cmsgpack.pack(item_id, result and 1 or 0, result or error_text))
   redis.call('PEXPIRE', outcomes, ctx.active)
-  local swarm = read_record(key) or {}
   local counter = result and F_SWARM_SUCCEEDED or F_SWARM_FAILED
   local count = (tonumber(swarm[counter]) or 0) + 1
   swarm[counter] = tostring(count)
-  write_record(key, swarm)
   if result then return false end
   local stop_after = tonumber(swarm[F_SWARM_STOP_AFTER] or '')
   if not stop_after or count < stop_after then return false end
@@ -440,7 +437,7 @@ local function record_item(ctx, key, id, item_id, result, error_text)
     end
     redis.call('DEL', list)
   end
-  finish_container(ctx, key, id, swarm[F_SWARM_MESSAGE] or '{}', {id, SWARM_TASK, 'Swarm ' .. id .. ': ' .. count .. ' items failed (SwarmOptions.StopAfterFailures = '
+  finish(ctx, key, id, swarm, swarm[F_SWARM_MESSAGE] or '{}', {id, SWARM_TASK, 'Swarm ' .. id .. ': ' .. count .. ' items failed (SwarmOptions.StopAfterFailures = '
     .. stop_after .. '); the last one: ' .. tostring(error_text), '0'})
   return true
 end
@@ -455,14 +452,13 @@ end
 local function item_not_run(swarm_id, item_id, why) return 'Item ' .. item_id .. ' of swarm ' .. swarm_id .. ' did not run: ' .. why .. '.' end
 
 -- Rule 30: dispatches ready items in order while fewer than MaxConcurrency run; one step, so no item is started
--- twice or lost between taken and dispatched. An item that can no longer start counts as a failed item.
-fill = function(ctx, key, id)
-  local swarm = read_record(key) or {}
-  if swarm[F_STATUS] ~= PENDING and swarm[F_STATUS] ~= ACTIVE then return end
+-- twice or lost between taken and dispatched. An item that can no longer start counts as a failed item. Changes the
+-- swarm's record as the caller holds it; returns whether the swarm finished, and the record as it now is.
+local function fill(ctx, key, id, swarm)
+  if swarm[F_STATUS] ~= PENDING and swarm[F_STATUS] ~= ACTIVE then return false, swarm end
   local limit, running = tonumber(swarm[F_SWARM_MAX_CONCURRENCY]), tonumber(swarm[F_SWARM_RUNNING] or '0')
-  if running >= limit then return end
   local ready = workflow_key(ctx.prefix, id, 'r')
-  local kwargs, outer_base = nil, swarm[F_SWARM_MESSAGE]
+  local kwargs = nil
   while running < limit do
     local entry = redis.call('LPOP', ready)
     if not entry then break end
@@ -471,36 +467,45 @@ fill = function(ctx, key, id)
     local item = item_key and find_record(item_key)
     local why = item_key and unstartable_item(item)
     if why then
-      change_record(key, {F_SWARM_RUNNING, tostring(running)})
-      if record_item(ctx, key, id, item_id, nil, item_not_run(id, item_id, why)) then return end
+      swarm[F_SWARM_RUNNING] = tostring(running)
+      if record_item(ctx, key, id, swarm, item_id, nil, item_not_run(id, item_id, why)) then return true, swarm end
     else
       running = running + 1
       kwargs = kwargs or kwargs_json(swarm) or ''
       local fields = {E_KIND, KIND_MESSAGE, E_PAYLOAD, message ~= '' and message or '{}'}
-      fields = with_field(with_field(fields, E_CONTAINER_KWARGS, kwargs), E_OUTER_BASE, outer_base)
-      if item_key then
-        dispatch_known(ctx, item_key, item_id, item, fields)
-      else
+      fields = with_field(with_field(fields, E_CONTAINER_KWARGS, kwargs), E_OUTER_BASE, swarm[F_SWARM_MESSAGE])
+      if not item_key then
         -- counted as running: its partition dispatches it, or reports back that it cannot run
         send(ctx, item_id, OP_ITEM, {id, fields})
+      elseif item[F_KIND] then
+        -- A chain or swarm starts in this step and may finish in it, reaching this swarm (child_finished): it must
+        -- find the swarm as it is now, and this step goes on with what that changed.
+        swarm[F_SWARM_RUNNING] = tostring(running)
+        write_record(key, swarm)
+        dispatch_known(ctx, item_key, item_id, item, fields)
+        swarm = find_record(key)
+        if not swarm or (swarm[F_STATUS] ~= PENDING and swarm[F_STATUS] ~= ACTIVE) then return true, swarm end
+        running = tonumber(swarm[F_SWARM_RUNNING] or '0')
+      else
+        dispatch_known(ctx, item_key, item_id, item, fields)
       end
     end
   end
-  change_record(key, {F_SWARM_RUNNING, tostring(running)})
-  redis.call('PEXPIRE', key, ctx.active)
+  swarm[F_SWARM_RUNNING] = tostring(running)
+  return false, swarm
 end
 
 -- Rule 29: closed, every item added has finished, nothing waits: Done, the success callbacks get the results of
 -- the items that succeeded (or, for a SwarmResults member, every outcome), in completion order.
-complete_swarm_if_due = function(ctx, key, id)
-  local swarm = read_record(key) or {}
+-- Takes the swarm's record as the caller holds it; returns true when the swarm finished (its finish wrote it).
+local function complete_swarm_if_due(ctx, key, id, swarm)
   local status = swarm[F_STATUS]
-  if (status ~= PENDING and status ~= ACTIVE) or not swarm[F_SWARM_CLOSED] or tonumber(swarm[F_SWARM_RUNNING] or '0') > 0 then return end
+  if (status ~= PENDING and status ~= ACTIVE) or not swarm[F_SWARM_CLOSED] or tonumber(swarm[F_SWARM_RUNNING] or '0') > 0 then return false end
   -- A swarm that is a chain step or a swarm item completes once its container started it, never before.
-  if swarm[F_PARENT] and not swarm[F_SWARM_STARTED] then return end
-  if redis.call('LLEN', workflow_key(ctx.prefix, id, 'r')) > 0 or redis.call('LLEN', workflow_key(ctx.prefix, id, 'w')) > 0 then return end
+  if swarm[F_PARENT] and not swarm[F_SWARM_STARTED] then return false end
+  if redis.call('LLEN', workflow_key(ctx.prefix, id, 'r')) > 0 or redis.call('LLEN', workflow_key(ctx.prefix, id, 'w')) > 0 then return false end
   local outcomes = redis.call('LRANGE', workflow_key(ctx.prefix, id, 'o'), 0, -1)
-  if #outcomes < tonumber(swarm[F_SWARM_ADDED] or '0') then return end
+  if #outcomes < tonumber(swarm[F_SWARM_ADDED] or '0') then return false end
   local results, items = {}, {}
   for _, entry in ipairs(outcomes) do
     local item_id, ok, value = cmsgpack.unpack(entry)
@@ -514,6 +519,17 @@ complete_swarm_if_due = function(ctx, key, id)
   end
   if status == PENDING then swarm[F_STATUS], swarm[F_LAST_STATUS] = ACTIVE, PENDING end
   finish(ctx, key, id, swarm, '[' .. table.concat(results, ',') .. ']', nil, '{"items":[' .. table.concat(items, ',') .. ']}')
+  return true
+end
+
+-- After a swarm's record changed (read once by the caller, changed in place): fills it, completes it when due, and
+-- writes the record unless it finished (a finish writes it itself); a swarm that runs is kept for the active TTL.
+advance_swarm = function(ctx, key, id, swarm)
+  local finished_now
+  finished_now, swarm = fill(ctx, key, id, swarm)
+  if finished_now or complete_swarm_if_due(ctx, key, id, swarm) then return end
+  local runs = swarm[F_STATUS] == PENDING or swarm[F_STATUS] == ACTIVE
+  write_record(key, swarm, runs and ctx.active or nil)
 end
 
 -- A step or item finished, inside its own Done/Failed transition: its container moves on (rules 27, 29).
@@ -543,12 +559,10 @@ child_finished = function(ctx, parent_id, child_id, payload, failure)
     return
   end
   parent[F_SWARM_RUNNING] = tostring(math.max(0, (tonumber(parent[F_SWARM_RUNNING]) or 0) - 1))
-  write_record(key, parent)
   local result, error_text = nil, nil
   if failure then error_text = failure[3] else result = payload end
-  if record_item(ctx, key, parent_id, child_id, result, error_text) then return end
-  fill(ctx, key, parent_id)
-  complete_swarm_if_due(ctx, key, parent_id)
+  if record_item(ctx, key, parent_id, parent, child_id, result, error_text) then return end
+  advance_swarm(ctx, key, parent_id, parent)
 end
 
 -- ---- steps and items given to a container (create_container.lua, swarm_add.lua, claim_children.lua) ----
@@ -630,8 +644,9 @@ local function change_lifecycle(ctx, action, signature, id)
     if child_key then change_lifecycle(ctx, action, child_key, child) else send(ctx, child, OP_LIFECYCLE, {action}) end
   end
   if kind == SIGNATURE_SWARM and action == 'resume' then
-    fill(ctx, signature, id)
-    complete_swarm_if_due(ctx, signature, id)
+    -- read again: resuming its items may have finished some, which this swarm counted
+    local swarm = find_record(signature)
+    if swarm then advance_swarm(ctx, signature, id, swarm) end
   end
 
   -- With a done TTL of 0 a finished signature is gone: its status is what this step set.
