@@ -218,8 +218,9 @@ internal sealed class MageFlowClient : IMageFlow, IAsyncDisposable, IDisposable
             }
         }
 
-        var successIds = CallbackIds(request.TaskName, request.SuccessCallbacks, nameof(request.SuccessCallbacks));
-        var errorIds = CallbackIds(request.TaskName, request.ErrorCallbacks, nameof(request.ErrorCallbacks));
+        var callbackTasks = new Dictionary<string, string>(StringComparer.Ordinal);
+        var successIds = CallbackIds(request.TaskName, request.SuccessCallbacks, nameof(request.SuccessCallbacks), callbackTasks);
+        var errorIds = CallbackIds(request.TaskName, request.ErrorCallbacks, nameof(request.ErrorCallbacks), callbackTasks);
         var record = new SignatureRecord(
             Backend.NewSignatureId([.. successIds, .. errorIds]),
             request.TaskName,
@@ -234,6 +235,7 @@ internal sealed class MageFlowClient : IMageFlow, IAsyncDisposable, IDisposable
             Attempts: 0)
         {
             ReceivesSwarmResults = messageType is not null && ReceivesSwarmResults(messageType, returnField),
+            CallbackTasks = callbackTasks.Count > 0 ? callbackTasks : null,
         };
         await Backend.CreateSignatureAsync(record, Options.ActiveTtl, cancellationToken).ConfigureAwait(false);
         Log.SignatureCreated(_logger, record.Id, record.TaskName, record.SuccessCallbackIds.Count, record.ErrorCallbackIds.Count);
@@ -267,7 +269,7 @@ internal sealed class MageFlowClient : IMageFlow, IAsyncDisposable, IDisposable
         ArgumentNullException.ThrowIfNull(steps);
         var stepList = steps.ToList();
         if (stepList.Count == 0) throw new ArgumentException("A chain needs at least one step.", nameof(steps));
-        var stepIds = CallbackIds(ContainerNames.Chain, stepList, nameof(steps));
+        var stepIds = CallbackIds(ContainerNames.Chain, stepList, nameof(steps), callbackTasks: null);
         if (stepIds.Length != stepList.Count) throw new InvalidOperationException($"A chain cannot run the same step twice: {string.Join(", ", stepList.GroupBy(s => s.Id).Where(g => g.Count() > 1).Select(g => g.First()))}.");
         var first = stepList[0].Record;
         var record = NewContainer(SignatureKind.Chain, ContainerNames.Chain, first.MessageTypeId, first.ReturnField, kwargs, successCallbacks, errorCallbacks, stepIds) with
@@ -318,14 +320,16 @@ internal sealed class MageFlowClient : IMageFlow, IAsyncDisposable, IDisposable
     {
         var entries = KwargsOf(name, kwargs, "kwargs").Entries.ToArray();
         ThrowIfTooLarge(name, "kwargs", KwargsSize(entries));
-        var successIds = CallbackIds(name, successCallbacks, "successCallbacks");
-        var errorIds = CallbackIds(name, errorCallbacks, "errorCallbacks");
+        var callbackTasks = new Dictionary<string, string>(StringComparer.Ordinal);
+        var successIds = CallbackIds(name, successCallbacks, "successCallbacks", callbackTasks);
+        var errorIds = CallbackIds(name, errorCallbacks, "errorCallbacks", callbackTasks);
         // Steps first: a chain touches each step twice (its dispatch, its outcome), a callback once, and ties go to the first.
         return new SignatureRecord(Backend.NewSignatureId([.. stepIds, .. successIds, .. errorIds]), name, messageTypeId, entries,
             successIds, errorIds,
             SignatureStatus.Pending, SignatureStatus.Pending, returnField, DateTimeOffset.UtcNow, Attempts: 0)
         {
             Kind = kind,
+            CallbackTasks = callbackTasks.Count > 0 ? callbackTasks : null,
         };
     }
 
@@ -334,7 +338,7 @@ internal sealed class MageFlowClient : IMageFlow, IAsyncDisposable, IDisposable
         ArgumentNullException.ThrowIfNull(items);
         var itemList = items.ToList();
         if (itemList.Count == 0) return;
-        var ids = CallbackIds(ContainerNames.Swarm, itemList, nameof(items));
+        var ids = CallbackIds(ContainerNames.Swarm, itemList, nameof(items), callbackTasks: null);
         if (ids.Length != itemList.Count) throw new InvalidOperationException($"Swarm {swarm.Id}: the same item is given twice.");
         if (message is not null) ThrowIfTooLarge(itemList[0].TaskName, "message", message.Length);
         var change = await Backend.AddToSwarmAsync(swarm.Id, ids.Select(id => new SwarmItem(id, message)).ToArray(), Lifetimes, cancellationToken).ConfigureAwait(false);
@@ -403,7 +407,11 @@ internal sealed class MageFlowClient : IMageFlow, IAsyncDisposable, IDisposable
     internal static long KwargsSize(IReadOnlyList<KeyValuePair<string, byte[]>> kwargs) =>
         2 + kwargs.Sum(k => (long)System.Text.Encoding.UTF8.GetByteCount(k.Key) + k.Value.Length + 4);
 
-    private string[] CallbackIds(string taskName, IEnumerable<TaskSignature>? callbacks, string parameter)
+    /// <summary>
+    /// The ids of <paramref name="callbacks"/>, each once; <paramref name="callbackTasks"/>, when given, collects the task
+    /// of each plain-task callback (<see cref="SignatureRecord.CallbackTasks"/>).
+    /// </summary>
+    private string[] CallbackIds(string taskName, IEnumerable<TaskSignature>? callbacks, string parameter, Dictionary<string, string>? callbackTasks)
     {
         if (callbacks is null) return [];
         var ids = new List<string>();
@@ -415,6 +423,8 @@ internal sealed class MageFlowClient : IMageFlow, IAsyncDisposable, IDisposable
                 throw new ArgumentException(
                     $"Task '{taskName}': callback {callback} is stored in {callback.Client.Backend.StoreId}, not in this client's {Backend.StoreId}; it could never fire.", parameter);
             ids.Add(callback.Id);
+            if (callbackTasks is not null && callback.Record is { Kind: SignatureKind.Task, ReceivesSwarmResults: false } record)
+                callbackTasks[record.Id] = record.TaskName;
         }
         // The same callback passed twice fires once (rule 22).
         return ids.Distinct(StringComparer.Ordinal).ToArray();

@@ -58,7 +58,14 @@ internal sealed record SignatureRecord(
     /// <summary>Its return member is <see cref="SwarmResults{T}"/>: as a swarm's success callback it gets every item's outcome.</summary>
     public bool ReceivesSwarmResults { get; init; }
 
-    /// <summary>16 URL-safe characters, 96 random bits: short keys keep Redis hashes compact.</summary>
+    /// <summary>
+    /// The task each of its callbacks runs, by callback id, for the callbacks that are plain tasks (not a chain or a
+    /// swarm, not taking <see cref="SwarmResults{T}"/>): known when it is signed, so a backend may queue such a
+    /// callback without reading it first. A callback missing here is read when it fires.
+    /// </summary>
+    public IReadOnlyDictionary<string, string>? CallbackTasks { get; init; }
+
+    /// <summary>16 URL-safe characters, 96 random bits: short keys keep Redis records compact.</summary>
     public static string NewId()
     {
         Span<byte> bytes = stackalloc byte[12];

@@ -310,6 +310,36 @@ public abstract class RedisBackendSuite(IRedisDeployment redis) : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Complete_queues_a_callback_whose_task_was_known_at_signing_and_reports_one_that_expired_as_missing()
+    {
+        await PrepareAsync("task-a", "on-ok", "on-error");
+        var ok = await CreateAsync("on-ok");
+        var expired = await CreateAsync("on-ok");
+        var error = await CreateAsync("on-error");
+        var signature = new SignatureRecord(SignatureRecord.NewId(), "task-a", "Demo.task-a", [], [ok.Id, expired.Id], [error.Id],
+            SignatureStatus.Pending, SignatureStatus.Pending, "mageflow_results", DateTimeOffset.UtcNow, 0)
+        {
+            CallbackTasks = new Dictionary<string, string> { [ok.Id] = "on-ok", [expired.Id] = "on-ok", [error.Id] = "on-error" },
+        };
+        await _backend.CreateSignatureAsync(signature, ActiveTtl, default);
+        await Db.KeyDeleteAsync(SignatureKey(expired.Id));
+        await Db.KeyExpireAsync(SignatureKey(ok.Id), TimeSpan.FromMinutes(1));
+        var delivery = await DispatchAndReadAsync("task-a", signature.Id);
+        await _backend.StartAsync(delivery, ActiveTtl, default);
+
+        var completed = await _backend.CompleteAsync(delivery, Json("{\"n\":7}"), Lifetimes(TimeSpan.FromMinutes(5)), default);
+
+        Assert.True(completed.Applied);
+        Assert.Equal([expired.Id], completed.MissingCallbackIds);
+        var queued = D(Assert.Single(await _backend.ReadAsync(["on-ok"], Consumer, 10, NoWait, default))).Envelope;
+        Assert.Equal((ok.Id, EnvelopeKind.Result, "{\"n\":7}"), (queued.SignatureId, queued.Kind, Text(queued.Payload)));
+        Assert.False(await Db.KeyExistsAsync(SignatureKey(expired.Id)), "a missing callback was recreated");
+        Assert.Empty(await _backend.ReadAsync(["on-error"], Consumer, 10, NoWait, default));
+        // Queued, so kept for the active TTL again (rule 19), as a callback read before queueing is.
+        Assert.True((await Db.KeyTimeToLiveAsync(SignatureKey(ok.Id)))!.Value > TimeSpan.FromHours(23));
+    }
+
+    [Fact]
     public async Task Complete_of_a_signature_that_is_not_active_is_not_applied_but_acknowledges()
     {
         var signature = await CreateAsync("task-a");

@@ -37,6 +37,7 @@ internal sealed class RedisLayout
     public const string AttemptsField = "a";
     public const string SuccessIdsField = "sc";
     public const string ErrorIdsField = "ec";
+    public const string CallbackTasksField = "ct";    // "id=task,…": the plain-task callbacks' tasks, queued without reading them
     public const string KwargFieldPrefix = "k:";
     public const string RunningEntryField = "x";   // the entry last started and not finished (a second start = a stall)
     public const string StallsField = "st";
@@ -222,8 +223,24 @@ internal sealed class RedisLayout
         }
         if (signature.SuccessCallbackIds.Count > 0) fields.AddRange([SuccessIdsField, JoinIds(signature.SuccessCallbackIds)]);
         if (signature.ErrorCallbackIds.Count > 0) fields.AddRange([ErrorIdsField, JoinIds(signature.ErrorCallbackIds)]);
+        if (CallbackTasks(signature) is { } tasks) fields.AddRange([CallbackTasksField, tasks]);
         foreach (var (name, json) in signature.Kwargs) fields.AddRange([KwargFieldPrefix + name, json]);
         return fields;
+    }
+
+    /// <summary>"id=task,…" of the callbacks whose task is known at signing; null when none is (or none can be written so).</summary>
+    private static string? CallbackTasks(SignatureRecord signature)
+    {
+        if (signature.CallbackTasks is not { Count: > 0 } tasks) return null;
+        var joined = new StringBuilder();
+        foreach (var (id, task) in tasks)
+        {
+            // Never the case for names and ids MageFlow accepts; such a callback is simply read when it fires.
+            if (id.AsSpan().IndexOfAny(",=") >= 0 || task.Contains(',', StringComparison.Ordinal)) continue;
+            if (joined.Length > 0) joined.Append(',');
+            joined.Append(id).Append('=').Append(task);
+        }
+        return joined.Length > 0 ? joined.ToString() : null;
     }
 
     private static string JoinIds(IReadOnlyList<string> ids)

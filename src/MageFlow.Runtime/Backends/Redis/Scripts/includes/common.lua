@@ -272,6 +272,22 @@ end
 
 local dispatch_known, child_finished, advance_swarm
 
+-- Queues a run of task `task` on signature `id` with the entry fields `fields`.
+local function queue_run(ctx, task, id, fields)
+  -- ctx.trace: the span that made this transition (the finished run, or the producer): the queued run's parent
+  if ctx.trace then fields = with_field(fields, E_TRACE_PARENT, ctx.trace) end
+  redis.call('XADD', queue_key(ctx.prefix, task), '*', E_SIGNATURE_ID, id, unpack(fields))
+end
+
+-- The tasks of a record's plain-task callbacks, by id (F_CALLBACK_TASKS "id=task,...", written at signing), or nil.
+local function callback_tasks(record)
+  local joined = record[F_CALLBACK_TASKS]
+  if not joined then return nil end
+  local tasks = {}
+  for id, task in string.gmatch(joined, '([^,=]+)=([^,]+)') do tasks[id] = task end
+  return tasks
+end
+
 -- An item of a swarm that failed (StopAfterFailures), not started yet: it never runs.
 local function cancel_waiting(ctx, key)
   local record = find_record(key)
@@ -282,9 +298,11 @@ local function cancel_waiting(ctx, key)
 end
 
 -- Queues one run of each callback (once each, rule 22): a task's run, or the start of a chain or swarm. A
--- callback whose return member is SwarmResults gets `rs_fields` when given. Returns the ids of callbacks that
--- no longer exist, and the set of ids handled (dispatched or missing): release_tree must not touch them.
-local function dispatch_callbacks(ctx, joined, fields, rs_fields)
+-- callback whose return member is SwarmResults gets `rs_fields` when given. `known`: the tasks of plain-task
+-- callbacks (callback_tasks), queued without reading them — their keep-alive tells whether they still exist.
+-- Returns the ids of callbacks that no longer exist, and the set of ids handled (dispatched or missing):
+-- release_tree must not touch them.
+local function dispatch_callbacks(ctx, joined, fields, rs_fields, known)
   local missing, handled = {}, {}
   if not joined then return missing, handled end
   for id in string.gmatch(joined, '[^,]+') do
@@ -294,6 +312,8 @@ local function dispatch_callbacks(ctx, joined, fields, rs_fields)
       if not key then
         -- its partition dispatches it, and reports it there when it no longer exists
         send(ctx, id, OP_DISPATCH, {fields, rs_fields or false})
+      elseif known and known[id] then
+        if redis.call('PEXPIRE', key, ctx.active) == 1 then queue_run(ctx, known[id], id, fields) else missing[#missing + 1] = id end
       else
         -- a key of another type counts as missing
         local callback = find_record(key)
@@ -320,14 +340,15 @@ local function finish(ctx, signature, id, record, payload, failure, rs_payload)
     record[F_STATUS], record[F_ERROR], record[F_FAILURE_KIND], record[F_FAILED_INPUT] = FAILED, failure[3], failure[4], payload
     finished(ctx, signature, record, id, ctx.done)
     missing, dispatched = dispatch_callbacks(ctx, error_ids, {E_KIND, KIND_ERROR_INPUT, E_PAYLOAD, payload,
-      E_FAILURE_SIGNATURE_ID, failure[1], E_FAILURE_TASK_NAME, failure[2], E_FAILURE_ERROR, failure[3], E_FAILURE_KIND, failure[4]})
+      E_FAILURE_SIGNATURE_ID, failure[1], E_FAILURE_TASK_NAME, failure[2], E_FAILURE_ERROR, failure[3], E_FAILURE_KIND, failure[4]},
+      nil, callback_tasks(record))
     release_tree(ctx, success_ids, ctx.done, dispatched)
   else
     record[F_STATUS] = DONE
     if record[F_AWAITED] then record[F_RESULT] = payload end
     finished(ctx, signature, record, id, ctx.done)
     missing, dispatched = dispatch_callbacks(ctx, success_ids, {E_KIND, KIND_RESULT, E_PAYLOAD, payload},
-      rs_payload and {E_KIND, KIND_RESULT, E_PAYLOAD, rs_payload} or nil)
+      rs_payload and {E_KIND, KIND_RESULT, E_PAYLOAD, rs_payload} or nil, callback_tasks(record))
     release_tree(ctx, error_ids, ctx.done, dispatched)
   end
   if parent then child_finished(ctx, parent, id, payload, failure) end
@@ -408,9 +429,7 @@ dispatch_known = function(ctx, key, id, record, fields)
   if kind == SIGNATURE_CHAIN then start_chain(ctx, key, id, record, fields)
   elseif kind == SIGNATURE_SWARM then start_swarm(ctx, key, id, record, fields)
   else
-    -- ctx.trace: the span that made this transition (the finished run, or the producer): the queued run's parent
-    if ctx.trace then fields = with_field(fields, E_TRACE_PARENT, ctx.trace) end
-    redis.call('XADD', queue_key(ctx.prefix, record[F_TASK]), '*', E_SIGNATURE_ID, id, unpack(fields))
+    queue_run(ctx, record[F_TASK], id, fields)
     redis.call('PEXPIRE', key, ctx.active)
   end
 end
