@@ -34,7 +34,8 @@ internal static class ScriptCost
         phases.Add(await PhaseAsync("create (per signature)", 2 * tasks, () => Task.WhenAll(Enumerable.Range(0, tasks).Select(async i =>
         {
             var callback = Record("cost-callback", []);
-            var task = Record("cost-task", [callback.Id]);
+            // As MageFlowClient signs it: the callback's task recorded with its id.
+            var task = Record("cost-task", [callback.Id]) with { CallbackTasks = new Dictionary<string, string> { [callback.Id] = callback.TaskName } };
             await Task.WhenAll(backend.CreateSignatureAsync(callback, lifetimes.Active, cancellationToken), backend.CreateSignatureAsync(task, lifetimes.Active, cancellationToken)).ConfigureAwait(false);
             ids[i] = task.Id;
         }))).ConfigureAwait(false));

@@ -36,8 +36,7 @@ internal sealed class RedisLayout
     public const string CreatedField = "c";
     public const string AttemptsField = "a";
     public const string SuccessIdsField = "sc";
-    public const string ErrorIdsField = "ec";
-    public const string CallbackTasksField = "ct";    // "id=task,…": the plain-task callbacks' tasks, queued without reading them
+    public const string ErrorIdsField = "ec";         // callbacks "id" or "id=task" (task known at signing), comma-joined
     public const string KwargFieldPrefix = "k:";
     public const string RunningEntryField = "x";   // the entry last started and not finished (a second start = a stall)
     public const string StallsField = "st";
@@ -221,36 +220,41 @@ internal sealed class RedisLayout
             if (options.StopAfterFailures is { } stopAfter) fields.AddRange([SwarmStopAfterField, stopAfter]);
             if (options.MaxTasks is { } maxTasks) fields.AddRange([SwarmMaxTasksField, maxTasks]);
         }
-        if (signature.SuccessCallbackIds.Count > 0) fields.AddRange([SuccessIdsField, JoinIds(signature.SuccessCallbackIds)]);
-        if (signature.ErrorCallbackIds.Count > 0) fields.AddRange([ErrorIdsField, JoinIds(signature.ErrorCallbackIds)]);
-        if (CallbackTasks(signature) is { } tasks) fields.AddRange([CallbackTasksField, tasks]);
+        if (signature.SuccessCallbackIds.Count > 0) fields.AddRange([SuccessIdsField, JoinCallbacks(signature.SuccessCallbackIds, signature.CallbackTasks)]);
+        if (signature.ErrorCallbackIds.Count > 0) fields.AddRange([ErrorIdsField, JoinCallbacks(signature.ErrorCallbackIds, signature.CallbackTasks)]);
         foreach (var (name, json) in signature.Kwargs) fields.AddRange([KwargFieldPrefix + name, json]);
         return fields;
     }
 
-    /// <summary>"id=task,…" of the callbacks whose task is known at signing; null when none is (or none can be written so).</summary>
-    private static string? CallbackTasks(SignatureRecord signature)
+    /// <summary>
+    /// A callback list as stored: each id, followed by <c>=task</c> when its task is known (<see cref="SignatureRecord.CallbackTasks"/>),
+    /// so a finish queues it without reading it.
+    /// </summary>
+    private static string JoinCallbacks(IReadOnlyList<string> ids, IReadOnlyDictionary<string, string>? tasks)
     {
-        if (signature.CallbackTasks is not { Count: > 0 } tasks) return null;
+        if (tasks is null) return JoinIds(ids);
         var joined = new StringBuilder();
-        foreach (var (id, task) in tasks)
+        foreach (var id in ids)
         {
-            // Never the case for names and ids MageFlow accepts; such a callback is simply read when it fires.
-            if (id.AsSpan().IndexOfAny(",=") >= 0 || task.Contains(',', StringComparison.Ordinal)) continue;
+            CheckId(id);
             if (joined.Length > 0) joined.Append(',');
-            joined.Append(id).Append('=').Append(task);
+            joined.Append(id);
+            // A task name with a comma is never accepted at signing; such a callback would simply be read when it fires.
+            if (tasks.TryGetValue(id, out var task) && !task.Contains(',', StringComparison.Ordinal)) joined.Append('=').Append(task);
         }
-        return joined.Length > 0 ? joined.ToString() : null;
+        return joined.ToString();
     }
 
     private static string JoinIds(IReadOnlyList<string> ids)
     {
-        foreach (var id in ids)
-        {
-            if (string.IsNullOrEmpty(id) || id.Contains(',', StringComparison.Ordinal))
-                throw new ArgumentException($"Callback id '{id}' cannot be stored: ids must be non-empty and contain no comma.");
-        }
+        foreach (var id in ids) CheckId(id);
         return string.Join(',', ids);
+    }
+
+    private static void CheckId(string id)
+    {
+        if (string.IsNullOrEmpty(id) || id.AsSpan().IndexOfAny(",=") >= 0)
+            throw new ArgumentException($"Callback id '{id}' cannot be stored: ids must be non-empty and contain no comma or '='.");
     }
 
     /// <summary>Reads a signature from its stored record.</summary>
@@ -375,14 +379,17 @@ internal sealed class RedisLayout
     {
         var count = 0;
         foreach (var range in joined.Split((byte)','))
-            if (!joined[range].IsEmpty) count++;
+            if (!IdOf(joined[range]).IsEmpty) count++;
         if (count == 0) return [];
         var ids = new string[count];
         var at = 0;
         foreach (var range in joined.Split((byte)','))
-            if (!joined[range].IsEmpty) ids[at++] = Encoding.UTF8.GetString(joined[range]);
+            if (IdOf(joined[range]) is { IsEmpty: false } id) ids[at++] = Encoding.UTF8.GetString(id);
         return ids;
     }
+
+    /// <summary>An entry's id: a callback may be stored as <c>id=task</c> (<see cref="JoinCallbacks"/>).</summary>
+    private static ReadOnlySpan<byte> IdOf(ReadOnlySpan<byte> entry) => entry.IndexOf((byte)'=') is var at and >= 0 ? entry[..at] : entry;
 
     private static string Truncate(string text) => text.Length <= 40 ? text : text[..40] + "…";
 

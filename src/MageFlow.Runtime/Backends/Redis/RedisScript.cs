@@ -178,7 +178,6 @@ internal sealed class RedisScript
             ("F_CREATED", RedisLayout.CreatedField),
             ("F_SUCCESS_IDS", RedisLayout.SuccessIdsField),
             ("F_ERROR_IDS", RedisLayout.ErrorIdsField),
-            ("F_CALLBACK_TASKS", RedisLayout.CallbackTasksField),
             ("F_KWARG_PREFIX", RedisLayout.KwargFieldPrefix),
             ("F_RUNNING_ENTRY", RedisLayout.RunningEntryField),
             ("F_STALLS", RedisLayout.StallsField),

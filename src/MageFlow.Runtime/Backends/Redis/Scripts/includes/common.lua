@@ -50,11 +50,15 @@ local function send(ctx, to, op, args)
   redis.call('XADD', ctx.prefix .. OUTBOX_KEY_PART, '*', unpack(fields))
 end
 
--- The ids of a comma-joined callback list, each once, in order.
+-- A comma-joined callback list names each callback by its id, followed by '=' and its task when that was known at
+-- signing (a plain task: a finish queues it without reading it). ONE_ID matches one id, skipping its task.
+local ONE_ID = '([^,=]+)[^,]*'
+
+-- The ids of a comma-joined list (callbacks, a chain's steps), each once, in order.
 local function ids_of(joined)
   local ids, seen = {}, {}
   if joined then
-    for id in string.gmatch(joined, '[^,]+') do
+    for id in string.gmatch(joined, ONE_ID) do
       if not seen[id] then seen[id] = true; table.insert(ids, id) end
     end
   end
@@ -130,7 +134,7 @@ end
 -- On the hot path (every start): no tables, and an id listed twice is simply kept alive twice.
 local function keep_ids(ctx, joined, ttl)
   if not joined then return end
-  for id in string.gmatch(joined, '[^,]+') do
+  for id in string.gmatch(joined, ONE_ID) do
     local key = here(ctx, id)
     if key then redis.call('PEXPIRE', key, ttl) else send(ctx, id, OP_KEEP, {ttl}) end
   end
@@ -279,15 +283,6 @@ local function queue_run(ctx, task, id, fields)
   redis.call('XADD', queue_key(ctx.prefix, task), '*', E_SIGNATURE_ID, id, unpack(fields))
 end
 
--- The tasks of a record's plain-task callbacks, by id (F_CALLBACK_TASKS "id=task,...", written at signing), or nil.
-local function callback_tasks(record)
-  local joined = record[F_CALLBACK_TASKS]
-  if not joined then return nil end
-  local tasks = {}
-  for id, task in string.gmatch(joined, '([^,=]+)=([^,]+)') do tasks[id] = task end
-  return tasks
-end
-
 -- An item of a swarm that failed (StopAfterFailures), not started yet: it never runs.
 local function cancel_waiting(ctx, key)
   local record = find_record(key)
@@ -298,22 +293,21 @@ local function cancel_waiting(ctx, key)
 end
 
 -- Queues one run of each callback (once each, rule 22): a task's run, or the start of a chain or swarm. A
--- callback whose return member is SwarmResults gets `rs_fields` when given. `known`: the tasks of plain-task
--- callbacks (callback_tasks), queued without reading them — their keep-alive tells whether they still exist.
--- Returns the ids of callbacks that no longer exist, and the set of ids handled (dispatched or missing):
--- release_tree must not touch them.
-local function dispatch_callbacks(ctx, joined, fields, rs_fields, known)
+-- callback whose return member is SwarmResults gets `rs_fields` when given. A callback listed with its task (ONE_ID)
+-- is queued without reading it: its keep-alive tells whether it still exists. Returns the ids of callbacks that no
+-- longer exist, and the set of ids handled (dispatched or missing): release_tree must not touch them.
+local function dispatch_callbacks(ctx, joined, fields, rs_fields)
   local missing, handled = {}, {}
   if not joined then return missing, handled end
-  for id in string.gmatch(joined, '[^,]+') do
+  for id, task in string.gmatch(joined, '([^,=]+)=?([^,]*)') do
     if not handled[id] then
       handled[id] = true
       local key = here(ctx, id)
       if not key then
         -- its partition dispatches it, and reports it there when it no longer exists
         send(ctx, id, OP_DISPATCH, {fields, rs_fields or false})
-      elseif known and known[id] then
-        if redis.call('PEXPIRE', key, ctx.active) == 1 then queue_run(ctx, known[id], id, fields) else missing[#missing + 1] = id end
+      elseif task ~= '' then
+        if redis.call('PEXPIRE', key, ctx.active) == 1 then queue_run(ctx, task, id, fields) else missing[#missing + 1] = id end
       else
         -- a key of another type counts as missing
         local callback = find_record(key)
@@ -340,15 +334,14 @@ local function finish(ctx, signature, id, record, payload, failure, rs_payload)
     record[F_STATUS], record[F_ERROR], record[F_FAILURE_KIND], record[F_FAILED_INPUT] = FAILED, failure[3], failure[4], payload
     finished(ctx, signature, record, id, ctx.done)
     missing, dispatched = dispatch_callbacks(ctx, error_ids, {E_KIND, KIND_ERROR_INPUT, E_PAYLOAD, payload,
-      E_FAILURE_SIGNATURE_ID, failure[1], E_FAILURE_TASK_NAME, failure[2], E_FAILURE_ERROR, failure[3], E_FAILURE_KIND, failure[4]},
-      nil, callback_tasks(record))
+      E_FAILURE_SIGNATURE_ID, failure[1], E_FAILURE_TASK_NAME, failure[2], E_FAILURE_ERROR, failure[3], E_FAILURE_KIND, failure[4]})
     release_tree(ctx, success_ids, ctx.done, dispatched)
   else
     record[F_STATUS] = DONE
     if record[F_AWAITED] then record[F_RESULT] = payload end
     finished(ctx, signature, record, id, ctx.done)
     missing, dispatched = dispatch_callbacks(ctx, success_ids, {E_KIND, KIND_RESULT, E_PAYLOAD, payload},
-      rs_payload and {E_KIND, KIND_RESULT, E_PAYLOAD, rs_payload} or nil, callback_tasks(record))
+      rs_payload and {E_KIND, KIND_RESULT, E_PAYLOAD, rs_payload} or nil)
     release_tree(ctx, error_ids, ctx.done, dispatched)
   end
   if parent then child_finished(ctx, parent, id, payload, failure) end
