@@ -6,8 +6,8 @@ namespace MageFlow.Backends.Redis;
 /// <summary>
 /// A signature as Redis keeps it: one string value, a MessagePack map of its fields to their values as strings
 /// (docs/redis-v2-design.md section 14), which a script reads into a Lua table with one <c>cmsgpack.unpack</c> and
-/// writes back with one <c>SET</c>. Changing one packed value costs Redis about half of the same change to a hash,
-/// and <c>SET … PX</c> writes the record with its expiry in one atomic command.
+/// writes back with one <c>SET</c>; <c>SET … PX</c> writes the record with its expiry in one atomic command, so
+/// signing is one command (docs/redis-v2-design.md §14 has what it costs).
 /// </summary>
 internal static class PackedRecord
 {

@@ -95,8 +95,8 @@ end
 
 -- ---- signature records (docs/redis-v2-design.md section 14) ----
 -- A signature is one string value: a MessagePack map of its fields (the F_* names; values are strings), read and
--- written whole. Changing a packed value costs Redis about half of the same change to a hash, where every field
--- crosses between Redis and Lua on its own, and SET ... PX writes a record and its TTL in one command.
+-- written whole: one GET and one SET per change, SET ... PX writing a record and its TTL in one command, and signing
+-- one atomic SET. (Unpacking and packing the whole record costs about what the hash commands it replaced did.)
 
 -- The record at `key`, or nil when there is none; raises when the key holds anything else.
 local function read_record(key)
