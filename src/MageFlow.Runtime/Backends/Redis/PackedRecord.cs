@@ -17,19 +17,20 @@ internal static class PackedRecord
         ArgumentNullException.ThrowIfNull(flatPairs);
         if (flatPairs.Count % 2 != 0) throw new ArgumentException("A record is field, value pairs: the count must be even.", nameof(flatPairs));
         var entries = flatPairs.Count / 2;
+        // Each value's length once: a number's is found by formatting it.
+        Span<int> lengths = flatPairs.Count <= 64 ? stackalloc int[flatPairs.Count] : new int[flatPairs.Count];
         var size = entries <= 15 ? 1 : entries <= ushort.MaxValue ? 3 : 5;
-        foreach (var value in flatPairs)
+        for (var i = 0; i < flatPairs.Count; i++)
         {
-            var length = value.GetByteCount();
-            size += StringHeaderSize(length) + length;
+            lengths[i] = flatPairs[i].GetByteCount();
+            size += StringHeaderSize(lengths[i]) + lengths[i];
         }
         var packed = new byte[size];
         var at = WriteMapHeader(packed, entries);
-        foreach (var value in flatPairs)
+        for (var i = 0; i < flatPairs.Count; i++)
         {
-            var length = value.GetByteCount();
-            at += WriteStringHeader(packed.AsSpan(at), length);
-            at += value.CopyTo(packed.AsSpan(at, length));
+            at += WriteStringHeader(packed.AsSpan(at), lengths[i]);
+            at += flatPairs[i].CopyTo(packed.AsSpan(at, lengths[i]));
         }
         return packed;
     }

@@ -21,9 +21,8 @@ local function exists()
   return record and record[F_TASK] and record
 end
 
--- Marks the target; false when this mark was there already.
-local function first_time(mark)
-  local record = read_record(key) or {}
+-- Marks the target (its record as read, written with the mark); false when this mark was there already.
+local function first_time(record, mark)
   if record[mark] then return false end
   record[mark] = '1'
   write_record(key, record)
@@ -45,39 +44,43 @@ elseif op == OP_RELEASE then
 elseif op == OP_CANCEL_WAITING then
   cancel_waiting(ctx, key)
 elseif op == OP_DISPATCH then
-  if not exists() then return {2} end
-  if not first_time(F_APPLIED_PREFIX .. ARGV[3]) then return {0} end
-  local callback = read_record(key)
+  local callback = exists()
+  if not callback then return {2} end
+  if not first_time(callback, F_APPLIED_PREFIX .. ARGV[3]) then return {0} end
   dispatch_known(ctx, key, to, callback, (args[2] and callback[F_RECEIVES_SWARM]) and args[2] or args[1])
 elseif op == OP_STEP then
   local chain_id, index, step_fields = args[1], args[2], args[3]
-  if not exists() then
+  local step = exists()
+  if not step then
     local base, failure = missing_step(chain_id, index, to, step_fields)
     send(ctx, chain_id, OP_FINISH_CONTAINER, {base, failure})
     return {2}
   end
-  if not first_time(F_APPLIED_PREFIX .. ARGV[3]) then return {0} end
-  dispatch_known(ctx, key, to, read_record(key), step_fields)
+  if not first_time(step, F_APPLIED_PREFIX .. ARGV[3]) then return {0} end
+  dispatch_known(ctx, key, to, step, step_fields)
 elseif op == OP_ITEM then
   local swarm_id, item_fields = args[1], args[2]
-  local why = unstartable_item(find_record(key))
+  local item = find_record(key)
+  local why = unstartable_item(item)
   if why then
     -- counted as a failed item, once: the swarm keeps one outcome per item
     send(ctx, swarm_id, OP_CHILD_FINISHED, {to, '{}', {to, SWARM_TASK, item_not_run(swarm_id, to, why), FAILURE_INVALID_INPUT}})
     return {2}
   end
-  if not first_time(F_APPLIED_PREFIX .. ARGV[3]) then return {0} end
-  dispatch_known(ctx, key, to, read_record(key), item_fields)
+  if not first_time(item, F_APPLIED_PREFIX .. ARGV[3]) then return {0} end
+  dispatch_known(ctx, key, to, item, item_fields)
 elseif op == OP_CHILD_FINISHED then
-  if not exists() then return {2} end
-  if not first_time(F_CHILD_FINISHED_PREFIX .. args[1]) then return {0} end
+  local container = exists()
+  if not container then return {2} end
+  if not first_time(container, F_CHILD_FINISHED_PREFIX .. args[1]) then return {0} end
   child_finished(ctx, to, args[1], args[2], args[3] or nil)
 elseif op == OP_FINISH_CONTAINER then
   if not exists() then return {2} end
   finish_container(ctx, key, to, args[1], args[2])
 elseif op == OP_LIFECYCLE then
-  if not exists() then return {2} end
-  if args[1] == 'resume' and not first_time(F_APPLIED_PREFIX .. ARGV[3]) then return {0} end
+  local target = exists()
+  if not target then return {2} end
+  if args[1] == 'resume' and not first_time(target, F_APPLIED_PREFIX .. ARGV[3]) then return {0} end
   change_lifecycle(ctx, args[1], key, to)
 else
   return redis.error_reply('unknown outbox message ' .. tostring(op))
