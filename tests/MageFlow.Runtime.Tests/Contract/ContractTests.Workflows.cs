@@ -315,6 +315,36 @@ public abstract partial class ContractTests
     }
 
     [Fact]
+    public async Task Rule30_an_empty_swarm_item_completes_in_the_step_that_starts_it_and_its_swarm_goes_on_to_the_next_item()
+    {
+        var (cluster, shop) = await StartAsync();
+        await using var _ = cluster;
+        var mage = cluster.Client;
+        var inner = await mage.SwarmAsync();
+        var outer = await mage.SwarmAsync(new SwarmOptions { MaxConcurrency = 1 });
+        await outer.AddAsync(inner);
+        await inner.CloseAsync(); // empty and closed: it completes as soon as its swarm starts it, in that very step
+        await outer.AddAsync(await mage.AsignAsync(Shop.ProcessOrder));
+        await outer.CloseAsync();
+
+        var results = await outer.RunAndWaitAsync(Order("after-empty"));
+
+        Assert.Equal(2, results.GetArrayLength());
+        Assert.Equal(0, results[0].GetArrayLength()); // the empty swarm's results, first: it finished first
+        Assert.Equal(SignatureStatus.Done, await inner.GetStatusAsync());
+        Assert.Single(shop.Recorder.Of(Shop.ProcessOrder));
+
+        // Its only item: the swarm finishes inside the step that started it, and stays finished.
+        var loneInner = await mage.SwarmAsync();
+        var lone = await mage.SwarmAsync();
+        await lone.AddAsync(loneInner);
+        await loneInner.CloseAsync();
+        await lone.CloseAsync();
+        Assert.Equal(1, (await lone.RunAndWaitAsync(Order("alone"))).GetArrayLength());
+        Assert.Equal(SignatureStatus.Done, await lone.GetStatusAsync());
+    }
+
+    [Fact]
     public async Task Rule30_a_chain_item_reports_its_last_result_and_a_swarm_step_passes_its_results_list_on()
     {
         var (cluster, shop) = await StartAsync();
