@@ -180,6 +180,16 @@ internal sealed class CountingBackend(IMageBackend inner, bool ownsInner, Backen
         return Time("complete", inner.CompleteAsync(delivery, resultJson, lifetimes, cancellationToken));
     }
 
+    public async Task<CompletedAndTaken> CompleteAndTakeAsync(Delivery delivery, ReadOnlyMemory<byte> resultJson, SignatureLifetimes lifetimes, SlotOffer offer, CancellationToken cancellationToken)
+    {
+        if (counters.StartedAt.TryRemove(delivery, out var startedAt)) Gap("start returned → complete called (compose input, run handler, continuations)", startedAt);
+        var completed = await Time("complete and take", inner.CompleteAndTakeAsync(delivery, resultJson, lifetimes, offer, cancellationToken)).ConfigureAwait(false);
+        var now = Stopwatch.GetTimestamp();
+        if (completed.Next is { Started: not null, Entry: Delivery next }) counters.StartedAt[next] = now;
+        Tally("complete and take: entries started by it").Add(now, completed.Next is { Started: not null } ? 1 : 0);
+        return completed;
+    }
+
     private void Gap(string name, long since) => counters.Gaps.GetOrAdd(name, _ => new OperationTally()).Add(since);
 
     public Task<FinishOutcome> FailAsync(Delivery delivery, ReadOnlyMemory<byte> failedInput, TaskFailure failure, SignatureLifetimes lifetimes, CancellationToken cancellationToken) =>

@@ -36,6 +36,14 @@ internal sealed class MageWorker : BackgroundService
     // the keep-alive loop forgets older ones).
     private readonly ConcurrentDictionary<string, long> _recentStops = new(StringComparer.Ordinal);
     private volatile bool _prepared;
+
+    // What a completing run offers the backend (CompleteAndTakeAsync): its slot, for the next run of this worker's queues.
+    private readonly SlotOffer _slotOffer;
+
+    // Loops waiting for a run slot: while one waits, completing runs free their slots instead of taking the next run
+    // themselves, so the read loop (the outbox, what it read ahead) and the reclaim loop always get their turn.
+    private int _slotWaiters;
+    private CancellationToken _stopping;
     private IAsyncDisposable? _stopSignals;
 
     private readonly LoopLiveness _readLoop;
@@ -71,6 +79,7 @@ internal sealed class MageWorker : BackgroundService
             served = only;
         }
         _taskNames = served.Distinct().OrderBy(n => n, StringComparer.Ordinal).ToArray();
+        _slotOffer = new SlotOffer(_taskNames, _worker.ConsumerName, _options.ActiveTtl);
         Liveness = new WorkerLiveness(_time);
         _readLoop = Liveness.AddLoop("read", TimeSpan.Zero, _worker.ReadWait);
         _reclaimLoop = Liveness.AddLoop("reclaim", ReclaimInterval, TimeSpan.Zero);
@@ -169,6 +178,7 @@ internal sealed class MageWorker : BackgroundService
             Liveness.EnterPhase(WorkerPhase.Idle);
             return;
         }
+        _stopping = stoppingToken;
         await Task.Yield();
         try
         {
@@ -319,8 +329,24 @@ internal sealed class MageWorker : BackgroundService
     private async ValueTask TakeSlotAsync(LoopLiveness liveness, CancellationToken cancellationToken)
     {
         if (_slots.Wait(0)) return;
-        using (liveness.WaitForRuns()) await _slots.WaitAsync(cancellationToken).ConfigureAwait(false);
+        using (liveness.WaitForRuns()) await WaitForSlotAsync(cancellationToken).ConfigureAwait(false);
     }
+
+    private async Task WaitForSlotAsync(CancellationToken cancellationToken)
+    {
+        Interlocked.Increment(ref _slotWaiters);
+        try
+        {
+            await _slots.WaitAsync(cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            Interlocked.Decrement(ref _slotWaiters);
+        }
+    }
+
+    // A completing run offers its slot for the next run unless the worker stops or a loop waits for a slot.
+    private SlotOffer? OfferedSlot() => _stopping.IsCancellationRequested || Volatile.Read(ref _slotWaiters) > 0 ? null : _slotOffer;
 
     private async Task ReadOnceAsync(CancellationToken stoppingToken)
     {
@@ -347,7 +373,7 @@ internal sealed class MageWorker : BackgroundService
         // One slot is held already; only this loop and the reclaim loop take slots, so these waits are short.
         for (var i = 0; i < batch.Count; i++)
         {
-            if (i > 0) await _slots.WaitAsync(CancellationToken.None).ConfigureAwait(false);
+            if (i > 0 && !_slots.Wait(0)) await WaitForSlotAsync(CancellationToken.None).ConfigureAwait(false);
             Launch(batch[i].Entry, batch[i].Started);
         }
     }
@@ -421,6 +447,9 @@ internal sealed class MageWorker : BackgroundService
     /// </summary>
     private async Task ProcessAsync(QueueEntry entry, Task<StartOutcome>? started)
     {
+        // The run taken for this run's slot by its completion: launched in the slot instead of freeing it.
+        TakenEntry? next = null;
+        var offeredAt = 0L;
         try
         {
             // Transitions get no cancellation token: each is one atomic step that must not be abandoned half-way.
@@ -474,7 +503,8 @@ internal sealed class MageWorker : BackgroundService
             try
             {
                 var outcome = await _executor.RunAsync(delivery, signature, start.Stalls, _hardStop.Token, run).ConfigureAwait(false);
-                await _applier.ApplyAsync(delivery, signature, outcome).ConfigureAwait(false);
+                offeredAt = _time.GetTimestamp();
+                next = await _applier.ApplyAsync(delivery, signature, outcome, OfferedSlot()).ConfigureAwait(false);
                 MageFlowTelemetry.RecordOutcome(activity, signature.TaskName, outcome.Label, runStartedAt);
             }
             finally
@@ -489,7 +519,17 @@ internal sealed class MageWorker : BackgroundService
         finally
         {
             if (_held.TryRemove(entry.Key, out var done)) done.Dispose();
-            _slots.Release();
+            if (next is { } taken)
+            {
+                TakenEntry[] batch = [taken];
+                Hold([taken.Entry]);
+                StopRunsStoppedSince(batch, offeredAt);
+                Launch(taken.Entry, taken.Started);
+            }
+            else
+            {
+                _slots.Release();
+            }
         }
     }
 

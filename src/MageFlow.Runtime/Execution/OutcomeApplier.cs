@@ -19,11 +19,13 @@ internal sealed class OutcomeApplier(IMageBackend backend, MageFlowOptions optio
     /// <summary>
     /// Applies <paramref name="outcome"/>. Each outcome has its own method, so a run's state machine holds only what its
     /// transition needs; each transition's first attempt is awaited there, and only a transient failure goes on to
-    /// <see cref="RetryAsync"/>: the common path needs no state machine of its own.
+    /// <see cref="RetryAsync"/>: the common path needs no state machine of its own. A completion may also take the next
+    /// run for the slot the run frees, when <paramref name="offer"/> says the worker offers it
+    /// (<see cref="IMageBackend.CompleteAndTakeAsync"/>): that run is returned, for the caller to launch in the slot.
     /// </summary>
-    public ValueTask ApplyAsync(Delivery delivery, SignatureRecord signature, RunOutcome outcome) => outcome switch
+    public ValueTask<TakenEntry?> ApplyAsync(Delivery delivery, SignatureRecord signature, RunOutcome outcome, SlotOffer? offer) => outcome switch
     {
-        RunOutcome.Succeeded done => CompleteAsync(delivery, signature, done),
+        RunOutcome.Succeeded done => CompleteAsync(delivery, signature, done, offer),
         RunOutcome.Failed failed => FailAsync(delivery, signature, failed),
         RunOutcome.Retry retry => RetryLaterAsync(delivery, signature, retry),
         RunOutcome.Stopped => ParkAsync(delivery, signature),
@@ -31,26 +33,30 @@ internal sealed class OutcomeApplier(IMageBackend backend, MageFlowOptions optio
         _ => throw new System.Diagnostics.UnreachableException($"No transition for the outcome {outcome.GetType().Name}."),
     };
 
-    private async ValueTask CompleteAsync(Delivery delivery, SignatureRecord signature, RunOutcome.Succeeded done)
+    private async ValueTask<TakenEntry?> CompleteAsync(Delivery delivery, SignatureRecord signature, RunOutcome.Succeeded done, SlotOffer? offer)
     {
         var firstTriedAt = time.GetUtcNow();
         var completion = (backend, delivery, done.Result, Lifetimes);
         var complete = static ((IMageBackend Backend, Delivery Delivery, ReadOnlyMemory<byte> Result, SignatureLifetimes Lifetimes) s) =>
             s.Backend.CompleteAsync(s.Delivery, s.Result, s.Lifetimes, CancellationToken.None);
         FinishOutcome completed;
+        TakenEntry? next = null;
         try
         {
-            completed = await complete(completion).ConfigureAwait(false);
+            if (offer is null) completed = await complete(completion).ConfigureAwait(false);
+            else (completed, next) = await backend.CompleteAndTakeAsync(delivery, done.Result, Lifetimes, offer, CancellationToken.None).ConfigureAwait(false);
         }
+        // A retry takes nothing: what a failed attempt may have taken is not known, and it is taken over in time.
         catch (Exception ex) when (IsTransient(ex))
         {
             completed = await RetryAsync(ex, firstTriedAt, completion, complete).ConfigureAwait(false);
         }
         if (Applied(signature, completed))
             Log.RunDone(logger, signature.Id, signature.TaskName, signature.SuccessCallbackIds.Count - completed.MissingCallbackIds.Count);
+        return next;
     }
 
-    private async ValueTask FailAsync(Delivery delivery, SignatureRecord signature, RunOutcome.Failed failed)
+    private async ValueTask<TakenEntry?> FailAsync(Delivery delivery, SignatureRecord signature, RunOutcome.Failed failed)
     {
         var firstTriedAt = time.GetUtcNow();
         var failing = (backend, delivery, failed, Lifetimes);
@@ -68,9 +74,10 @@ internal sealed class OutcomeApplier(IMageBackend backend, MageFlowOptions optio
         if (Applied(signature, failure))
             Log.RunFailed(logger, failed.Exception, signature.Id, signature.TaskName, signature.Attempts, failed.Failure.Kind, failed.Failure.Error,
                 signature.ErrorCallbackIds.Count - failure.MissingCallbackIds.Count);
+        return null;
     }
 
-    private async ValueTask RetryLaterAsync(Delivery delivery, SignatureRecord signature, RunOutcome.Retry retry)
+    private async ValueTask<TakenEntry?> RetryLaterAsync(Delivery delivery, SignatureRecord signature, RunOutcome.Retry retry)
     {
         var firstTriedAt = time.GetUtcNow();
         Log.RunRetrying(logger, retry.Exception, signature.Id, signature.TaskName, signature.Attempts, retry.MaxAttempts, retry.Delay, retry.Error);
@@ -88,9 +95,10 @@ internal sealed class OutcomeApplier(IMageBackend backend, MageFlowOptions optio
         {
             await RetryAsync(ex, firstTriedAt, retrying, retryLater).ConfigureAwait(false);
         }
+        return null;
     }
 
-    private async ValueTask ParkAsync(Delivery delivery, SignatureRecord signature)
+    private async ValueTask<TakenEntry?> ParkAsync(Delivery delivery, SignatureRecord signature)
     {
         var firstTriedAt = time.GetUtcNow();
         var parking = (backend, delivery);
@@ -108,13 +116,15 @@ internal sealed class OutcomeApplier(IMageBackend backend, MageFlowOptions optio
             await RetryAsync(ex, firstTriedAt, parking, park).ConfigureAwait(false);
         }
         Log.RunStopped(logger, signature.Id, signature.TaskName);
+        return null;
     }
 
-    private async ValueTask ReleaseAsync(Delivery delivery, SignatureRecord signature)
+    private async ValueTask<TakenEntry?> ReleaseAsync(Delivery delivery, SignatureRecord signature)
     {
         // Best effort: if this fails too, the entry is reclaimed after the visibility timeout all the same.
         await backend.ReleaseAsync(delivery, worker.ConsumerName, CancellationToken.None).ConfigureAwait(false);
         Log.LeftForReclaim(logger, signature.Id, signature.TaskName);
+        return null;
     }
 
     /// <summary>

@@ -29,6 +29,10 @@ internal abstract class ForwardingBackend(IMageBackend inner) : IMageBackend
     public virtual async Task<IReadOnlyList<TakenEntry>> ReadAndStartAsync(IReadOnlyCollection<string> taskNames, string consumer, int maxCount, TimeSpan wait, TimeSpan activeTtl, CancellationToken cancellationToken) =>
         TakenEntry.Unstarted(await ReadAsync(taskNames, consumer, maxCount, wait, cancellationToken));
 
+    /// <summary>Completes through <see cref="CompleteAsync"/> and takes nothing: a test that breaks completions breaks them all.</summary>
+    public virtual async Task<CompletedAndTaken> CompleteAndTakeAsync(Delivery delivery, ReadOnlyMemory<byte> resultJson, SignatureLifetimes lifetimes, SlotOffer offer, CancellationToken cancellationToken) =>
+        new(await CompleteAsync(delivery, resultJson, lifetimes, cancellationToken), null);
+
     public virtual Task<IReadOnlyList<QueueEntry>> ReclaimAsync(IReadOnlyCollection<string> taskNames, string consumer, TimeSpan minIdle, int maxCount, CancellationToken cancellationToken) => inner.ReclaimAsync(taskNames, consumer, minIdle, maxCount, cancellationToken);
     public virtual Task<IReadOnlyList<string>> KeepAliveAsync(IReadOnlyCollection<QueueEntry> held, string consumer, TimeSpan activeTtl, CancellationToken cancellationToken) => inner.KeepAliveAsync(held, consumer, activeTtl, cancellationToken);
     public virtual Task PingAsync(CancellationToken cancellationToken) => inner.PingAsync(cancellationToken);

@@ -358,6 +358,62 @@ public abstract class RedisBackendSuite(IRedisDeployment redis) : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Complete_and_take_starts_the_callback_it_queued_in_the_same_step_for_the_offered_slot()
+    {
+        await PrepareAsync("task-a", "on-ok");
+        var callback = await CreateAsync("on-ok", kwargs: [Kwarg("note", "\"kept\"")]);
+        var signature = await CreateAsync("task-a", success: [callback.Id]);
+        var delivery = await DispatchAndReadAsync("task-a", signature.Id);
+        await _backend.StartAsync(delivery, ActiveTtl, default);
+
+        var (completed, next) = await _backend.CompleteAndTakeAsync(delivery, Json("{\"n\":7}"), Lifetimes(TimeSpan.FromMinutes(5)),
+            new SlotOffer(["task-a", "on-ok"], Consumer, ActiveTtl), default);
+
+        Assert.True(completed.Applied);
+        Assert.NotNull(next);
+        var taken = D(next.Value.Entry);
+        Assert.Equal(("on-ok", callback.Id, EnvelopeKind.Result, "{\"n\":7}"),
+            (taken.TaskName, taken.Envelope.SignatureId, taken.Envelope.Kind, Text(taken.Envelope.Payload)));
+        var started = await next.Value.Started!;
+        Assert.Equal(StartResult.Started, started.Result);
+        Assert.Equal("\"kept\"", Text(Assert.Single(started.Signature!.Kwargs).Value));
+        Assert.Equal(SignatureStatus.Active, (await _backend.GetSignatureAsync(callback.Id, default))!.Status);
+        // Taken for this consumer (pending, so a crash leaves it for reclaim), and not delivered again.
+        Assert.Equal(1, await PendingCountAsync("on-ok"));
+        Assert.Empty(await _backend.ReadAsync(["on-ok"], Consumer, 10, NoWait, default));
+        Assert.Equal(SignatureStatus.Done, (await _backend.GetSignatureAsync(signature.Id, default))!.Status);
+    }
+
+    [Fact]
+    public async Task Complete_and_take_takes_the_oldest_waiting_entry_one_per_offered_slot_and_none_for_a_completion_that_failed()
+    {
+        await PrepareAsync("task-a", "task-b");
+        var waiting = new[] { await CreateAsync("task-b"), await CreateAsync("task-b") };
+        var signature = await CreateAsync("task-a");
+        var delivery = await DispatchAndReadAsync("task-a", signature.Id);
+        await _backend.StartAsync(delivery, ActiveTtl, default);
+        foreach (var w in waiting) await _backend.DispatchAsync("task-b", new Envelope(w.Id, EnvelopeKind.Message, Json("{}")), default);
+        var offer = new SlotOffer(["task-a", "task-b"], Consumer, ActiveTtl);
+
+        var (_, next) = await _backend.CompleteAndTakeAsync(delivery, Json("1"), Lifetimes(TimeSpan.FromMinutes(5)), offer, default);
+
+        Assert.Equal(waiting[0].Id, D(next!.Value.Entry).Envelope.SignatureId);
+        Assert.Equal(StartResult.Started, (await next.Value.Started!).Result);
+        Assert.Equal(SignatureStatus.Pending, (await _backend.GetSignatureAsync(waiting[1].Id, default))!.Status);
+
+        // A completion that fails in Redis (its key is not a record) has no slot to give: nothing is taken for it.
+        var broken = await CreateAsync("task-a");
+        var brokenRun = await DispatchAndReadAsync("task-a", broken.Id);
+        await _backend.StartAsync(brokenRun, ActiveTtl, default);
+        await Db.KeyDeleteAsync(SignatureKey(broken.Id));
+        await Db.HashSetAsync(SignatureKey(broken.Id), "x", "1");
+        await Assert.ThrowsAsync<InvalidDataException>(() =>
+            _backend.CompleteAndTakeAsync(brokenRun, Json("1"), Lifetimes(TimeSpan.FromMinutes(5)), offer, default));
+        Assert.Equal(1, await PendingCountAsync("task-b")); // the first one only, taken above
+        Assert.Equal(waiting[1].Id, D(Assert.Single(await _backend.ReadAsync(["task-b"], Consumer, 10, NoWait, default))).Envelope.SignatureId);
+    }
+
+    [Fact]
     public async Task Complete_of_a_signature_that_is_not_active_is_not_applied_but_acknowledges()
     {
         var signature = await CreateAsync("task-a");

@@ -1,7 +1,10 @@
 using System.Collections.Concurrent;
+using MageFlow.Backends;
+using MageFlow.Backends.Redis;
 using MageFlow.Runtime.Tests.Infrastructure;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging.Abstractions;
 
 namespace MageFlow.Runtime.Tests.Redis;
 
@@ -80,6 +83,62 @@ public abstract class RedisWorkerEndToEndSuite(IRedisDeployment redis)
         Assert.Contains("always", taskFailure.Error);
         Assert.Equal(SignatureStatus.Failed, await flaky.GetStatusAsync());
         await host.StopAsync();
+    }
+
+    [Fact]
+    public async Task A_callback_queued_by_a_completion_is_started_by_it_in_the_slot_the_finished_run_frees()
+    {
+        var recorded = new ConcurrentQueue<RecordMessage>();
+        var done = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        await using var redisBackend = new RedisBackend(new RedisBackendOptions { Configuration = redis.Configuration, KeyPrefix = RedisServerFixture.NewPrefix() },
+            NullLogger<RedisBackend>.Instance);
+        var backend = new TakeRecordingBackend(redisBackend);
+        var builder = Host.CreateApplicationBuilder();
+        builder.Services.AddMageFlow(options =>
+        {
+            options.IncludeGeneratedTasks = false;
+            options.AddTask(TaskDescriptor.Create<AddMessage, int>("add", (m, _, _) => ValueTask.FromResult(m.A + m.B)));
+            options.AddTask(TaskDescriptor.Create<RecordMessage>("record", (m, _, _) =>
+            {
+                recorded.Enqueue(m);
+                done.TrySetResult();
+                return ValueTask.CompletedTask;
+            }, new TaskOptions { ReturnField = "sum" }));
+        });
+        builder.Services.AddSingleton<IMageBackend>(backend); // the last registration wins: every part uses the recording one
+        builder.Services.AddMageFlowWorker(worker => worker.ReadWait = TimeSpan.FromMilliseconds(200));
+        using var host = builder.Build();
+        await host.StartAsync();
+        var mage = host.Services.GetRequiredService<IMageFlow>();
+
+        var callback = await mage.AsignAsync<RecordMessage>("record", new { label = "total" });
+        var add = await mage.AsignAsync<AddMessage>("add", successCallbacks: [callback]);
+        await add.RunAsync(new AddMessage(2, 3));
+
+        await done.Task.WaitAsync(TimeSpan.FromSeconds(15));
+        await Task.Delay(300); // a duplicate would arrive within this
+        Assert.Equal([new RecordMessage(5, "total")], recorded);
+        // An idle worker (its read loop blocked, a slot free) offers the finished run's slot: the completion took the
+        // callback it queued and started it, with no read or start of its own.
+        Assert.Equal([callback.Id], backend.TakenAndStarted);
+        Assert.Equal(SignatureStatus.Done, await callback.GetStatusAsync());
+        await host.StopAsync();
+    }
+
+    /// <summary>Passes completions with a slot offer to the Redis backend, noting the runs they took and started.</summary>
+    private sealed class TakeRecordingBackend(IMageBackend inner) : ForwardingBackend(inner)
+    {
+        private readonly IMageBackend _inner = inner;
+
+        public ConcurrentQueue<string> TakenAndStarted { get; } = new();
+
+        public override async Task<CompletedAndTaken> CompleteAndTakeAsync(Delivery delivery, ReadOnlyMemory<byte> resultJson, SignatureLifetimes lifetimes, SlotOffer offer, CancellationToken cancellationToken)
+        {
+            var completed = await _inner.CompleteAndTakeAsync(delivery, resultJson, lifetimes, offer, cancellationToken);
+            if (completed.Next is { Entry: Delivery next, Started: { } started } && (await started).Result == StartResult.Started)
+                TakenAndStarted.Enqueue(next.Envelope.SignatureId);
+            return completed;
+        }
     }
 
     private async Task<IHost> StartHostAsync(params TaskDescriptor[] tasks)

@@ -13,7 +13,8 @@ internal sealed partial class RedisBackend
 {
     private static readonly RedisScript ReadAndStartScript = RedisScript.FromResource("read_and_start");
 
-    // Turned on each call: the partition and the task queue a read-and-start begins with, so none always waits behind another.
+    // Turned on each call: the partition and the task queue a read-and-start (or a completion's take) begins with, so none
+    // always waits behind another.
     private uint _readAndStartTurn;
 
     public async Task<IReadOnlyList<TakenEntry>> ReadAndStartAsync(IReadOnlyCollection<string> taskNames, string consumer, int maxCount, TimeSpan wait, TimeSpan activeTtl, CancellationToken cancellationToken)
@@ -77,12 +78,7 @@ internal sealed partial class RedisBackend
         {
             // Messages not applied stay pending and are applied again once reclaimed.
             await ApplyOutboxAsync(db, partition, (RedisResult[])reply[0]!).ConfigureAwait(false);
-            if ((string?)reply[1] is { Length: > 0 } problem)
-            {
-                // A queue whose group is gone (deleted, or Redis restarted empty) is made again; anything else is said.
-                if (problem.StartsWith("NOGROUP", StringComparison.Ordinal)) await PrepareQueuesAsync(taskNames, CancellationToken.None).ConfigureAwait(false);
-                else RedisLog.QueueUnreadable(_logger, _layout.Partitions.Tag(partition), problem);
-            }
+            if ((string?)reply[1] is { Length: > 0 } problem) await HandleUnreadableQueueAsync(problem, taskNames, partition).ConfigureAwait(false);
         }
         catch (Exception ex) when (taken.Count > 0)
         {
@@ -91,6 +87,13 @@ internal sealed partial class RedisBackend
     }
 
     /// <summary>One entry of the script's reply: <c>{stream index, entry id, packed fields or "", packed start reply or ""}</c>, one packed value.</summary>
+    /// <summary>A queue whose group is gone (deleted, or Redis restarted empty) is made again; anything else is said.</summary>
+    private async Task HandleUnreadableQueueAsync(string problem, IReadOnlyCollection<string> taskNames, int partition)
+    {
+        if (problem.StartsWith("NOGROUP", StringComparison.Ordinal)) await PrepareQueuesAsync(taskNames, CancellationToken.None).ConfigureAwait(false);
+        else RedisLog.QueueUnreadable(_logger, _layout.Partitions.Tag(partition), problem);
+    }
+
     private static TakenEntry TakenOf(ReadOnlyMemory<byte> packed, IReadOnlyList<string> taskNames, int firstQueue, int partition, long now)
     {
         var strings = new PackedStrings(packed.Span);

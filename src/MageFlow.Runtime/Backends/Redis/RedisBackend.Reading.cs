@@ -428,6 +428,11 @@ internal sealed partial class RedisBackend
         }
     }
 
+    private bool HasReadAhead(string consumer)
+    {
+        lock (_readAheadGate) return _readAhead.ContainsKey(consumer);
+    }
+
     private void AddReadAhead(string consumer, List<QueueEntry> entries)
     {
         lock (_readAheadGate)

@@ -52,7 +52,7 @@ internal sealed partial class RedisBackend : IMageBackend
     // Concurrent calls share round trips: runs started and runs completed together go in one script call per kind
     // and partition (a call touches one partition: one slot of a cluster). A signature is one SET of its own.
     private readonly TransitionBatcher<Start, StartOutcome>[] _starts;
-    private readonly TransitionBatcher<Completion, FinishOutcome>[] _completions;
+    private readonly TransitionBatcher<Completion, CompletedAndTaken>[] _completions;
 
     public RedisBackend(RedisBackendOptions options, ILogger<RedisBackend> logger)
     {
@@ -67,7 +67,7 @@ internal sealed partial class RedisBackend : IMageBackend
         _blockingDatabases = new IDatabase?[_layout.Partitions.Count];
         var partitions = Enumerable.Range(0, _layout.Partitions.Count).ToArray();
         _starts = partitions.Select(_ => new TransitionBatcher<Start, StartOutcome>(StartBatchAsync, MaxTransitionBatch)).ToArray();
-        _completions = partitions.Select(_ => new TransitionBatcher<Completion, FinishOutcome>(CompleteBatchAsync, MaxTransitionBatch, c => c.Result.Length, MaxTransitionBatchBytes)).ToArray();
+        _completions = partitions.Select(_ => new TransitionBatcher<Completion, CompletedAndTaken>(CompleteBatchAsync, MaxTransitionBatch, c => c.Result.Length, MaxTransitionBatchBytes)).ToArray();
     }
 
     public string StoreId => $"Redis at {_configurationForMessages}, database {_options.Database}, key prefix '{_options.KeyPrefix}'";
@@ -435,43 +435,87 @@ internal sealed partial class RedisBackend : IMageBackend
         return outcomes;
     }
 
-    public Task<FinishOutcome> CompleteAsync(Delivery delivery, ReadOnlyMemory<byte> resultJson, SignatureLifetimes lifetimes, CancellationToken cancellationToken)
+    public async Task<FinishOutcome> CompleteAsync(Delivery delivery, ReadOnlyMemory<byte> resultJson, SignatureLifetimes lifetimes, CancellationToken cancellationToken) =>
+        (await QueueCompletion(delivery, resultJson, lifetimes, offer: null).ConfigureAwait(false)).Outcome;
+
+    public Task<CompletedAndTaken> CompleteAndTakeAsync(Delivery delivery, ReadOnlyMemory<byte> resultJson, SignatureLifetimes lifetimes, SlotOffer offer, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(offer);
+        return QueueCompletion(delivery, resultJson, lifetimes, offer);
+    }
+
+    private Task<CompletedAndTaken> QueueCompletion(Delivery delivery, ReadOnlyMemory<byte> resultJson, SignatureLifetimes lifetimes, SlotOffer? offer)
     {
         ArgumentNullException.ThrowIfNull(delivery);
         // The caller's span (the run) is captured here, on the caller's flow: the batch is sent from another.
         return _completions[delivery.Partition].RunAsync(new Completion(delivery, resultJson, DoneTtlMilliseconds(lifetimes.Done), ExpiryMilliseconds(lifetimes.Active),
-            MageFlowTelemetry.CurrentTraceParent() ?? ""));
+            MageFlowTelemetry.CurrentTraceParent() ?? "", offer));
     }
 
-    private async Task<ItemResult<FinishOutcome>[]> CompleteBatchAsync(IReadOnlyList<Completion> completions)
+    private async Task<ItemResult<CompletedAndTaken>[]> CompleteBatchAsync(IReadOnlyList<Completion> completions)
     {
-        var keys = new RedisKey[completions.Count * 2];
-        var values = new RedisValue[3 + completions.Count * 5];
+        // The batch takes for the slots offered by one worker (the first offer's): one consumer and one set of queues
+        // per call. Not while entries read ahead for it wait: they go first, through the worker's read.
+        var offer = completions.FirstOrDefault(c => c.Offer is not null).Offer;
+        if (offer is not null && HasReadAhead(offer.Consumer)) offer = null;
+        var offered = offer is null ? 0 : completions.Count(c => SameTaker(c.Offer, offer));
+        var partition = completions[0].Delivery.Partition;
+        var firstQueue = offer is null ? 0 : (int)(Interlocked.Increment(ref _readAndStartTurn) % offer.TaskNames.Count);
+
+        var keys = new RedisKey[completions.Count * 2 + (offer?.TaskNames.Count ?? 0)];
+        var values = new RedisValue[6 + completions.Count * 5];
+        var now = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
         values[0] = _group;
         values[1] = _layout.Prefix;
-        values[2] = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
+        values[2] = now;
+        values[3] = offer?.Consumer ?? "";
+        values[4] = offered;
+        values[5] = offer is null ? 0 : ExpiryMilliseconds(offer.ActiveTtl);
         for (var i = 0; i < completions.Count; i++)
         {
-            var (delivery, result, doneTtlMs, activeTtlMs, traceParent) = completions[i];
+            var (delivery, result, doneTtlMs, activeTtlMs, traceParent, _) = completions[i];
             keys[2 * i] = _layout.Signature(delivery.Envelope.SignatureId);
             keys[2 * i + 1] = _layout.Queue(delivery);
-            values[3 + 5 * i] = delivery.EntryId;
-            values[4 + 5 * i] = doneTtlMs;
-            values[5 + 5 * i] = activeTtlMs;
-            values[6 + 5 * i] = result;
-            values[7 + 5 * i] = traceParent;
+            values[6 + 5 * i] = delivery.EntryId;
+            values[7 + 5 * i] = doneTtlMs;
+            values[8 + 5 * i] = activeTtlMs;
+            values[9 + 5 * i] = result;
+            values[10 + 5 * i] = traceParent;
+        }
+        if (offer is not null)
+        {
+            for (var q = 0; q < offer.TaskNames.Count; q++)
+                keys[2 * completions.Count + q] = _layout.Queue(partition, offer.TaskNames[(firstQueue + q) % offer.TaskNames.Count]);
         }
         var db = await DatabaseAsync(CancellationToken.None).ConfigureAwait(false);
-        var replies = (RedisResult[])(await CompleteScript.RunAsync(db, keys, values).ConfigureAwait(false))!;
-        var outcomes = new ItemResult<FinishOutcome>[replies.Length];
+        var reply = (RedisResult[])(await CompleteScript.RunAsync(db, keys, values).ConfigureAwait(false))!;
+        var replies = (RedisResult[])reply[0]!;
+
+        var outcomes = new ItemResult<CompletedAndTaken>[replies.Length];
+        var nextTaken = 2;
         for (var i = 0; i < replies.Length; i++)
-            outcomes[i] = CompletionError(replies[i], completions[i].Delivery.Envelope.SignatureId) is { } error
-                ? ItemResult<FinishOutcome>.Failed(error)
-                : ItemResult<FinishOutcome>.Of(FinishOutcomeOf(replies[i]));
+        {
+            if (CompletionError(replies[i], completions[i].Delivery.Envelope.SignatureId) is { } error)
+            {
+                outcomes[i] = ItemResult<CompletedAndTaken>.Failed(error);
+                continue;
+            }
+            // Each entry taken goes to one run that offered its slot and whose completion did not fail (it will run it):
+            // the script takes no more than the offers less the failed completions, so every entry finds one.
+            TakenEntry? next = null;
+            if (nextTaken < reply.Length && SameTaker(completions[i].Offer, offer))
+                next = TakenOf((ReadOnlyMemory<byte>)(RedisValue)reply[nextTaken++], offer!.TaskNames, firstQueue, partition, now);
+            outcomes[i] = ItemResult<CompletedAndTaken>.Of(new CompletedAndTaken(FinishOutcomeOf(replies[i]), next));
+        }
+        if (offer is not null && (string?)reply[1] is { Length: > 0 } problem)
+            await HandleUnreadableQueueAsync(problem, offer.TaskNames, partition).ConfigureAwait(false);
         return outcomes;
     }
 
-    private readonly record struct Completion(Delivery Delivery, ReadOnlyMemory<byte> Result, long DoneTtlMs, long ActiveTtlMs, string TraceParent);
+    private static bool SameTaker(SlotOffer? offer, SlotOffer? taker) =>
+        offer is not null && taker is not null && ReferenceEquals(offer.TaskNames, taker.TaskNames) && offer.Consumer == taker.Consumer;
+
+    private readonly record struct Completion(Delivery Delivery, ReadOnlyMemory<byte> Result, long DoneTtlMs, long ActiveTtlMs, string TraceParent, SlotOffer? Offer);
 
     public async Task<FinishOutcome> FailAsync(Delivery delivery, ReadOnlyMemory<byte> failedInput, TaskFailure failure, SignatureLifetimes lifetimes, CancellationToken cancellationToken)
     {

@@ -2,12 +2,19 @@
 -- Per run: Active -> Done, each success callback queued once (and kept for the active TTL), error callbacks
 -- and everything below them released, the signature released, the entry acknowledged. A run that finished
 -- while its signature was Suspended or Interrupted keeps its result on it for resume instead.
--- KEYS: for each run i, KEYS[2i-1] signature key and KEYS[2i] stream of the entry
--- ARGV[1] consumer group, ARGV[2] the store's hash tag, ARGV[3] now (unix ms); for each run i: ARGV[5i-1] entry id,
--- ARGV[5i] done TTL ms (0 deletes), ARGV[5i+1] active TTL ms, ARGV[5i+2] result JSON, ARGV[5i+3] the run's
--- traceparent ('' when not traced)
--- Returns one reply per run: {0} not applied, {1, missing callback ids...} applied, {2} saved for resume, {-1, error}.
-local group, base, now = ARGV[1], ARGV[2], ARGV[3]
+-- Then, when the worker offers the run slots these runs free, it takes up to that many new entries of its queues and
+-- starts them (take_runs, common.lua), so a callback queued here can start in this very step
+-- (docs/redis-v2-design.md section 15).
+-- KEYS: for each run i, KEYS[2i-1] signature key and KEYS[2i] stream of the entry; then the worker's task streams of
+-- this partition, in the order to read them
+-- ARGV[1] consumer group, ARGV[2] the store's hash tag, ARGV[3] now (unix ms), ARGV[4] the consumer that takes ('' when
+-- none), ARGV[5] how many entries it takes at most, ARGV[6] active TTL ms of what it takes; for each run i: ARGV[5i+2]
+-- entry id, ARGV[5i+3] done TTL ms (0 deletes), ARGV[5i+4] active TTL ms, ARGV[5i+5] result JSON, ARGV[5i+6] the
+-- run's traceparent ('' when not traced)
+-- Returns {one reply per run: {0} not applied, {1, missing callback ids...} applied, {2} saved for resume, {-1, error};
+-- why a queue could not be read ('' when all could); then take_runs' value per entry taken}.
+local group, base, now, consumer, take, take_ttl = ARGV[1], ARGV[2], ARGV[3], ARGV[4], tonumber(ARGV[5]), ARGV[6]
+local runs = (#ARGV - 6) / 5
 -- Every run of a batch is of one partition: one context, its TTLs and trace set per run.
 local ctx = KEYS[1] and context(base, KEYS[1], nil, nil, now)
 
@@ -31,8 +38,20 @@ local function complete(signature, stream, entry, done_ttl, active_ttl, result, 
 end
 
 local replies = {}
-for i = 1, #KEYS / 2 do
-  replies[i] = guarded(complete, KEYS[2 * i - 1], KEYS[2 * i], ARGV[5 * i - 1], tonumber(ARGV[5 * i]), ARGV[5 * i + 1], ARGV[5 * i + 2],
-    ARGV[5 * i + 3])
+for i = 1, runs do
+  replies[i] = guarded(complete, KEYS[2 * i - 1], KEYS[2 * i], ARGV[5 * i + 2], tonumber(ARGV[5 * i + 3]), ARGV[5 * i + 4], ARGV[5 * i + 5],
+    ARGV[5 * i + 6])
 end
-return replies
+local reply = {replies, ''}
+-- A run whose completion failed cannot run what is taken for its slot (the client gets its error, not the entry).
+for i = 1, runs do
+  if replies[i][1] == -1 then take = take - 1 end
+end
+if consumer ~= '' and take > 0 then
+  -- What is started here is no run's outcome: no run's TTLs or trace.
+  ctx.active, ctx.done, ctx.trace = nil, nil, nil
+  local queues = {}
+  for k = 2 * runs + 1, #KEYS do queues[#queues + 1] = KEYS[k] end
+  take_runs(ctx, group, consumer, queues, take, take_ttl, reply)
+end
+return reply

@@ -785,3 +785,56 @@ local function start_entry(ctx, group, signature, stream, entry, ttl)
   end
   return cmsgpack.pack(reply)
 end
+
+-- ---- taking runs (read_and_start.lua, and complete.lua with the slots its runs free) ----
+
+local RUN_KINDS = {[KIND_MESSAGE] = true, [KIND_RESULT] = true, [KIND_ERROR_INPUT] = true}
+
+-- New entries of `stream` for `consumer`, at most `count`. A queue that cannot be read (its group deleted, Redis
+-- restarted empty, a key of another type) reads as empty, and the first such error goes to reply[2]: never raised,
+-- since the runs started before it must reach the client (a NOGROUP makes the client create the group).
+local function read_new(stream, group, consumer, count, reply)
+  local ok, found = pcall(redis.call, 'XREADGROUP', 'GROUP', group, consumer, 'COUNT', count, 'STREAMS', stream, '>')
+  if ok then return found and found[1][2] or {} end
+  if reply[2] == '' then reply[2] = type(found) == 'table' and found.err or tostring(found) end
+  return {}
+end
+
+-- The signature key of an entry the client reads as a run (a signature id of this partition, a known kind, a
+-- payload), or nil.
+local function runnable(ctx, fields)
+  local signature_id, kind, payload
+  for i = 1, #fields - 1, 2 do
+    local name = fields[i]
+    if name == E_SIGNATURE_ID then signature_id = fields[i + 1]
+    elseif name == E_KIND then kind = fields[i + 1]
+    elseif name == E_PAYLOAD then payload = true end
+  end
+  if not (signature_id and signature_id ~= '' and RUN_KINDS[kind] and payload) then return nil end
+  return here(ctx, signature_id)
+end
+
+-- Takes up to `count` new entries from `queues` (keys of ctx's partition, in order) for `consumer`, and starts each
+-- the client reads as a run (start_entry). Each queue is read on its own with what is left of the count: one
+-- XREADGROUP over every queue would take up to the count from each (COUNT is per stream), and an entry read cannot
+-- be handed back, so those past the count would wait, unstarted, for a read and a start of their own. Appends per
+-- entry one cmsgpack array of strings to `reply`: {index in `queues`, entry id, its fields as one cmsgpack array (''
+-- when its data was deleted), start_entry's packed reply ('' when not started)}. A queue's read error goes to reply[2].
+local function take_runs(ctx, group, consumer, queues, count, ttl, reply)
+  for q = 1, #queues do
+    if count < 1 then return end
+    local stream = queues[q]
+    local entries = read_new(stream, group, consumer, count, reply)
+    for i = 1, #entries do
+      local entry, fields = entries[i][1], entries[i][2]
+      local started, packed = '', ''
+      if fields then
+        packed = cmsgpack.pack(fields)
+        local signature = runnable(ctx, fields)
+        if signature then started = start_entry(ctx, group, signature, stream, entry, ttl) end
+      end
+      reply[#reply + 1] = cmsgpack.pack({tostring(q), entry, packed, started})
+    end
+    count = count - #entries
+  end
+end
