@@ -112,7 +112,11 @@ internal sealed record StartOutcome(StartResult Result, SignatureRecord? Signatu
 /// <param name="Applied">False when the signature was already finished or gone (a duplicate run), or paused: nothing was dispatched.</param>
 /// <param name="MissingCallbackIds">Callback signatures that no longer existed and so were not dispatched.</param>
 /// <param name="Saved">The signature is Suspended or Interrupted: the outcome was saved on it, for resume to apply (contract §5).</param>
-internal sealed record FinishOutcome(bool Applied, IReadOnlyList<string> MissingCallbackIds, bool Saved = false);
+internal sealed record FinishOutcome(bool Applied, IReadOnlyList<string> MissingCallbackIds, bool Saved = false)
+{
+    /// <summary>The entry a completion took for the slot offered with it, with its start when started (<see cref="IMageBackend.CompleteAndTakeAsync"/>).</summary>
+    public TakenEntry? Next { get; init; }
+}
 
 /// <summary>
 /// A worker's offer, with a completion, of the run slot the completed run frees: the backend may take one new entry
@@ -122,11 +126,6 @@ internal sealed record FinishOutcome(bool Applied, IReadOnlyList<string> Missing
 /// <param name="Consumer">The worker's consumer name.</param>
 /// <param name="ActiveTtl">How long a started signature and its callbacks are kept from now (rule 19).</param>
 internal sealed record SlotOffer(IReadOnlyList<string> TaskNames, string Consumer, TimeSpan ActiveTtl);
-
-/// <summary>What <see cref="IMageBackend.CompleteAndTakeAsync"/> did.</summary>
-/// <param name="Outcome">The completion's outcome.</param>
-/// <param name="Next">The entry taken for the offered slot, with its start when started; null when none was taken.</param>
-internal readonly record struct CompletedAndTaken(FinishOutcome Outcome, TakenEntry? Next);
 
 /// <summary>The lifecycle operations of contract §5.</summary>
 internal enum LifecycleAction
@@ -338,10 +337,11 @@ internal interface IMageBackend : IAsyncDisposable
     /// completed run frees: one new entry of <paramref name="offer"/>'s queues, taken and started as
     /// <see cref="ReadAndStartAsync"/> does (Redis: inside the completion's function call, docs/redis-v2-design.md §15),
     /// so a callback this completion queues can start without a read and a start of its own. A taken entry is the
-    /// caller's to run (or to start, when returned without its start), in the offered slot.
+    /// caller's to run (or to start, when returned without its start), in the offered slot
+    /// (<see cref="FinishOutcome.Next"/>). Without an offer it completes and takes nothing.
     /// </summary>
-    async Task<CompletedAndTaken> CompleteAndTakeAsync(Delivery delivery, ReadOnlyMemory<byte> resultJson, SignatureLifetimes lifetimes, SlotOffer offer, CancellationToken cancellationToken) =>
-        new(await CompleteAsync(delivery, resultJson, lifetimes, cancellationToken).ConfigureAwait(false), null);
+    Task<FinishOutcome> CompleteAndTakeAsync(Delivery delivery, ReadOnlyMemory<byte> resultJson, SignatureLifetimes lifetimes, SlotOffer? offer, CancellationToken cancellationToken) =>
+        CompleteAsync(delivery, resultJson, lifetimes, cancellationToken);
 
     /// <summary>
     /// Fail (rule 7, 8): if Suspended or Interrupted, save the failure for resume (contract §5); if Active or Pending, mark Failed, queue every error callback once with <paramref name="failedInput"/>

@@ -43,6 +43,10 @@ internal sealed class MageWorker : BackgroundService
     // Loops waiting for a run slot: while one waits, completing runs free their slots instead of taking the next run
     // themselves, so the read loop (the outbox, what it read ahead) and the reclaim loop always get their turn.
     private int _slotWaiters;
+
+    // The read loop's last read found fewer entries than it had slots for: nothing else waits, so what a completion
+    // queues is best started by that completion. Under load reads fill their slots, and one read starts many runs.
+    private volatile bool _queuesDrained;
     private CancellationToken _stopping;
     private IAsyncDisposable? _stopSignals;
 
@@ -345,8 +349,10 @@ internal sealed class MageWorker : BackgroundService
         }
     }
 
-    // A completing run offers its slot for the next run unless the worker stops or a loop waits for a slot.
-    private SlotOffer? OfferedSlot() => _stopping.IsCancellationRequested || Volatile.Read(ref _slotWaiters) > 0 ? null : _slotOffer;
+    // A completing run offers its slot for the next run while the queues are drained, unless the worker stops or a loop
+    // waits for a slot.
+    private SlotOffer? OfferedSlot() =>
+        _queuesDrained && !_stopping.IsCancellationRequested && Volatile.Read(ref _slotWaiters) == 0 ? _slotOffer : null;
 
     private async Task ReadOnceAsync(CancellationToken stoppingToken)
     {
@@ -363,6 +369,7 @@ internal sealed class MageWorker : BackgroundService
             _slots.Release();
             throw;
         }
+        _queuesDrained = batch.Count < free;
         if (batch.Count == 0)
         {
             _slots.Release();
@@ -426,8 +433,10 @@ internal sealed class MageWorker : BackgroundService
     private void Hold(IEnumerable<QueueEntry> entries)
     {
         var now = _time.GetTimestamp();
-        foreach (var entry in entries) _held[entry.Key] = new Held(entry, now, _hardStop.Token);
+        foreach (var entry in entries) Hold(entry, now);
     }
+
+    private void Hold(QueueEntry entry, long now) => _held[entry.Key] = new Held(entry, now, _hardStop.Token);
 
     /// <summary>
     /// Starts a run on the thread pool; the caller holds one slot for it. The read loop's execution context does not
@@ -447,8 +456,8 @@ internal sealed class MageWorker : BackgroundService
     /// </summary>
     private async Task ProcessAsync(QueueEntry entry, Task<StartOutcome>? started)
     {
-        // The run taken for this run's slot by its completion: launched in the slot instead of freeing it.
-        TakenEntry? next = null;
+        // The completion's outcome: the run it took for this run's slot (Next) is launched in the slot instead of freeing it.
+        FinishOutcome? finished = null;
         var offeredAt = 0L;
         try
         {
@@ -504,7 +513,7 @@ internal sealed class MageWorker : BackgroundService
             {
                 var outcome = await _executor.RunAsync(delivery, signature, start.Stalls, _hardStop.Token, run).ConfigureAwait(false);
                 offeredAt = _time.GetTimestamp();
-                next = await _applier.ApplyAsync(delivery, signature, outcome, OfferedSlot()).ConfigureAwait(false);
+                finished = await _applier.ApplyAsync(delivery, signature, outcome, OfferedSlot()).ConfigureAwait(false);
                 MageFlowTelemetry.RecordOutcome(activity, signature.TaskName, outcome.Label, runStartedAt);
             }
             finally
@@ -519,11 +528,10 @@ internal sealed class MageWorker : BackgroundService
         finally
         {
             if (_held.TryRemove(entry.Key, out var done)) done.Dispose();
-            if (next is { } taken)
+            if (finished?.Next is { } taken)
             {
-                TakenEntry[] batch = [taken];
-                Hold([taken.Entry]);
-                StopRunsStoppedSince(batch, offeredAt);
+                Hold(taken.Entry, _time.GetTimestamp());
+                if (!_recentStops.IsEmpty) StopRunsStoppedSince([taken], offeredAt);
                 Launch(taken.Entry, taken.Started);
             }
             else

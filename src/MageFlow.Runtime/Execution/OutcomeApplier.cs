@@ -21,9 +21,10 @@ internal sealed class OutcomeApplier(IMageBackend backend, MageFlowOptions optio
     /// transition needs; each transition's first attempt is awaited there, and only a transient failure goes on to
     /// <see cref="RetryAsync"/>: the common path needs no state machine of its own. A completion may also take the next
     /// run for the slot the run frees, when <paramref name="offer"/> says the worker offers it
-    /// (<see cref="IMageBackend.CompleteAndTakeAsync"/>): that run is returned, for the caller to launch in the slot.
+    /// (<see cref="IMageBackend.CompleteAndTakeAsync"/>): a completion's outcome is returned, its
+    /// <see cref="FinishOutcome.Next"/> for the caller to launch in the slot; other outcomes return null.
     /// </summary>
-    public ValueTask<TakenEntry?> ApplyAsync(Delivery delivery, SignatureRecord signature, RunOutcome outcome, SlotOffer? offer) => outcome switch
+    public ValueTask<FinishOutcome?> ApplyAsync(Delivery delivery, SignatureRecord signature, RunOutcome outcome, SlotOffer? offer) => outcome switch
     {
         RunOutcome.Succeeded done => CompleteAsync(delivery, signature, done, offer),
         RunOutcome.Failed failed => FailAsync(delivery, signature, failed),
@@ -33,18 +34,16 @@ internal sealed class OutcomeApplier(IMageBackend backend, MageFlowOptions optio
         _ => throw new System.Diagnostics.UnreachableException($"No transition for the outcome {outcome.GetType().Name}."),
     };
 
-    private async ValueTask<TakenEntry?> CompleteAsync(Delivery delivery, SignatureRecord signature, RunOutcome.Succeeded done, SlotOffer? offer)
+    private async ValueTask<FinishOutcome?> CompleteAsync(Delivery delivery, SignatureRecord signature, RunOutcome.Succeeded done, SlotOffer? offer)
     {
         var firstTriedAt = time.GetUtcNow();
         var completion = (backend, delivery, done.Result, Lifetimes);
         var complete = static ((IMageBackend Backend, Delivery Delivery, ReadOnlyMemory<byte> Result, SignatureLifetimes Lifetimes) s) =>
             s.Backend.CompleteAsync(s.Delivery, s.Result, s.Lifetimes, CancellationToken.None);
         FinishOutcome completed;
-        TakenEntry? next = null;
         try
         {
-            if (offer is null) completed = await complete(completion).ConfigureAwait(false);
-            else (completed, next) = await backend.CompleteAndTakeAsync(delivery, done.Result, Lifetimes, offer, CancellationToken.None).ConfigureAwait(false);
+            completed = await backend.CompleteAndTakeAsync(delivery, done.Result, Lifetimes, offer, CancellationToken.None).ConfigureAwait(false);
         }
         // A retry takes nothing: what a failed attempt may have taken is not known, and it is taken over in time.
         catch (Exception ex) when (IsTransient(ex))
@@ -53,10 +52,10 @@ internal sealed class OutcomeApplier(IMageBackend backend, MageFlowOptions optio
         }
         if (Applied(signature, completed))
             Log.RunDone(logger, signature.Id, signature.TaskName, signature.SuccessCallbackIds.Count - completed.MissingCallbackIds.Count);
-        return next;
+        return completed;
     }
 
-    private async ValueTask<TakenEntry?> FailAsync(Delivery delivery, SignatureRecord signature, RunOutcome.Failed failed)
+    private async ValueTask<FinishOutcome?> FailAsync(Delivery delivery, SignatureRecord signature, RunOutcome.Failed failed)
     {
         var firstTriedAt = time.GetUtcNow();
         var failing = (backend, delivery, failed, Lifetimes);
@@ -77,7 +76,7 @@ internal sealed class OutcomeApplier(IMageBackend backend, MageFlowOptions optio
         return null;
     }
 
-    private async ValueTask<TakenEntry?> RetryLaterAsync(Delivery delivery, SignatureRecord signature, RunOutcome.Retry retry)
+    private async ValueTask<FinishOutcome?> RetryLaterAsync(Delivery delivery, SignatureRecord signature, RunOutcome.Retry retry)
     {
         var firstTriedAt = time.GetUtcNow();
         Log.RunRetrying(logger, retry.Exception, signature.Id, signature.TaskName, signature.Attempts, retry.MaxAttempts, retry.Delay, retry.Error);
@@ -98,7 +97,7 @@ internal sealed class OutcomeApplier(IMageBackend backend, MageFlowOptions optio
         return null;
     }
 
-    private async ValueTask<TakenEntry?> ParkAsync(Delivery delivery, SignatureRecord signature)
+    private async ValueTask<FinishOutcome?> ParkAsync(Delivery delivery, SignatureRecord signature)
     {
         var firstTriedAt = time.GetUtcNow();
         var parking = (backend, delivery);
@@ -119,7 +118,7 @@ internal sealed class OutcomeApplier(IMageBackend backend, MageFlowOptions optio
         return null;
     }
 
-    private async ValueTask<TakenEntry?> ReleaseAsync(Delivery delivery, SignatureRecord signature)
+    private async ValueTask<FinishOutcome?> ReleaseAsync(Delivery delivery, SignatureRecord signature)
     {
         // Best effort: if this fails too, the entry is reclaimed after the visibility timeout all the same.
         await backend.ReleaseAsync(delivery, worker.ConsumerName, CancellationToken.None).ConfigureAwait(false);

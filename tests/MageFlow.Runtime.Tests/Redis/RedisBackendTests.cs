@@ -366,8 +366,9 @@ public abstract class RedisBackendSuite(IRedisDeployment redis) : IAsyncLifetime
         var delivery = await DispatchAndReadAsync("task-a", signature.Id);
         await _backend.StartAsync(delivery, ActiveTtl, default);
 
-        var (completed, next) = await _backend.CompleteAndTakeAsync(delivery, Json("{\"n\":7}"), Lifetimes(TimeSpan.FromMinutes(5)),
+        var completed = await _backend.CompleteAndTakeAsync(delivery, Json("{\"n\":7}"), Lifetimes(TimeSpan.FromMinutes(5)),
             new SlotOffer(["task-a", "on-ok"], Consumer, ActiveTtl), default);
+        var next = completed.Next;
 
         Assert.True(completed.Applied);
         Assert.NotNull(next);
@@ -395,7 +396,7 @@ public abstract class RedisBackendSuite(IRedisDeployment redis) : IAsyncLifetime
         foreach (var w in waiting) await _backend.DispatchAsync("task-b", new Envelope(w.Id, EnvelopeKind.Message, Json("{}")), default);
         var offer = new SlotOffer(["task-a", "task-b"], Consumer, ActiveTtl);
 
-        var (_, next) = await _backend.CompleteAndTakeAsync(delivery, Json("1"), Lifetimes(TimeSpan.FromMinutes(5)), offer, default);
+        var next = (await _backend.CompleteAndTakeAsync(delivery, Json("1"), Lifetimes(TimeSpan.FromMinutes(5)), offer, default)).Next;
 
         Assert.Equal(waiting[0].Id, D(next!.Value.Entry).Envelope.SignatureId);
         Assert.Equal(StartResult.Started, (await next.Value.Started!).Result);

@@ -132,7 +132,7 @@ public abstract class RedisWorkerEndToEndSuite(IRedisDeployment redis)
 
         public ConcurrentQueue<string> TakenAndStarted { get; } = new();
 
-        public override async Task<CompletedAndTaken> CompleteAndTakeAsync(Delivery delivery, ReadOnlyMemory<byte> resultJson, SignatureLifetimes lifetimes, SlotOffer offer, CancellationToken cancellationToken)
+        public override async Task<FinishOutcome> CompleteAndTakeAsync(Delivery delivery, ReadOnlyMemory<byte> resultJson, SignatureLifetimes lifetimes, SlotOffer? offer, CancellationToken cancellationToken)
         {
             var completed = await _inner.CompleteAndTakeAsync(delivery, resultJson, lifetimes, offer, cancellationToken);
             if (completed.Next is { Entry: Delivery next, Started: { } started } && (await started).Result == StartResult.Started)

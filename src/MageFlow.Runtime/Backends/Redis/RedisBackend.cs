@@ -52,7 +52,7 @@ internal sealed partial class RedisBackend : IMageBackend
     // Concurrent calls share round trips: runs started and runs completed together go in one script call per kind
     // and partition (a call touches one partition: one slot of a cluster). A signature is one SET of its own.
     private readonly TransitionBatcher<Start, StartOutcome>[] _starts;
-    private readonly TransitionBatcher<Completion, CompletedAndTaken>[] _completions;
+    private readonly TransitionBatcher<Completion, FinishOutcome>[] _completions;
 
     public RedisBackend(RedisBackendOptions options, ILogger<RedisBackend> logger)
     {
@@ -67,7 +67,7 @@ internal sealed partial class RedisBackend : IMageBackend
         _blockingDatabases = new IDatabase?[_layout.Partitions.Count];
         var partitions = Enumerable.Range(0, _layout.Partitions.Count).ToArray();
         _starts = partitions.Select(_ => new TransitionBatcher<Start, StartOutcome>(StartBatchAsync, MaxTransitionBatch)).ToArray();
-        _completions = partitions.Select(_ => new TransitionBatcher<Completion, CompletedAndTaken>(CompleteBatchAsync, MaxTransitionBatch, c => c.Result.Length, MaxTransitionBatchBytes)).ToArray();
+        _completions = partitions.Select(_ => new TransitionBatcher<Completion, FinishOutcome>(CompleteBatchAsync, MaxTransitionBatch, c => c.Result.Length, MaxTransitionBatchBytes)).ToArray();
     }
 
     public string StoreId => $"Redis at {_configurationForMessages}, database {_options.Database}, key prefix '{_options.KeyPrefix}'";
@@ -435,16 +435,13 @@ internal sealed partial class RedisBackend : IMageBackend
         return outcomes;
     }
 
-    public async Task<FinishOutcome> CompleteAsync(Delivery delivery, ReadOnlyMemory<byte> resultJson, SignatureLifetimes lifetimes, CancellationToken cancellationToken) =>
-        (await QueueCompletion(delivery, resultJson, lifetimes, offer: null).ConfigureAwait(false)).Outcome;
+    public Task<FinishOutcome> CompleteAsync(Delivery delivery, ReadOnlyMemory<byte> resultJson, SignatureLifetimes lifetimes, CancellationToken cancellationToken) =>
+        QueueCompletion(delivery, resultJson, lifetimes, offer: null);
 
-    public Task<CompletedAndTaken> CompleteAndTakeAsync(Delivery delivery, ReadOnlyMemory<byte> resultJson, SignatureLifetimes lifetimes, SlotOffer offer, CancellationToken cancellationToken)
-    {
-        ArgumentNullException.ThrowIfNull(offer);
-        return QueueCompletion(delivery, resultJson, lifetimes, offer);
-    }
+    public Task<FinishOutcome> CompleteAndTakeAsync(Delivery delivery, ReadOnlyMemory<byte> resultJson, SignatureLifetimes lifetimes, SlotOffer? offer, CancellationToken cancellationToken) =>
+        QueueCompletion(delivery, resultJson, lifetimes, offer);
 
-    private Task<CompletedAndTaken> QueueCompletion(Delivery delivery, ReadOnlyMemory<byte> resultJson, SignatureLifetimes lifetimes, SlotOffer? offer)
+    private Task<FinishOutcome> QueueCompletion(Delivery delivery, ReadOnlyMemory<byte> resultJson, SignatureLifetimes lifetimes, SlotOffer? offer)
     {
         ArgumentNullException.ThrowIfNull(delivery);
         // The caller's span (the run) is captured here, on the caller's flow: the batch is sent from another.
@@ -452,7 +449,7 @@ internal sealed partial class RedisBackend : IMageBackend
             MageFlowTelemetry.CurrentTraceParent() ?? "", offer));
     }
 
-    private async Task<ItemResult<CompletedAndTaken>[]> CompleteBatchAsync(IReadOnlyList<Completion> completions)
+    private async Task<ItemResult<FinishOutcome>[]> CompleteBatchAsync(IReadOnlyList<Completion> completions)
     {
         // The batch takes for the slots offered by one worker (the first offer's): one consumer and one set of queues
         // per call. Not while entries read ahead for it wait: they go first, through the worker's read.
@@ -491,21 +488,21 @@ internal sealed partial class RedisBackend : IMageBackend
         var reply = (RedisResult[])(await CompleteScript.RunAsync(db, keys, values).ConfigureAwait(false))!;
         var replies = (RedisResult[])reply[0]!;
 
-        var outcomes = new ItemResult<CompletedAndTaken>[replies.Length];
+        var outcomes = new ItemResult<FinishOutcome>[replies.Length];
         var nextTaken = 2;
         for (var i = 0; i < replies.Length; i++)
         {
             if (CompletionError(replies[i], completions[i].Delivery.Envelope.SignatureId) is { } error)
             {
-                outcomes[i] = ItemResult<CompletedAndTaken>.Failed(error);
+                outcomes[i] = ItemResult<FinishOutcome>.Failed(error);
                 continue;
             }
             // Each entry taken goes to one run that offered its slot and whose completion did not fail (it will run it):
             // the script takes no more than the offers less the failed completions, so every entry finds one.
-            TakenEntry? next = null;
+            var outcome = FinishOutcomeOf(replies[i]);
             if (nextTaken < reply.Length && SameTaker(completions[i].Offer, offer))
-                next = TakenOf((ReadOnlyMemory<byte>)(RedisValue)reply[nextTaken++], offer!.TaskNames, firstQueue, partition, now);
-            outcomes[i] = ItemResult<CompletedAndTaken>.Of(new CompletedAndTaken(FinishOutcomeOf(replies[i]), next));
+                outcome = outcome with { Next = TakenOf((ReadOnlyMemory<byte>)(RedisValue)reply[nextTaken++], offer!.TaskNames, firstQueue, partition, now) };
+            outcomes[i] = ItemResult<FinishOutcome>.Of(outcome);
         }
         if (offer is not null && (string?)reply[1] is { Length: > 0 } problem)
             await HandleUnreadableQueueAsync(problem, offer.TaskNames, partition).ConfigureAwait(false);
