@@ -420,6 +420,13 @@ internal static class BenchmarkProgram
         report.AllocatedBytesPerTask["Redis floor (bare StackExchange.Redis loop)"] = Spread.Of(floorAllocations).Median;
         report.FloorServerCpuMicrosecondsPerTask = Spread.Of(floorServerCpu).Median;
         report.Notes.Add($"--only end-to-end: redis-server CPU per task, MageFlow (dispatch + worker, median): {Spread.Of(mageServerCpu).Median:0.0} µs.");
+        if (settings.AllocationTypes)
+        {
+            using var sampler = new AllocationSampler();
+            var sampled = await MageFlowEndToEnd.RunAsync(redis, workload, settings.Tasks, null, timeout, cancellationToken, sampler: sampler).ConfigureAwait(false);
+            report.AllocatedTypes.AddRange(sampler.Result(sampled.Tasks, top: 30));
+            Step($"allocation by type (sampled): {sampled.AllocatedBytesDuringRun / (double)sampled.Tasks:N0} B per task, {report.AllocatedTypes.Count} types listed");
+        }
         report.LoadAverageAtEnd = BenchReport.ReadLoadAverage();
         report.FinishedAt = DateTimeOffset.UtcNow;
         ReportWriter.BuildTable(report);

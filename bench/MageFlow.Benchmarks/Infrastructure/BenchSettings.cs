@@ -52,6 +52,9 @@ internal sealed record BenchSettings
     /// <summary>Only the Redis row's capacity and the finish → callback latency at half and a tenth of it (<c>--only latency</c>): a quick check of one batching change.</summary>
     public bool OnlyLatency { get; init; }
 
+    /// <summary>With <c>--only end-to-end</c>: one more Redis repetition with the runtime's allocation sampling on, listing what the bytes per task are (<c>--allocation-types</c>).</summary>
+    public bool AllocationTypes { get; init; }
+
     public static BenchSettings Parse(string[] args)
     {
         var quick = args.Contains("--quick");
@@ -88,6 +91,7 @@ internal sealed record BenchSettings
                 case "--hand-registered": settings = settings with { HandRegistered = true }; break;
                 case "--generator-cost": settings = settings with { GeneratorCost = true }; break;
                 case "--no-generator-cost": settings = settings with { GeneratorCost = false }; break;
+                case "--allocation-types": settings = settings with { AllocationTypes = true }; break;
                 case "--only":
                     settings = Value() switch
                     {
@@ -109,7 +113,7 @@ internal sealed record BenchSettings
 
     public const string Usage =
         "Usage: dotnet run -c Release --project bench/MageFlow.Benchmarks [-- --quick] [--redis host:port] " +
-        "[--tasks N] [--swarm-items N] [--hangfire-tasks N] [--repetitions N] [--memory-signatures N] [--no-hangfire] [--hand-registered] [--generator-cost | --no-generator-cost] [--only generator|script-cost|end-to-end|latency] [--out DIR]";
+        "[--tasks N] [--swarm-items N] [--hangfire-tasks N] [--repetitions N] [--memory-signatures N] [--no-hangfire] [--hand-registered] [--generator-cost | --no-generator-cost] [--only generator|script-cost|end-to-end|latency] [--allocation-types] [--out DIR]";
 }
 
 internal sealed class HelpRequestedException : Exception;

@@ -48,7 +48,8 @@ internal static class MageFlowEndToEnd
         TimeSpan timeout,
         CancellationToken cancellationToken,
         Func<IMageBackend, bool, IMageBackend>? wrapBackend = null,
-        Action<MageWorkerOptions>? configureWorker = null)
+        Action<MageWorkerOptions>? configureWorker = null,
+        Profiling.AllocationSampler? sampler = null)
     {
         await backend.ResetAsync().ConfigureAwait(false);
         var probe = new RunProbe(tasks);
@@ -65,6 +66,7 @@ internal static class MageFlowEndToEnd
             signAllocated = GC.GetTotalAllocatedBytes(precise: true) - signAllocated;
             var beforeRun = info is null ? null : await info.SnapshotAsync().ConfigureAwait(false);
 
+            sampler?.Start();
             var runAllocated = GC.GetTotalAllocatedBytes(precise: true);
             var runCpuAtStart = Environment.CpuUsage.TotalTime;
             var runtimeAtStart = RuntimeActivity.Now();
@@ -86,6 +88,7 @@ internal static class MageFlowEndToEnd
                     () => $"MageFlow ({backend.Name}): only {probe.CallbacksDone} of {tasks} callbacks finished", cancellationToken).ConfigureAwait(false);
                 totalSeconds = clock.Elapsed.TotalSeconds;
                 runAllocated = GC.GetTotalAllocatedBytes(precise: true) - runAllocated;
+                sampler?.Stop();
                 runCpu = Environment.CpuUsage.TotalTime - runCpuAtStart;
                 runtime = RuntimeActivity.Now().Since(runtimeAtStart);
             }

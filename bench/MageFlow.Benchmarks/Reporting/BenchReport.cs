@@ -122,6 +122,9 @@ internal sealed class BenchReport
 
     public List<string> Notes { get; } = [];
 
+    /// <summary>The types that took most of a Redis run's allocation, sampled (<c>--allocation-types</c>); empty otherwise.</summary>
+    public List<Profiling.AllocatedType> AllocatedTypes { get; } = [];
+
     public static string ReadLoadAverage()
     {
         try { return File.ReadAllText("/proc/loadavg").Trim(); }

@@ -315,6 +315,19 @@ internal static class ReportWriter
             md.AppendLine();
         }
 
+        if (report.AllocatedTypes.Count > 0)
+        {
+            md.AppendLine("### Managed allocation by type (Redis, one more repetition, sampled)");
+            md.AppendLine();
+            md.AppendLine("GCAllocationTick events (one per ~100 KB allocated, naming the type that crossed the mark) over the timed part ÷ N: estimates.");
+            md.AppendLine();
+            md.AppendLine("| type | B per task | share |");
+            md.AppendLine("|---|---|---|");
+            foreach (var type in report.AllocatedTypes)
+                md.AppendLine(Invariant, $"| `{type.TypeName}` | {type.BytesPerTask:N0} | {type.Share:P1} |");
+            md.AppendLine();
+        }
+
         if (report.Notes.Count > 0)
         {
             md.AppendLine("### Notes");
