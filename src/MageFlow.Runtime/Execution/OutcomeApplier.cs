@@ -37,18 +37,18 @@ internal sealed class OutcomeApplier(IMageBackend backend, MageFlowOptions optio
     private async ValueTask<FinishOutcome?> CompleteAsync(Delivery delivery, SignatureRecord signature, RunOutcome.Succeeded done, SlotOffer? offer)
     {
         var firstTriedAt = time.GetUtcNow();
-        var completion = (backend, delivery, done.Result, Lifetimes);
-        var complete = static ((IMageBackend Backend, Delivery Delivery, ReadOnlyMemory<byte> Result, SignatureLifetimes Lifetimes) s) =>
-            s.Backend.CompleteAsync(s.Delivery, s.Result, s.Lifetimes, CancellationToken.None);
         FinishOutcome completed;
         try
         {
             completed = await backend.CompleteAndTakeAsync(delivery, done.Result, Lifetimes, offer, CancellationToken.None).ConfigureAwait(false);
         }
-        // A retry takes nothing: what a failed attempt may have taken is not known, and it is taken over in time.
+        // A retry takes nothing: what a failed attempt may have taken is not known, and it is taken over in time. Its
+        // arguments are made here, not before the first attempt: a run's state machine holds only what that needs.
         catch (Exception ex) when (IsTransient(ex))
         {
-            completed = await RetryAsync(ex, firstTriedAt, completion, complete).ConfigureAwait(false);
+            completed = await RetryAsync(ex, firstTriedAt, (backend, delivery, done.Result, Lifetimes),
+                static ((IMageBackend Backend, Delivery Delivery, ReadOnlyMemory<byte> Result, SignatureLifetimes Lifetimes) s) =>
+                    s.Backend.CompleteAsync(s.Delivery, s.Result, s.Lifetimes, CancellationToken.None)).ConfigureAwait(false);
         }
         if (Applied(signature, completed))
             Log.RunDone(logger, signature.Id, signature.TaskName, signature.SuccessCallbackIds.Count - completed.MissingCallbackIds.Count);
