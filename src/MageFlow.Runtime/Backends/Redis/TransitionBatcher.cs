@@ -11,7 +11,10 @@ internal readonly record struct ItemResult<TResult>(TResult? Value, Exception? E
 /// <summary>
 /// Group commit for one transition script: calls that arrive while a batch is on the wire are sent together
 /// in the next one, so N concurrent runs cost one round trip instead of N. An idle call is sent at once
-/// (no timer, no added latency); at most one batch of this transition is in flight. A failing item fails
+/// (no timer, no added latency); at most <see cref="BatchesInFlight"/> batches of this transition are in flight, so a
+/// call that arrives while one is on the wire waits for no more than the calls sent before it (with one in flight it
+/// waited for that batch's round trip before its own: at a tenth of capacity p50 0.55 → 0.47 ms finish → callback,
+/// docs/redis-v2-design.md §15). A failing item fails
 /// only its own caller (rule 21): the scripts run each item guarded and report its error in its reply.
 /// A batch also stops at <paramref name="maxBytes"/> of payload (by <paramref name="sizeOf"/>), so large results
 /// never add up to one request that Redis' query buffer refuses.
@@ -22,9 +25,14 @@ internal sealed class TransitionBatcher<TItem, TResult>(
     Func<TItem, long>? sizeOf = null,
     long maxBytes = long.MaxValue)
 {
+    /// <summary>How many batches of one transition may be on the wire at once.</summary>
+    public const int BatchesInFlight = 2;
+
     private readonly Lock _gate = new();
     private readonly List<(TItem Item, TaskCompletionSource<TResult> Done)> _queued = [];
-    private bool _flushing;
+
+    // Batches on the wire (each sent by its own flush loop). Under _gate.
+    private int _flushing;
 
     public Task<TResult> RunAsync(TItem item)
     {
@@ -33,8 +41,8 @@ internal sealed class TransitionBatcher<TItem, TResult>(
         lock (_gate)
         {
             _queued.Add((item, done));
-            startFlushing = !_flushing;
-            _flushing = true;
+            startFlushing = _flushing < BatchesInFlight;
+            if (startFlushing) _flushing++;
         }
         if (startFlushing) _ = FlushAsync();
         return done.Task;
@@ -50,7 +58,7 @@ internal sealed class TransitionBatcher<TItem, TResult>(
             {
                 if (_queued.Count == 0)
                 {
-                    _flushing = false;
+                    _flushing--;
                     return;
                 }
                 var take = 1;
