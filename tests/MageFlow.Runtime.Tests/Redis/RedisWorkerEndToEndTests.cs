@@ -31,25 +31,11 @@ public abstract class RedisWorkerEndToEndSuite(IRedisDeployment redis)
     [Fact]
     public async Task A_task_runs_and_its_success_callback_receives_the_result_once()
     {
-        var recorded = new ConcurrentQueue<RecordMessage>();
-        var done = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        using var host = await StartHostAsync(
-            TaskDescriptor.Create<AddMessage, int>("add", (m, _, _) => ValueTask.FromResult(m.A + m.B)),
-            TaskDescriptor.Create<RecordMessage>("record", (m, _, _) =>
-            {
-                recorded.Enqueue(m);
-                done.TrySetResult();
-                return ValueTask.CompletedTask;
-            }, new TaskOptions { ReturnField = "sum" }));
-        var mage = host.Services.GetRequiredService<IMageFlow>();
+        var sum = new SumRecorder();
+        using var host = await StartHostAsync(sum.Tasks);
 
-        var callback = await mage.AsignAsync<RecordMessage>("record", new { label = "total" });
-        var add = await mage.AsignAsync<AddMessage>("add", successCallbacks: [callback]);
-        await add.RunAsync(new AddMessage(2, 3));
+        var (add, _) = await sum.RunAddThenRecordOnceAsync(host);
 
-        await done.Task.WaitAsync(TimeSpan.FromSeconds(15));
-        await Task.Delay(300); // a duplicate would arrive within this
-        Assert.Equal([new RecordMessage(5, "total")], recorded);
         Assert.Equal(SignatureStatus.Done, await add.GetStatusAsync());
         await host.StopAsync();
     }
@@ -88,41 +74,50 @@ public abstract class RedisWorkerEndToEndSuite(IRedisDeployment redis)
     [Fact]
     public async Task A_callback_queued_by_a_completion_is_started_by_it_in_the_slot_the_finished_run_frees()
     {
-        var recorded = new ConcurrentQueue<RecordMessage>();
-        var done = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var sum = new SumRecorder();
         await using var redisBackend = new RedisBackend(new RedisBackendOptions { Configuration = redis.Configuration, KeyPrefix = RedisServerFixture.NewPrefix() },
             NullLogger<RedisBackend>.Instance);
         var backend = new TakeRecordingBackend(redisBackend);
-        var builder = Host.CreateApplicationBuilder();
-        builder.Services.AddMageFlow(options =>
-        {
-            options.IncludeGeneratedTasks = false;
-            options.AddTask(TaskDescriptor.Create<AddMessage, int>("add", (m, _, _) => ValueTask.FromResult(m.A + m.B)));
-            options.AddTask(TaskDescriptor.Create<RecordMessage>("record", (m, _, _) =>
-            {
-                recorded.Enqueue(m);
-                done.TrySetResult();
-                return ValueTask.CompletedTask;
-            }, new TaskOptions { ReturnField = "sum" }));
-        });
-        builder.Services.AddSingleton<IMageBackend>(backend); // the last registration wins: every part uses the recording one
-        builder.Services.AddMageFlowWorker(worker => worker.ReadWait = TimeSpan.FromMilliseconds(200));
-        using var host = builder.Build();
-        await host.StartAsync();
-        var mage = host.Services.GetRequiredService<IMageFlow>();
+        using var host = await StartHostAsync(sum.Tasks, backend);
 
-        var callback = await mage.AsignAsync<RecordMessage>("record", new { label = "total" });
-        var add = await mage.AsignAsync<AddMessage>("add", successCallbacks: [callback]);
-        await add.RunAsync(new AddMessage(2, 3));
+        var (_, callback) = await sum.RunAddThenRecordOnceAsync(host);
 
-        await done.Task.WaitAsync(TimeSpan.FromSeconds(15));
-        await Task.Delay(300); // a duplicate would arrive within this
-        Assert.Equal([new RecordMessage(5, "total")], recorded);
         // An idle worker (its read loop blocked, a slot free) offers the finished run's slot: the completion took the
         // callback it queued and started it, with no read or start of its own.
         Assert.Equal([callback.Id], backend.TakenAndStarted);
         Assert.Equal(SignatureStatus.Done, await callback.GetStatusAsync());
         await host.StopAsync();
+    }
+
+    /// <summary>An "add" task whose success callback "record" gets the sum; runs them once and checks the callback got it once.</summary>
+    private sealed class SumRecorder
+    {
+        private readonly ConcurrentQueue<RecordMessage> _recorded = new();
+        private readonly TaskCompletionSource _done = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        public TaskDescriptor[] Tasks =>
+        [
+            TaskDescriptor.Create<AddMessage, int>("add", (m, _, _) => ValueTask.FromResult(m.A + m.B)),
+            TaskDescriptor.Create<RecordMessage>("record", (m, _, _) =>
+            {
+                _recorded.Enqueue(m);
+                _done.TrySetResult();
+                return ValueTask.CompletedTask;
+            }, new TaskOptions { ReturnField = "sum" }),
+        ];
+
+        public async Task<(TaskSignature<AddMessage> Add, TaskSignature<RecordMessage> Callback)> RunAddThenRecordOnceAsync(IHost host)
+        {
+            var mage = host.Services.GetRequiredService<IMageFlow>();
+            var callback = await mage.AsignAsync<RecordMessage>("record", new { label = "total" });
+            var add = await mage.AsignAsync<AddMessage>("add", successCallbacks: [callback]);
+            await add.RunAsync(new AddMessage(2, 3));
+
+            await _done.Task.WaitAsync(TimeSpan.FromSeconds(15));
+            await Task.Delay(300); // a duplicate would arrive within this
+            Assert.Equal([new RecordMessage(5, "total")], _recorded);
+            return (add, callback);
+        }
     }
 
     /// <summary>Passes completions with a slot offer to the Redis backend, noting the runs they took and started.</summary>
@@ -141,16 +136,20 @@ public abstract class RedisWorkerEndToEndSuite(IRedisDeployment redis)
         }
     }
 
-    private async Task<IHost> StartHostAsync(params TaskDescriptor[] tasks)
+    private Task<IHost> StartHostAsync(params TaskDescriptor[] tasks) => StartHostAsync(tasks, backend: null);
+
+    /// <summary>A host with the tasks and a worker, on a store of its own; on <paramref name="backend"/> when given.</summary>
+    private async Task<IHost> StartHostAsync(TaskDescriptor[] tasks, IMageBackend? backend)
     {
         var prefix = RedisServerFixture.NewPrefix();
         var builder = Host.CreateApplicationBuilder();
         builder.Services.AddMageFlow(options =>
         {
             options.IncludeGeneratedTasks = false;
-            options.UseRedis(redis.Configuration, r => r.KeyPrefix = prefix);
+            if (backend is null) options.UseRedis(redis.Configuration, r => r.KeyPrefix = prefix);
             foreach (var task in tasks) options.AddTask(task);
         });
+        if (backend is not null) builder.Services.AddSingleton(backend); // the last registration wins: every part uses it
         builder.Services.AddMageFlowWorker(worker =>
         {
             worker.ReadWait = TimeSpan.FromMilliseconds(200);

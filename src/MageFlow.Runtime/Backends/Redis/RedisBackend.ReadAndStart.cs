@@ -86,7 +86,6 @@ internal sealed partial class RedisBackend
         }
     }
 
-    /// <summary>One entry of the script's reply: <c>{stream index, entry id, packed fields or "", packed start reply or ""}</c>, one packed value.</summary>
     /// <summary>A queue whose group is gone (deleted, or Redis restarted empty) is made again; anything else is said.</summary>
     private async Task HandleUnreadableQueueAsync(string problem, IReadOnlyCollection<string> taskNames, int partition)
     {
@@ -94,6 +93,7 @@ internal sealed partial class RedisBackend
         else RedisLog.QueueUnreadable(_logger, _layout.Partitions.Tag(partition), problem);
     }
 
+    /// <summary>One entry taken (take_runs in common.lua): <c>{stream index, entry id, packed fields or "", packed start reply or ""}</c>, one packed value.</summary>
     private static TakenEntry TakenOf(ReadOnlyMemory<byte> packed, IReadOnlyList<string> taskNames, int firstQueue, int partition, long now)
     {
         var strings = new PackedStrings(packed.Span);

@@ -454,7 +454,7 @@ internal sealed partial class RedisBackend : IMageBackend
         // The batch takes for the slots offered by one worker (the first offer's): one consumer and one set of queues
         // per call. Not while entries read ahead for it wait: they go first, through the worker's read.
         var offer = completions.FirstOrDefault(c => c.Offer is not null).Offer;
-        if (offer is not null && HasReadAhead(offer.Consumer)) offer = null;
+        if (offer is not null && (offer.TaskNames.Count == 0 || HasReadAhead(offer.Consumer))) offer = null;
         var offered = offer is null ? 0 : completions.Count(c => SameTaker(c.Offer, offer));
         var partition = completions[0].Delivery.Partition;
         var firstQueue = offer is null ? 0 : (int)(Interlocked.Increment(ref _readAndStartTurn) % offer.TaskNames.Count);
