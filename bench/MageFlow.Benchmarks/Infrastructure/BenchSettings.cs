@@ -108,6 +108,8 @@ internal sealed record BenchSettings
                     throw new ArgumentException($"Unknown argument '{args[i]}'. {Usage}");
             }
         }
+        if (settings.AllocationTypes && !settings.OnlyEndToEnd)
+            throw new ArgumentException($"--allocation-types samples the Redis end-to-end run of --only end-to-end: add --only end-to-end. {Usage}");
         return settings;
     }
 

@@ -56,8 +56,8 @@ internal sealed class AllocationSampler : EventListener
             switch (names[i])
             {
                 case "TypeName": typeName = eventData.Payload![i] as string ?? "?"; break;
-                case "AllocationAmount64": bytes = Convert.ToInt64(eventData.Payload![i], System.Globalization.CultureInfo.InvariantCulture); break;
-                case "AllocationAmount" when bytes == 0: bytes = Convert.ToInt64(eventData.Payload![i], System.Globalization.CultureInfo.InvariantCulture); break;
+                // AllocationAmount (32 bits) comes first; AllocationAmount64, when the event has it, after it.
+                case "AllocationAmount" or "AllocationAmount64": bytes = Convert.ToInt64(eventData.Payload![i], System.Globalization.CultureInfo.InvariantCulture); break;
             }
         }
         _bytesByType.AddOrUpdate(typeName, bytes, (_, sum) => sum + bytes);

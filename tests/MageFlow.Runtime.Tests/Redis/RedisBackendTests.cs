@@ -37,31 +37,29 @@ public sealed class RedisBackendTests(RedisServerFixture redis, ITestOutputHelpe
     public async Task A_pending_signature_with_two_small_kwargs_takes_at_most_400_bytes()
     {
         const int count = 1000;
-        var port = RedisProcess.FreeLoopbackPort();
-        var server = await RedisProcess.StartAsync(port, ["--save", "", "--appendonly", "no"]);
+        var own = new RedisServerFixture();
+        await own.InitializeAsync();
         try
         {
-            await using var inspector = await ConnectionMultiplexer.ConnectAsync($"127.0.0.1:{port},allowAdmin=true");
-            var db = inspector.GetDatabase();
             const string prefix = "mem";
             await using var backend = new RedisBackend(
-                new RedisBackendOptions { Configuration = $"127.0.0.1:{port}", KeyPrefix = prefix }, NullLogger<RedisBackend>.Instance);
+                new RedisBackendOptions { Configuration = own.Configuration, KeyPrefix = prefix }, NullLogger<RedisBackend>.Instance);
             var ids = Enumerable.Range(0, count).Select(_ => SignatureRecord.NewId()).ToArray();
             await backend.CreateSignatureAsync(Pending(SignatureRecord.NewId()), ActiveTtl, default); // connection and layout record out of the measurement
-            var before = await UsedMemoryAsync(db);
+            var before = await UsedMemoryAsync(own.Database);
 
             await Task.WhenAll(ids.Select(id => backend.CreateSignatureAsync(Pending(id), ActiveTtl, default)));
 
-            var perSignatureDelta = (await UsedMemoryAsync(db) - before) / (double)count;
+            var perSignatureDelta = (await UsedMemoryAsync(own.Database) - before) / (double)count;
             long usage = 0;
-            foreach (var id in ids) usage += (long)(await db.ExecuteAsync("MEMORY", "USAGE", $"{{{prefix}}}:s:{id}", "SAMPLES", "0"));
+            foreach (var id in ids) usage += (long)(await own.Database.ExecuteAsync("MEMORY", "USAGE", $"{{{prefix}}}:s:{id}", "SAMPLES", "0"));
             output.WriteLine($"{count} pending signatures: used_memory delta {perSignatureDelta:F0} B each; MEMORY USAGE {usage / (double)count:F0} B each");
 
             Assert.True(perSignatureDelta <= 400, $"used_memory grew by {perSignatureDelta:F0} B per pending signature (target ≤ 400 B)");
         }
         finally
         {
-            await RedisProcess.StopAsync(server);
+            await own.DisposeAsync();
         }
 
         static SignatureRecord Pending(string id) => new(

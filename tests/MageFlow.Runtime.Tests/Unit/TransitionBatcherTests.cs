@@ -6,6 +6,8 @@ namespace MageFlow.Runtime.Tests.Unit;
 /// <summary>Group commit of a transition: what is sent at once, what waits, and whose result reaches whom.</summary>
 public sealed class TransitionBatcherTests
 {
+    private const int InFlight = TransitionBatcher<string, string>.BatchesInFlight;
+
     [Fact]
     public async Task Calls_go_at_once_while_fewer_batches_than_allowed_are_on_the_wire_and_the_rest_wait_to_go_together()
     {
@@ -20,36 +22,35 @@ public sealed class TransitionBatcherTests
                 : ItemResult<string>.Of(item.ToUpperInvariant())).ToArray();
         }, maxBatch: 64);
 
-        var first = batcher.RunAsync("a");
-        var second = batcher.RunAsync("b");
-        Assert.Equal(2, TransitionBatcher<string, string>.BatchesInFlight);
-        Assert.Equal([["a"], ["b"]], sent.Select(batch => batch.Items));
+        // Each call goes at once, alone, until the allowed batches are all on the wire.
+        var alone = Enumerable.Range(0, InFlight).Select(i => $"a{i}").ToArray();
+        var aloneResults = alone.Select(batcher.RunAsync).ToArray();
+        Assert.Equal(alone.Select(item => new[] { item }), sent.Select(batch => batch.Items));
 
-        // Both allowed batches are on the wire: these wait, and then go as one.
-        var third = batcher.RunAsync("c");
+        // These wait, and then go as one.
+        var waiting = batcher.RunAsync("c");
         var bad = batcher.RunAsync("bad");
         await Task.Delay(50);
-        Assert.Equal(2, sent.Count);
+        Assert.Equal(InFlight, sent.Count);
 
-        sent.ElementAt(1).Reply.SetResult();
-        Assert.Equal("B", await second.WaitAsync(TimeSpan.FromSeconds(5)));
-        await WaitUntilAsync(() => sent.Count == 3);
-        Assert.Equal(["c", "bad"], sent.ElementAt(2).Items);
-        Assert.False(first.IsCompleted);
+        sent.ElementAt(InFlight - 1).Reply.SetResult();
+        Assert.Equal(alone[^1].ToUpperInvariant(), await aloneResults[^1].WaitAsync(TimeSpan.FromSeconds(5)));
+        await WaitUntilAsync(() => sent.Count == InFlight + 1);
+        Assert.Equal(["c", "bad"], sent.ElementAt(InFlight).Items);
+        Assert.False(aloneResults[0].IsCompleted);
 
-        sent.ElementAt(0).Reply.SetResult();
-        sent.ElementAt(2).Reply.SetResult();
-        Assert.Equal("A", await first.WaitAsync(TimeSpan.FromSeconds(5)));
-        Assert.Equal("C", await third.WaitAsync(TimeSpan.FromSeconds(5)));
+        foreach (var batch in sent) batch.Reply.TrySetResult();
+        Assert.Equal(alone.Select(item => item.ToUpperInvariant()), await Task.WhenAll(aloneResults).WaitAsync(TimeSpan.FromSeconds(5)));
+        Assert.Equal("C", await waiting.WaitAsync(TimeSpan.FromSeconds(5)));
         // A failing item fails its own caller only.
         Assert.Equal("bad refused", (await Assert.ThrowsAsync<InvalidDataException>(() => bad)).Message);
 
         // Idle again: the next call goes at once, alone.
-        var fourth = batcher.RunAsync("d");
-        await WaitUntilAsync(() => sent.Count == 4);
-        Assert.Equal(["d"], sent.ElementAt(3).Items);
-        sent.ElementAt(3).Reply.SetResult();
-        Assert.Equal("D", await fourth.WaitAsync(TimeSpan.FromSeconds(5)));
+        var last = batcher.RunAsync("d");
+        await WaitUntilAsync(() => sent.Count == InFlight + 2);
+        Assert.Equal(["d"], sent.ElementAt(InFlight + 1).Items);
+        sent.ElementAt(InFlight + 1).Reply.SetResult();
+        Assert.Equal("D", await last.WaitAsync(TimeSpan.FromSeconds(5)));
     }
 
     private static async Task WaitUntilAsync(Func<bool> condition)

@@ -41,12 +41,10 @@ local replies = {}
 for i = 1, runs do
   replies[i] = guarded(complete, KEYS[2 * i - 1], KEYS[2 * i], ARGV[5 * i + 2], tonumber(ARGV[5 * i + 3]), ARGV[5 * i + 4], ARGV[5 * i + 5],
     ARGV[5 * i + 6])
-end
-local reply = {replies, ''}
--- A run whose completion failed cannot run what is taken for its slot (the client gets its error, not the entry).
-for i = 1, runs do
+  -- A run whose completion failed cannot run what is taken for its slot (the client gets its error, not the entry).
   if replies[i][1] == -1 then take = take - 1 end
 end
+local reply = {replies, ''}
 if consumer ~= '' and take > 0 then
   -- What is started here is no run's outcome: no run's TTLs or trace.
   ctx.active, ctx.done, ctx.trace = nil, nil, nil
