@@ -135,10 +135,10 @@ internal sealed class CountingBackend(IMageBackend inner, bool ownsInner, Backen
         var now = Stopwatch.GetTimestamp();
         foreach (var taken in batch)
         {
-            if (taken.Started is null) counters.ReadAt[taken.Entry] = now;
+            if (!taken.IsStarted) counters.ReadAt[taken.Entry] = now;
             else if (taken.Entry is Delivery delivery) counters.StartedAt[delivery] = now;
         }
-        Tally("read and start: entries started by it").Add(now, batch.Count(taken => taken.Started is not null));
+        Tally("read and start: entries started by it").Add(now, batch.Count(taken => taken.IsStarted));
         return batch;
     }
 
@@ -186,8 +186,8 @@ internal sealed class CountingBackend(IMageBackend inner, bool ownsInner, Backen
         var completed = await Time(offer is null ? "complete" : "complete and take", inner.CompleteAndTakeAsync(delivery, resultJson, lifetimes, offer, cancellationToken)).ConfigureAwait(false);
         if (offer is null) return completed;
         var now = Stopwatch.GetTimestamp();
-        if (completed.Next is { Started: not null, Entry: Delivery next }) counters.StartedAt[next] = now;
-        Tally("complete and take: entries started by it").Add(now, completed.Next is { Started: not null } ? 1 : 0);
+        if (completed.Next is { IsStarted: true, Entry: Delivery next }) counters.StartedAt[next] = now;
+        Tally("complete and take: entries started by it").Add(now, completed.Next is { IsStarted: true } ? 1 : 0);
         return completed;
     }
 

@@ -63,10 +63,15 @@ internal sealed record MalformedEntry(string TaskName, string EntryId, string Re
 
 /// <summary>An entry a read took, with its start when the read started it too (<see cref="IMageBackend.ReadAndStartAsync"/>).</summary>
 /// <param name="Entry">What was read.</param>
-/// <param name="Started">The start transition's outcome (or its failure, as <see cref="IMageBackend.StartAsync"/> would
-/// throw it); null when the entry is not started yet.</param>
-internal readonly record struct TakenEntry(QueueEntry Entry, Task<StartOutcome>? Started = null)
+/// <param name="Started">The start transition's outcome; null when the entry is not started yet, or when its reply could
+/// not be read.</param>
+/// <param name="StartUnreadable">The entry was started but the start's reply cannot be read (as
+/// <see cref="IMageBackend.StartAsync"/> would throw it).</param>
+internal readonly record struct TakenEntry(QueueEntry Entry, StartOutcome? Started = null, InvalidDataException? StartUnreadable = null)
 {
+    /// <summary>The read (or completion) that took the entry also started it.</summary>
+    public bool IsStarted => Started is not null || StartUnreadable is not null;
+
     public static TakenEntry[] Unstarted(IReadOnlyList<QueueEntry> entries)
     {
         var taken = new TakenEntry[entries.Count];

@@ -17,16 +17,12 @@ internal sealed class OutcomeApplier(IMageBackend backend, MageFlowOptions optio
     private SignatureLifetimes Lifetimes => new(options.ActiveTtl, options.DoneTtl);
 
     /// <summary>
-    /// Applies <paramref name="outcome"/>. Each outcome has its own method, so a run's state machine holds only what its
-    /// transition needs; each transition's first attempt is awaited there, and only a transient failure goes on to
-    /// <see cref="RetryAsync"/>: the common path needs no state machine of its own. A completion may also take the next
-    /// run for the slot the run frees, when <paramref name="offer"/> says the worker offers it
-    /// (<see cref="IMageBackend.CompleteAndTakeAsync"/>): a completion's outcome is returned, its
-    /// <see cref="FinishOutcome.Next"/> for the caller to launch in the slot; other outcomes return null.
+    /// Applies <paramref name="outcome"/>, other than a success (<see cref="SendCompletion"/>). Each outcome has its own
+    /// method, so a run's state machine holds only what its transition needs; each transition's first attempt is awaited
+    /// there, and only a transient failure goes on to <see cref="RetryAsync"/>.
     /// </summary>
-    public ValueTask<FinishOutcome?> ApplyAsync(Delivery delivery, SignatureRecord signature, RunOutcome outcome, SlotOffer? offer) => outcome switch
+    public ValueTask ApplyAsync(Delivery delivery, SignatureRecord signature, RunOutcome outcome) => outcome switch
     {
-        RunOutcome.Succeeded done => CompleteAsync(delivery, signature, done, offer),
         RunOutcome.Failed failed => FailAsync(delivery, signature, failed),
         RunOutcome.Retry retry => RetryLaterAsync(delivery, signature, retry),
         RunOutcome.Stopped => ParkAsync(delivery, signature),
@@ -34,28 +30,44 @@ internal sealed class OutcomeApplier(IMageBackend backend, MageFlowOptions optio
         _ => throw new System.Diagnostics.UnreachableException($"No transition for the outcome {outcome.GetType().Name}."),
     };
 
-    private async ValueTask<FinishOutcome?> CompleteAsync(Delivery delivery, SignatureRecord signature, RunOutcome.Succeeded done, SlotOffer? offer)
+    /// <summary>
+    /// A success's completion, in two steps so that the common path has no state machine of its own (it was ~0.4 KB per
+    /// pair of runs, docs/redis-v2-design.md §16): this sends the first attempt, the caller awaits it without throwing
+    /// and hands it to <see cref="CompletedAsync"/>. The completion may also take the next run for the slot the run
+    /// frees, when <paramref name="offer"/> says the worker offers it (<see cref="IMageBackend.CompleteAndTakeAsync"/>).
+    /// </summary>
+    public Task<FinishOutcome> SendCompletion(Delivery delivery, RunOutcome.Succeeded done, SlotOffer? offer) =>
+        backend.CompleteAndTakeAsync(delivery, done.Result, Lifetimes, offer, CancellationToken.None);
+
+    /// <summary>
+    /// The completion once its first attempt (sent at <paramref name="firstTriedAt"/>) has ended: logged when it
+    /// succeeded; tried again when it failed transiently — a retry takes nothing: what a failed attempt may have taken is
+    /// not known, and it is taken over in time; thrown otherwise. Its <see cref="FinishOutcome.Next"/> is for the caller
+    /// to run in the slot.
+    /// </summary>
+    public ValueTask<FinishOutcome> CompletedAsync(Task<FinishOutcome> firstAttempt, DateTimeOffset firstTriedAt, Delivery delivery, SignatureRecord signature, RunOutcome.Succeeded done)
     {
-        var firstTriedAt = time.GetUtcNow();
-        FinishOutcome completed;
-        try
-        {
-            completed = await backend.CompleteAndTakeAsync(delivery, done.Result, Lifetimes, offer, CancellationToken.None).ConfigureAwait(false);
-        }
-        // A retry takes nothing: what a failed attempt may have taken is not known, and it is taken over in time. Its
-        // arguments are made here, not before the first attempt: a run's state machine holds only what that needs.
-        catch (Exception ex) when (IsTransient(ex))
-        {
-            completed = await RetryAsync(ex, firstTriedAt, (backend, delivery, done.Result, Lifetimes),
-                static ((IMageBackend Backend, Delivery Delivery, ReadOnlyMemory<byte> Result, SignatureLifetimes Lifetimes) s) =>
-                    s.Backend.CompleteAsync(s.Delivery, s.Result, s.Lifetimes, CancellationToken.None)).ConfigureAwait(false);
-        }
+        if (firstAttempt.IsCompletedSuccessfully) return new(LogCompleted(signature, firstAttempt.Result));
+        if (firstAttempt.Exception?.InnerException is { } error && IsTransient(error)) return RetryCompletionAsync(error, firstTriedAt, delivery, signature, done);
+        return new(firstAttempt); // its error, or its cancellation, as awaiting it gives them
+    }
+
+    private async ValueTask<FinishOutcome> RetryCompletionAsync(Exception failure, DateTimeOffset firstTriedAt, Delivery delivery, SignatureRecord signature, RunOutcome.Succeeded done)
+    {
+        var completed = await RetryAsync(failure, firstTriedAt, (backend, delivery, done.Result, Lifetimes),
+            static ((IMageBackend Backend, Delivery Delivery, ReadOnlyMemory<byte> Result, SignatureLifetimes Lifetimes) s) =>
+                s.Backend.CompleteAsync(s.Delivery, s.Result, s.Lifetimes, CancellationToken.None)).ConfigureAwait(false);
+        return LogCompleted(signature, completed);
+    }
+
+    private FinishOutcome LogCompleted(SignatureRecord signature, FinishOutcome completed)
+    {
         if (Applied(signature, completed))
             Log.RunDone(logger, signature.Id, signature.TaskName, signature.SuccessCallbackIds.Count - completed.MissingCallbackIds.Count);
         return completed;
     }
 
-    private async ValueTask<FinishOutcome?> FailAsync(Delivery delivery, SignatureRecord signature, RunOutcome.Failed failed)
+    private async ValueTask FailAsync(Delivery delivery, SignatureRecord signature, RunOutcome.Failed failed)
     {
         var firstTriedAt = time.GetUtcNow();
         var failing = (backend, delivery, failed, Lifetimes);
@@ -73,10 +85,9 @@ internal sealed class OutcomeApplier(IMageBackend backend, MageFlowOptions optio
         if (Applied(signature, failure))
             Log.RunFailed(logger, failed.Exception, signature.Id, signature.TaskName, signature.Attempts, failed.Failure.Kind, failed.Failure.Error,
                 signature.ErrorCallbackIds.Count - failure.MissingCallbackIds.Count);
-        return null;
     }
 
-    private async ValueTask<FinishOutcome?> RetryLaterAsync(Delivery delivery, SignatureRecord signature, RunOutcome.Retry retry)
+    private async ValueTask RetryLaterAsync(Delivery delivery, SignatureRecord signature, RunOutcome.Retry retry)
     {
         var firstTriedAt = time.GetUtcNow();
         Log.RunRetrying(logger, retry.Exception, signature.Id, signature.TaskName, signature.Attempts, retry.MaxAttempts, retry.Delay, retry.Error);
@@ -94,10 +105,9 @@ internal sealed class OutcomeApplier(IMageBackend backend, MageFlowOptions optio
         {
             await RetryAsync(ex, firstTriedAt, retrying, retryLater).ConfigureAwait(false);
         }
-        return null;
     }
 
-    private async ValueTask<FinishOutcome?> ParkAsync(Delivery delivery, SignatureRecord signature)
+    private async ValueTask ParkAsync(Delivery delivery, SignatureRecord signature)
     {
         var firstTriedAt = time.GetUtcNow();
         var parking = (backend, delivery);
@@ -115,15 +125,13 @@ internal sealed class OutcomeApplier(IMageBackend backend, MageFlowOptions optio
             await RetryAsync(ex, firstTriedAt, parking, park).ConfigureAwait(false);
         }
         Log.RunStopped(logger, signature.Id, signature.TaskName);
-        return null;
     }
 
-    private async ValueTask<FinishOutcome?> ReleaseAsync(Delivery delivery, SignatureRecord signature)
+    private async ValueTask ReleaseAsync(Delivery delivery, SignatureRecord signature)
     {
         // Best effort: if this fails too, the entry is reclaimed after the visibility timeout all the same.
         await backend.ReleaseAsync(delivery, worker.ConsumerName, CancellationToken.None).ConfigureAwait(false);
         Log.LeftForReclaim(logger, signature.Id, signature.TaskName);
-        return null;
     }
 
     /// <summary>

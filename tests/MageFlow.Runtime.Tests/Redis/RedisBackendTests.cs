@@ -373,7 +373,7 @@ public abstract class RedisBackendSuite(IRedisDeployment redis) : IAsyncLifetime
         var taken = D(next.Value.Entry);
         Assert.Equal(("on-ok", callback.Id, EnvelopeKind.Result, "{\"n\":7}"),
             (taken.TaskName, taken.Envelope.SignatureId, taken.Envelope.Kind, Text(taken.Envelope.Payload)));
-        var started = await next.Value.Started!;
+        var started = next.Value.Started!;
         Assert.Equal(StartResult.Started, started.Result);
         Assert.Equal("\"kept\"", Text(Assert.Single(started.Signature!.Kwargs).Value));
         Assert.Equal(SignatureStatus.Active, (await _backend.GetSignatureAsync(callback.Id, default))!.Status);
@@ -397,7 +397,7 @@ public abstract class RedisBackendSuite(IRedisDeployment redis) : IAsyncLifetime
         var next = (await _backend.CompleteAndTakeAsync(delivery, Json("1"), Lifetimes(TimeSpan.FromMinutes(5)), offer, default)).Next;
 
         Assert.Equal(waiting[0].Id, D(next!.Value.Entry).Envelope.SignatureId);
-        Assert.Equal(StartResult.Started, (await next.Value.Started!).Result);
+        Assert.Equal(StartResult.Started, next.Value.Started!.Result);
         Assert.Equal(SignatureStatus.Pending, (await _backend.GetSignatureAsync(waiting[1].Id, default))!.Status);
 
         // A completion that fails in Redis (its key is not a record) has no slot to give: nothing is taken for it.
@@ -753,25 +753,25 @@ public abstract class RedisBackendSuite(IRedisDeployment redis) : IAsyncLifetime
         var taken = await _backend.ReadAndStartAsync(["task-a", "task-b"], Consumer, 4, NoWait, ActiveTtl, default);
 
         Assert.Equal(4, taken.Count);
-        foreach (var (entry, started) in taken)
+        foreach (var (entry, started, _) in taken)
         {
             var delivery = D(entry);
             Assert.Equal("00-trace-span-01", delivery.Envelope.TraceParent);
-            var outcome = await Assert.IsAssignableFrom<Task<StartOutcome>>(started);
+            var outcome = Assert.IsType<StartOutcome>(started);
             Assert.Equal(StartResult.Started, outcome.Result);
             Assert.Equal(1, outcome.Signature!.Attempts);
             Assert.Equal(delivery.TaskName, outcome.Signature.TaskName);
             Assert.Equal(SignatureStatus.Active, (await _backend.GetSignatureAsync(delivery.Envelope.SignatureId, default))!.Status);
         }
         // The first entry of each queue is among the four, whichever queue was read first.
-        var run = (await taken.Single(t => D(t.Entry).Envelope.SignatureId == signatures[0].Id).Started!).Signature!;
+        var run = taken.Single(t => D(t.Entry).Envelope.SignatureId == signatures[0].Id).Started!.Signature!;
         Assert.Equal(["succ-1"], run.SuccessCallbackIds);
         Assert.Equal(["err-1"], run.ErrorCallbackIds);
         Assert.Equal("\"a@b.c\"", Text(Assert.Single(run.Kwargs).Value));
         // The fifth was not taken: it waits, unstarted, for the next read.
         Assert.Equal(4, await PendingCountAsync("task-a") + await PendingCountAsync("task-b"));
         var fifth = Assert.Single(await _backend.ReadAndStartAsync(["task-a", "task-b"], Consumer, 4, NoWait, ActiveTtl, default));
-        Assert.Equal(StartResult.Started, (await fifth.Started!).Result);
+        Assert.Equal(StartResult.Started, fifth.Started!.Result);
         Assert.Equal(signatures.Select(s => s.Id).Order(), taken.Append(fifth).Select(t => D(t.Entry).Envelope.SignatureId).Order());
     }
 
@@ -797,7 +797,7 @@ public abstract class RedisBackendSuite(IRedisDeployment redis) : IAsyncLifetime
         var taken = await _backend.ReadAndStartAsync(["task-a"], Consumer, 10, NoWait, ActiveTtl, default);
 
         Assert.Equal(unstartable.Length + 1, taken.Count);
-        Assert.All(taken, t => Assert.Null(t.Started));
+        Assert.All(taken, t => Assert.False(t.IsStarted));
         Assert.All(taken.Take(unstartable.Length), t => Assert.False(string.IsNullOrEmpty(Assert.IsType<MalformedEntry>(t.Entry).Reason)));
         Assert.Equal(signature.Id, D(taken[^1].Entry).Envelope.SignatureId);
         Assert.Equal(SignatureStatus.Pending, (await _backend.GetSignatureAsync(signature.Id, default))!.Status);
@@ -817,7 +817,7 @@ public abstract class RedisBackendSuite(IRedisDeployment redis) : IAsyncLifetime
 
         var taken = await _backend.ReadAndStartAsync(["task-a"], Consumer, 10, NoWait, ActiveTtl, default);
 
-        Assert.Equal([StartResult.NotRunnable, StartResult.Missing], await Task.WhenAll(taken.Select(async t => (await t.Started!).Result)));
+        Assert.Equal([StartResult.NotRunnable, StartResult.Missing], taken.Select(t => t.Started!.Result));
         Assert.Equal(0, await PendingCountAsync("task-a"));
     }
 
@@ -833,7 +833,7 @@ public abstract class RedisBackendSuite(IRedisDeployment redis) : IAsyncLifetime
         await _backend.DispatchAsync("task-a", new Envelope(signature.Id, EnvelopeKind.Message, Json("{}")), default);
 
         var taken = Assert.Single(await read.WaitAsync(TimeSpan.FromSeconds(10)));
-        Assert.Null(taken.Started);
+        Assert.False(taken.IsStarted);
         Assert.Equal(SignatureStatus.Pending, (await _backend.GetSignatureAsync(signature.Id, default))!.Status);
         Assert.Equal(StartResult.Started, (await _backend.StartAsync(D(taken.Entry), ActiveTtl, default)).Result);
     }
@@ -848,13 +848,13 @@ public abstract class RedisBackendSuite(IRedisDeployment redis) : IAsyncLifetime
 
         // The queue without its group does not keep the other queue's run from starting.
         var taken = Assert.Single(await _backend.ReadAndStartAsync(["task-a", "task-b"], Consumer, 10, NoWait, ActiveTtl, default));
-        Assert.Equal(StartResult.Started, (await taken.Started!).Result);
+        Assert.Equal(StartResult.Started, taken.Started!.Result);
 
         var again = await CreateAsync("task-a");
         await _backend.DispatchAsync("task-a", new Envelope(again.Id, EnvelopeKind.Message, Json("{}")), default);
         var recreated = Assert.Single(await _backend.ReadAndStartAsync(["task-a", "task-b"], Consumer, 10, NoWait, ActiveTtl, default));
         Assert.Equal(again.Id, D(recreated.Entry).Envelope.SignatureId);
-        Assert.Equal(StartResult.Started, (await recreated.Started!).Result);
+        Assert.Equal(StartResult.Started, recreated.Started!.Result);
     }
 
     // ---- scripts and connections ----

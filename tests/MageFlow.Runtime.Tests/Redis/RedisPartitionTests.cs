@@ -137,7 +137,7 @@ public abstract class RedisPartitionSuite(IRedisDeployment redis)
         // The near run is started by the read; the far one is queued by the message read with it (and started too when
         // the read came to its partition after applying the message).
         Assert.Contains(taken, t => ((Delivery)t.Entry).Envelope.SignatureId != far.Id);
-        foreach (var run in taken) Assert.Equal(StartResult.Started, (await run.Started!).Result);
+        foreach (var run in taken) Assert.Equal(StartResult.Started, run.Started!.Result);
         Assert.Equal(1, await redis.Database.StreamLengthAsync(farQueue));
         await AssertReadAndAcknowledgedAsync(outbox, messages);
     }

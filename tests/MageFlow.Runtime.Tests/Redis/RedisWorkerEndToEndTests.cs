@@ -130,7 +130,7 @@ public abstract class RedisWorkerEndToEndSuite(IRedisDeployment redis)
         public override async Task<FinishOutcome> CompleteAndTakeAsync(Delivery delivery, ReadOnlyMemory<byte> resultJson, SignatureLifetimes lifetimes, SlotOffer? offer, CancellationToken cancellationToken)
         {
             var completed = await _inner.CompleteAndTakeAsync(delivery, resultJson, lifetimes, offer, cancellationToken);
-            if (completed.Next is { Entry: Delivery next, Started: { } started } && (await started).Result == StartResult.Started)
+            if (completed.Next is { Entry: Delivery next, Started.Result: StartResult.Started })
                 TakenAndStarted.Enqueue(next.Envelope.SignatureId);
             return completed;
         }

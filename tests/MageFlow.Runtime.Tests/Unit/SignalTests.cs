@@ -150,7 +150,7 @@ public sealed class SignalTests
                 var interrupted = await ChangeLifecycleAsync(delivery.Envelope.SignatureId, LifecycleAction.Interrupt, new SignatureLifetimes(activeTtl, activeTtl), CancellationToken.None);
                 Assert.Equal(SignatureStatus.Interrupted, interrupted.After);
                 Assert.True(await _stopsHandled.WaitAsync(TimeSpan.FromSeconds(10)), "the worker never heard the stop signal");
-                taken.Add(new TakenEntry(entry, Task.FromResult(started)));
+                taken.Add(new TakenEntry(entry, started));
             }
             return taken;
         }

@@ -105,7 +105,7 @@ internal sealed partial class RedisBackend
         var started = packed[strings.NextRange()];
         var entry = fields.IsEmpty ? StreamEntries.Deleted(taskName, entryId, partition) : EntryOf(taskName, entryId, fields, partition);
         // The script starts only what StreamEntries reads as a delivery (a test pins that the two agree).
-        return !started.IsEmpty && entry is Delivery delivery ? new TakenEntry(entry, StartedOf(delivery, started.Span, now)) : new TakenEntry(entry);
+        return !started.IsEmpty && entry is Delivery delivery ? StartedOf(delivery, started.Span, now) : new TakenEntry(entry);
     }
 
     private static QueueEntry EntryOf(string taskName, string entryId, ReadOnlyMemory<byte> fields, int partition)
@@ -120,16 +120,16 @@ internal sealed partial class RedisBackend
         }
     }
 
-    /// <summary>The start the script made, as <see cref="StartAsync"/> would return or throw it.</summary>
-    private static Task<StartOutcome> StartedOf(Delivery delivery, ReadOnlySpan<byte> reply, long now)
+    /// <summary>The entry with the start the script made, as <see cref="StartAsync"/> would return or throw it.</summary>
+    private static TakenEntry StartedOf(Delivery delivery, ReadOnlySpan<byte> reply, long now)
     {
         try
         {
-            return Task.FromResult(StartReply.Parse(delivery.Envelope.SignatureId, reply, now));
+            return new TakenEntry(delivery, StartReply.Parse(delivery.Envelope.SignatureId, reply, now));
         }
         catch (InvalidDataException ex)
         {
-            return Task.FromException<StartOutcome>(ex);
+            return new TakenEntry(delivery, StartUnreadable: ex);
         }
     }
 }

@@ -163,11 +163,21 @@ internal sealed partial class RedisBackend : IMageBackend
         return updated == 1;
     }
 
-    public async Task DispatchAsync(string taskName, Envelope envelope, CancellationToken cancellationToken)
+    public Task DispatchAsync(string taskName, Envelope envelope, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(envelope);
-        var db = await DatabaseAsync(cancellationToken).ConfigureAwait(false);
-        await db.StreamAddAsync(_layout.Queue(PartitionOf(envelope.SignatureId), taskName), StreamEntries.Fields(envelope)).ConfigureAwait(false);
+        // Connected (the common case): the XADD's own task is returned, without a state machine per dispatch.
+        var queue = _layout.Queue(PartitionOf(envelope.SignatureId), taskName);
+        var connecting = DatabaseAsync(cancellationToken);
+        return connecting.IsCompletedSuccessfully
+            ? connecting.Result.StreamAddAsync(queue, StreamEntries.Fields(envelope))
+            : AddWhenConnectedAsync(connecting, queue, envelope);
+    }
+
+    private static async Task AddWhenConnectedAsync(ValueTask<IDatabase> connecting, RedisKey queue, Envelope envelope)
+    {
+        var db = await connecting.ConfigureAwait(false);
+        await db.StreamAddAsync(queue, StreamEntries.Fields(envelope)).ConfigureAwait(false);
     }
 
     public async Task<SignatureStatus?> DispatchSignatureAsync(Envelope envelope, bool awaited, SignatureLifetimes lifetimes, CancellationToken cancellationToken)
