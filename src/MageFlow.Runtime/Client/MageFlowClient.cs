@@ -430,7 +430,7 @@ internal sealed class MageFlowClient : IMageFlow, IAsyncDisposable, IDisposable
         return ids.Distinct(StringComparer.Ordinal).ToArray();
     }
 
-    internal async Task DispatchAsync(TaskSignature signature, byte[] message, object? callTimeKwargs, CancellationToken cancellationToken)
+    internal Task DispatchAsync(TaskSignature signature, byte[] message, object? callTimeKwargs, CancellationToken cancellationToken)
     {
         ThrowIfTooLarge(signature.TaskName, "message", message.Length);
         byte[] callTime = [];
@@ -440,8 +440,18 @@ internal sealed class MageFlowClient : IMageFlow, IAsyncDisposable, IDisposable
             callTime = Composition.InputComposer.Compose("{}"u8.ToArray(), builder.Entries, default);
             ThrowIfTooLarge(signature.TaskName, "call-time kwargs", callTime.Length);
         }
-        using var send = MageFlowTelemetry.StartSend(signature.TaskName, signature.Id);
+        var send = MageFlowTelemetry.StartSend(signature.TaskName, signature.Id);
         var envelope = new Envelope(signature.Id, EnvelopeKind.Message, message, callTime, TraceParent: MageFlowTelemetry.CurrentTraceParent());
+        // A task's run with no span to end and no log to write after it: the backend's task is the dispatch's, without a
+        // state machine per dispatch.
+        if (send is null && signature.Record.Kind == SignatureKind.Task && !_logger.IsEnabled(LogLevel.Debug))
+            return Backend.DispatchAsync(signature.TaskName, envelope, cancellationToken);
+        return DispatchEnvelopeAsync(signature, envelope, send, cancellationToken);
+    }
+
+    private async Task DispatchEnvelopeAsync(TaskSignature signature, Envelope envelope, System.Diagnostics.Activity? send, CancellationToken cancellationToken)
+    {
+        using var sending = send;
         if (signature.Record.Kind == SignatureKind.Task)
         {
             await Backend.DispatchAsync(signature.TaskName, envelope, cancellationToken).ConfigureAwait(false);
