@@ -64,13 +64,15 @@ internal sealed partial class RedisBackend
     private async Task ReadAndStartPartitionAsync(IDatabase db, int partition, IReadOnlyList<string> taskNames, int firstQueue, string consumer, int maxCount, long activeTtlMs, List<TakenEntry> taken)
     {
         var withOutbox = _layout.Partitions.Count > 1;
-        var keys = new RedisKey[taskNames.Count + (withOutbox ? 1 : 0)];
-        for (var q = 0; q < taskNames.Count; q++) keys[q] = _layout.Queue(partition, taskNames[(firstQueue + q) % taskNames.Count]);
-        if (withOutbox) keys[^1] = _layout.Outbox(partition);
+        var arguments = ReadAndStartScript.Arguments(taskNames.Count + (withOutbox ? 1 : 0), 8);
+        for (var q = 0; q < taskNames.Count; q++) arguments.Key(_layout.Queue(partition, taskNames[(firstQueue + q) % taskNames.Count]));
+        if (withOutbox) arguments.Key(_layout.Outbox(partition));
         var now = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
-        var reply = await ReadAndStartScript.RunAsync(db, keys,
-            [_group, consumer, _layout.Prefix, now, maxCount, activeTtlMs, taskNames.Count, withOutbox ? maxCount : 0]).ConfigureAwait(false);
+        foreach (var value in (ReadOnlySpan<RedisValue>)[_group, consumer, _layout.Prefix, now, maxCount, activeTtlMs, taskNames.Count, withOutbox ? maxCount : 0])
+            arguments.Value(value);
+        var reply = await ReadAndStartScript.RunAsync(db, arguments).ConfigureAwait(false);
 
+        taken.EnsureCapacity(taken.Count + reply.Length - 2);
         for (var i = 2; i < reply.Length; i++)
             taken.Add(TakenOf((ReadOnlyMemory<byte>)(RedisValue)reply[i], taskNames, firstQueue, partition, now));
 

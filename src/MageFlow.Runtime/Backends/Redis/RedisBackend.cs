@@ -413,22 +413,24 @@ internal sealed partial class RedisBackend : IMageBackend
 
     private async Task<ItemResult<StartOutcome>[]> StartBatchAsync(IReadOnlyList<Start> starts)
     {
-        var keys = new RedisKey[starts.Count * 2];
-        var values = new RedisValue[3 + starts.Count * 2];
-        values[0] = _group;
-        values[1] = _layout.Prefix;
+        var arguments = StartScript.Arguments(starts.Count * 2, 3 + starts.Count * 2);
+        for (var i = 0; i < starts.Count; i++)
+        {
+            arguments.Key(_layout.Signature(starts[i].Delivery.Envelope.SignatureId));
+            arguments.Key(_layout.Queue(starts[i].Delivery));
+        }
         var now = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
-        values[2] = now;
+        arguments.Value(_group);
+        arguments.Value(_layout.Prefix);
+        arguments.Value(now);
         for (var i = 0; i < starts.Count; i++)
         {
             var (delivery, activeTtlMs) = starts[i];
-            keys[2 * i] = _layout.Signature(delivery.Envelope.SignatureId);
-            keys[2 * i + 1] = _layout.Queue(delivery);
-            values[3 + 2 * i] = delivery.EntryId;
-            values[4 + 2 * i] = activeTtlMs;
+            arguments.Value(delivery.EntryId);
+            arguments.Value(activeTtlMs);
         }
         var db = await DatabaseAsync(CancellationToken.None).ConfigureAwait(false);
-        var replies = (RedisResult[])(await StartScript.RunAsync(db, keys, values).ConfigureAwait(false))!;
+        var replies = (RedisResult[])(await StartScript.RunAsync(db, arguments).ConfigureAwait(false))!;
         var outcomes = new ItemResult<StartOutcome>[starts.Count];
         for (var i = 0; i < outcomes.Length; i++)
         {
@@ -469,33 +471,35 @@ internal sealed partial class RedisBackend : IMageBackend
         var partition = completions[0].Delivery.Partition;
         var firstQueue = offer is null ? 0 : (int)(Interlocked.Increment(ref _readAndStartTurn) % offer.TaskNames.Count);
 
-        var keys = new RedisKey[completions.Count * 2 + (offer?.TaskNames.Count ?? 0)];
-        var values = new RedisValue[6 + completions.Count * 5];
-        var now = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
-        values[0] = _group;
-        values[1] = _layout.Prefix;
-        values[2] = now;
-        values[3] = offer?.Consumer ?? "";
-        values[4] = offered;
-        values[5] = offer is null ? 0 : ExpiryMilliseconds(offer.ActiveTtl);
+        var arguments = CompleteScript.Arguments(completions.Count * 2 + (offer?.TaskNames.Count ?? 0), 6 + completions.Count * 5);
         for (var i = 0; i < completions.Count; i++)
         {
-            var (delivery, result, doneTtlMs, activeTtlMs, traceParent, _) = completions[i];
-            keys[2 * i] = _layout.Signature(delivery.Envelope.SignatureId);
-            keys[2 * i + 1] = _layout.Queue(delivery);
-            values[6 + 5 * i] = delivery.EntryId;
-            values[7 + 5 * i] = doneTtlMs;
-            values[8 + 5 * i] = activeTtlMs;
-            values[9 + 5 * i] = result;
-            values[10 + 5 * i] = traceParent;
+            arguments.Key(_layout.Signature(completions[i].Delivery.Envelope.SignatureId));
+            arguments.Key(_layout.Queue(completions[i].Delivery));
         }
         if (offer is not null)
         {
             for (var q = 0; q < offer.TaskNames.Count; q++)
-                keys[2 * completions.Count + q] = _layout.Queue(partition, offer.TaskNames[(firstQueue + q) % offer.TaskNames.Count]);
+                arguments.Key(_layout.Queue(partition, offer.TaskNames[(firstQueue + q) % offer.TaskNames.Count]));
+        }
+        var now = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
+        arguments.Value(_group);
+        arguments.Value(_layout.Prefix);
+        arguments.Value(now);
+        arguments.Value(offer?.Consumer ?? "");
+        arguments.Value(offered);
+        arguments.Value(offer is null ? 0 : ExpiryMilliseconds(offer.ActiveTtl));
+        for (var i = 0; i < completions.Count; i++)
+        {
+            var (delivery, result, doneTtlMs, activeTtlMs, traceParent, _) = completions[i];
+            arguments.Value(delivery.EntryId);
+            arguments.Value(doneTtlMs);
+            arguments.Value(activeTtlMs);
+            arguments.Value(result);
+            arguments.Value(traceParent);
         }
         var db = await DatabaseAsync(CancellationToken.None).ConfigureAwait(false);
-        var reply = (RedisResult[])(await CompleteScript.RunAsync(db, keys, values).ConfigureAwait(false))!;
+        var reply = (RedisResult[])(await CompleteScript.RunAsync(db, arguments).ConfigureAwait(false))!;
         var replies = (RedisResult[])reply[0]!;
 
         var outcomes = new ItemResult<FinishOutcome>[replies.Length];

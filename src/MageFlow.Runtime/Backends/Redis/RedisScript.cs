@@ -55,33 +55,44 @@ internal sealed class RedisScript
     public static RedisScript FromResource(string fileName) => new(fileName);
 
     /// <summary>
-    /// Calls the function. NoRedirect: a script must never run on a node that is importing the store's slot (an ASK
+    /// Calls the function (also <see cref="RunAsync(IDatabaseAsync, ScriptArguments)"/>). NoRedirect: a script must never run on a node that is importing the store's slot (an ASK
     /// redirect), where keys it learns while running may still be on the old node and would read as missing; the
     /// call waits for the move instead (<see cref="SlotMigration"/>).
     /// </summary>
     public Task<RedisResult> RunAsync(IDatabaseAsync database, RedisKey[] keys, RedisValue[] values)
     {
-        // FCALL has no typed API: every argument travels as an object. Box() hands over a value's own string or byte
-        // array (and shared boxes of small integers) instead of boxing the RedisValue; keys stay RedisKey, which is
-        // what routes the call to the slot's node.
-        var arguments = new object[2 + keys.Length + values.Length];
-        arguments[0] = FunctionName;
-        arguments[1] = keys.Length;
-        var at = 2;
-        foreach (var key in keys) arguments[at++] = key;
-        foreach (var value in values) arguments[at++] = value.Box() ?? RedisValue.Null;
-        return SlotMigration.RetryAsync(async () =>
+        var arguments = Arguments(keys.Length, values.Length);
+        foreach (var key in keys) arguments.Key(key);
+        foreach (var value in values) arguments.Value(value);
+        return RunAsync(database, arguments);
+    }
+
+    /// <summary>A call's arguments, to be written in order: <paramref name="keys"/> keys, then <paramref name="values"/> values.</summary>
+    public ScriptArguments Arguments(int keys, int values) => new(FunctionName, keys, values);
+
+    /// <summary>Calls the function with the arguments written (<see cref="Arguments"/>).</summary>
+    public async Task<RedisResult> RunAsync(IDatabaseAsync database, ScriptArguments arguments)
+    {
+        var sent = arguments.ToSend();
+        var wait = SlotMigration.Wait.Start();
+        var loadedJustNow = false;
+        while (true)
         {
             try
             {
-                return await database.ExecuteAsync("FCALL", arguments, CommandFlags.NoRedirect).ConfigureAwait(false);
+                return await database.ExecuteAsync("FCALL", sent, CommandFlags.NoRedirect).ConfigureAwait(false);
             }
-            catch (RedisServerException ex) when (ex.Message.Contains("Function not found", StringComparison.Ordinal))
+            catch (RedisServerException ex) when (!loadedJustNow && ex.Message.Contains("Function not found", StringComparison.Ordinal))
             {
                 await LoadLibraryAsync(database.Multiplexer).ConfigureAwait(false);
-                return await database.ExecuteAsync("FCALL", arguments, CommandFlags.NoRedirect).ConfigureAwait(false);
+                loadedJustNow = true;
             }
-        });
+            catch (RedisException ex) when (wait.Allows(ex))
+            {
+                await wait.PauseAsync().ConfigureAwait(false);
+                loadedJustNow = false; // the slot may have moved to a node that lost the library
+            }
+        }
     }
 
     /// <summary>

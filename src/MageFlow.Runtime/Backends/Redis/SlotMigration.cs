@@ -20,19 +20,36 @@ internal static class SlotMigration
 
     public static async Task<T> RetryAsync<T>(Func<Task<T>> call)
     {
-        var started = DateTime.UtcNow;
-        var pause = TimeSpan.FromMilliseconds(2);
+        var wait = Wait.Start();
         while (true)
         {
             try
             {
                 return await call().ConfigureAwait(false);
             }
-            catch (RedisException ex) when (IsMigrationRefusal(ex.Message) && DateTime.UtcNow - started < MaxWait)
+            catch (RedisException ex) when (wait.Allows(ex))
             {
-                await Task.Delay(pause).ConfigureAwait(false);
-                pause = TimeSpan.FromTicks(Math.Min(pause.Ticks * 2, MaxPause.Ticks));
+                await wait.PauseAsync().ConfigureAwait(false);
             }
+        }
+    }
+
+    /// <summary>One call's wait for a migration: from its first attempt, pausing twice as long each time up to a limit.</summary>
+    internal struct Wait
+    {
+        private DateTime _started;
+        private TimeSpan _pause;
+
+        public static Wait Start() => new() { _started = DateTime.UtcNow, _pause = TimeSpan.FromMilliseconds(2) };
+
+        /// <summary>The error means the slot is moving, and the call has not waited its longest yet.</summary>
+        public readonly bool Allows(RedisException error) => IsMigrationRefusal(error.Message) && DateTime.UtcNow - _started < MaxWait;
+
+        public Task PauseAsync()
+        {
+            var pause = _pause;
+            _pause = TimeSpan.FromTicks(Math.Min(_pause.Ticks * 2, MaxPause.Ticks));
+            return Task.Delay(pause);
         }
     }
 
