@@ -591,6 +591,7 @@ internal sealed partial class RedisBackend : IMageBackend
         var items = (RedisResult[])reply!;
         if ((int)items[0] == 2) return new FinishOutcome(false, [], Saved: true);
         if ((int)items[0] != 1) return new FinishOutcome(false, []);
+        if (items.Length == 1) return new FinishOutcome(true, []); // every callback found: the common case, no array
         var missing = new string[items.Length - 1];
         for (var i = 1; i < items.Length; i++) missing[i - 1] = (string)items[i]!;
         return new FinishOutcome(true, missing);
