@@ -188,11 +188,8 @@ internal static class ReportWriter
         md.AppendLine();
         md.AppendLine(Invariant, $"{report.StartedAt:yyyy-MM-dd HH:mm} UTC, {report.Machine}, Redis {report.RedisVersion}; load average at start `{report.LoadAverageAtStart}`, at end `{report.LoadAverageAtEnd}`. Workload: {report.Workload}.");
         md.AppendLine();
-        md.AppendLine("| figure | value | spread / detail | target | status | how |");
-        md.AppendLine("|---|---|---|---|---|---|");
-        foreach (var row in report.Table)
-            md.AppendLine(Invariant, $"| {Cell(row.Figure)} | {Cell(row.Value)} | {Cell(row.Spread)} | {Cell(row.Target)} | {Cell(row.Status)} | {Cell(row.How)} |");
-        md.AppendLine();
+        AppendTable(md, ["figure", "value", "spread / detail", "target", "status", "how"],
+            report.Table.Select(row => new[] { row.Figure, row.Value, row.Spread, row.Target, row.Status, row.How }));
 
         foreach (var breakdown in report.Commands)
             AppendBreakdown(md, $"Redis commands per task — {breakdown.Phase}", breakdown, "task");
@@ -201,27 +198,24 @@ internal static class ReportWriter
 
         if (report.BackendOperations.Count > 0)
         {
-            md.AppendLine("### Backend operations per task (client side; the Redis backend coalesces concurrent start/complete operations into shared requests)");
-            md.AppendLine();
-            md.AppendLine("| operation | calls per task | mean wall ms per call | entries per call |");
-            md.AppendLine("|---|---|---|---|");
-            foreach (var op in report.BackendOperations)
-                md.AppendLine(Invariant, $"| {op.Operation} | {op.CallsPerTask:0.000} | {op.MeanMilliseconds:0.000} | {(op.ItemsPerCall > 0 ? op.ItemsPerCall.ToString("0.0", Invariant) : "")} |");
-            md.AppendLine();
+            AppendHeading(md, "Backend operations per task (client side; the Redis backend coalesces concurrent start/complete operations into shared requests)");
+            AppendTable(md, ["operation", "calls per task", "mean wall ms per call", "entries per call"],
+                report.BackendOperations.Select(op => new[]
+                {
+                    op.Operation, op.CallsPerTask.ToString("0.000", Invariant), op.MeanMilliseconds.ToString("0.000", Invariant),
+                    op.ItemsPerCall > 0 ? op.ItemsPerCall.ToString("0.0", Invariant) : "",
+                }));
         }
 
         if (report.WorkerGaps.Count > 0)
         {
-            md.AppendLine("### A run's life in the worker (counting run; mean per run)");
-            md.AppendLine();
-            md.AppendLine("| step | mean ms |");
-            md.AppendLine("|---|---|");
-            foreach (var name in new[] { "read and start", "read", "start", "complete" })
-                if (report.BackendOperations.FirstOrDefault(o => o.Operation == name) is { } op)
-                    md.AppendLine(Invariant, $"| backend {name} (call → return) | {op.MeanMilliseconds:0.000} |");
-            foreach (var gap in report.WorkerGaps)
-                md.AppendLine(Invariant, $"| {Cell(gap.Operation)} | {gap.MeanMilliseconds:0.000} |");
-            md.AppendLine();
+            AppendHeading(md, "A run's life in the worker (counting run; mean per run)");
+            var calls = new[] { "read and start", "read", "start", "complete" }
+                .Select(name => report.BackendOperations.FirstOrDefault(o => o.Operation == name))
+                .OfType<OperationFigure>()
+                .Select(op => new[] { $"backend {op.Operation} (call → return)", op.MeanMilliseconds.ToString("0.000", Invariant) });
+            AppendTable(md, ["step", "mean ms"],
+                calls.Concat(report.WorkerGaps.Select(gap => new[] { gap.Operation, gap.MeanMilliseconds.ToString("0.000", Invariant) })));
             if (report.MeanRunsInFlight is { } inFlight)
             {
                 md.AppendLine(Invariant, $"Runs in flight on average (Little's law: runs/s × the time above from read to complete): {inFlight:0.0} of {report.WorkerConcurrency} slots (a slot not holding a run waits for the single read loop to hand it an entry).");
@@ -231,14 +225,14 @@ internal static class ReportWriter
 
         if (report.RuntimeActivity.Count > 0)
         {
-            md.AppendLine(Invariant, $"### .NET runtime activity over the timed part (last repetition, N = {report.Throughput.FirstOrDefault()?.ItemsPerRepetition:N0})");
-            md.AppendLine();
-            md.AppendLine("| backend | gen0 / gen1 / gen2 GCs | GC pause ms | thread-pool work items per task | lock contentions per task |");
-            md.AppendLine("|---|---|---|---|---|");
+            AppendHeading(md, string.Create(Invariant, $".NET runtime activity over the timed part (last repetition, N = {report.Throughput.FirstOrDefault()?.ItemsPerRepetition:N0})"));
             var tasks = (double)(report.Throughput.FirstOrDefault()?.ItemsPerRepetition ?? 1);
-            foreach (var (backend, activity) in report.RuntimeActivity)
-                md.AppendLine(Invariant, $"| {backend} | {activity.Gen0} / {activity.Gen1} / {activity.Gen2} | {activity.GcPauseMilliseconds:0.0} | {activity.ThreadPoolWorkItems / tasks:0.0} | {activity.LockContentions / tasks:0.00} |");
-            md.AppendLine();
+            AppendTable(md, ["backend", "gen0 / gen1 / gen2 GCs", "GC pause ms", "thread-pool work items per task", "lock contentions per task"],
+                report.RuntimeActivity.Select(pair => new[]
+                {
+                    pair.Key, $"{pair.Value.Gen0} / {pair.Value.Gen1} / {pair.Value.Gen2}", pair.Value.GcPauseMilliseconds.ToString("0.0", Invariant),
+                    (pair.Value.ThreadPoolWorkItems / tasks).ToString("0.0", Invariant), (pair.Value.LockContentions / tasks).ToString("0.00", Invariant),
+                }));
         }
 
         if (report.LatencyLowLoad is { } low)
@@ -251,13 +245,12 @@ internal static class ReportWriter
 
         if (report.Experiments.Count > 0)
         {
-            md.AppendLine("### Diagnostic runs (one knob changed; one run each)");
-            md.AppendLine();
-            md.AppendLine("| run | pairs/s | allocated B per pair | note |");
-            md.AppendLine("|---|---|---|---|");
-            foreach (var experiment in report.Experiments)
-                md.AppendLine(Invariant, $"| {Cell(experiment.Name)} | {experiment.PairsPerSecond:N0} | {experiment.AllocatedBytesPerTask:N0} | {Cell(experiment.Note)} |");
-            md.AppendLine();
+            AppendHeading(md, "Diagnostic runs (one knob changed; one run each)");
+            AppendTable(md, ["run", "pairs/s", "allocated B per pair", "note"],
+                report.Experiments.Select(experiment => new[]
+                {
+                    experiment.Name, experiment.PairsPerSecond.ToString("N0", Invariant), experiment.AllocatedBytesPerTask.ToString("N0", Invariant), experiment.Note,
+                }));
         }
 
         if (report.Generator is { } generator)
@@ -270,46 +263,35 @@ internal static class ReportWriter
 
         if (report.ScriptCosts.Count > 0)
         {
-            md.AppendLine("### Script cost per transition (redis-server µs; transitions issued together, as a worker's coalesce)");
-            md.AppendLine();
-            md.AppendLine("| transition | operations | script calls | µs inside scripts per operation | of which commands | Lua's own share |");
-            md.AppendLine("|---|---|---|---|---|---|");
-            foreach (var phase in report.ScriptCosts)
-            {
-                // A transition made of plain commands (signing: one SET) has no script time to split.
-                var inScripts = phase.ScriptCalls == 0 ? "— (plain commands)" : phase.ScriptMicroseconds.ToString("0.0", Invariant);
-                var luaShare = phase.ScriptCalls == 0 ? "—" : (phase.ScriptMicroseconds - phase.CommandMicroseconds).ToString("0.0", Invariant);
-                md.AppendLine(Invariant, $"| {phase.Name} | {phase.Operations:N0} | {phase.ScriptCalls:N0} | {inScripts} | {phase.CommandMicroseconds:0.0} | {luaShare} |");
-            }
-            md.AppendLine();
+            AppendHeading(md, "Script cost per transition (redis-server µs; transitions issued together, as a worker's coalesce)");
+            // A transition made of plain commands (signing: one SET) has no script time to split.
+            AppendTable(md, ["transition", "operations", "script calls", "µs inside scripts per operation", "of which commands", "Lua's own share"],
+                report.ScriptCosts.Select(phase => new[]
+                {
+                    phase.Name, phase.Operations.ToString("N0", Invariant), phase.ScriptCalls.ToString("N0", Invariant),
+                    phase.ScriptCalls == 0 ? "— (plain commands)" : phase.ScriptMicroseconds.ToString("0.0", Invariant),
+                    phase.CommandMicroseconds.ToString("0.0", Invariant),
+                    phase.ScriptCalls == 0 ? "—" : (phase.ScriptMicroseconds - phase.CommandMicroseconds).ToString("0.0", Invariant),
+                }));
         }
 
         if (report.HotPath.Count > 0)
         {
-            md.AppendLine("### Hot-path CPU sections (one thread, in isolation)");
-            md.AppendLine();
-            md.AppendLine("| section | ns per call | bytes allocated per call |");
-            md.AppendLine("|---|---|---|");
-            foreach (var section in report.HotPath)
-                md.AppendLine(Invariant, $"| {section.Section} | {section.NanosecondsPerCall:N0} | {section.BytesPerCall:N0} |");
-            md.AppendLine();
+            AppendHeading(md, "Hot-path CPU sections (one thread, in isolation)");
+            AppendTable(md, ["section", "ns per call", "bytes allocated per call"],
+                report.HotPath.Select(section => new[] { section.Section, section.NanosecondsPerCall.ToString("N0", Invariant), section.BytesPerCall.ToString("N0", Invariant) }));
         }
 
         if (report.Memory is { SampleKeys.Count: > 0 } memory)
         {
-            md.AppendLine("### Sample stored keys (MEMORY USAGE)");
-            md.AppendLine();
-            md.AppendLine("| key | type (encoding) | bytes |");
-            md.AppendLine("|---|---|---|");
-            foreach (var key in memory.SampleKeys)
-                md.AppendLine(Invariant, $"| `{key.Key}` | {key.Type} | {key.Bytes:N0} |");
-            md.AppendLine();
+            AppendHeading(md, "Sample stored keys (MEMORY USAGE)");
+            AppendTable(md, ["key", "type (encoding)", "bytes"],
+                memory.SampleKeys.Select(key => new[] { $"`{key.Key}`", key.Type, key.Bytes.ToString("N0", Invariant) }));
         }
 
         if (report.SignaturesPerSecond.Count > 0)
         {
-            md.AppendLine("### Signing rate (not in the end-to-end figure)");
-            md.AppendLine();
+            AppendHeading(md, "Signing rate (not in the end-to-end figure)");
             foreach (var (backend, rate) in report.SignaturesPerSecond)
                 md.AppendLine(Invariant, $"- {backend}: {rate:N0} signatures/s (64 concurrent AsignAsync calls)");
             md.AppendLine();
@@ -317,21 +299,16 @@ internal static class ReportWriter
 
         if (report.AllocatedTypes.Count > 0)
         {
-            md.AppendLine("### Managed allocation by type (Redis, one more repetition, sampled)");
-            md.AppendLine();
+            AppendHeading(md, "Managed allocation by type (Redis, one more repetition, sampled)");
             md.AppendLine("GCAllocationTick events (one per ~100 KB allocated, naming the type that crossed the mark) over the timed part ÷ N: estimates.");
             md.AppendLine();
-            md.AppendLine("| type | B per task | share |");
-            md.AppendLine("|---|---|---|");
-            foreach (var type in report.AllocatedTypes)
-                md.AppendLine(Invariant, $"| `{type.TypeName}` | {type.BytesPerTask:N0} | {type.Share:P1} |");
-            md.AppendLine();
+            AppendTable(md, ["type", "B per task", "share"],
+                report.AllocatedTypes.Select(type => new[] { $"`{type.TypeName}`", type.BytesPerTask.ToString("N0", Invariant), type.Share.ToString("P1", Invariant) }));
         }
 
         if (report.Notes.Count > 0)
         {
-            md.AppendLine("### Notes");
-            md.AppendLine();
+            AppendHeading(md, "Notes");
             foreach (var note in report.Notes) md.AppendLine(Invariant, $"- {note}");
         }
         return md.ToString();
@@ -340,17 +317,31 @@ internal static class ReportWriter
     /// <param name="unit">What the figures are divided by: "task" (a task + callback pair) or "item" (a swarm item).</param>
     private static void AppendBreakdown(StringBuilder md, string heading, CommandBreakdown breakdown, string unit)
     {
-        md.AppendLine(Invariant, $"### {heading}");
-        md.AppendLine();
+        AppendHeading(md, heading);
         md.AppendLine(Invariant, $"script calls {breakdown.ScriptCallsPerTask:0.00}, commands executed {breakdown.ExecutedPerTask:0.00} (incl. inside scripts), redis-server CPU {breakdown.ServerCpuMicrosecondsPerTask:0.0} µs per {unit}, of which executing scripts {breakdown.ScriptMicrosecondsPerTask:0.0} µs. A script's µs include the commands it ran, which are listed again on their own rows.");
         md.AppendLine();
-        md.AppendLine(Invariant, $"| command | calls per {unit} | server µs per {unit} |");
-        md.AppendLine("|---|---|---|");
-        foreach (var command in breakdown.ByCommand.Where(c => c.CallsPerTask >= 0.01))
-            md.AppendLine(Invariant, $"| {command.Command} | {command.CallsPerTask:0.000} | {command.MicrosecondsPerTask:0.00} |");
+        var rows = breakdown.ByCommand.Where(c => c.CallsPerTask >= 0.01)
+            .Select(command => new[] { command.Command, command.CallsPerTask.ToString("0.000", Invariant), command.MicrosecondsPerTask.ToString("0.00", Invariant) })
+            .ToList();
         var rest = breakdown.ByCommand.Where(c => c.CallsPerTask < 0.01).ToArray();
         if (rest.Length > 0)
-            md.AppendLine(Invariant, $"| others (connection set-up, polling: {string.Join(", ", rest.Select(c => c.Command))}) | {rest.Sum(c => c.CallsPerTask):0.000} | {rest.Sum(c => c.MicrosecondsPerTask):0.00} |");
+            rows.Add([$"others (connection set-up, polling: {string.Join(", ", rest.Select(c => c.Command))})",
+                rest.Sum(c => c.CallsPerTask).ToString("0.000", Invariant), rest.Sum(c => c.MicrosecondsPerTask).ToString("0.00", Invariant)]);
+        AppendTable(md, ["command", $"calls per {unit}", $"server µs per {unit}"], rows);
+    }
+
+    private static void AppendHeading(StringBuilder md, string heading)
+    {
+        md.AppendLine(Invariant, $"### {heading}");
+        md.AppendLine();
+    }
+
+    /// <summary>A Markdown table of <paramref name="rows"/> under <paramref name="columns"/>, every cell escaped, and a blank line.</summary>
+    private static void AppendTable(StringBuilder md, string[] columns, IEnumerable<string[]> rows)
+    {
+        md.Append("| ").AppendJoin(" | ", columns.Select(Cell)).AppendLine(" |");
+        md.Append('|').Append(string.Concat(Enumerable.Repeat("---|", columns.Length))).AppendLine();
+        foreach (var row in rows) md.Append("| ").AppendJoin(" | ", row.Select(Cell)).AppendLine(" |");
         md.AppendLine();
     }
 
