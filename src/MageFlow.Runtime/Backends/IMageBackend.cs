@@ -119,6 +119,17 @@ internal sealed record StartOutcome(StartResult Result, SignatureRecord? Signatu
 /// <param name="Saved">The signature is Suspended or Interrupted: the outcome was saved on it, for resume to apply (contract §5).</param>
 internal sealed record FinishOutcome(bool Applied, IReadOnlyList<string> MissingCallbackIds, bool Saved = false)
 {
+    // The outcomes without details, shared (a record is immutable; one that takes a run is a copy, with Next).
+
+    /// <summary>Applied, and every callback was found.</summary>
+    public static FinishOutcome Done { get; } = new(true, []);
+
+    /// <summary>Not applied: a duplicate run, or the signature was gone.</summary>
+    public static FinishOutcome NotApplied { get; } = new(false, []);
+
+    /// <summary>The signature is paused: the outcome was saved on it.</summary>
+    public static FinishOutcome SavedWhilePaused { get; } = new(false, [], Saved: true);
+
     /// <summary>The entry a completion took for the slot offered with it, with its start when started (<see cref="IMageBackend.CompleteAndTakeAsync"/>).</summary>
     public TakenEntry? Next { get; init; }
 }

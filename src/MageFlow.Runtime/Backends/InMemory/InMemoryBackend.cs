@@ -372,11 +372,11 @@ internal sealed partial class InMemoryBackend(TimeProvider time) : IMageBackend
                 stored.Saved ??= outcome;
                 stored.RunningEntryId = null;
                 Persist(stored);
-                return Task.FromResult(new FinishOutcome(false, [], Saved: true));
+                return Task.FromResult(FinishOutcome.SavedWhilePaused);
             }
             // Done needs Active; a failure may also end a run that never started (Pending), e.g. a corrupt one.
             var applies = outcome.Failure is null ? status == SignatureStatus.Active : status?.IsRunnable() == true;
-            if (!applies) return Task.FromResult(new FinishOutcome(false, []));
+            if (!applies) return Task.FromResult(FinishOutcome.NotApplied);
             finished = new FinishOutcome(true, Apply(stored!, outcome, lifetimes, signals));
         }
         Raise(signals);

@@ -589,9 +589,9 @@ internal sealed partial class RedisBackend : IMageBackend
     private static FinishOutcome FinishOutcomeOf(RedisResult reply)
     {
         var items = (RedisResult[])reply!;
-        if ((int)items[0] == 2) return new FinishOutcome(false, [], Saved: true);
-        if ((int)items[0] != 1) return new FinishOutcome(false, []);
-        if (items.Length == 1) return new FinishOutcome(true, []); // every callback found: the common case, no array
+        if ((int)items[0] == 2) return FinishOutcome.SavedWhilePaused;
+        if ((int)items[0] != 1) return FinishOutcome.NotApplied;
+        if (items.Length == 1) return FinishOutcome.Done; // the common case: nothing allocated
         var missing = new string[items.Length - 1];
         for (var i = 1; i < items.Length; i++) missing[i - 1] = (string)items[i]!;
         return new FinishOutcome(true, missing);
