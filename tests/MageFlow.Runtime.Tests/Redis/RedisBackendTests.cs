@@ -384,6 +384,34 @@ public abstract class RedisBackendSuite(IRedisDeployment redis) : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Complete_and_take_takes_nothing_while_entries_read_ahead_for_the_consumer_wait_they_go_first()
+    {
+        await PrepareAsync("task-a", "task-b");
+        var signature = await CreateAsync("task-a");
+        var delivery = await DispatchAndReadAsync("task-a", signature.Id);
+        await _backend.StartAsync(delivery, ActiveTtl, default);
+        // One entry in each queue, read with room for one: COUNT applies per queue, so the other is kept for this consumer.
+        var first = new[] { await CreateAsync("task-a"), await CreateAsync("task-b") };
+        await _backend.DispatchAsync("task-a", new Envelope(first[0].Id, EnvelopeKind.Message, Json("{}")), default);
+        await _backend.DispatchAsync("task-b", new Envelope(first[1].Id, EnvelopeKind.Message, Json("{}")), default);
+        var handedOut = D(Assert.Single(await _backend.ReadAsync(["task-a", "task-b"], Consumer, 1, NoWait, default))).Envelope.SignatureId;
+        var keptAhead = first.Single(f => f.Id != handedOut).Id;
+        // And one more waits in a queue, which a take would start.
+        var waiting = await CreateAsync("task-b");
+        await _backend.DispatchAsync("task-b", new Envelope(waiting.Id, EnvelopeKind.Message, Json("{}")), default);
+
+        var completed = await _backend.CompleteAndTakeAsync(delivery, Json("1"), Lifetimes(TimeSpan.FromMinutes(5)),
+            new SlotOffer(["task-a", "task-b"], Consumer, ActiveTtl), default);
+
+        Assert.True(completed.Applied);
+        Assert.Null(completed.Next);
+        Assert.Equal(SignatureStatus.Pending, (await _backend.GetSignatureAsync(waiting.Id, default))!.Status);
+        // The entry read ahead goes first, through the worker's read; the waiting one after it.
+        Assert.Equal(keptAhead, D(Assert.Single(await _backend.ReadAsync(["task-a", "task-b"], Consumer, 1, NoWait, default))).Envelope.SignatureId);
+        Assert.Equal(waiting.Id, D(Assert.Single(await _backend.ReadAsync(["task-a", "task-b"], Consumer, 1, NoWait, default))).Envelope.SignatureId);
+    }
+
+    [Fact]
     public async Task Complete_and_take_takes_the_oldest_waiting_entry_one_per_offered_slot_and_none_for_a_completion_that_failed()
     {
         await PrepareAsync("task-a", "task-b");
