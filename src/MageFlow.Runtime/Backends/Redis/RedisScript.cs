@@ -55,9 +55,10 @@ internal sealed class RedisScript
     public static RedisScript FromResource(string fileName) => new(fileName);
 
     /// <summary>
-    /// Calls the function (also <see cref="RunAsync(IDatabaseAsync, ScriptArguments)"/>). NoRedirect: a script must never run on a node that is importing the store's slot (an ASK
-    /// redirect), where keys it learns while running may still be on the old node and would read as missing; the
-    /// call waits for the move instead (<see cref="SlotMigration"/>).
+    /// Calls the function (as <see cref="RunAsync(IDatabaseAsync, ScriptArguments)"/> does). NoRedirect: a script must
+    /// never run on a node that is importing the store's slot (an ASK redirect), where keys it learns while running may
+    /// still be on the old node and would read as missing; the call waits for the move instead
+    /// (<see cref="SlotMigration"/>).
     /// </summary>
     public Task<RedisResult> RunAsync(IDatabaseAsync database, RedisKey[] keys, RedisValue[] values)
     {
