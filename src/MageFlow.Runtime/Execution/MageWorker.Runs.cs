@@ -50,10 +50,11 @@ internal sealed partial class MageWorker
                 var offeredAt = 0L;
                 try
                 {
-                    var (delivery, start) = await StartOrDropAsync(taken).ConfigureAwait(false);
-                    if (start is { Signature: { } signature })
+                    if (await StartOrDropAsync(taken).ConfigureAwait(false) is { Signature: { } signature } start)
                     {
-                        var id = delivery!.Envelope.SignatureId;
+                        // Only a delivery is started.
+                        var delivery = (Delivery)entry;
+                        var id = delivery.Envelope.SignatureId;
                         var run = _held.TryGetValue(delivery.Key, out var held) ? held.RunToken : _hardStop.Token;
                         // The run's span covers the body and the transition that records its outcome, so the callbacks, chain
                         // steps and swarm items that transition queues carry this span as their parent (Envelope.TraceParent).
@@ -109,11 +110,11 @@ internal sealed partial class MageWorker
     }
 
     /// <summary>
-    /// The start of a taken entry: made by the read or the completion that took it, else made here. Returns the
-    /// delivery and, when the run is to go on, its start; an entry that is not to run (malformed, missing, not
-    /// runnable, parked, corrupt) is logged and, where the backend left it, acknowledged — and no start is returned.
+    /// The start of a taken entry: made by the read or the completion that took it, else made here. Returns it when the
+    /// run is to go on; an entry that is not to run (malformed, missing, not runnable, parked, corrupt) is logged and,
+    /// where the backend left it, acknowledged — and null is returned.
     /// </summary>
-    private async ValueTask<(Delivery? Delivery, StartOutcome? Start)> StartOrDropAsync(TakenEntry taken)
+    private async ValueTask<StartOutcome?> StartOrDropAsync(TakenEntry taken)
     {
         // Transitions get no cancellation token: each is one atomic step that must not be abandoned half-way.
         var none = CancellationToken.None;
@@ -122,7 +123,7 @@ internal sealed partial class MageWorker
             var malformed = (MalformedEntry)taken.Entry;
             Log.MalformedEntry(_logger, malformed.EntryId, malformed.TaskName, malformed.Reason);
             await _backend.AcknowledgeAsync(malformed, none).ConfigureAwait(false);
-            return (null, null);
+            return null;
         }
         var id = delivery.Envelope.SignatureId;
         var start = taken.Started;
@@ -143,24 +144,24 @@ internal sealed partial class MageWorker
             // The stored signature cannot be read: running it is impossible, and trying again would loop.
             Log.RunDroppedCorrupt(_logger, id, delivery.TaskName, unreadable!);
             await _backend.AcknowledgeAsync(new MalformedEntry(delivery.TaskName, delivery.EntryId, unreadable!) { Partition = delivery.Partition }, none).ConfigureAwait(false);
-            return (delivery, null);
+            return null;
         }
         switch (start.Result)
         {
             case StartResult.Missing:
                 Log.RunDroppedMissing(_logger, id, delivery.TaskName);
-                return (delivery, null);
+                return null;
             case StartResult.NotRunnable:
                 Log.RunSkippedNotRunnable(_logger, id, delivery.TaskName, start.FoundStatus);
-                return (delivery, null);
+                return null;
             case StartResult.Corrupt:
                 Log.RunDroppedCorrupt(_logger, id, delivery.TaskName, start.Problem ?? "unknown");
-                return (delivery, null);
+                return null;
             case StartResult.Parked:
                 Log.RunParked(_logger, id, delivery.TaskName, start.FoundStatus);
-                return (delivery, null);
+                return null;
             default:
-                return (delivery, start);
+                return start;
         }
     }
 }

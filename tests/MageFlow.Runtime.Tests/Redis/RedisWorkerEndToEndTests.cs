@@ -89,6 +89,29 @@ public abstract class RedisWorkerEndToEndSuite(IRedisDeployment redis)
         await host.StopAsync();
     }
 
+    [Fact]
+    public async Task A_completion_that_fails_for_good_is_reported_and_frees_its_slot_for_the_next_run()
+    {
+        var sum = new SumRecorder();
+        await using var redisBackend = new RedisBackend(new RedisBackendOptions { Configuration = redis.Configuration, KeyPrefix = RedisServerFixture.NewPrefix() },
+            NullLogger<RedisBackend>.Instance);
+        var backend = new RefusingCompletionBackend(redisBackend, refusedTask: "doomed");
+        // One slot: the next run can start only if the refused completion freed it.
+        using var host = await StartHostAsync(
+            [.. sum.Tasks, TaskDescriptor.Create<FlakyMessage>("doomed", (_, _, _) => ValueTask.CompletedTask)], backend, concurrency: 1);
+        var mage = host.Services.GetRequiredService<IMageFlow>();
+
+        var doomed = await mage.AsignAsync<FlakyMessage>("doomed");
+        await doomed.RunAsync(new FlakyMessage("x"));
+        await backend.Refused.Task.WaitAsync(TimeSpan.FromSeconds(15));
+        await sum.RunAddThenRecordOnceAsync(host);
+
+        // Not a network error: tried once, not again; the run is not completed (it is taken over in time).
+        Assert.Equal(1, backend.RefusedCount);
+        Assert.Equal(SignatureStatus.Active, await doomed.GetStatusAsync());
+        await host.StopAsync();
+    }
+
     /// <summary>An "add" task whose success callback "record" gets the sum; runs them once and checks the callback got it once.</summary>
     private sealed class SumRecorder
     {
@@ -120,6 +143,31 @@ public abstract class RedisWorkerEndToEndSuite(IRedisDeployment redis)
         }
     }
 
+    /// <summary>Refuses every completion of one task as Redis refuses one whose key is not a record (not transient).</summary>
+    private sealed class RefusingCompletionBackend(IMageBackend inner, string refusedTask) : ForwardingBackend(inner)
+    {
+        private readonly IMageBackend _inner = inner;
+        private int _refused;
+
+        public TaskCompletionSource Refused { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        public int RefusedCount => Volatile.Read(ref _refused);
+
+        public override Task<FinishOutcome> CompleteAndTakeAsync(Delivery delivery, ReadOnlyMemory<byte> resultJson, SignatureLifetimes lifetimes, SlotOffer? offer, CancellationToken cancellationToken) =>
+            delivery.TaskName == refusedTask ? Refuse(delivery) : _inner.CompleteAndTakeAsync(delivery, resultJson, lifetimes, offer, cancellationToken);
+
+        // A retry completes without an offer: refused too, and counted.
+        public override Task<FinishOutcome> CompleteAsync(Delivery delivery, ReadOnlyMemory<byte> resultJson, SignatureLifetimes lifetimes, CancellationToken cancellationToken) =>
+            delivery.TaskName == refusedTask ? Refuse(delivery) : _inner.CompleteAsync(delivery, resultJson, lifetimes, cancellationToken);
+
+        private Task<FinishOutcome> Refuse(Delivery delivery)
+        {
+            Interlocked.Increment(ref _refused);
+            Refused.TrySetResult();
+            return Task.FromException<FinishOutcome>(new InvalidDataException($"Completing signature {delivery.Envelope.SignatureId} failed in Redis: refused by the test."));
+        }
+    }
+
     /// <summary>Passes completions with a slot offer to the Redis backend, noting the runs they took and started.</summary>
     private sealed class TakeRecordingBackend(IMageBackend inner) : ForwardingBackend(inner)
     {
@@ -138,8 +186,8 @@ public abstract class RedisWorkerEndToEndSuite(IRedisDeployment redis)
 
     private Task<IHost> StartHostAsync(params TaskDescriptor[] tasks) => StartHostAsync(tasks, backend: null);
 
-    /// <summary>A host with the tasks and a worker, on a store of its own; on <paramref name="backend"/> when given.</summary>
-    private async Task<IHost> StartHostAsync(TaskDescriptor[] tasks, IMageBackend? backend)
+    /// <summary>A host with the tasks and a worker, on a store of its own; on <paramref name="backend"/> and with <paramref name="concurrency"/> slots when given.</summary>
+    private async Task<IHost> StartHostAsync(TaskDescriptor[] tasks, IMageBackend? backend, int? concurrency = null)
     {
         var prefix = RedisServerFixture.NewPrefix();
         var builder = Host.CreateApplicationBuilder();
@@ -154,6 +202,7 @@ public abstract class RedisWorkerEndToEndSuite(IRedisDeployment redis)
         {
             worker.ReadWait = TimeSpan.FromMilliseconds(200);
             worker.RetryDelay = TimeSpan.FromMilliseconds(50);
+            if (concurrency is { } slots) worker.Concurrency = slots;
         });
         var host = builder.Build();
         await host.StartAsync();

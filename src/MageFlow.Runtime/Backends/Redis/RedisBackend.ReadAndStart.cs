@@ -68,8 +68,7 @@ internal sealed partial class RedisBackend
         for (var q = 0; q < taskNames.Count; q++) arguments.Key(_layout.Queue(partition, taskNames[(firstQueue + q) % taskNames.Count]));
         if (withOutbox) arguments.Key(_layout.Outbox(partition));
         var now = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
-        foreach (var value in (ReadOnlySpan<RedisValue>)[_group, consumer, _layout.Prefix, now, maxCount, activeTtlMs, taskNames.Count, withOutbox ? maxCount : 0])
-            arguments.Value(value);
+        arguments.Values(_group, consumer, _layout.Prefix, now, maxCount, activeTtlMs, taskNames.Count, withOutbox ? maxCount : 0);
         var reply = await ReadAndStartScript.RunAsync(db, arguments).ConfigureAwait(false);
 
         taken.EnsureCapacity(taken.Count + reply.Length - 2);

@@ -420,9 +420,7 @@ internal sealed partial class RedisBackend : IMageBackend
             arguments.Key(_layout.Queue(starts[i].Delivery));
         }
         var now = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
-        arguments.Value(_group);
-        arguments.Value(_layout.Prefix);
-        arguments.Value(now);
+        arguments.Values(_group, _layout.Prefix, now);
         for (var i = 0; i < starts.Count; i++)
         {
             var (delivery, activeTtlMs) = starts[i];
@@ -483,12 +481,7 @@ internal sealed partial class RedisBackend : IMageBackend
                 arguments.Key(_layout.Queue(partition, offer.TaskNames[(firstQueue + q) % offer.TaskNames.Count]));
         }
         var now = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
-        arguments.Value(_group);
-        arguments.Value(_layout.Prefix);
-        arguments.Value(now);
-        arguments.Value(offer?.Consumer ?? "");
-        arguments.Value(offered);
-        arguments.Value(offer is null ? 0 : ExpiryMilliseconds(offer.ActiveTtl));
+        arguments.Values(_group, _layout.Prefix, now, offer?.Consumer ?? "", offered, offer is null ? 0 : ExpiryMilliseconds(offer.ActiveTtl));
         for (var i = 0; i < completions.Count; i++)
         {
             var (delivery, result, doneTtlMs, activeTtlMs, traceParent, _) = completions[i];

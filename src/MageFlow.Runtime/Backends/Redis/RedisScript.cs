@@ -64,7 +64,7 @@ internal sealed class RedisScript
     {
         var arguments = Arguments(keys.Length, values.Length);
         foreach (var key in keys) arguments.Key(key);
-        foreach (var value in values) arguments.Value(value);
+        arguments.Values(values);
         return RunAsync(database, arguments);
     }
 

@@ -36,6 +36,11 @@ internal sealed class ScriptArguments
 
     public void Value(RedisValue value) => _sent[_next++] = value.Box() ?? RedisValue.Null;
 
+    public void Values(params ReadOnlySpan<RedisValue> values)
+    {
+        foreach (var value in values) Value(value);
+    }
+
     public void Value(long number)
     {
         object box;
