@@ -235,7 +235,7 @@ public sealed class MageRecorder
         }
     }
 
-    private async Task<IReadOnlyList<RecordedDispatch>> FinishAsync(RecordedDispatch run, Func<SignatureRecord, Task<RecordedOutcome>> finish, CancellationToken cancellationToken)
+    private async Task<IReadOnlyList<RecordedDispatch>> FinishAsync(RecordedDispatch run, Func<StartedRun, Task<RecordedOutcome>> finish, CancellationToken cancellationToken)
     {
         if (run.Outcome != RecordedOutcome.Waiting)
             throw new InvalidOperationException($"Run #{run.Sequence} {run} was finished already ({run.Outcome}); a run is finished once.");
@@ -362,7 +362,7 @@ public sealed class MageRecorder
     {
         try
         {
-            using var document = JsonDocument.Parse(RunExecutor.ComposeInput(envelope, signature));
+            using var document = JsonDocument.Parse(RunExecutor.ComposeInput(envelope, StartedRun.Of(signature)));
             return document.RootElement.Clone();
         }
         catch (JsonException ex)

@@ -111,7 +111,32 @@ internal enum StartResult
 /// <param name="Stalls">How many times in a row this very entry was started and never finished: take-overs from workers that stopped answering.</param>
 /// <param name="Problem">For <see cref="StartResult.Corrupt"/>: what is wrong with the stored signature.</param>
 /// <param name="FoundStatus">For <see cref="StartResult.NotRunnable"/> and <see cref="StartResult.Parked"/>: the signature's status.</param>
-internal sealed record StartOutcome(StartResult Result, SignatureRecord? Signature, int Stalls = 0, string? Problem = null, SignatureStatus FoundStatus = default);
+internal sealed record StartOutcome(StartResult Result, StartedRun? Signature, int Stalls = 0, string? Problem = null, SignatureStatus FoundStatus = default);
+
+/// <summary>
+/// What a run needs of its signature, as the start transition returns it: not the stored record (a run reads six of its
+/// fields, and the record's twenty were ~40% of what starting a run allocated, docs/redis-v2-design.md §17).
+/// </summary>
+/// <param name="Id">The signature's id.</param>
+/// <param name="TaskName">The task it runs.</param>
+/// <param name="ReturnField">The member of its message that receives the result it is a success callback for.</param>
+/// <param name="Attempts">Attempts so far, this one included.</param>
+/// <param name="Kwargs">Its bound kwargs: top-level wire names with UTF-8 JSON values.</param>
+/// <param name="SuccessCallbacks">How many success callbacks it has.</param>
+/// <param name="ErrorCallbacks">How many error callbacks it has.</param>
+internal sealed record StartedRun(
+    string Id,
+    string TaskName,
+    string ReturnField,
+    int Attempts,
+    IReadOnlyList<KeyValuePair<string, byte[]>> Kwargs,
+    int SuccessCallbacks,
+    int ErrorCallbacks)
+{
+    /// <summary>The run of a stored signature (a backend that keeps whole records: in memory).</summary>
+    public static StartedRun Of(SignatureRecord signature) => new(signature.Id, signature.TaskName, signature.ReturnField, signature.Attempts,
+        signature.Kwargs, signature.SuccessCallbackIds.Count, signature.ErrorCallbackIds.Count);
+}
 
 /// <summary>What a finishing transition did.</summary>
 /// <param name="Applied">False when the signature was already finished or gone (a duplicate run), or paused: nothing was dispatched.</param>

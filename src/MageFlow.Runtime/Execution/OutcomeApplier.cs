@@ -1,7 +1,6 @@
 using System.Net.Sockets;
 using System.Runtime.ExceptionServices;
 using MageFlow.Backends;
-using MageFlow.Signatures;
 using Microsoft.Extensions.Logging;
 using StackExchange.Redis;
 
@@ -21,7 +20,7 @@ internal sealed class OutcomeApplier(IMageBackend backend, MageFlowOptions optio
     /// method, so a run's state machine holds only what its transition needs; each transition's first attempt is awaited
     /// there, and only a transient failure goes on to <see cref="RetryAsync"/>.
     /// </summary>
-    public ValueTask ApplyAsync(Delivery delivery, SignatureRecord signature, RunOutcome outcome) => outcome switch
+    public ValueTask ApplyAsync(Delivery delivery, StartedRun signature, RunOutcome outcome) => outcome switch
     {
         RunOutcome.Failed failed => FailAsync(delivery, signature, failed),
         RunOutcome.Retry retry => RetryLaterAsync(delivery, signature, retry),
@@ -45,14 +44,14 @@ internal sealed class OutcomeApplier(IMageBackend backend, MageFlowOptions optio
     /// not known, and it is taken over in time; thrown otherwise. Its <see cref="FinishOutcome.Next"/> is for the caller
     /// to run in the slot.
     /// </summary>
-    public ValueTask<FinishOutcome> CompletedAsync(Task<FinishOutcome> firstAttempt, DateTimeOffset firstTriedAt, Delivery delivery, SignatureRecord signature, RunOutcome.Succeeded done)
+    public ValueTask<FinishOutcome> CompletedAsync(Task<FinishOutcome> firstAttempt, DateTimeOffset firstTriedAt, Delivery delivery, StartedRun signature, RunOutcome.Succeeded done)
     {
         if (firstAttempt.IsCompletedSuccessfully) return new(LogCompleted(signature, firstAttempt.Result));
         if (firstAttempt.Exception?.InnerException is { } error && IsTransient(error)) return RetryCompletionAsync(error, firstTriedAt, delivery, signature, done);
         return new(firstAttempt); // its error, or its cancellation, as awaiting it gives them
     }
 
-    private async ValueTask<FinishOutcome> RetryCompletionAsync(Exception failure, DateTimeOffset firstTriedAt, Delivery delivery, SignatureRecord signature, RunOutcome.Succeeded done)
+    private async ValueTask<FinishOutcome> RetryCompletionAsync(Exception failure, DateTimeOffset firstTriedAt, Delivery delivery, StartedRun signature, RunOutcome.Succeeded done)
     {
         var completed = await RetryAsync(failure, firstTriedAt, (backend, delivery, done.Result, Lifetimes),
             static ((IMageBackend Backend, Delivery Delivery, ReadOnlyMemory<byte> Result, SignatureLifetimes Lifetimes) s) =>
@@ -60,14 +59,14 @@ internal sealed class OutcomeApplier(IMageBackend backend, MageFlowOptions optio
         return LogCompleted(signature, completed);
     }
 
-    private FinishOutcome LogCompleted(SignatureRecord signature, FinishOutcome completed)
+    private FinishOutcome LogCompleted(StartedRun signature, FinishOutcome completed)
     {
         if (Applied(signature, completed))
-            Log.RunDone(logger, signature.Id, signature.TaskName, signature.SuccessCallbackIds.Count - completed.MissingCallbackIds.Count);
+            Log.RunDone(logger, signature.Id, signature.TaskName, signature.SuccessCallbacks - completed.MissingCallbackIds.Count);
         return completed;
     }
 
-    private async ValueTask FailAsync(Delivery delivery, SignatureRecord signature, RunOutcome.Failed failed)
+    private async ValueTask FailAsync(Delivery delivery, StartedRun signature, RunOutcome.Failed failed)
     {
         var firstTriedAt = time.GetUtcNow();
         var failing = (backend, delivery, failed, Lifetimes);
@@ -84,10 +83,10 @@ internal sealed class OutcomeApplier(IMageBackend backend, MageFlowOptions optio
         }
         if (Applied(signature, failure))
             Log.RunFailed(logger, failed.Exception, signature.Id, signature.TaskName, signature.Attempts, failed.Failure.Kind, failed.Failure.Error,
-                signature.ErrorCallbackIds.Count - failure.MissingCallbackIds.Count);
+                signature.ErrorCallbacks - failure.MissingCallbackIds.Count);
     }
 
-    private async ValueTask RetryLaterAsync(Delivery delivery, SignatureRecord signature, RunOutcome.Retry retry)
+    private async ValueTask RetryLaterAsync(Delivery delivery, StartedRun signature, RunOutcome.Retry retry)
     {
         var firstTriedAt = time.GetUtcNow();
         Log.RunRetrying(logger, retry.Exception, signature.Id, signature.TaskName, signature.Attempts, retry.MaxAttempts, retry.Delay, retry.Error);
@@ -107,7 +106,7 @@ internal sealed class OutcomeApplier(IMageBackend backend, MageFlowOptions optio
         }
     }
 
-    private async ValueTask ParkAsync(Delivery delivery, SignatureRecord signature)
+    private async ValueTask ParkAsync(Delivery delivery, StartedRun signature)
     {
         var firstTriedAt = time.GetUtcNow();
         var parking = (backend, delivery);
@@ -127,7 +126,7 @@ internal sealed class OutcomeApplier(IMageBackend backend, MageFlowOptions optio
         Log.RunStopped(logger, signature.Id, signature.TaskName);
     }
 
-    private async ValueTask ReleaseAsync(Delivery delivery, SignatureRecord signature)
+    private async ValueTask ReleaseAsync(Delivery delivery, StartedRun signature)
     {
         // Best effort: if this fails too, the entry is reclaimed after the visibility timeout all the same.
         await backend.ReleaseAsync(delivery, worker.ConsumerName, CancellationToken.None).ConfigureAwait(false);
@@ -175,7 +174,7 @@ internal sealed class OutcomeApplier(IMageBackend backend, MageFlowOptions optio
     /// What a finishing transition did, logged: false when it was not applied (a duplicate run, or the outcome saved on a
     /// paused signature); when applied, the callbacks that no longer existed are reported.
     /// </summary>
-    private bool Applied(SignatureRecord signature, FinishOutcome outcome)
+    private bool Applied(StartedRun signature, FinishOutcome outcome)
     {
         if (!outcome.Applied)
         {

@@ -1,6 +1,5 @@
 using MageFlow.Backends;
 using MageFlow.Composition;
-using MageFlow.Signatures;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 
@@ -23,7 +22,7 @@ internal sealed class RunExecutor(
     /// Runs a started delivery. <paramref name="hardStop"/> fires at shutdown; <paramref name="run"/> fires then too, and
     /// when the signature is interrupted or canceled (rule 25): which one fired decides the outcome.
     /// </summary>
-    public ValueTask<RunOutcome> RunAsync(Delivery delivery, SignatureRecord signature, int stalls, CancellationToken hardStop, CancellationToken run)
+    public ValueTask<RunOutcome> RunAsync(Delivery delivery, StartedRun signature, int stalls, CancellationToken hardStop, CancellationToken run)
     {
         var envelope = delivery.Envelope;
         if (!registry.TryGet(signature.TaskName, out var task))
@@ -49,7 +48,7 @@ internal sealed class RunExecutor(
         return InvokeAsync(task, signature, envelope, input, hardStop, run);
     }
 
-    private async ValueTask<RunOutcome> InvokeAsync(TaskDescriptor task, SignatureRecord signature, Envelope envelope, byte[] input, CancellationToken hardStop, CancellationToken run)
+    private async ValueTask<RunOutcome> InvokeAsync(TaskDescriptor task, StartedRun signature, Envelope envelope, byte[] input, CancellationToken hardStop, CancellationToken run)
     {
         if (Stopped(hardStop, run)) return new RunOutcome.Stopped(); // interrupted between start and here
         var context = new TaskContext(signature.Id, signature.TaskName, signature.Attempts, task.MaxAttempts, scopes, envelope.Failure);
@@ -124,7 +123,7 @@ internal sealed class RunExecutor(
     /// A failure whose input becomes the base of every error callback's input: when it could not serve as one (not
     /// a JSON object, or strings that cannot be read), the callbacks get the bound kwargs instead, so they still run.
     /// </summary>
-    internal static RunOutcome.Failed Fail(SignatureRecord signature, byte[] failedInput, TaskFailureKind kind, string error, Exception? exception = null) =>
+    internal static RunOutcome.Failed Fail(StartedRun signature, byte[] failedInput, TaskFailureKind kind, string error, Exception? exception = null) =>
         new(InputComposer.CanBeBase(failedInput) ? failedInput : KwargsOnlyInput(signature),
             new TaskFailure(signature.Id, signature.TaskName, error) { Kind = kind }, exception);
 
@@ -132,7 +131,7 @@ internal sealed class RunExecutor(
     /// The base of the input (rule 2): the message, the wrapped result, or the failed task's input; a swarm item's
     /// own message deep-merged over the swarm's message (rule 28).
     /// </summary>
-    private static ReadOnlyMemory<byte> BaseOf(Envelope envelope, SignatureRecord signature)
+    private static ReadOnlyMemory<byte> BaseOf(Envelope envelope, StartedRun signature)
     {
         ReadOnlyMemory<byte> own = envelope.Kind switch
         {
@@ -143,13 +142,13 @@ internal sealed class RunExecutor(
     }
 
     /// <summary>The input a run receives (rule 2): its base deep-merged with the bound, container and call-time kwargs.</summary>
-    internal static byte[] ComposeInput(Envelope envelope, SignatureRecord signature) =>
+    internal static byte[] ComposeInput(Envelope envelope, StartedRun signature) =>
         envelope.Kind == EnvelopeKind.Result && envelope.OuterBase.IsEmpty
             ? InputComposer.ComposeOverResult(signature.ReturnField, envelope.Payload, signature.Kwargs, envelope.CallTimeKwargs, envelope.ContainerKwargs)
             : InputComposer.Compose(BaseOf(envelope, signature), signature.Kwargs, envelope.CallTimeKwargs, envelope.ContainerKwargs);
 
     /// <summary>When the input cannot be composed, error callbacks still get the bound kwargs.</summary>
-    internal static byte[] FallbackInput(SignatureRecord signature, Envelope envelope)
+    internal static byte[] FallbackInput(StartedRun signature, Envelope envelope)
     {
         try
         {
@@ -161,7 +160,7 @@ internal sealed class RunExecutor(
         }
     }
 
-    private static byte[] KwargsOnlyInput(SignatureRecord signature)
+    private static byte[] KwargsOnlyInput(StartedRun signature)
     {
         try { return InputComposer.Compose("{}"u8.ToArray(), signature.Kwargs, default); }
         catch (Exception ex) when (ex is not OperationCanceledException) { return "{}"u8.ToArray(); }

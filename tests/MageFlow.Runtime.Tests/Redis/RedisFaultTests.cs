@@ -48,7 +48,7 @@ public abstract class RedisFaultSuite(IRedisDeployment redis) : IAsyncLifetime
         Assert.Equal(StartResult.Corrupt, starts[0].Result);
         Assert.Contains("not a MageFlow signature record", starts[0].Problem);
         Assert.Equal(StartResult.Started, starts[1].Result);
-        Assert.Equal(SignatureStatus.Active, starts[1].Signature!.Status);
+        Assert.Equal(SignatureStatus.Active, (await _backend.GetSignatureAsync(good.Id, default))!.Status);
     }
 
     [Fact]

@@ -347,7 +347,7 @@ internal sealed partial class InMemoryBackend(TimeProvider time) : IMageBackend
             stored.Stalls = stored.RunningEntryId == delivery.EntryId ? stored.Stalls + 1 : 0;
             stored.RunningEntryId = delivery.EntryId;
             KeepWithCallbacks(stored, time.GetUtcNow() + activeTtl);
-            return Task.FromResult(new StartOutcome(StartResult.Started, stored.Record, stored.Stalls));
+            return Task.FromResult(new StartOutcome(StartResult.Started, StartedRun.Of(stored.Record), stored.Stalls));
         }
     }
 

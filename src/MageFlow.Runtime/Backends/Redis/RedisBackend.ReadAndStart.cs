@@ -73,7 +73,7 @@ internal sealed partial class RedisBackend
 
         taken.EnsureCapacity(taken.Count + reply.Length - 2);
         for (var i = 2; i < reply.Length; i++)
-            taken.Add(TakenOf((ReadOnlyMemory<byte>)(RedisValue)reply[i], taskNames, firstQueue, partition, now));
+            taken.Add(TakenOf((ReadOnlyMemory<byte>)(RedisValue)reply[i], taskNames, firstQueue, partition));
 
         try
         {
@@ -95,7 +95,7 @@ internal sealed partial class RedisBackend
     }
 
     /// <summary>One entry taken (take_runs in common.lua): <c>{stream index, entry id, packed fields or "", packed start reply or ""}</c>, one packed value.</summary>
-    private static TakenEntry TakenOf(ReadOnlyMemory<byte> packed, IReadOnlyList<string> taskNames, int firstQueue, int partition, long now)
+    private static TakenEntry TakenOf(ReadOnlyMemory<byte> packed, IReadOnlyList<string> taskNames, int firstQueue, int partition)
     {
         var strings = new PackedStrings(packed.Span);
         if (strings.Count != 4) throw new InvalidDataException($"An entry of read_and_start.lua's reply holds {strings.Count} strings, not 4.");
@@ -106,7 +106,7 @@ internal sealed partial class RedisBackend
         var started = packed[strings.NextRange()];
         var entry = fields.IsEmpty ? StreamEntries.Deleted(taskName, entryId, partition) : EntryOf(taskName, entryId, fields, partition);
         // The script starts only what StreamEntries reads as a delivery (a test pins that the two agree).
-        return !started.IsEmpty && entry is Delivery delivery ? StartedOf(delivery, started.Span, now) : new TakenEntry(entry);
+        return !started.IsEmpty && entry is Delivery delivery ? StartedOf(delivery, started.Span) : new TakenEntry(entry);
     }
 
     private static QueueEntry EntryOf(string taskName, string entryId, ReadOnlyMemory<byte> fields, int partition)
@@ -122,11 +122,11 @@ internal sealed partial class RedisBackend
     }
 
     /// <summary>The entry with the start the script made, as <see cref="StartAsync"/> would return or throw it.</summary>
-    private static TakenEntry StartedOf(Delivery delivery, ReadOnlySpan<byte> reply, long now)
+    private static TakenEntry StartedOf(Delivery delivery, ReadOnlySpan<byte> reply)
     {
         try
         {
-            return new TakenEntry(delivery, StartReply.Parse(delivery.Envelope.SignatureId, reply, now));
+            return new TakenEntry(delivery, StartReply.Parse(delivery.Envelope.SignatureId, reply));
         }
         catch (InvalidDataException ex)
         {

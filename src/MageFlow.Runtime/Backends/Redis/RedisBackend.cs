@@ -435,7 +435,7 @@ internal sealed partial class RedisBackend : IMageBackend
             var id = starts[i].Delivery.Envelope.SignatureId;
             try
             {
-                outcomes[i] = ItemResult<StartOutcome>.Of(StartReply.Parse(id, ((ReadOnlyMemory<byte>)(RedisValue)replies[i]).Span, now));
+                outcomes[i] = ItemResult<StartOutcome>.Of(StartReply.Parse(id, ((ReadOnlyMemory<byte>)(RedisValue)replies[i]).Span));
             }
             catch (Exception ex) when (ex is InvalidDataException or InvalidCastException or RedisException)
             {
@@ -508,7 +508,7 @@ internal sealed partial class RedisBackend : IMageBackend
             // the script takes no more than the offers less the failed completions, so every entry finds one.
             var outcome = FinishOutcomeOf(replies[i]);
             if (nextTaken < reply.Length && SameTaker(completions[i].Offer, offer))
-                outcome = outcome with { Next = TakenOf((ReadOnlyMemory<byte>)(RedisValue)reply[nextTaken++], offer!.TaskNames, firstQueue, partition, now) };
+                outcome = outcome with { Next = TakenOf((ReadOnlyMemory<byte>)(RedisValue)reply[nextTaken++], offer!.TaskNames, firstQueue, partition) };
             outcomes[i] = ItemResult<FinishOutcome>.Of(outcome);
         }
         if (offer is not null && (string?)reply[1] is { Length: > 0 } problem)

@@ -374,12 +374,19 @@ internal sealed class RedisLayout
         throw new InvalidDataException($"The stored signature {id} is corrupt: its field '{field}' holds '{Truncate((string?)value ?? "")}', not a number; it was not written by MageFlow.");
     }
 
-    /// <summary>The ids of a comma-joined list, read from its bytes (no joined string in between).</summary>
-    internal static string[] SplitIds(ReadOnlySpan<byte> joined)
+    /// <summary>How many ids a joined list holds, as <see cref="SplitIds"/> would read them.</summary>
+    internal static int CountIds(ReadOnlySpan<byte> joined)
     {
         var count = 0;
         foreach (var range in joined.Split((byte)','))
             if (!IdOf(joined[range]).IsEmpty) count++;
+        return count;
+    }
+
+    /// <summary>The ids of a comma-joined list, read from its bytes (no joined string in between).</summary>
+    internal static string[] SplitIds(ReadOnlySpan<byte> joined)
+    {
+        var count = CountIds(joined);
         if (count == 0) return [];
         var ids = new string[count];
         var at = 0;

@@ -1,21 +1,20 @@
 using System.Globalization;
 using System.Text;
-using MageFlow.Signatures;
 
 namespace MageFlow.Backends.Redis;
 
 /// <summary>
 /// Reads the start transition's reply (start_run and start_entry in common.lua, for start.lua and read_and_start.lua):
-/// one MessagePack array of strings — <c>{"0"}</c> missing; <c>{"1", stalls, attempts, last status, created, task,
-/// message type, return field, success ids, error ids, then each kwarg's field and JSON}</c> started; <c>{"2",
-/// status}</c> not runnable; <c>{"3", problem}</c> corrupt; <c>{"4", status}</c> parked. A started run gets only what it
-/// needs of its signature, which the script has already checked.
+/// one MessagePack array of strings — <c>{"0"}</c> missing; <c>{"1", stalls, attempts, task, return field, success ids,
+/// error ids, then each kwarg's field and JSON}</c> started; <c>{"2", status}</c> not runnable; <c>{"3", problem}</c>
+/// corrupt; <c>{"4", status}</c> parked. A started run gets only what it needs of its signature (<see cref="StartedRun"/>),
+/// which the script has already checked.
 /// </summary>
 internal static class StartReply
 {
-    private const int StartedFixedStrings = 10;
+    private const int StartedFixedStrings = 7;
 
-    public static StartOutcome Parse(string id, ReadOnlySpan<byte> packed, long startedAt)
+    public static StartOutcome Parse(string id, ReadOnlySpan<byte> packed)
     {
         var strings = new PackedStrings(packed);
         if (strings.Count == 0) throw Unreadable(id, "it is empty");
@@ -25,7 +24,7 @@ internal static class StartReply
             case '0':
                 return new StartOutcome(StartResult.Missing, null);
             case '1':
-                return Started(id, ref strings, startedAt);
+                return Started(id, ref strings);
             case '2' when strings.Count >= 2:
                 return new StartOutcome(StartResult.NotRunnable, null, FoundStatus: (SignatureStatus)Integer(id, strings.Next(), "status"));
             case '3' when strings.Count >= 2:
@@ -37,37 +36,24 @@ internal static class StartReply
         }
     }
 
-    private static StartOutcome Started(string id, ref PackedStrings strings, long startedAt)
+    private static StartOutcome Started(string id, ref PackedStrings strings)
     {
         if (strings.Count < StartedFixedStrings || (strings.Count - StartedFixedStrings) % 2 != 0)
             throw Unreadable(id, $"a started run's reply holds {strings.Count} strings, not {StartedFixedStrings} and pairs of kwargs");
         var stalls = Integer(id, strings.Next(), "stalls");
         var attempts = Integer(id, strings.Next(), "attempts");
-        var lastStatus = Integer(id, strings.Next(), "last status");
-        var created = Long(id, strings.Next(), "created");
         var taskName = Utf8Names.Get(strings.Next());
-        var messageType = Utf8Names.Get(strings.Next());
         var returnField = Utf8Names.Get(strings.Next());
-        var successIds = RedisLayout.SplitIds(strings.Next());
-        var errorIds = RedisLayout.SplitIds(strings.Next());
-        var kwargs = new List<KeyValuePair<string, byte[]>>((strings.Count - StartedFixedStrings) / 2);
-        for (var i = StartedFixedStrings; i < strings.Count; i += 2)
-            kwargs.Add(new(Utf8Names.Get(strings.Next()[RedisLayout.KwargFieldPrefix.Length..]), strings.Next().ToArray()));
-        var signature = new SignatureRecord(id, taskName, messageType, kwargs, successIds, errorIds,
-            SignatureStatus.Active, (SignatureStatus)lastStatus, returnField, DateTimeOffset.FromUnixTimeMilliseconds(created), attempts)
-        {
-            StartedAt = DateTimeOffset.FromUnixTimeMilliseconds(startedAt),
-        };
-        return new StartOutcome(StartResult.Started, signature, stalls);
+        var successCallbacks = RedisLayout.CountIds(strings.Next());
+        var errorCallbacks = RedisLayout.CountIds(strings.Next());
+        var kwargs = strings.Count == StartedFixedStrings ? [] : new KeyValuePair<string, byte[]>[(strings.Count - StartedFixedStrings) / 2];
+        for (var i = 0; i < kwargs.Length; i++)
+            kwargs[i] = new(Utf8Names.Get(strings.Next()[RedisLayout.KwargFieldPrefix.Length..]), strings.Next().ToArray());
+        return new StartOutcome(StartResult.Started, new StartedRun(id, taskName, returnField, attempts, kwargs, successCallbacks, errorCallbacks), stalls);
     }
 
     private static int Integer(string id, ReadOnlySpan<byte> text, string what) =>
         int.TryParse(text, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var value)
-            ? value
-            : throw Corrupt(id, text, what);
-
-    private static long Long(string id, ReadOnlySpan<byte> text, string what) =>
-        long.TryParse(text, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var value)
             ? value
             : throw Corrupt(id, text, what);
 

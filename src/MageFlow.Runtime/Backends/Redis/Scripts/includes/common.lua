@@ -718,8 +718,8 @@ end
 local KWARG_PREFIX_LENGTH = #F_KWARG_PREFIX
 
 -- Starts the run of entry `entry` of `stream` on `signature` (a key of ctx's partition). Returns a list of strings:
--- {'0'} missing; {'1', stalls, attempts, last status, created, task, message type, return field, success ids, error
--- ids, then each bound kwarg's field (with its prefix) and JSON} started; {'2', status} not runnable; {'3', problem}
+-- {'0'} missing; {'1', stalls, attempts, task, return field, success ids, error ids, then each bound kwarg's field
+-- (with its prefix) and JSON} started: what a run needs, no more; {'2', status} not runnable; {'3', problem}
 -- corrupt; {'4', status} parked (Suspended or Interrupted: the run is saved on the signature for resume). The entry is
 -- acknowledged unless started. stalls: how many times in a row this same entry was started and never finished
 -- (take-overs). start_entry packs it into one cmsgpack value, read by StartReply in C#: one value for the client to
@@ -731,8 +731,8 @@ local function start_run(ctx, group, signature, stream, entry, ttl)
     acknowledge(stream, group, entry)
     return {'0'}
   end
-  -- The reply: ten fixed strings (filled in below, once known), then the bound kwargs, read before any write.
-  local strings = {'1', '', '', '', '', '', '', '', '', ''}
+  -- The reply: seven fixed strings (filled in below, once known), then the bound kwargs, read before any write.
+  local strings = {'1', '', '', '', '', '', ''}
   local problem = unreadable(at)
   for name, value in pairs(at) do
     if type(name) == 'string' and string.sub(name, 1, KWARG_PREFIX_LENGTH) == F_KWARG_PREFIX then
@@ -758,21 +758,15 @@ local function start_run(ctx, group, signature, stream, entry, ttl)
   local attempts = (tonumber(at[F_ATTEMPTS]) or 0) + 1
   local stalls = 0
   if at[F_RUNNING_ENTRY] == entry then stalls = (tonumber(at[F_STALLS]) or 0) + 1 end
-  local last_status = at[F_LAST_STATUS] or PENDING
-  if status == PENDING then
-    last_status = PENDING
-    at[F_STATUS], at[F_LAST_STATUS] = ACTIVE, PENDING
-  end
+  if status == PENDING then at[F_STATUS], at[F_LAST_STATUS] = ACTIVE, PENDING end
   at[F_ATTEMPTS], at[F_RUNNING_ENTRY], at[F_STALLS], at[F_STARTED] = tostring(attempts), entry, tostring(stalls), ctx.now
   -- Written with the run's TTL: the signature's own keep-alive (rule 19) in the same command.
   write_record(signature, at, ttl)
   keep_ids(ctx, at[F_SUCCESS_IDS], ttl)
   keep_ids(ctx, at[F_ERROR_IDS], ttl)
   -- Numbers as integers: unreadable() let through anything tonumber reads.
-  strings[2], strings[3] = string.format('%d', stalls), string.format('%d', attempts)
-  strings[4], strings[5] = string.format('%d', tonumber(last_status)), string.format('%d', tonumber(at[F_CREATED]) or 0)
-  strings[6], strings[7], strings[8] = at[F_TASK], at[F_MESSAGE_TYPE], at[F_RETURN_FIELD]
-  strings[9], strings[10] = at[F_SUCCESS_IDS] or '', at[F_ERROR_IDS] or ''
+  strings[2], strings[3], strings[4], strings[5] = string.format('%d', stalls), string.format('%d', attempts), at[F_TASK], at[F_RETURN_FIELD]
+  strings[6], strings[7] = at[F_SUCCESS_IDS] or '', at[F_ERROR_IDS] or ''
   return strings
 end
 
