@@ -201,7 +201,7 @@ public sealed class MageRecorder
                         // A test does not wait out retry delays: the next attempt starts at once, counted as a worker counts it.
                         var again = await Backend.Store.StartAsync(run.Delivery, _options.ActiveTtl, cancellationToken).ConfigureAwait(false);
                         if (again.Result != StartResult.Started) return RecordedOutcome.NotRun;
-                        signature = again.Signature!;
+                        signature = again.Run!;
                         break;
                     default:
                         // Stopped or abandoned: only the test's token stops a body here.
@@ -252,7 +252,7 @@ public sealed class MageRecorder
             };
             throw new InvalidOperationException($"Run #{run.Sequence} {run} cannot run: {why}.");
         }
-        run.Outcome = await finish(start.Signature!).ConfigureAwait(false);
+        run.Outcome = await finish(start.Run!).ConfigureAwait(false);
         await TakeQueuedRunsAsync(cancellationToken).ConfigureAwait(false);
         return Dispatches.Skip(seen).ToArray();
     }

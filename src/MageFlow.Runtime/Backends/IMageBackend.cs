@@ -107,11 +107,11 @@ internal enum StartResult
 }
 
 /// <param name="Result">What happened.</param>
-/// <param name="Signature">For <see cref="StartResult.Started"/>: what the run needs of its signature, after the transition.</param>
+/// <param name="Run">For <see cref="StartResult.Started"/>: what the run needs of its signature, after the transition.</param>
 /// <param name="Stalls">How many times in a row this very entry was started and never finished: take-overs from workers that stopped answering.</param>
 /// <param name="Problem">For <see cref="StartResult.Corrupt"/>: what is wrong with the stored signature.</param>
 /// <param name="FoundStatus">For <see cref="StartResult.NotRunnable"/> and <see cref="StartResult.Parked"/>: the signature's status.</param>
-internal sealed record StartOutcome(StartResult Result, StartedRun? Signature, int Stalls = 0, string? Problem = null, SignatureStatus FoundStatus = default);
+internal sealed record StartOutcome(StartResult Result, StartedRun? Run, int Stalls = 0, string? Problem = null, SignatureStatus FoundStatus = default);
 
 /// <summary>
 /// What a run needs of its signature, as the start transition returns it: not the stored record (a run reads six of its

@@ -50,7 +50,7 @@ internal sealed partial class MageWorker
                 var offeredAt = 0L;
                 try
                 {
-                    if (await StartOrDropAsync(taken).ConfigureAwait(false) is { Signature: { } signature } start)
+                    if (await StartOrDropAsync(taken).ConfigureAwait(false) is { Run: { } signature } start)
                     {
                         // Only a delivery is started.
                         var delivery = (Delivery)entry;

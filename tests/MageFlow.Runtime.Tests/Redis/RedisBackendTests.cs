@@ -192,10 +192,10 @@ public abstract class RedisBackendSuite(IRedisDeployment redis) : IAsyncLifetime
         var afterSecond = (await _backend.GetSignatureAsync(signature.Id, default))!;
 
         Assert.Equal(StartResult.Started, first.Result);
-        Assert.Equal(1, first.Signature!.Attempts);
+        Assert.Equal(1, first.Run!.Attempts);
         Assert.Equal((SignatureStatus.Active, SignatureStatus.Pending, 1), (afterFirst.Status, afterFirst.LastStatus, afterFirst.Attempts));
         Assert.Equal(StartResult.Started, second.Result);
-        Assert.Equal(2, second.Signature!.Attempts);
+        Assert.Equal(2, second.Run!.Attempts);
         // Unchanged status: the last status is kept.
         Assert.Equal((SignatureStatus.Active, SignatureStatus.Pending, 2), (afterSecond.Status, afterSecond.LastStatus, afterSecond.Attempts));
         Assert.Equal(1, await PendingCountAsync("task-a"));
@@ -215,7 +215,7 @@ public abstract class RedisBackendSuite(IRedisDeployment redis) : IAsyncLifetime
         await _backend.CreateSignatureAsync(signature, ActiveTtl, default);
         var delivery = await DispatchAndReadAsync("task-a", signature.Id);
 
-        var started = (await _backend.StartAsync(delivery, ActiveTtl, default)).Signature!;
+        var started = (await _backend.StartAsync(delivery, ActiveTtl, default)).Run!;
 
         Assert.Equal((signature.Id, "task-a", "total", 1), (started.Id, started.TaskName, started.ReturnField, started.Attempts));
         Assert.Equal((2, 1), (started.SuccessCallbacks, started.ErrorCallbacks));
@@ -259,7 +259,7 @@ public abstract class RedisBackendSuite(IRedisDeployment redis) : IAsyncLifetime
         var outcome = await _backend.StartAsync(delivery, ActiveTtl, default);
 
         Assert.Equal(StartResult.Missing, outcome.Result);
-        Assert.Null(outcome.Signature);
+        Assert.Null(outcome.Run);
         Assert.Equal(0, await PendingCountAsync("task-a"));
         await _backend.TrimQueuesAsync(["task-a"], default);
         Assert.Equal(0, await Db.StreamLengthAsync(QueueKey("task-a")));
@@ -373,7 +373,7 @@ public abstract class RedisBackendSuite(IRedisDeployment redis) : IAsyncLifetime
             (taken.TaskName, taken.Envelope.SignatureId, taken.Envelope.Kind, Text(taken.Envelope.Payload)));
         var started = next.Value.Started!;
         Assert.Equal(StartResult.Started, started.Result);
-        Assert.Equal("\"kept\"", Text(Assert.Single(started.Signature!.Kwargs).Value));
+        Assert.Equal("\"kept\"", Text(Assert.Single(started.Run!.Kwargs).Value));
         Assert.Equal(SignatureStatus.Active, (await _backend.GetSignatureAsync(callback.Id, default))!.Status);
         // Taken for this consumer (pending, so a crash leaves it for reclaim), and not delivered again.
         Assert.Equal(1, await PendingCountAsync("on-ok"));
@@ -785,12 +785,12 @@ public abstract class RedisBackendSuite(IRedisDeployment redis) : IAsyncLifetime
             Assert.Equal("00-trace-span-01", delivery.Envelope.TraceParent);
             var outcome = Assert.IsType<StartOutcome>(started);
             Assert.Equal(StartResult.Started, outcome.Result);
-            Assert.Equal(1, outcome.Signature!.Attempts);
-            Assert.Equal(delivery.TaskName, outcome.Signature.TaskName);
+            Assert.Equal(1, outcome.Run!.Attempts);
+            Assert.Equal(delivery.TaskName, outcome.Run.TaskName);
             Assert.Equal(SignatureStatus.Active, (await _backend.GetSignatureAsync(delivery.Envelope.SignatureId, default))!.Status);
         }
         // The first entry of each queue is among the four, whichever queue was read first.
-        var run = taken.Single(t => D(t.Entry).Envelope.SignatureId == signatures[0].Id).Started!.Signature!;
+        var run = taken.Single(t => D(t.Entry).Envelope.SignatureId == signatures[0].Id).Started!.Run!;
         Assert.Equal((1, 1), (run.SuccessCallbacks, run.ErrorCallbacks));
         Assert.Equal("\"a@b.c\"", Text(Assert.Single(run.Kwargs).Value));
         // The fifth was not taken: it waits, unstarted, for the next read.
