@@ -362,7 +362,7 @@ public sealed class MageRecorder
     {
         try
         {
-            using var document = JsonDocument.Parse(RunExecutor.ComposeInput(envelope, StartedRun.Of(signature)));
+            using var document = JsonDocument.Parse(RunExecutor.ComposeInput(envelope, StartedRun.Of(signature, stalls: 0)));
             return document.RootElement.Clone();
         }
         catch (JsonException ex)

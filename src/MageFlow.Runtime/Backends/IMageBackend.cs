@@ -34,7 +34,44 @@ internal sealed record Envelope(
     TaskFailure? Failure = null,
     ReadOnlyMemory<byte> ContainerKwargs = default,
     ReadOnlyMemory<byte> OuterBase = default,
-    string? TraceParent = null);
+    string? TraceParent = null)
+{
+    // What most runs (a task's, a callback's) carry none of, kept apart: an envelope without them is 64 bytes, not 112,
+    // and every run has one or two (docs/redis-v2-design.md §17).
+    private readonly Rare? _rare = Rare.Of(CallTimeKwargs, Failure, ContainerKwargs, OuterBase);
+
+    public ReadOnlyMemory<byte> CallTimeKwargs
+    {
+        get => _rare?.CallTimeKwargs ?? default;
+        init => _rare = Rare.Of(value, Failure, ContainerKwargs, OuterBase);
+    }
+
+    public TaskFailure? Failure
+    {
+        get => _rare?.Failure;
+        init => _rare = Rare.Of(CallTimeKwargs, value, ContainerKwargs, OuterBase);
+    }
+
+    public ReadOnlyMemory<byte> ContainerKwargs
+    {
+        get => _rare?.ContainerKwargs ?? default;
+        init => _rare = Rare.Of(CallTimeKwargs, Failure, value, OuterBase);
+    }
+
+    public ReadOnlyMemory<byte> OuterBase
+    {
+        get => _rare?.OuterBase ?? default;
+        init => _rare = Rare.Of(CallTimeKwargs, Failure, ContainerKwargs, value);
+    }
+
+    private sealed record Rare(ReadOnlyMemory<byte> CallTimeKwargs, TaskFailure? Failure, ReadOnlyMemory<byte> ContainerKwargs, ReadOnlyMemory<byte> OuterBase)
+    {
+        public static Rare? Of(ReadOnlyMemory<byte> callTimeKwargs, TaskFailure? failure, ReadOnlyMemory<byte> containerKwargs, ReadOnlyMemory<byte> outerBase) =>
+            callTimeKwargs.IsEmpty && failure is null && containerKwargs.IsEmpty && outerBase.IsEmpty
+                ? null
+                : new(callTimeKwargs, failure, containerKwargs, outerBase);
+    }
+}
 
 /// <summary>An entry taken from a task's queue and not yet acknowledged: a good delivery or a malformed entry.</summary>
 /// <param name="TaskName">The queue (stream) it came from.</param>
@@ -106,16 +143,20 @@ internal enum StartResult
     Corrupt,
 }
 
+/// <summary>What a start transition did; a start that started the run is a <see cref="StartedRun"/>.</summary>
 /// <param name="Result">What happened.</param>
-/// <param name="Run">For <see cref="StartResult.Started"/>: what the run needs of its signature, after the transition.</param>
-/// <param name="Stalls">How many times in a row this very entry was started and never finished: take-overs from workers that stopped answering.</param>
 /// <param name="Problem">For <see cref="StartResult.Corrupt"/>: what is wrong with the stored signature.</param>
 /// <param name="FoundStatus">For <see cref="StartResult.NotRunnable"/> and <see cref="StartResult.Parked"/>: the signature's status.</param>
-internal sealed record StartOutcome(StartResult Result, StartedRun? Run, int Stalls = 0, string? Problem = null, SignatureStatus FoundStatus = default);
+internal record StartOutcome(StartResult Result, string? Problem = null, SignatureStatus FoundStatus = default)
+{
+    /// <summary>The run, when it was started.</summary>
+    public StartedRun? Run => this as StartedRun;
+}
 
 /// <summary>
-/// What a run needs of its signature, as the start transition returns it: not the stored record (a run reads six of its
-/// fields, and the record's twenty were ~40% of what starting a run allocated, docs/redis-v2-design.md §17).
+/// A start that started the run, with what the run needs of its signature after the transition: not the stored record
+/// (a run reads six of its fields; the record's twenty, and an outcome object besides, were ~0.6 KB of what a pair of
+/// runs allocated, docs/redis-v2-design.md §17).
 /// </summary>
 /// <param name="Id">The signature's id.</param>
 /// <param name="TaskName">The task it runs.</param>
@@ -124,6 +165,7 @@ internal sealed record StartOutcome(StartResult Result, StartedRun? Run, int Sta
 /// <param name="Kwargs">Its bound kwargs: top-level wire names with UTF-8 JSON values.</param>
 /// <param name="SuccessCallbacks">How many success callbacks it has.</param>
 /// <param name="ErrorCallbacks">How many error callbacks it has.</param>
+/// <param name="Stalls">How many times in a row this very entry was started and never finished: take-overs from workers that stopped answering.</param>
 internal sealed record StartedRun(
     string Id,
     string TaskName,
@@ -131,11 +173,12 @@ internal sealed record StartedRun(
     int Attempts,
     IReadOnlyList<KeyValuePair<string, byte[]>> Kwargs,
     int SuccessCallbacks,
-    int ErrorCallbacks)
+    int ErrorCallbacks,
+    int Stalls = 0) : StartOutcome(StartResult.Started)
 {
     /// <summary>The run of a stored signature (a backend that keeps whole records: in memory).</summary>
-    public static StartedRun Of(SignatureRecord signature) => new(signature.Id, signature.TaskName, signature.ReturnField, signature.Attempts,
-        signature.Kwargs, signature.SuccessCallbackIds.Count, signature.ErrorCallbackIds.Count);
+    public static StartedRun Of(SignatureRecord signature, int stalls) => new(signature.Id, signature.TaskName, signature.ReturnField, signature.Attempts,
+        signature.Kwargs, signature.SuccessCallbackIds.Count, signature.ErrorCallbackIds.Count, stalls);
 }
 
 /// <summary>What a finishing transition did.</summary>

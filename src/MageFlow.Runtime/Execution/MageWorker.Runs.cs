@@ -50,7 +50,7 @@ internal sealed partial class MageWorker
                 var offeredAt = 0L;
                 try
                 {
-                    if (await StartOrDropAsync(taken).ConfigureAwait(false) is { Run: { } signature } start)
+                    if (await StartOrDropAsync(taken).ConfigureAwait(false) is { } signature)
                     {
                         // Only a delivery is started.
                         var delivery = (Delivery)entry;
@@ -66,7 +66,7 @@ internal sealed partial class MageWorker
                         var runStartedAt = System.Diagnostics.Stopwatch.GetTimestamp();
                         try
                         {
-                            var outcome = await _executor.RunAsync(delivery, signature, start.Stalls, _hardStop.Token, run).ConfigureAwait(false);
+                            var outcome = await _executor.RunAsync(delivery, signature, signature.Stalls, _hardStop.Token, run).ConfigureAwait(false);
                             if (outcome is RunOutcome.Succeeded succeeded)
                             {
                                 // Awaited here, in the loop's state machine: a completion awaited in a method of its own
@@ -110,11 +110,11 @@ internal sealed partial class MageWorker
     }
 
     /// <summary>
-    /// The start of a taken entry: made by the read or the completion that took it, else made here. Returns it when the
-    /// run is to go on; an entry that is not to run (malformed, missing, not runnable, parked, corrupt) is logged and,
+    /// The start of a taken entry: made by the read or the completion that took it, else made here. Returns the run when
+    /// it is to go on; an entry that is not to run (malformed, missing, not runnable, parked, corrupt) is logged and,
     /// where the backend left it, acknowledged — and null is returned.
     /// </summary>
-    private async ValueTask<StartOutcome?> StartOrDropAsync(TakenEntry taken)
+    private async ValueTask<StartedRun?> StartOrDropAsync(TakenEntry taken)
     {
         // Transitions get no cancellation token: each is one atomic step that must not be abandoned half-way.
         var none = CancellationToken.None;
@@ -161,7 +161,7 @@ internal sealed partial class MageWorker
                 Log.RunParked(_logger, id, delivery.TaskName, start.FoundStatus);
                 return null;
             default:
-                return start;
+                return start.Run;
         }
     }
 }

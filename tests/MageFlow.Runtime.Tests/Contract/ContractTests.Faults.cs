@@ -95,11 +95,11 @@ public abstract partial class ContractTests
         for (var stall = 0; stall < 2; stall++)
         {
             var started = await backend.StartAsync(entry, TimeSpan.FromHours(1), default);
-            Assert.Equal(stall, started.Stalls);
+            Assert.Equal(stall, started.Run!.Stalls);
             var taken = await backend.ReclaimAsync([Shop.ProcessOrder], $"dead-{stall + 1}", TimeSpan.Zero, 10, default);
             entry = Assert.IsType<Delivery>(Assert.Single(taken));
         }
-        Assert.Equal(2, (await backend.StartAsync(entry, TimeSpan.FromHours(1), default)).Stalls); // the second take-over, also dying
+        Assert.Equal(2, (await backend.StartAsync(entry, TimeSpan.FromHours(1), default)).Run!.Stalls); // the second take-over, also dying
 
         // The worker's own take-over is the third: more than MaxStalls = 2.
         await cluster.StartWorkerAsync(o => { o.MaxStalls = 2; o.VisibilityTimeout = TimeSpan.FromMilliseconds(200); });

@@ -202,6 +202,26 @@ public abstract class RedisBackendSuite(IRedisDeployment redis) : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_queued_run_is_read_back_with_every_field_it_was_queued_with_by_either_read()
+    {
+        await PrepareAsync("task-a");
+        var signature = await CreateAsync("task-a");
+        var full = new Envelope(signature.Id, EnvelopeKind.ErrorInput, Json("{\"base\":1}"), Json("{\"call\":2}"),
+            new TaskFailure("failed-id", "task-f", "Boom: é") { Kind = TaskFailureKind.TimedOut }, Json("{\"container\":3}"), Json("{\"outer\":4}"), "00-trace-span-01");
+        var bare = new Envelope(signature.Id, EnvelopeKind.Result, Json("42"));
+
+        await _backend.DispatchAsync("task-a", full, default);
+        await _backend.DispatchAsync("task-a", bare, default);
+        var read = (await _backend.ReadAsync(["task-a"], Consumer, 1, NoWait, default)).Select(e => D(e).Envelope);
+        var readAndStarted = (await _backend.ReadAndStartAsync(["task-a"], Consumer, 1, NoWait, ActiveTtl, default)).Select(t => D(t.Entry).Envelope);
+
+        Assert.Equal([Fields(full), Fields(bare)], read.Concat(readAndStarted).Select(Fields));
+
+        static string Fields(Envelope e) => string.Join(" | ", e.SignatureId, e.Kind, Text(e.Payload), Text(e.CallTimeKwargs), e.Failure,
+            Text(e.ContainerKwargs), Text(e.OuterBase), e.TraceParent ?? "(no trace)");
+    }
+
+    [Fact]
     public async Task Start_hands_the_run_every_stored_kwarg_and_callback_whatever_their_sizes()
     {
         // Sizes on each side of the string headers of the start reply's packing (31/32, 255/256, 65535/65536 bytes)
@@ -783,10 +803,9 @@ public abstract class RedisBackendSuite(IRedisDeployment redis) : IAsyncLifetime
         {
             var delivery = D(entry);
             Assert.Equal("00-trace-span-01", delivery.Envelope.TraceParent);
-            var outcome = Assert.IsType<StartOutcome>(started);
-            Assert.Equal(StartResult.Started, outcome.Result);
-            Assert.Equal(1, outcome.Run!.Attempts);
-            Assert.Equal(delivery.TaskName, outcome.Run.TaskName);
+            var startedRun = Assert.IsType<StartedRun>(started);
+            Assert.Equal(StartResult.Started, startedRun.Result);
+            Assert.Equal((1, delivery.TaskName), (startedRun.Attempts, startedRun.TaskName));
             Assert.Equal(SignatureStatus.Active, (await _backend.GetSignatureAsync(delivery.Envelope.SignatureId, default))!.Status);
         }
         // The first entry of each queue is among the four, whichever queue was read first.

@@ -330,24 +330,24 @@ internal sealed partial class InMemoryBackend(TimeProvider time) : IMageBackend
             if (stored is null)
             {
                 Acknowledge(delivery);
-                return Task.FromResult(new StartOutcome(StartResult.Missing, null));
+                return Task.FromResult(new StartOutcome(StartResult.Missing));
             }
             if (stored.Record.Status.IsPaused())
             {
                 if (Acknowledge(delivery)) Park(stored, delivery.Envelope);
-                return Task.FromResult(new StartOutcome(StartResult.Parked, null, FoundStatus: stored.Record.Status));
+                return Task.FromResult(new StartOutcome(StartResult.Parked, FoundStatus: stored.Record.Status));
             }
             if (!stored.Record.Status.IsRunnable())
             {
                 Acknowledge(delivery);
-                return Task.FromResult(new StartOutcome(StartResult.NotRunnable, null, FoundStatus: stored.Record.Status));
+                return Task.FromResult(new StartOutcome(StartResult.NotRunnable, FoundStatus: stored.Record.Status));
             }
             if (stored.Record.Status != SignatureStatus.Active) Transition(stored, SignatureStatus.Active);
             stored.Record = stored.Record with { Attempts = stored.Record.Attempts + 1, StartedAt = time.GetUtcNow() };
             stored.Stalls = stored.RunningEntryId == delivery.EntryId ? stored.Stalls + 1 : 0;
             stored.RunningEntryId = delivery.EntryId;
             KeepWithCallbacks(stored, time.GetUtcNow() + activeTtl);
-            return Task.FromResult(new StartOutcome(StartResult.Started, StartedRun.Of(stored.Record), stored.Stalls));
+            return Task.FromResult<StartOutcome>(StartedRun.Of(stored.Record, stored.Stalls));
         }
     }
 

@@ -170,27 +170,31 @@ internal sealed partial class RedisBackend : IMageBackend
         var queue = _layout.Queue(PartitionOf(envelope.SignatureId), taskName);
         var connecting = DatabaseAsync(cancellationToken);
         return connecting.IsCompletedSuccessfully
-            ? connecting.Result.StreamAddAsync(queue, StreamEntries.Fields(envelope))
+            ? connecting.Result.ExecuteAsync("XADD", StreamEntries.AddArguments(queue, envelope))
             : AddWhenConnectedAsync(connecting, queue, envelope);
     }
 
     private static async Task AddWhenConnectedAsync(ValueTask<IDatabase> connecting, RedisKey queue, Envelope envelope)
     {
         var db = await connecting.ConfigureAwait(false);
-        await db.StreamAddAsync(queue, StreamEntries.Fields(envelope)).ConfigureAwait(false);
+        await db.ExecuteAsync("XADD", StreamEntries.AddArguments(queue, envelope)).ConfigureAwait(false);
     }
 
     public async Task<SignatureStatus?> DispatchSignatureAsync(Envelope envelope, bool awaited, SignatureLifetimes lifetimes, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(envelope);
-        var fields = StreamEntries.Fields(envelope);
-        var values = new List<RedisValue>(6 + fields.Length * 2)
+        var fields = new object[2 * StreamEntries.FieldCount(envelope)];
+        StreamEntries.WriteFields(envelope, fields, 0);
+        var values = new List<RedisValue>(6 + fields.Length)
         {
             _layout.Prefix, awaited ? "1" : "0", ExpiryMilliseconds(lifetimes.Active), DoneTtlMilliseconds(lifetimes.Done),
             DateTimeOffset.UtcNow.ToUnixTimeMilliseconds(), envelope.SignatureId,
         };
         // The script adds the signature id itself: a container's run is re-addressed to its step or items.
-        foreach (var field in fields.Where(f => f.Name != RedisLayout.EntrySignatureId)) values.AddRange([field.Name, field.Value]);
+        for (var i = 0; i < fields.Length; i += 2)
+        {
+            if ((string)fields[i] != RedisLayout.EntrySignatureId) values.AddRange([RedisValue.Unbox(fields[i]), RedisValue.Unbox(fields[i + 1])]);
+        }
         var db = await DatabaseAsync(cancellationToken).ConfigureAwait(false);
         var status = (int)await DispatchScript.RunAsync(db, [_layout.Signature(envelope.SignatureId)], values.ToArray()).ConfigureAwait(false);
         return status < 0 ? null : (SignatureStatus)status;

@@ -22,15 +22,15 @@ internal static class StartReply
         switch (code.Length == 1 ? (char)code[0] : '?')
         {
             case '0':
-                return new StartOutcome(StartResult.Missing, null);
+                return new StartOutcome(StartResult.Missing);
             case '1':
                 return Started(id, ref strings);
             case '2' when strings.Count >= 2:
-                return new StartOutcome(StartResult.NotRunnable, null, FoundStatus: (SignatureStatus)Integer(id, strings.Next(), "status"));
+                return new StartOutcome(StartResult.NotRunnable, FoundStatus: (SignatureStatus)Integer(id, strings.Next(), "status"));
             case '3' when strings.Count >= 2:
-                return new StartOutcome(StartResult.Corrupt, null, Problem: Encoding.UTF8.GetString(strings.Next()));
+                return new StartOutcome(StartResult.Corrupt, Problem: Encoding.UTF8.GetString(strings.Next()));
             case '4' when strings.Count >= 2:
-                return new StartOutcome(StartResult.Parked, null, FoundStatus: (SignatureStatus)Integer(id, strings.Next(), "status"));
+                return new StartOutcome(StartResult.Parked, FoundStatus: (SignatureStatus)Integer(id, strings.Next(), "status"));
             default:
                 throw Unreadable(id, $"it begins with '{Encoding.UTF8.GetString(code)}' and holds {strings.Count} strings");
         }
@@ -49,7 +49,7 @@ internal static class StartReply
         var kwargs = strings.Count == StartedFixedStrings ? [] : new KeyValuePair<string, byte[]>[(strings.Count - StartedFixedStrings) / 2];
         for (var i = 0; i < kwargs.Length; i++)
             kwargs[i] = new(Utf8Names.Get(strings.Next()[RedisLayout.KwargFieldPrefix.Length..]), strings.Next().ToArray());
-        return new StartOutcome(StartResult.Started, new StartedRun(id, taskName, returnField, attempts, kwargs, successCallbacks, errorCallbacks), stalls);
+        return new StartedRun(id, taskName, returnField, attempts, kwargs, successCallbacks, errorCallbacks, stalls);
     }
 
     private static int Integer(string id, ReadOnlySpan<byte> text, string what) =>

@@ -13,27 +13,52 @@ namespace MageFlow.Backends.Redis;
 /// </summary>
 internal static class StreamEntries
 {
-    public static NameValueEntry[] Fields(Envelope envelope)
+    private static readonly object[] KindTexts = Enum.GetValues<EnvelopeKind>().Select(kind => (object)((int)kind).ToString(CultureInfo.InvariantCulture)).ToArray();
+
+    /// <summary>
+    /// The arguments of the <c>XADD</c> that queues <paramref name="envelope"/> on <paramref name="queue"/>, as one
+    /// array sent as it is (<c>ExecuteAsync</c>): the typed <c>StreamAddAsync</c> takes the fields as an array of pairs
+    /// and copies them into one more array of values, ~0.2 KB per run queued (docs/redis-v2-design.md §17). The key is a
+    /// <see cref="RedisKey"/>: it routes the command to its slot's node.
+    /// </summary>
+    public static object[] AddArguments(RedisKey queue, Envelope envelope)
     {
-        var count = 3 + (envelope.CallTimeKwargs.IsEmpty ? 0 : 1) + (envelope.ContainerKwargs.IsEmpty ? 0 : 1) + (envelope.OuterBase.IsEmpty ? 0 : 1)
-                    + (envelope.TraceParent is null ? 0 : 1) + (envelope.Failure is null ? 0 : 4);
-        var fields = new NameValueEntry[count];
-        var at = 0;
-        fields[at++] = new(EntrySignatureId, envelope.SignatureId);
-        fields[at++] = new(EntryKind, (int)envelope.Kind);
-        fields[at++] = new(EntryPayload, envelope.Payload);
-        if (!envelope.CallTimeKwargs.IsEmpty) fields[at++] = new(EntryCallTimeKwargs, envelope.CallTimeKwargs);
-        if (!envelope.ContainerKwargs.IsEmpty) fields[at++] = new(EntryContainerKwargs, envelope.ContainerKwargs);
-        if (!envelope.OuterBase.IsEmpty) fields[at++] = new(EntryOuterBase, envelope.OuterBase);
-        if (envelope.TraceParent is { } traceParent) fields[at++] = new(EntryTraceParent, traceParent);
+        var arguments = new object[2 + 2 * FieldCount(envelope)];
+        arguments[0] = queue;
+        arguments[1] = "*";
+        WriteFields(envelope, arguments, 2);
+        return arguments;
+    }
+
+    /// <summary>How many fields the entry of <paramref name="envelope"/> has.</summary>
+    public static int FieldCount(Envelope envelope) =>
+        3 + (envelope.CallTimeKwargs.IsEmpty ? 0 : 1) + (envelope.ContainerKwargs.IsEmpty ? 0 : 1) + (envelope.OuterBase.IsEmpty ? 0 : 1)
+        + (envelope.TraceParent is null ? 0 : 1) + (envelope.Failure is null ? 0 : 4);
+
+    /// <summary>The entry's fields, names and values alternating, from <paramref name="at"/> on: each value its own string or byte array.</summary>
+    public static void WriteFields(Envelope envelope, object[] into, int at)
+    {
+        Write(EntrySignatureId, envelope.SignatureId);
+        into[at++] = EntryKind;
+        into[at++] = KindTexts[(int)envelope.Kind];
+        Write(EntryPayload, envelope.Payload);
+        if (!envelope.CallTimeKwargs.IsEmpty) Write(EntryCallTimeKwargs, envelope.CallTimeKwargs);
+        if (!envelope.ContainerKwargs.IsEmpty) Write(EntryContainerKwargs, envelope.ContainerKwargs);
+        if (!envelope.OuterBase.IsEmpty) Write(EntryOuterBase, envelope.OuterBase);
+        if (envelope.TraceParent is { } traceParent) Write(EntryTraceParent, traceParent);
         if (envelope.Failure is { } failure)
         {
-            fields[at++] = new(EntryFailureSignatureId, failure.SignatureId);
-            fields[at++] = new(EntryFailureTaskName, failure.TaskName);
-            fields[at++] = new(EntryFailureError, failure.Error);
-            fields[at++] = new(EntryFailureKind, (int)failure.Kind);
+            Write(EntryFailureSignatureId, failure.SignatureId);
+            Write(EntryFailureTaskName, failure.TaskName);
+            Write(EntryFailureError, failure.Error);
+            Write(EntryFailureKind, (int)failure.Kind);
         }
-        return fields;
+
+        void Write(string name, RedisValue value)
+        {
+            into[at++] = name;
+            into[at++] = value.Box() ?? RedisValue.EmptyString.Box()!;
+        }
     }
 
     /// <summary>Reads one stream entry as Redis returns it: <c>[id, [field, value, ...]]</c>.</summary>
