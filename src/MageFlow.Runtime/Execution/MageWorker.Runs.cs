@@ -55,7 +55,7 @@ internal sealed partial class MageWorker
                         // Only a delivery is started.
                         var delivery = (Delivery)entry;
                         var id = delivery.Envelope.SignatureId;
-                        var run = _held.TryGetValue(delivery.Key, out var held) ? held.RunToken : _hardStop.Token;
+                        var run = _held.TryGetValue(delivery.Key, out var held) ? held.Token : _hardStop.Token;
                         // The run's span covers the body and the transition that records its outcome, so the callbacks, chain
                         // steps and swarm items that transition queues carry this span as their parent (Envelope.TraceParent).
                         using var activity = MageFlowTelemetry.StartRun(signature.TaskName, id, signature.Attempts, delivery.Envelope.TraceParent);

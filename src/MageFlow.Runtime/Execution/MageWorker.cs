@@ -146,6 +146,7 @@ internal sealed partial class MageWorker : BackgroundService
         catch (OperationCanceledException)
         {
             await _hardStop.CancelAsync().ConfigureAwait(false);
+            foreach (var held in _held.Values) held.RequestStop();
             await RunsFinishedAsync().WaitAsync(HandBackTimeout, CancellationToken.None).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
         }
         if (_stopSignals is { } stopSignals) await stopSignals.DisposeAsync().ConfigureAwait(false);
@@ -438,14 +439,21 @@ internal sealed partial class MageWorker : BackgroundService
         foreach (var entry in entries) Hold(entry, now);
     }
 
-    private void Hold(QueueEntry entry, long now) => _held[entry.Key] = new Held(entry, now, _hardStop.Token);
-
-    /// <summary>An entry this worker holds.</summary>
-    private sealed class Held(QueueEntry entry, long keptAliveAt, CancellationToken hardStop) : IDisposable
+    private void Hold(QueueEntry entry, long now)
     {
-        // One source per held entry serves the body as is: it fires at shutdown and on interrupt or cancel.
-        private readonly CancellationTokenSource _stop = CancellationTokenSource.CreateLinkedTokenSource(hardStop);
+        var held = new Held(entry, now);
+        _held[entry.Key] = held;
+        // Checked once it is held: a shutdown that began before is seen here, one that begins after stops it with the rest.
+        if (_hardStop.IsCancellationRequested) held.RequestStop();
+    }
 
+    /// <summary>
+    /// An entry this worker holds, and the source of its run's stop: fired at shutdown, and when the signature is
+    /// interrupted or canceled. One object per held entry, not a holder and a source linked to the shutdown's (with
+    /// its registration there): every run is held, so that was ~0.1 KB per pair of runs (docs/redis-v2-design.md §17).
+    /// </summary>
+    private sealed class Held(QueueEntry entry, long keptAliveAt) : CancellationTokenSource
+    {
         public QueueEntry Entry { get; } = entry;
 
         /// <summary>When it was read, reclaimed or last kept alive (<see cref="TimeProvider.GetTimestamp"/>).</summary>
@@ -453,16 +461,11 @@ internal sealed partial class MageWorker : BackgroundService
 
         public bool Running { get; set; }
 
-        /// <summary>The body's token: fires at shutdown, and when the signature is interrupted or canceled.</summary>
-        public CancellationToken RunToken => _stop.Token;
-
         public void RequestStop()
         {
             // Asynchronously: the body's cancellation callbacks must not run on the thread that delivers signals.
-            try { _ = _stop.CancelAsync(); }
+            try { _ = CancelAsync(); }
             catch (ObjectDisposedException) { } // the run finished meanwhile
         }
-
-        public void Dispose() => _stop.Dispose();
     }
 }
