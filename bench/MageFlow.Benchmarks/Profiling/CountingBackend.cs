@@ -180,10 +180,10 @@ internal sealed class CountingBackend(IMageBackend inner, bool ownsInner, Backen
         return Time("complete", inner.CompleteAsync(delivery, resultJson, lifetimes, cancellationToken));
     }
 
-    public async Task<FinishOutcome> CompleteAndTakeAsync(Delivery delivery, ReadOnlyMemory<byte> resultJson, SignatureLifetimes lifetimes, SlotOffer? offer, CancellationToken cancellationToken)
+    public async ValueTask<FinishOutcome> CompleteAndTakeAsync(Delivery delivery, ReadOnlyMemory<byte> resultJson, SignatureLifetimes lifetimes, SlotOffer? offer, CancellationToken cancellationToken)
     {
         if (counters.StartedAt.TryRemove(delivery, out var startedAt)) Gap("start returned → complete called (compose input, run handler, continuations)", startedAt);
-        var completed = await Time(offer is null ? "complete" : "complete and take", inner.CompleteAndTakeAsync(delivery, resultJson, lifetimes, offer, cancellationToken)).ConfigureAwait(false);
+        var completed = await Time(offer is null ? "complete" : "complete and take", inner.CompleteAndTakeAsync(delivery, resultJson, lifetimes, offer, cancellationToken).AsTask()).ConfigureAwait(false);
         if (offer is null) return completed;
         var now = Stopwatch.GetTimestamp();
         if (completed.Next is { IsStarted: true, Entry: Delivery next }) counters.StartedAt[next] = now;

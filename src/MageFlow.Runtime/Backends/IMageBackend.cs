@@ -422,10 +422,11 @@ internal interface IMageBackend : IAsyncDisposable
     /// <see cref="ReadAndStartAsync"/> does (Redis: inside the completion's function call, docs/redis-v2-design.md §15),
     /// so a callback this completion queues can start without a read and a start of its own. A taken entry is the
     /// caller's to run (or to start, when returned without its start), in the offered slot
-    /// (<see cref="FinishOutcome.Next"/>). Without an offer it completes and takes nothing.
+    /// (<see cref="FinishOutcome.Next"/>). Without an offer it completes and takes nothing. A worker's hot path: the
+    /// value task may come from a pool, so it is awaited once.
     /// </summary>
-    Task<FinishOutcome> CompleteAndTakeAsync(Delivery delivery, ReadOnlyMemory<byte> resultJson, SignatureLifetimes lifetimes, SlotOffer? offer, CancellationToken cancellationToken) =>
-        CompleteAsync(delivery, resultJson, lifetimes, cancellationToken);
+    ValueTask<FinishOutcome> CompleteAndTakeAsync(Delivery delivery, ReadOnlyMemory<byte> resultJson, SignatureLifetimes lifetimes, SlotOffer? offer, CancellationToken cancellationToken) =>
+        new(CompleteAsync(delivery, resultJson, lifetimes, cancellationToken));
 
     /// <summary>
     /// Fail (rule 7, 8): if Suspended or Interrupted, save the failure for resume (contract §5); if Active or Pending, mark Failed, queue every error callback once with <paramref name="failedInput"/>

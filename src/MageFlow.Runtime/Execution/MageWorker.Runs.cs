@@ -73,9 +73,17 @@ internal sealed partial class MageWorker
                                 // allocated one per run.
                                 offeredAt = _time.GetTimestamp();
                                 var firstTriedAt = _time.GetUtcNow();
-                                var attempt = _applier.SendCompletion(delivery, succeeded, OfferedSlot());
-                                await ((Task)attempt).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
-                                finished = await _applier.CompletedAsync(attempt, firstTriedAt, delivery, signature, succeeded).ConfigureAwait(false);
+                                FinishOutcome? completed = null;
+                                Exception? completionFailure = null;
+                                try
+                                {
+                                    completed = await _applier.SendCompletion(delivery, succeeded, OfferedSlot()).ConfigureAwait(false);
+                                }
+                                catch (Exception ex)
+                                {
+                                    completionFailure = ex;
+                                }
+                                finished = await _applier.CompletedAsync(completed, completionFailure, firstTriedAt, delivery, signature, succeeded).ConfigureAwait(false);
                             }
                             else
                             {

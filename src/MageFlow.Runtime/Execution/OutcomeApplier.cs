@@ -31,24 +31,25 @@ internal sealed class OutcomeApplier(IMageBackend backend, MageFlowOptions optio
 
     /// <summary>
     /// A success's completion, in two steps so that the common path has no state machine of its own (it was ~0.4 KB per
-    /// pair of runs, docs/redis-v2-design.md §16): this sends the first attempt, the caller awaits it without throwing
-    /// and hands it to <see cref="CompletedAsync"/>. The completion may also take the next run for the slot the run
-    /// frees, when <paramref name="offer"/> says the worker offers it (<see cref="IMageBackend.CompleteAndTakeAsync"/>).
+    /// pair of runs, docs/redis-v2-design.md §16): this sends the first attempt, the caller awaits it (once: it may be
+    /// pooled) and hands what came of it to <see cref="CompletedAsync"/>. The completion may also take the next run for
+    /// the slot the run frees, when <paramref name="offer"/> says the worker offers it (<see cref="IMageBackend.CompleteAndTakeAsync"/>).
     /// </summary>
-    public Task<FinishOutcome> SendCompletion(Delivery delivery, RunOutcome.Succeeded done, SlotOffer? offer) =>
+    public ValueTask<FinishOutcome> SendCompletion(Delivery delivery, RunOutcome.Succeeded done, SlotOffer? offer) =>
         backend.CompleteAndTakeAsync(delivery, done.Result, Lifetimes, offer, CancellationToken.None);
 
     /// <summary>
-    /// The completion once its first attempt (sent at <paramref name="firstTriedAt"/>) has ended: logged when it
-    /// succeeded; tried again when it failed transiently — a retry takes nothing: what a failed attempt may have taken is
-    /// not known, and it is taken over in time; thrown otherwise. Its <see cref="FinishOutcome.Next"/> is for the caller
-    /// to run in the slot.
+    /// The completion once its first attempt (sent at <paramref name="firstTriedAt"/>) has ended with
+    /// <paramref name="completed"/> or <paramref name="failure"/>: logged when it succeeded; tried again when it failed
+    /// transiently — a retry takes nothing: what a failed attempt may have taken is not known, and it is taken over in
+    /// time; thrown otherwise. Its <see cref="FinishOutcome.Next"/> is for the caller to run in the slot.
     /// </summary>
-    public ValueTask<FinishOutcome> CompletedAsync(Task<FinishOutcome> firstAttempt, DateTimeOffset firstTriedAt, Delivery delivery, StartedRun signature, RunOutcome.Succeeded done)
+    public ValueTask<FinishOutcome> CompletedAsync(FinishOutcome? completed, Exception? failure, DateTimeOffset firstTriedAt, Delivery delivery, StartedRun signature, RunOutcome.Succeeded done)
     {
-        if (firstAttempt.IsCompletedSuccessfully) return new(LogCompleted(signature, firstAttempt.Result));
-        if (firstAttempt.Exception?.InnerException is { } error && IsTransient(error)) return RetryCompletionAsync(error, firstTriedAt, delivery, signature, done);
-        return new(firstAttempt); // its error, or its cancellation, as awaiting it gives them
+        if (failure is null) return new(LogCompleted(signature, completed!));
+        if (IsTransient(failure)) return RetryCompletionAsync(failure, firstTriedAt, delivery, signature, done);
+        ExceptionDispatchInfo.Throw(failure);
+        throw new System.Diagnostics.UnreachableException();
     }
 
     private async ValueTask<FinishOutcome> RetryCompletionAsync(Exception failure, DateTimeOffset firstTriedAt, Delivery delivery, StartedRun signature, RunOutcome.Succeeded done)

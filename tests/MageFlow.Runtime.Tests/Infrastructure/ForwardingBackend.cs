@@ -30,8 +30,8 @@ internal abstract class ForwardingBackend(IMageBackend inner) : IMageBackend
         TakenEntry.Unstarted(await ReadAsync(taskNames, consumer, maxCount, wait, cancellationToken));
 
     /// <summary>Completes through <see cref="CompleteAsync"/> and takes nothing: a test that breaks completions breaks them all.</summary>
-    public virtual Task<FinishOutcome> CompleteAndTakeAsync(Delivery delivery, ReadOnlyMemory<byte> resultJson, SignatureLifetimes lifetimes, SlotOffer? offer, CancellationToken cancellationToken) =>
-        CompleteAsync(delivery, resultJson, lifetimes, cancellationToken);
+    public virtual ValueTask<FinishOutcome> CompleteAndTakeAsync(Delivery delivery, ReadOnlyMemory<byte> resultJson, SignatureLifetimes lifetimes, SlotOffer? offer, CancellationToken cancellationToken) =>
+        new(CompleteAsync(delivery, resultJson, lifetimes, cancellationToken));
 
     public virtual Task<IReadOnlyList<QueueEntry>> ReclaimAsync(IReadOnlyCollection<string> taskNames, string consumer, TimeSpan minIdle, int maxCount, CancellationToken cancellationToken) => inner.ReclaimAsync(taskNames, consumer, minIdle, maxCount, cancellationToken);
     public virtual Task<IReadOnlyList<string>> KeepAliveAsync(IReadOnlyCollection<QueueEntry> held, string consumer, TimeSpan activeTtl, CancellationToken cancellationToken) => inner.KeepAliveAsync(held, consumer, activeTtl, cancellationToken);

@@ -453,7 +453,7 @@ public abstract class RedisBackendSuite(IRedisDeployment redis) : IAsyncLifetime
         await Db.KeyDeleteAsync(SignatureKey(broken.Id));
         await Db.HashSetAsync(SignatureKey(broken.Id), "x", "1");
         await Assert.ThrowsAsync<InvalidDataException>(() =>
-            _backend.CompleteAndTakeAsync(brokenRun, Json("1"), Lifetimes(TimeSpan.FromMinutes(5)), offer, default));
+            _backend.CompleteAndTakeAsync(brokenRun, Json("1"), Lifetimes(TimeSpan.FromMinutes(5)), offer, default).AsTask());
         Assert.Equal(1, await PendingCountAsync("task-b")); // the first one only, taken above
         Assert.Equal(waiting[1].Id, D(Assert.Single(await _backend.ReadAsync(["task-b"], Consumer, 10, NoWait, default))).Envelope.SignatureId);
     }

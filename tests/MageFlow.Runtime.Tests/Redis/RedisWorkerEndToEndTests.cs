@@ -153,8 +153,8 @@ public abstract class RedisWorkerEndToEndSuite(IRedisDeployment redis)
 
         public int RefusedCount => Volatile.Read(ref _refused);
 
-        public override Task<FinishOutcome> CompleteAndTakeAsync(Delivery delivery, ReadOnlyMemory<byte> resultJson, SignatureLifetimes lifetimes, SlotOffer? offer, CancellationToken cancellationToken) =>
-            delivery.TaskName == refusedTask ? Refuse(delivery) : _inner.CompleteAndTakeAsync(delivery, resultJson, lifetimes, offer, cancellationToken);
+        public override ValueTask<FinishOutcome> CompleteAndTakeAsync(Delivery delivery, ReadOnlyMemory<byte> resultJson, SignatureLifetimes lifetimes, SlotOffer? offer, CancellationToken cancellationToken) =>
+            delivery.TaskName == refusedTask ? new(Refuse(delivery)) : _inner.CompleteAndTakeAsync(delivery, resultJson, lifetimes, offer, cancellationToken);
 
         // A retry completes without an offer: refused too, and counted.
         public override Task<FinishOutcome> CompleteAsync(Delivery delivery, ReadOnlyMemory<byte> resultJson, SignatureLifetimes lifetimes, CancellationToken cancellationToken) =>
@@ -175,7 +175,7 @@ public abstract class RedisWorkerEndToEndSuite(IRedisDeployment redis)
 
         public ConcurrentQueue<string> TakenAndStarted { get; } = new();
 
-        public override async Task<FinishOutcome> CompleteAndTakeAsync(Delivery delivery, ReadOnlyMemory<byte> resultJson, SignatureLifetimes lifetimes, SlotOffer? offer, CancellationToken cancellationToken)
+        public override async ValueTask<FinishOutcome> CompleteAndTakeAsync(Delivery delivery, ReadOnlyMemory<byte> resultJson, SignatureLifetimes lifetimes, SlotOffer? offer, CancellationToken cancellationToken)
         {
             var completed = await _inner.CompleteAndTakeAsync(delivery, resultJson, lifetimes, offer, cancellationToken);
             if (completed.Next is { Entry: Delivery next, Started.Result: StartResult.Started })

@@ -24,12 +24,12 @@ public sealed class TransitionBatcherTests
 
         // Each call goes at once, alone, until the allowed batches are all on the wire.
         var alone = Enumerable.Range(0, InFlight).Select(i => $"a{i}").ToArray();
-        var aloneResults = alone.Select(batcher.RunAsync).ToArray();
+        var aloneResults = alone.Select(item => batcher.RunAsync(item).AsTask()).ToArray();
         Assert.Equal(alone.Select(item => new[] { item }), sent.Select(batch => batch.Items));
 
         // These wait, and then go as one.
-        var waiting = batcher.RunAsync("c");
-        var bad = batcher.RunAsync("bad");
+        var waiting = batcher.RunAsync("c").AsTask();
+        var bad = batcher.RunAsync("bad").AsTask();
         await Task.Delay(50);
         Assert.Equal(InFlight, sent.Count);
 
@@ -46,11 +46,44 @@ public sealed class TransitionBatcherTests
         Assert.Equal("bad refused", (await Assert.ThrowsAsync<InvalidDataException>(() => bad)).Message);
 
         // Idle again: the next call goes at once, alone.
-        var last = batcher.RunAsync("d");
+        var last = batcher.RunAsync("d").AsTask();
         await WaitUntilAsync(() => sent.Count == InFlight + 2);
         Assert.Equal(["d"], sent.ElementAt(InFlight + 1).Items);
         sent.ElementAt(InFlight + 1).Reply.SetResult();
         Assert.Equal("D", await last.WaitAsync(TimeSpan.FromSeconds(5)));
+    }
+
+    [Fact]
+    public async Task Waits_are_reused_and_each_caller_still_gets_its_own_result_or_error_never_a_former_callers()
+    {
+        // Replies come on the thread pool, as a server's do; the callers await the value tasks themselves, as a worker does.
+        var batcher = new TransitionBatcher<string, string>(async items =>
+        {
+            await Task.Yield();
+            return items.Select(item => item.StartsWith("bad", StringComparison.Ordinal)
+                ? ItemResult<string>.Failed(new InvalidDataException($"{item} refused"))
+                : ItemResult<string>.Of(item.ToUpperInvariant())).ToArray();
+        }, maxBatch: 4);
+
+        var callers = Enumerable.Range(0, 8).Select(caller => Task.Run(async () =>
+        {
+            for (var call = 0; call < 200; call++)
+            {
+                var item = call % 3 == 0 ? $"bad-{caller}-{call}" : $"ok-{caller}-{call}";
+                try
+                {
+                    var result = await batcher.RunAsync(item);
+                    Assert.Equal(item.ToUpperInvariant(), result);
+                    Assert.StartsWith("ok", item, StringComparison.Ordinal);
+                }
+                catch (InvalidDataException ex)
+                {
+                    Assert.Equal($"{item} refused", ex.Message);
+                }
+            }
+        }));
+
+        await Task.WhenAll(callers).WaitAsync(TimeSpan.FromSeconds(30));
     }
 
     private static async Task WaitUntilAsync(Func<bool> condition)

@@ -410,7 +410,7 @@ internal sealed partial class RedisBackend : IMageBackend
     public Task<StartOutcome> StartAsync(Delivery delivery, TimeSpan activeTtl, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(delivery);
-        return _starts[delivery.Partition].RunAsync(new Start(delivery, ExpiryMilliseconds(activeTtl)));
+        return _starts[delivery.Partition].RunAsync(new Start(delivery, ExpiryMilliseconds(activeTtl))).AsTask();
     }
 
     private readonly record struct Start(Delivery Delivery, long ActiveTtlMs);
@@ -450,12 +450,12 @@ internal sealed partial class RedisBackend : IMageBackend
     }
 
     public Task<FinishOutcome> CompleteAsync(Delivery delivery, ReadOnlyMemory<byte> resultJson, SignatureLifetimes lifetimes, CancellationToken cancellationToken) =>
-        QueueCompletion(delivery, resultJson, lifetimes, offer: null);
+        QueueCompletion(delivery, resultJson, lifetimes, offer: null).AsTask();
 
-    public Task<FinishOutcome> CompleteAndTakeAsync(Delivery delivery, ReadOnlyMemory<byte> resultJson, SignatureLifetimes lifetimes, SlotOffer? offer, CancellationToken cancellationToken) =>
+    public ValueTask<FinishOutcome> CompleteAndTakeAsync(Delivery delivery, ReadOnlyMemory<byte> resultJson, SignatureLifetimes lifetimes, SlotOffer? offer, CancellationToken cancellationToken) =>
         QueueCompletion(delivery, resultJson, lifetimes, offer);
 
-    private Task<FinishOutcome> QueueCompletion(Delivery delivery, ReadOnlyMemory<byte> resultJson, SignatureLifetimes lifetimes, SlotOffer? offer)
+    private ValueTask<FinishOutcome> QueueCompletion(Delivery delivery, ReadOnlyMemory<byte> resultJson, SignatureLifetimes lifetimes, SlotOffer? offer)
     {
         ArgumentNullException.ThrowIfNull(delivery);
         // The caller's span (the run) is captured here, on the caller's flow: the batch is sent from another.
