@@ -583,8 +583,11 @@ internal sealed partial class RedisBackend : IMageBackend
             ? new InvalidDataException($"Completing signature {signatureId} failed in Redis: {(string?)reply[1]}. The key is not as MageFlow wrote it; other runs are not affected.")
             : null;
 
+    /// <summary>A finish's reply: its code alone (complete.lua, when nothing is missing), or an array of the code and the missing callback ids.</summary>
     private static FinishOutcome FinishOutcomeOf(RedisResult reply)
     {
+        if (reply.Resp2Type == ResultType.Integer)
+            return (int)reply switch { 1 => FinishOutcome.Done, 2 => FinishOutcome.SavedWhilePaused, _ => FinishOutcome.NotApplied };
         var items = (RedisResult[])reply!;
         if ((int)items[0] == 2) return FinishOutcome.SavedWhilePaused;
         if ((int)items[0] != 1) return FinishOutcome.NotApplied;

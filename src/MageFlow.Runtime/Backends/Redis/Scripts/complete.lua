@@ -11,8 +11,9 @@
 -- none), ARGV[5] how many entries it takes at most, ARGV[6] active TTL ms of what it takes; for each run i: ARGV[5i+2]
 -- entry id, ARGV[5i+3] done TTL ms (0 deletes), ARGV[5i+4] active TTL ms, ARGV[5i+5] result JSON, ARGV[5i+6] the
 -- run's traceparent ('' when not traced)
--- Returns {one reply per run: {0} not applied, {1, missing callback ids...} applied, {2} saved for resume, {-1, error};
--- why a queue could not be read ('' when all could); then take_runs' value per entry taken}.
+-- Returns {one reply per run: 0 not applied, 1 applied, {1, missing callback ids...} applied with callbacks missing, 2
+-- saved for resume, {-1, error}; why a queue could not be read ('' when all could); then take_runs' value per entry
+-- taken}. A plain number where it will do: the client makes an object per value, and three for a one-item array.
 local group, base, now, consumer, take, take_ttl = ARGV[1], ARGV[2], ARGV[3], ARGV[4], tonumber(ARGV[5]), ARGV[6]
 local runs = (#ARGV - 6) / 5
 -- Every run of a batch is of one partition: one context, its TTLs and trace set per run.
@@ -23,15 +24,16 @@ local function complete(signature, stream, entry, done_ttl, active_ttl, result, 
   -- the signature corrupt.
   local record = read_record(signature)
   acknowledge(stream, group, entry)
-  if not record then return {0} end
+  if not record then return 0 end
   ctx.active, ctx.done, ctx.trace = active_ttl, done_ttl, trace ~= '' and trace or nil
   if is_paused(record[F_STATUS]) then
     save_outcome(ctx, signature, record, SAVED_DONE, result)
-    return {2}
+    return 2
   end
-  if record[F_STATUS] ~= ACTIVE then return {0} end
+  if record[F_STATUS] ~= ACTIVE then return 0 end
   local id = id_of(ctx, signature)
   local missing = finish(ctx, signature, id, record, result, nil)
+  if #missing == 0 then return 1 end
   local reply = {1}
   for _, missing_id in ipairs(missing) do table.insert(reply, missing_id) end
   return reply
@@ -42,7 +44,7 @@ for i = 1, runs do
   replies[i] = guarded(complete, KEYS[2 * i - 1], KEYS[2 * i], ARGV[5 * i + 2], tonumber(ARGV[5 * i + 3]), ARGV[5 * i + 4], ARGV[5 * i + 5],
     ARGV[5 * i + 6])
   -- A run whose completion failed cannot run what is taken for its slot (the client gets its error, not the entry).
-  if replies[i][1] == -1 then take = take - 1 end
+  if type(replies[i]) == 'table' and replies[i][1] == -1 then take = take - 1 end
 end
 local reply = {replies, ''}
 if consumer ~= '' and take > 0 then
