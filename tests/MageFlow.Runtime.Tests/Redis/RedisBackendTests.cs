@@ -307,6 +307,23 @@ public abstract class RedisBackendSuite(IRedisDeployment redis) : IAsyncLifetime
     // ---- complete / fail ----
 
     [Fact]
+    public async Task Complete_on_a_suspended_signature_is_reported_saved_and_queues_nothing_until_resume()
+    {
+        await PrepareAsync("task-a", "on-ok");
+        var callback = await CreateAsync("on-ok");
+        var signature = await CreateAsync("task-a", success: [callback.Id]);
+        var delivery = await DispatchAndReadAsync("task-a", signature.Id);
+        await _backend.StartAsync(delivery, ActiveTtl, default);
+        await _backend.ChangeLifecycleAsync(signature.Id, LifecycleAction.Suspend, Lifetimes(TimeSpan.FromMinutes(5)), default);
+
+        var completed = await _backend.CompleteAsync(delivery, Json("{\"n\":1}"), Lifetimes(TimeSpan.FromMinutes(5)), default);
+
+        Assert.Equal((false, true), (completed.Applied, completed.Saved));
+        Assert.True((await _backend.GetSignatureAsync(signature.Id, default))!.HasSavedOutcome);
+        Assert.Empty(await _backend.ReadAsync(["on-ok"], Consumer, 10, NoWait, default));
+    }
+
+    [Fact]
     public async Task Complete_dispatches_each_success_callback_once_to_its_own_stream_and_a_second_complete_is_not_applied()
     {
         await PrepareAsync("task-a", "on-ok-1", "on-ok-2", "on-error");
