@@ -86,6 +86,25 @@ public sealed class TransitionBatcherTests
         await Task.WhenAll(callers).WaitAsync(TimeSpan.FromSeconds(30));
     }
 
+    [Fact]
+    public async Task A_value_task_read_twice_throws_and_does_not_put_its_wait_back_twice()
+    {
+        var batcher = new TransitionBatcher<string, string>(async items =>
+        {
+            await Task.Yield();
+            return items.Select(item => ItemResult<string>.Of(item.ToUpperInvariant())).ToArray();
+        }, maxBatch: 4);
+        var first = batcher.RunAsync("a");
+        Assert.Equal("A", await first);
+
+        // The misuse fails loudly, and the wait (back in the pool once) serves one caller at a time after it.
+        // (.Result asks for the result without asking for the status first, as a second await would.)
+        Assert.Throws<InvalidOperationException>(() => first.Result);
+        var next = await Task.WhenAll(batcher.RunAsync("b").AsTask(), batcher.RunAsync("c").AsTask()).WaitAsync(TimeSpan.FromSeconds(5));
+
+        Assert.Equal(["B", "C"], next);
+    }
+
     private static async Task WaitUntilAsync(Func<bool> condition)
     {
         var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(5);

@@ -123,6 +123,8 @@ internal sealed class TransitionBatcher<TItem, TResult>(
 
         TResult IValueTaskSource<TResult>.GetResult(short token)
         {
+            // A token of an earlier use (a value task read twice) throws here and leaves the wait to its current caller.
+            if (token != _core.Version) return _core.GetResult(token);
             try
             {
                 return _core.GetResult(token);
