@@ -185,10 +185,11 @@ public sealed class MageRecorder
                 $"Cannot execute {run.Signature}: no task named '{run.TaskName}' is registered in this process. Tasks of a library are registered with services.AddMageFlowTasksFrom<T>().");
         return FinishAsync(run, async started =>
         {
-            var signature = started;
+            // Retries here start the same entry again at once: never a stall.
+            var signature = started with { Stalls = 0 };
             while (true)
             {
-                var outcome = await _executor.RunAsync(run.Delivery, signature, stalls: 0, cancellationToken, cancellationToken).ConfigureAwait(false);
+                var outcome = await _executor.RunAsync(run.Delivery, signature, cancellationToken, cancellationToken).ConfigureAwait(false);
                 switch (outcome)
                 {
                     case RunOutcome.Succeeded succeeded:
@@ -201,7 +202,7 @@ public sealed class MageRecorder
                         // A test does not wait out retry delays: the next attempt starts at once, counted as a worker counts it.
                         var again = await Backend.Store.StartAsync(run.Delivery, _options.ActiveTtl, cancellationToken).ConfigureAwait(false);
                         if (again.Result != StartResult.Started) return RecordedOutcome.NotRun;
-                        signature = again.Run!;
+                        signature = again.Run! with { Stalls = 0 };
                         break;
                     default:
                         // Stopped or abandoned: only the test's token stops a body here.

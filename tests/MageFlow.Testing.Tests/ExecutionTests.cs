@@ -41,6 +41,24 @@ public sealed class ExecutionTests
     }
 
     [Fact]
+    public async Task Retries_made_at_once_are_attempts_not_stalls_so_a_run_may_use_every_retry_it_has()
+    {
+        using var recording = new Recording();
+        var receipt = await SendReceipt.AsignAsync(recording.Mage, template: "stock");
+        var reserve = await ReserveStock.AsignAsync(recording.Mage, successCallbacks: [receipt]);
+        await reserve.RunAsync(new OrderMessage("o-stock", 3m));
+
+        var run = recording.Recorder.AssertDispatched(ReserveStock.TaskName);
+        var dispatched = await recording.Recorder.ExecuteAsync(run);
+
+        // Six starts of one entry: a worker would call five of them stalls, more than MaxStalls (3), and give up.
+        Assert.Equal(RecordedOutcome.Completed, run.Outcome);
+        Assert.Equal(6, BodyRuns.Of("reserve-stock", "o-stock"));
+        Assert.Equal(6, (await reserve.GetInfoAsync()).Attempts);
+        Assert.Equal(SendReceipt.TaskName, Assert.Single(dispatched).TaskName);
+    }
+
+    [Fact]
     public async Task ExecuteAllAsync_runs_every_waiting_run_and_what_they_dispatch_but_leaves_a_suspended_one()
     {
         using var recording = new Recording();

@@ -66,7 +66,7 @@ internal sealed partial class MageWorker
                         var runStartedAt = System.Diagnostics.Stopwatch.GetTimestamp();
                         try
                         {
-                            var outcome = await _executor.RunAsync(delivery, signature, signature.Stalls, _hardStop.Token, run).ConfigureAwait(false);
+                            var outcome = await _executor.RunAsync(delivery, signature, _hardStop.Token, run).ConfigureAwait(false);
                             if (outcome is RunOutcome.Succeeded succeeded)
                             {
                                 // Awaited here, in the loop's state machine: a completion awaited in a method of its own

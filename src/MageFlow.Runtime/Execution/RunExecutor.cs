@@ -22,7 +22,7 @@ internal sealed class RunExecutor(
     /// Runs a started delivery. <paramref name="hardStop"/> fires at shutdown; <paramref name="run"/> fires then too, and
     /// when the signature is interrupted or canceled (rule 25): which one fired decides the outcome.
     /// </summary>
-    public ValueTask<RunOutcome> RunAsync(Delivery delivery, StartedRun signature, int stalls, CancellationToken hardStop, CancellationToken run)
+    public ValueTask<RunOutcome> RunAsync(Delivery delivery, StartedRun signature, CancellationToken hardStop, CancellationToken run)
     {
         var envelope = delivery.Envelope;
         if (!registry.TryGet(signature.TaskName, out var task))
@@ -40,9 +40,9 @@ internal sealed class RunExecutor(
                 $"Task '{signature.TaskName}': its input cannot be composed from the queued payload and the bound kwargs: {ex.Message}", ex));
         }
 
-        if (stalls > worker.MaxStalls)
+        if (signature.Stalls > worker.MaxStalls)
             return ValueTask.FromResult<RunOutcome>(Fail(signature, input, TaskFailureKind.Stalled,
-                $"Task '{signature.TaskName}': stalled {stalls} times (MageWorkerOptions.MaxStalls = {worker.MaxStalls}): each worker that took this run stopped answering before it finished (crashed, killed or hung), so it is treated as poison and not run again."));
+                $"Task '{signature.TaskName}': stalled {signature.Stalls} times (MageWorkerOptions.MaxStalls = {worker.MaxStalls}): each worker that took this run stopped answering before it finished (crashed, killed or hung), so it is treated as poison and not run again."));
 
         Log.RunStarted(logger, signature.Id, signature.TaskName, signature.Attempts, task.MaxAttempts);
         return InvokeAsync(task, signature, envelope, input, hardStop, run);

@@ -26,6 +26,16 @@ public static class ShopTasks
             : new OrderReceipt(message.OrderId, message.Amount);
     }
 
+    /// <summary>Succeeds on its sixth attempt, the last its retries allow: more attempts than a worker allows stalls.</summary>
+    [MageTask("reserve-stock", Retries = 5)]
+    public static OrderReceipt ReserveStock(OrderMessage message)
+    {
+        BodyRuns.Ran("reserve-stock", message.OrderId);
+        return BodyRuns.Of("reserve-stock", message.OrderId) < 6
+            ? throw new InvalidOperationException($"no stock yet for {message.OrderId}")
+            : new OrderReceipt(message.OrderId, message.Amount);
+    }
+
     [MageTask]
     public static Task SendReceipt(ReceiptMessage message) => Task.CompletedTask;
 
