@@ -29,7 +29,7 @@ internal sealed partial class MageWorker
 
     private void MarkRunning(QueueEntry entry)
     {
-        if (_held.TryGetValue(entry.Key, out var held)) held.Running = true;
+        if (_held.Find(entry.Key) is { } held) held.Running = true;
     }
 
     /// <summary>
@@ -55,7 +55,7 @@ internal sealed partial class MageWorker
                         // Only a delivery is started.
                         var delivery = (Delivery)entry;
                         var id = delivery.Envelope.SignatureId;
-                        var run = _held.TryGetValue(delivery.Key, out var held) ? held.Token : _hardStop.Token;
+                        var run = _held.Find(delivery.Key)?.Token ?? _hardStop.Token;
                         // The run's span covers the body and the transition that records its outcome, so the callbacks, chain
                         // steps and swarm items that transition queues carry this span as their parent (Envelope.TraceParent).
                         using var activity = MageFlowTelemetry.StartRun(signature.TaskName, id, signature.Attempts, delivery.Envelope.TraceParent);
@@ -101,7 +101,7 @@ internal sealed partial class MageWorker
                 {
                     Log.TransitionError(_logger, ex, (entry as Delivery)?.Envelope.SignatureId ?? "?", entry.TaskName);
                 }
-                if (_held.TryRemove(entry.Key, out var done)) done.Dispose();
+                _held.Remove(entry.Key)?.Dispose();
                 if (finished?.Next is not { } next) break;
                 Hold(next.Entry, _time.GetTimestamp());
                 if (!_recentStops.IsEmpty) StopRunsStoppedSince([next], offeredAt);

@@ -31,7 +31,7 @@ internal sealed partial class MageWorker : BackgroundService
 
     // Every entry this worker holds — running, or read and waiting for a slot — with when it was last kept
     // alive. Keyed by queue and entry id, so a reclaim never hands this worker an entry it already holds (rule 18).
-    private readonly ConcurrentDictionary<(int Partition, string TaskName, string EntryId), Held> _held = new();
+    private readonly HeldEntries _held = new();
     private readonly string[] _taskNames;
 
     // Stop signals of the last minute or so, by signature id, with when they came (StopRuns, StopRunsStoppedSince;
@@ -102,7 +102,7 @@ internal sealed partial class MageWorker : BackgroundService
     internal WorkerLiveness Liveness { get; }
 
     /// <summary>Runs in flight right now (for tests and diagnostics).</summary>
-    internal int InFlightCount => _held.Count(pair => pair.Value.Running);
+    internal int InFlightCount => _held.Snapshot().Count(held => held.Running);
 
     /// <summary>
     /// Publishes the task definitions and creates the queues before the host reports started, so producers in the
@@ -146,7 +146,7 @@ internal sealed partial class MageWorker : BackgroundService
         catch (OperationCanceledException)
         {
             await _hardStop.CancelAsync().ConfigureAwait(false);
-            foreach (var held in _held.Values) held.RequestStop();
+            foreach (var held in _held.Snapshot()) held.RequestStop();
             await RunsFinishedAsync().WaitAsync(HandBackTimeout, CancellationToken.None).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
         }
         if (_stopSignals is { } stopSignals) await stopSignals.DisposeAsync().ConfigureAwait(false);
@@ -260,7 +260,7 @@ internal sealed partial class MageWorker : BackgroundService
     private void StopRuns(string signatureId)
     {
         _recentStops[signatureId] = _time.GetTimestamp();
-        foreach (var held in _held.Values)
+        foreach (var held in _held.Snapshot())
         {
             if (held.Entry is Delivery delivery && delivery.Envelope.SignatureId == signatureId) held.RequestStop();
         }
@@ -278,7 +278,7 @@ internal sealed partial class MageWorker : BackgroundService
         {
             if (taken is { IsStarted: true, Entry: Delivery delivery }
                 && _recentStops.TryGetValue(delivery.Envelope.SignatureId, out var stoppedAt) && stoppedAt >= readAt
-                && _held.TryGetValue(delivery.Key, out var held))
+                && _held.Find(delivery.Key) is { } held)
                 held.RequestStop();
         }
     }
@@ -392,7 +392,7 @@ internal sealed partial class MageWorker : BackgroundService
     {
         var reclaimed = await _backend.ReclaimAsync(_taskNames, _worker.ConsumerName, _worker.VisibilityTimeout, _worker.BatchSize, stoppingToken).ConfigureAwait(false);
         // An entry this worker already holds came back only because its keep-alive was late: it is not a take-over.
-        var taken = reclaimed.Where(entry => !_held.ContainsKey(entry.Key)).ToArray();
+        var taken = reclaimed.Where(entry => !_held.Contains(entry.Key)).ToArray();
         if (taken.Length == 0) return;
         Log.Reclaimed(_logger, taken.Length);
         Hold(taken);
@@ -413,7 +413,7 @@ internal sealed partial class MageWorker : BackgroundService
     {
         var now = _time.GetTimestamp();
         var staleBefore = now - (long)(KeepAliveInterval.TotalSeconds * _time.TimestampFrequency);
-        var stale = _held.Values.Where(held => held.KeptAliveAt <= staleBefore).ToArray();
+        var stale = _held.Snapshot().Where(held => held.KeptAliveAt <= staleBefore).ToArray();
         foreach (var held in stale) held.KeptAliveAt = now;
         // The backend also keeps alive what it read ahead for this consumer, so it is called even with nothing stale.
         var stopped = await _backend.KeepAliveAsync(stale.Select(held => held.Entry).ToArray(), _worker.ConsumerName, _options.ActiveTtl, stoppingToken).ConfigureAwait(false);
@@ -442,30 +442,8 @@ internal sealed partial class MageWorker : BackgroundService
     private void Hold(QueueEntry entry, long now)
     {
         var held = new Held(entry, now);
-        _held[entry.Key] = held;
+        _held.Set(held);
         // Checked once it is held: a shutdown that began before is seen here, one that begins after stops it with the rest.
         if (_hardStop.IsCancellationRequested) held.RequestStop();
-    }
-
-    /// <summary>
-    /// An entry this worker holds, and the source of its run's stop: fired at shutdown, and when the signature is
-    /// interrupted or canceled. One object per held entry, not a holder and a source linked to the shutdown's (with
-    /// its registration there): every run is held, so that was ~0.1 KB per pair of runs (docs/redis-v2-design.md §17).
-    /// </summary>
-    private sealed class Held(QueueEntry entry, long keptAliveAt) : CancellationTokenSource
-    {
-        public QueueEntry Entry { get; } = entry;
-
-        /// <summary>When it was read, reclaimed or last kept alive (<see cref="TimeProvider.GetTimestamp"/>).</summary>
-        public long KeptAliveAt { get; set; } = keptAliveAt;
-
-        public bool Running { get; set; }
-
-        public void RequestStop()
-        {
-            // Asynchronously: the body's cancellation callbacks must not run on the thread that delivers signals.
-            try { _ = CancelAsync(); }
-            catch (ObjectDisposedException) { } // the run finished meanwhile
-        }
     }
 }
