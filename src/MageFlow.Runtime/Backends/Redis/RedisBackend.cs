@@ -420,7 +420,7 @@ internal sealed partial class RedisBackend : IMageBackend
         var arguments = StartScript.Arguments(starts.Count * 2, 3 + starts.Count * 2);
         for (var i = 0; i < starts.Count; i++)
         {
-            arguments.Key(_layout.Signature(starts[i].Delivery.Envelope.SignatureId));
+            arguments.KeyInParts(_layout.Signature(starts[i].Delivery.Envelope.SignatureId));
             arguments.Key(_layout.Queue(starts[i].Delivery));
         }
         var now = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
@@ -476,7 +476,7 @@ internal sealed partial class RedisBackend : IMageBackend
         var arguments = CompleteScript.Arguments(completions.Count * 2 + (offer?.TaskNames.Count ?? 0), 6 + completions.Count * 5);
         for (var i = 0; i < completions.Count; i++)
         {
-            arguments.Key(_layout.Signature(completions[i].Delivery.Envelope.SignatureId));
+            arguments.KeyInParts(_layout.Signature(completions[i].Delivery.Envelope.SignatureId));
             arguments.Key(_layout.Queue(completions[i].Delivery));
         }
         if (offer is not null)

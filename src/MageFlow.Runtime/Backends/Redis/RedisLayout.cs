@@ -107,7 +107,9 @@ internal sealed class RedisLayout
     public const string EntryOuterBase = "ob";
     public const string EntryTraceParent = "tp";      // W3C traceparent of the span that queued the run
 
-    private readonly string[] _signaturePrefixes;
+    // Each partition's signature key prefix as bytes: a signature's key is its id behind it (RedisKey.Prepend), sent
+    // as the two parts, not one more string per key (docs/redis-v2-design.md §17).
+    private readonly RedisKey[] _signaturePrefixes;
 
     /// <summary>Each partition's queue keys by task name (a few per application), built once instead of per call.</summary>
     private readonly ConcurrentDictionary<string, RedisKey>[] _queues;
@@ -127,7 +129,7 @@ internal sealed class RedisLayout
                 nameof(prefix));
         Partitions = new RedisPartitions(prefix, partitions);
         Prefix = Partitions.Tag(0);
-        _signaturePrefixes = Enumerable.Range(0, partitions).Select(p => Partitions.Tag(p) + SignatureKeyPart).ToArray();
+        _signaturePrefixes = Enumerable.Range(0, partitions).Select(p => (RedisKey)Encoding.UTF8.GetBytes(Partitions.Tag(p) + SignatureKeyPart)).ToArray();
         _queues = Enumerable.Range(0, partitions).Select(_ => new ConcurrentDictionary<string, RedisKey>(StringComparer.Ordinal)).ToArray();
         TaskDefinitions = Prefix + ":tasks";
         LayoutRecord = Prefix + ":layout";
@@ -162,7 +164,7 @@ internal sealed class RedisLayout
     public RedisKey Signature(string id)
     {
         var partition = Partitions.IndexOf(id);
-        return partition >= 0 ? _signaturePrefixes[partition] + id : Partitions.TagOf(id) + SignatureKeyPart + id;
+        return partition >= 0 ? ((RedisKey)id).Prepend(_signaturePrefixes[partition]) : Partitions.TagOf(id) + SignatureKeyPart + id;
     }
 
     /// <summary>The SCAN patterns that together match every signature key of this store (glob characters in the prefix escaped).</summary>

@@ -6,7 +6,8 @@ namespace MageFlow.Backends.Redis;
 /// One FCALL's arguments, written once into the array the call sends: the function's name, the key count, the keys,
 /// then the values. FCALL has no typed API in StackExchange.Redis: every argument travels as an object. The first key
 /// is a <see cref="RedisKey"/>, which routes the call to its slot's node; the others go as their strings (the server
-/// checks that every key of a script lies in one slot), so no key is boxed but that one. A value hands over its own
+/// checks that every key of a script lies in one slot), so no key is boxed but that one and those made of a prefix and a
+/// name (<see cref="KeyInParts"/>). A value hands over its own
 /// string or byte array (<see cref="RedisValue.Box"/>), and a whole number one of the two boxes last made when it is the
 /// same (the lifetimes every item of a batch carries).
 /// </summary>
@@ -32,6 +33,17 @@ internal sealed class ScriptArguments
         if (_next >= _firstValue) throw new InvalidOperationException("A key is written after the values.");
         _sent[_next] = _next == 2 ? key : (object?)(string?)key ?? throw new ArgumentException("A script's key is null.", nameof(key));
         _next++;
+    }
+
+    /// <summary>
+    /// A key made of a prefix and a name (<see cref="RedisKey.Prepend"/>, a signature's key), sent in its parts: its box
+    /// is smaller than the string joining them (docs/redis-v2-design.md §17).
+    /// </summary>
+    public void KeyInParts(RedisKey key)
+    {
+        if (_next >= _firstValue) throw new InvalidOperationException("A key is written after the values.");
+        if (key == default(RedisKey)) throw new ArgumentException("A script's key is null.", nameof(key));
+        _sent[_next++] = key;
     }
 
     public void Value(RedisValue value) => _sent[_next++] = value.Box() ?? RedisValue.Null;
