@@ -363,7 +363,8 @@ public sealed class MageRecorder
     {
         try
         {
-            using var document = JsonDocument.Parse(RunExecutor.ComposeInput(envelope, StartedRun.Of(signature, stalls: 0)));
+            using var input = RunExecutor.ComposeInput(envelope, StartedRun.Of(signature, stalls: 0));
+            using var document = JsonDocument.Parse(input.Json);
             return document.RootElement.Clone();
         }
         catch (JsonException ex)

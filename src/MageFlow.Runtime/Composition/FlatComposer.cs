@@ -17,11 +17,11 @@ internal static class FlatComposer
     private const int MaxKwargs = 32;
     private const int MaxBaseMembers = 64;
 
-    // One writer and buffer per thread: composing never awaits, and only the returned array is allocated.
+    // One writer and buffer per thread: composing never awaits, and what it wrote is copied into an array rented for it.
     [ThreadStatic] private static ArrayBufferWriter<byte>? _threadBuffer;
     [ThreadStatic] private static Utf8JsonWriter? _threadWriter;
 
-    public static byte[]? TryCompose(ReadOnlySpan<byte> baseJson, IReadOnlyList<KeyValuePair<string, byte[]>> kwargs)
+    public static ComposedInput? TryCompose(ReadOnlySpan<byte> baseJson, IReadOnlyList<KeyValuePair<string, byte[]>> kwargs)
     {
         Span<bool> isObject = stackalloc bool[MaxKwargs];
         if (!TryCheckKwargs(kwargs, isObject)) return null;
@@ -63,7 +63,7 @@ internal static class FlatComposer
         return Finish(writer);
     }
 
-    public static byte[]? TryComposeOverResult(string returnField, ReadOnlySpan<byte> resultJson, IReadOnlyList<KeyValuePair<string, byte[]>> kwargs)
+    public static ComposedInput? TryComposeOverResult(string returnField, ReadOnlySpan<byte> resultJson, IReadOnlyList<KeyValuePair<string, byte[]>> kwargs)
     {
         Span<bool> isObject = stackalloc bool[MaxKwargs];
         if (!TryCheckKwargs(kwargs, isObject) || !Ascii.IsValid(returnField)) return null;
@@ -148,11 +148,11 @@ internal static class FlatComposer
         return writer;
     }
 
-    private static byte[] Finish(Utf8JsonWriter writer)
+    private static ComposedInput Finish(Utf8JsonWriter writer)
     {
         writer.Flush();
         var buffer = _threadBuffer!;
-        var result = buffer.WrittenSpan.ToArray();
+        var result = ComposedInput.Rent(buffer.WrittenSpan);
         // A rare huge input must not stay pinned to the thread.
         if (buffer.Capacity > 64 * 1024) { _threadBuffer = null; _threadWriter = null; }
         return result;

@@ -32,7 +32,7 @@ internal static class InputComposer
     /// The input of a callback run: <c>{ "returnField": result }</c> (<see cref="WrapResult"/>) composed with the kwargs,
     /// in one pass when no bound object meets an object result.
     /// </summary>
-    public static byte[] ComposeOverResult(
+    public static ComposedInput ComposeOverResult(
         string returnField,
         ReadOnlyMemory<byte> resultJson,
         IReadOnlyList<KeyValuePair<string, byte[]>> storedKwargs,
@@ -41,7 +41,7 @@ internal static class InputComposer
     {
         if (callTimeKwargs.IsEmpty && containerKwargs.IsEmpty && FlatComposer.TryComposeOverResult(returnField, resultJson.Span, storedKwargs) is { } flat)
             return flat;
-        return Compose(WrapResult(returnField, resultJson.Span), storedKwargs, callTimeKwargs, containerKwargs);
+        return ComposeForRun(WrapResult(returnField, resultJson.Span), storedKwargs, callTimeKwargs, containerKwargs);
     }
 
     /// <summary>
@@ -55,11 +55,25 @@ internal static class InputComposer
         ReadOnlyMemory<byte> callTimeKwargs,
         ReadOnlyMemory<byte> containerKwargs = default)
     {
+        using var composed = ComposeForRun(baseJson, storedKwargs, callTimeKwargs, containerKwargs);
+        return composed.ToArray();
+    }
+
+    /// <summary>
+    /// <see cref="Compose"/> for a run, which reads its input once and disposes it when it is over: no copy of a base no
+    /// kwarg changes, and the one-pass composition in a rented array.
+    /// </summary>
+    public static ComposedInput ComposeForRun(
+        ReadOnlyMemory<byte> baseJson,
+        IReadOnlyList<KeyValuePair<string, byte[]>> storedKwargs,
+        ReadOnlyMemory<byte> callTimeKwargs,
+        ReadOnlyMemory<byte> containerKwargs = default)
+    {
         if (storedKwargs.Count == 0 && callTimeKwargs.IsEmpty && containerKwargs.IsEmpty)
-            return baseJson.IsEmpty ? EmptyObject : baseJson.ToArray();
+            return new ComposedInput(baseJson.IsEmpty ? EmptyObject : baseJson);
         if (callTimeKwargs.IsEmpty && containerKwargs.IsEmpty && FlatComposer.TryCompose(baseJson.IsEmpty ? EmptyObject : baseJson.Span, storedKwargs) is { } flat)
             return flat;
-        return ComposeMerging(baseJson, storedKwargs, callTimeKwargs, containerKwargs);
+        return new ComposedInput(ComposeMerging(baseJson, storedKwargs, callTimeKwargs, containerKwargs));
     }
 
     /// <summary><see cref="Compose"/> through documents: every case, deep merges included (the one-pass <see cref="FlatComposer"/> hands those here).</summary>

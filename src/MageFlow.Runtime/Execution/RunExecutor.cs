@@ -29,7 +29,7 @@ internal sealed class RunExecutor(
             return ValueTask.FromResult<RunOutcome>(Fail(signature, FallbackInput(signature, envelope), TaskFailureKind.UnknownTask,
                 $"No task named '{signature.TaskName}' is registered in this worker (queue '{delivery.TaskName}')."));
 
-        byte[] input;
+        ComposedInput input;
         try
         {
             input = ComposeInput(envelope, signature);
@@ -41,15 +41,22 @@ internal sealed class RunExecutor(
         }
 
         if (signature.Stalls > worker.MaxStalls)
-            return ValueTask.FromResult<RunOutcome>(Fail(signature, input, TaskFailureKind.Stalled,
-                $"Task '{signature.TaskName}': stalled {signature.Stalls} times (MageWorkerOptions.MaxStalls = {worker.MaxStalls}): each worker that took this run stopped answering before it finished (crashed, killed or hung), so it is treated as poison and not run again."));
+        {
+            using (input)
+            {
+                return ValueTask.FromResult<RunOutcome>(Fail(signature, input.ToArray(), TaskFailureKind.Stalled,
+                    $"Task '{signature.TaskName}': stalled {signature.Stalls} times (MageWorkerOptions.MaxStalls = {worker.MaxStalls}): each worker that took this run stopped answering before it finished (crashed, killed or hung), so it is treated as poison and not run again."));
+            }
+        }
 
         Log.RunStarted(logger, signature.Id, signature.TaskName, signature.Attempts, task.MaxAttempts);
         return InvokeAsync(task, signature, envelope, input, hardStop, run);
     }
 
-    private async ValueTask<RunOutcome> InvokeAsync(TaskDescriptor task, StartedRun signature, Envelope envelope, byte[] input, CancellationToken hardStop, CancellationToken run)
+    /// <summary>Runs the body on <paramref name="input"/>, which it disposes when the run is over (a failure keeps a copy).</summary>
+    private async ValueTask<RunOutcome> InvokeAsync(TaskDescriptor task, StartedRun signature, Envelope envelope, ComposedInput input, CancellationToken hardStop, CancellationToken run)
     {
+        using var runInput = input;
         if (Stopped(hardStop, run)) return new RunOutcome.Stopped(); // interrupted between start and here
         var context = new TaskContext(signature.Id, signature.TaskName, signature.Attempts, task.MaxAttempts, scopes, envelope.Failure);
         await using var end = new RunEnd(context);
@@ -60,7 +67,7 @@ internal sealed class RunExecutor(
         byte[] result;
         try
         {
-            result = await task.InvokeAsync(input, context, options.JsonOptions, timeLimit?.Token ?? run).ConfigureAwait(false);
+            result = await task.InvokeAsync(input.Json, context, options.JsonOptions, timeLimit?.Token ?? run).ConfigureAwait(false);
         }
         catch (Exception) when (Stopped(hardStop, run))
         {
@@ -69,14 +76,14 @@ internal sealed class RunExecutor(
         }
         catch (MessageDeserializationException ex)
         {
-            return IsJson(input)
-                ? Fail(signature, input, TaskFailureKind.InvalidInput, ex.Message, ex)
-                : Fail(signature, input, TaskFailureKind.InvalidInput,
+            return IsJson(input.Json.Span)
+                ? Fail(signature, input.ToArray(), TaskFailureKind.InvalidInput, ex.Message, ex)
+                : Fail(signature, input.ToArray(), TaskFailureKind.InvalidInput,
                     $"Task '{signature.TaskName}': the queued payload is not valid JSON: {ex.InnerException?.Message}", ex);
         }
         catch (ResultSerializationException ex)
         {
-            return Fail(signature, input, TaskFailureKind.InvalidResult, ex.Message, ex);
+            return Fail(signature, input.ToArray(), TaskFailureKind.InvalidResult, ex.Message, ex);
         }
         catch (OperationCanceledException) when (hardStop.IsCancellationRequested)
         {
@@ -87,12 +94,12 @@ internal sealed class RunExecutor(
             var timedOut = ex is OperationCanceledException && timeLimit is { IsCancellationRequested: true };
             var error = timedOut ? $"Timed out after {task.Options.Timeout}." : ErrorOf(ex);
             if (ex is NonRetryableException || signature.Attempts >= task.MaxAttempts)
-                return Fail(signature, input, timedOut ? TaskFailureKind.TimedOut : TaskFailureKind.Error, error, ex);
+                return Fail(signature, input.ToArray(), timedOut ? TaskFailureKind.TimedOut : TaskFailureKind.Error, error, ex);
             return new RunOutcome.Retry(RetryDelay(task.Options.RetryDelay ?? worker.RetryDelay, signature.Attempts, worker.MaxRetryDelay), error, ex, task.MaxAttempts);
         }
 
         if (result.Length > options.MaxPayloadBytes)
-            return Fail(signature, input, TaskFailureKind.InvalidResult,
+            return Fail(signature, input.ToArray(), TaskFailureKind.InvalidResult,
                 $"Task '{signature.TaskName}': its result is {result.Length:N0} bytes of UTF-8 JSON, over the limit of {options.MaxPayloadBytes:N0} bytes (MageFlowOptions.MaxPayloadBytes); results are copied into every success callback's queue entry.");
         return new RunOutcome.Succeeded(result);
     }
@@ -141,18 +148,22 @@ internal sealed class RunExecutor(
         return envelope.OuterBase.IsEmpty ? own : InputComposer.Compose(envelope.OuterBase, [], own);
     }
 
-    /// <summary>The input a run receives (rule 2): its base deep-merged with the bound, container and call-time kwargs.</summary>
-    internal static byte[] ComposeInput(Envelope envelope, StartedRun signature) =>
+    /// <summary>
+    /// The input a run receives (rule 2): its base deep-merged with the bound, container and call-time kwargs. The caller
+    /// disposes it once the run is over.
+    /// </summary>
+    internal static ComposedInput ComposeInput(Envelope envelope, StartedRun signature) =>
         envelope.Kind == EnvelopeKind.Result && envelope.OuterBase.IsEmpty
             ? InputComposer.ComposeOverResult(signature.ReturnField, envelope.Payload, signature.Kwargs, envelope.CallTimeKwargs, envelope.ContainerKwargs)
-            : InputComposer.Compose(BaseOf(envelope, signature), signature.Kwargs, envelope.CallTimeKwargs, envelope.ContainerKwargs);
+            : InputComposer.ComposeForRun(BaseOf(envelope, signature), signature.Kwargs, envelope.CallTimeKwargs, envelope.ContainerKwargs);
 
     /// <summary>When the input cannot be composed, error callbacks still get the bound kwargs.</summary>
     internal static byte[] FallbackInput(StartedRun signature, Envelope envelope)
     {
         try
         {
-            return ComposeInput(envelope, signature);
+            using var input = ComposeInput(envelope, signature);
+            return input.ToArray();
         }
         catch (Exception ex) when (ex is not OperationCanceledException)
         {
@@ -166,7 +177,7 @@ internal sealed class RunExecutor(
         catch (Exception ex) when (ex is not OperationCanceledException) { return "{}"u8.ToArray(); }
     }
 
-    private static bool IsJson(byte[] utf8)
+    private static bool IsJson(ReadOnlySpan<byte> utf8)
     {
         try
         {
