@@ -22,6 +22,7 @@ internal sealed partial class MageWorker
         if (slot is null)
         {
             slot = new RunSlot();
+            Interlocked.Increment(ref _runLoops);
             ThreadPool.UnsafeQueueUserWorkItem(static start => _ = start.Worker.RunSlotLoopAsync(start.Slot), (Worker: this, Slot: slot), preferLocal: true);
         }
         slot.Hand(taken);

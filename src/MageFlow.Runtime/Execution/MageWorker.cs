@@ -27,6 +27,7 @@ internal sealed partial class MageWorker : BackgroundService
     private readonly SemaphoreSlim _slots;
     // Run loops waiting for an entry (RunSlot); at most one per slot, made as runs in flight first need them.
     private readonly Stack<RunSlot> _idleRunSlots = new();
+    private int _runLoops;
     private readonly CancellationTokenSource _hardStop = new();
 
     // Every entry this worker holds — running, or read and waiting for a slot — with when it was last kept
@@ -103,6 +104,9 @@ internal sealed partial class MageWorker : BackgroundService
 
     /// <summary>Runs in flight right now (for tests and diagnostics).</summary>
     internal int InFlightCount => _held.Snapshot().Count(held => held.Running);
+
+    /// <summary>Run loops made so far: never more than the slots (for tests and diagnostics).</summary>
+    internal int RunLoopCount => Volatile.Read(ref _runLoops);
 
     /// <summary>
     /// Publishes the task definitions and creates the queues before the host reports started, so producers in the

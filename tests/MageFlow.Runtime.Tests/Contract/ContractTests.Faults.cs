@@ -1,5 +1,6 @@
 using MageFlow.Backends;
 using MageFlow.Runtime.Tests.Infrastructure;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace MageFlow.Runtime.Tests.Contract;
 
@@ -28,6 +29,29 @@ public abstract partial class ContractTests
         await DrainAsync(cluster, shop);
         var runs = shop.Recorder.All.Where(r => r.Task is Shop.ProcessOrder or Shop.Touch).Select(r => ((OrderMessage)r.Message!).OrderId).ToArray();
         Assert.Equal(ids.Order(), runs.Order());
+    }
+
+    [Fact]
+    public async Task A_worker_runs_any_number_of_runs_in_no_more_run_loops_than_it_has_slots()
+    {
+        // Three slots, forty tasks and their callbacks queued at once: every slot busy, and on Redis most callbacks
+        // taken by the completion that queued them, in the slot its run frees.
+        var (cluster, shop) = await StartAsync(worker: o => o.Concurrency = 3);
+        await using var _ = cluster;
+        const int orders = 40;
+        var signed = new List<TaskSignature>();
+        for (var i = 0; i < orders; i++)
+        {
+            var confirm = await cluster.Client.AsignAsync(Shop.SendConfirmation, new { template = "loops" });
+            signed.Add(await cluster.Client.AsignAsync(Shop.ProcessOrder, successCallbacks: [confirm]));
+        }
+
+        await Task.WhenAll(signed.Select(order => order.RunAsync(new OrderMessage(NewOrderId(), 1m))));
+
+        await shop.Recorder.WaitForAsync(Shop.SendConfirmation, orders);
+        var worker = cluster.Hosts[1].Services.GetRequiredService<Execution.MageWorker>();
+        // A run loop goes idle before it frees its slot, so whoever takes the slot finds it and makes no new one.
+        Assert.InRange(worker.RunLoopCount, 1, 3);
     }
 
     [Fact]
