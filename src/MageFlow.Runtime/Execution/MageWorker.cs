@@ -108,6 +108,9 @@ internal sealed partial class MageWorker : BackgroundService
     /// <summary>Run loops made so far: never more than the slots (for tests and diagnostics).</summary>
     internal int RunLoopCount => Volatile.Read(ref _runLoops);
 
+    /// <summary>Loops waiting for a run slot right now (for tests and diagnostics).</summary>
+    internal int SlotWaiterCount => Volatile.Read(ref _slotWaiters);
+
     /// <summary>
     /// Publishes the task definitions and creates the queues before the host reports started, so producers in the
     /// same host can sign by name at once; when the backend cannot be reached yet, the host starts all the same

@@ -112,6 +112,52 @@ public abstract class RedisWorkerEndToEndSuite(IRedisDeployment redis)
         await host.StopAsync();
     }
 
+    [Fact]
+    public async Task A_completion_offers_no_slot_while_a_loop_waits_for_one_and_offers_it_once_none_waits()
+    {
+        var gate = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var reclaimedRan = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        TaskDescriptor[] tasks =
+        [
+            TaskDescriptor.Create<FlakyMessage>("hold", async (_, _, _) => await gate.Task),
+            TaskDescriptor.Create<FlakyMessage>("quick", (_, _, _) =>
+            {
+                reclaimedRan.TrySetResult();
+                return ValueTask.CompletedTask;
+            }),
+        ];
+        await using var redisBackend = new RedisBackend(new RedisBackendOptions { Configuration = redis.Configuration, KeyPrefix = RedisServerFixture.NewPrefix() },
+            NullLogger<RedisBackend>.Instance);
+        var backend = new OfferRecordingBackend(redisBackend);
+        await redisBackend.PrepareQueuesAsync(["hold", "quick"], CancellationToken.None);
+        using var producer = await StartHostAsync(tasks, backend, withWorker: false);
+        var mage = producer.Services.GetRequiredService<IMageFlow>();
+        // A "quick" run taken by a worker that died: the worker's reclaim loop takes it over once it has been idle a while.
+        await (await mage.AsignAsync<FlakyMessage>("quick")).RunAsync(new FlakyMessage("abandoned"));
+        Assert.Single(await redisBackend.ReadAsync(["quick"], "dead-worker", 1, TimeSpan.Zero, CancellationToken.None));
+        await (await mage.AsignAsync<FlakyMessage>("hold")).RunAsync(new FlakyMessage("held"));
+
+        // Two slots: "hold" takes one and its read finds the queues drained; the read loop's next (long) read holds the
+        // other, so the reclaim loop waits for a slot.
+        using var host = await StartHostAsync(tasks, backend, worker: o =>
+        {
+            o.Concurrency = 2;
+            o.VisibilityTimeout = TimeSpan.FromMilliseconds(600);
+            o.ReadWait = TimeSpan.FromSeconds(5);
+        });
+        var worker = host.Services.GetRequiredService<Execution.MageWorker>();
+        await Recorder.WaitUntilAsync(() => Task.FromResult(worker.SlotWaiterCount == 1), "the reclaim loop waits for a slot");
+        gate.SetResult();
+        await reclaimedRan.Task.WaitAsync(TimeSpan.FromSeconds(15));
+        await Recorder.WaitUntilAsync(() => Task.FromResult(backend.Completions.Count == 2), "both runs completed");
+
+        // "hold" finished while the reclaim loop waited: its slot went to that loop, not to a run its completion took.
+        // "quick" finished with no loop waiting and the queues drained: it offered its slot (the offer path is alive).
+        Assert.Equal([("hold", false), ("quick", true)], backend.Completions);
+        await host.StopAsync();
+        await producer.StopAsync();
+    }
+
     /// <summary>An "add" task whose success callback "record" gets the sum; runs them once and checks the callback got it once.</summary>
     private sealed class SumRecorder
     {
@@ -184,10 +230,27 @@ public abstract class RedisWorkerEndToEndSuite(IRedisDeployment redis)
         }
     }
 
+    /// <summary>Passes every call to the Redis backend, noting for each completion its task and whether it offered a slot.</summary>
+    private sealed class OfferRecordingBackend(IMageBackend inner) : ForwardingBackend(inner)
+    {
+        private readonly IMageBackend _inner = inner;
+
+        public ConcurrentQueue<(string Task, bool Offered)> Completions { get; } = new();
+
+        public override ValueTask<FinishOutcome> CompleteAndTakeAsync(Delivery delivery, ReadOnlyMemory<byte> resultJson, SignatureLifetimes lifetimes, SlotOffer? offer, CancellationToken cancellationToken)
+        {
+            Completions.Enqueue((delivery.TaskName, offer is not null));
+            return _inner.CompleteAndTakeAsync(delivery, resultJson, lifetimes, offer, cancellationToken);
+        }
+    }
+
     private Task<IHost> StartHostAsync(params TaskDescriptor[] tasks) => StartHostAsync(tasks, backend: null);
 
-    /// <summary>A host with the tasks and a worker, on a store of its own; on <paramref name="backend"/> and with <paramref name="concurrency"/> slots when given.</summary>
-    private async Task<IHost> StartHostAsync(TaskDescriptor[] tasks, IMageBackend? backend, int? concurrency = null)
+    /// <summary>
+    /// A host with the tasks and a worker (unless <paramref name="withWorker"/> is false), on a store of its own; on
+    /// <paramref name="backend"/>, with <paramref name="concurrency"/> slots and <paramref name="worker"/>'s options when given.
+    /// </summary>
+    private async Task<IHost> StartHostAsync(TaskDescriptor[] tasks, IMageBackend? backend, int? concurrency = null, Action<MageWorkerOptions>? worker = null, bool withWorker = true)
     {
         var prefix = RedisServerFixture.NewPrefix();
         var builder = Host.CreateApplicationBuilder();
@@ -198,12 +261,16 @@ public abstract class RedisWorkerEndToEndSuite(IRedisDeployment redis)
             foreach (var task in tasks) options.AddTask(task);
         });
         if (backend is not null) builder.Services.AddSingleton(backend); // the last registration wins: every part uses it
-        builder.Services.AddMageFlowWorker(worker =>
+        if (withWorker)
         {
-            worker.ReadWait = TimeSpan.FromMilliseconds(200);
-            worker.RetryDelay = TimeSpan.FromMilliseconds(50);
-            if (concurrency is { } slots) worker.Concurrency = slots;
-        });
+            builder.Services.AddMageFlowWorker(options =>
+            {
+                options.ReadWait = TimeSpan.FromMilliseconds(200);
+                options.RetryDelay = TimeSpan.FromMilliseconds(50);
+                if (concurrency is { } slots) options.Concurrency = slots;
+                worker?.Invoke(options);
+            });
+        }
         var host = builder.Build();
         await host.StartAsync();
         return host;
