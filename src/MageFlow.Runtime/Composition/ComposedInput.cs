@@ -5,7 +5,7 @@ namespace MageFlow.Composition;
 /// <summary>
 /// A run's composed input: JSON in an array rented from the shared pool (returned by <see cref="Dispose"/> when the run
 /// is over), or JSON used as it is (a queued payload no kwarg changes, or a composition's own array). Every run
-/// composes its input and reads it once; an array of its own per run was ~0.1 KB per task (docs/redis-v2-design.md §17).
+/// composes its input and reads it once; an array of its own per run was ~0.1 KB per task (docs/redis-v2-design.md §18).
 /// One owner disposes it once; a failed run keeps a copy (<see cref="ToArray"/>), which outlives the run.
 /// </summary>
 internal readonly struct ComposedInput : IDisposable

@@ -30,7 +30,7 @@ internal sealed partial class MageWorker
     /// <summary>
     /// The held entries by key, under a lock: a held entry is added and removed once per run, and a
     /// <c>ConcurrentDictionary</c> makes a node each time (~60 B per run) where a <see cref="Dictionary{TKey, TValue}"/>
-    /// reuses its freed slots (docs/redis-v2-design.md §17). Walks (stops, keep-alive, shutdown) take a copy.
+    /// reuses its freed slots (docs/redis-v2-design.md §18). Walks (stops, keep-alive, shutdown) take a copy.
     /// </summary>
     private sealed class HeldEntries
     {

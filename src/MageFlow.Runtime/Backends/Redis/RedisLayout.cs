@@ -108,7 +108,7 @@ internal sealed class RedisLayout
     public const string EntryTraceParent = "tp";      // W3C traceparent of the span that queued the run
 
     // Each partition's signature key prefix as bytes: a signature's key is its id behind it (RedisKey.Prepend), sent
-    // as the two parts, not one more string per key (docs/redis-v2-design.md §17).
+    // as the two parts, not one more string per key (docs/redis-v2-design.md §18).
     private readonly RedisKey[] _signaturePrefixes;
 
     /// <summary>Each partition's queue keys by task name (a few per application), built once instead of per call.</summary>

@@ -37,7 +37,7 @@ internal sealed class ScriptArguments
 
     /// <summary>
     /// A key made of a prefix and a name (<see cref="RedisKey.Prepend"/>, a signature's key), sent in its parts: its box
-    /// is smaller than the string joining them (docs/redis-v2-design.md §17).
+    /// is smaller than the string joining them (docs/redis-v2-design.md §18).
     /// </summary>
     public void KeyInParts(RedisKey key)
     {
