@@ -13,7 +13,7 @@ internal sealed partial class MageWorker
     /// </summary>
     private void Launch(TakenEntry taken)
     {
-        MarkRunning(taken.Entry);
+        if (_held.Find(taken.Entry.Key) is { } held) held.Running = true;
         RunSlot? slot;
         lock (_idleRunSlots)
         {
@@ -26,11 +26,6 @@ internal sealed partial class MageWorker
             ThreadPool.UnsafeQueueUserWorkItem(static start => _ = start.Worker.RunSlotLoopAsync(start.Slot), (Worker: this, Slot: slot), preferLocal: true);
         }
         slot.Hand(taken);
-    }
-
-    private void MarkRunning(QueueEntry entry)
-    {
-        if (_held.Find(entry.Key) is { } held) held.Running = true;
     }
 
     /// <summary>
@@ -104,9 +99,9 @@ internal sealed partial class MageWorker
                 }
                 _held.Remove(entry.Key)?.Dispose();
                 if (finished?.Next is not { } next) break;
-                Hold(next.Entry, _time.GetTimestamp());
+                // Held and running at once: the slot is the one this run held, no launch in between.
+                Hold(next.Entry, _time.GetTimestamp()).Running = true;
                 if (!_recentStops.IsEmpty) StopRunsStoppedSince([next], offeredAt);
-                MarkRunning(next.Entry);
                 taken = next;
             }
             lock (_idleRunSlots)

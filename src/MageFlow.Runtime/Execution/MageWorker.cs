@@ -446,11 +446,12 @@ internal sealed partial class MageWorker : BackgroundService
         foreach (var entry in entries) Hold(entry, now);
     }
 
-    private void Hold(QueueEntry entry, long now)
+    private Held Hold(QueueEntry entry, long now)
     {
         var held = new Held(entry, now);
         _held.Set(held);
         // Checked once it is held: a shutdown that began before is seen here, one that begins after stops it with the rest.
         if (_hardStop.IsCancellationRequested) held.RequestStop();
+        return held;
     }
 }
